@@ -1,0 +1,1 @@
+#include "pki/digest.h"

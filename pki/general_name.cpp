@@ -1,0 +1,1 @@
+#include "pki/general_name.h"

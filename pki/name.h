@@ -1,0 +1,29 @@
+// Distinguished names: parsing what operators type and printing what OpenSSL prints.
+// Plain functions, thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "base/bytes.h"
+#include "base/result.h"
+
+namespace signet::pki {
+
+// Parses an RFC 4514 string as `openssl x509 -nameopt RFC2253` prints it ("CN=www,O=Ex,C=DE",
+// most significant RDN last) or OpenSSL's slash form ("/C=DE/O=Ex/CN=www", most significant
+// first), and returns the DER Name (RDNs in X.509 order). Attribute strings are UTF8String
+// except countryName (PrintableString, 2 letters) as RFC 5280 §4.1.2.4 recommends.
+// Refuses unknown attribute types, empty values, bad escapes, and an empty name.
+base::Result<base::Bytes> parse_distinguished_name(std::string_view text);
+
+// The RFC 2253 form of a DER Name, exactly as `openssl x509 -nameopt RFC2253` prints it.
+base::Result<std::string> format_distinguished_name(base::ByteView name_der);
+
+// The first commonName of a DER Name as UTF-8, or "" when it has none.
+base::Result<std::string> common_name_of(base::ByteView name_der);
+
+// True for the DER of an empty Name (SEQUENCE {}).
+bool is_empty_name(base::ByteView name_der);
+
+}  // namespace signet::pki

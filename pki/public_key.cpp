@@ -1,0 +1,1 @@
+#include "pki/public_key.h"

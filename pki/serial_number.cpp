@@ -1,0 +1,1 @@
+#include "pki/serial_number.h"

@@ -1,0 +1,1 @@
+#include "pki/tbs_certificate.h"
