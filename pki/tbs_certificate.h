@@ -76,7 +76,10 @@ class TbsTemplate {
   TbsTemplate() = default;
   base::Bytes signature_algorithm_der_;
   base::Bytes issuer_name_der_;
-  base::Bytes issuer_extensions_der_;  // AKI, CDP, AIA, pre-encoded
+  base::Bytes authority_key_identifier_der_;  // the AKI Extension, pre-encoded (may be empty)
+  // The CRL distribution points and AIA Extensions, pre-encoded. They follow the SAN, and the
+  // AKI precedes it, hence two fields (the extension order is fixed, see encode()).
+  base::Bytes issuer_extensions_der_;
 };
 
 // The same TBSCertificate built with OpenSSL's X509 API (for cross-checking in tests).

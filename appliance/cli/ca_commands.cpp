@@ -1,0 +1,249 @@
+// signet ca create-root | create-intermediate | import-cert | list | show | set | export
+#include <iostream>
+#include <memory>
+
+#include "appliance/cli/commands.h"
+#include "appliance/cli/output.h"
+#include "pki/pem.h"
+
+namespace signet::appliance {
+namespace {
+
+using base::Error;
+using base::ErrorCode;
+using base::Result;
+
+struct CreateOptions {
+  std::string name, subject, key = "ec-p384", key_uri, parent, csr_out;
+  std::optional<int> validity_days, path_length;
+  bool external = false;
+};
+
+Result<ca::NewCaRequest> to_request(const CreateOptions& o, CliContext& ctx) {
+  ca::NewCaRequest request;
+  request.name = o.name;
+  request.subject = o.subject;
+  SIGNET_ASSIGN_OR_RETURN(request.key_algorithm, base::parse_key_algorithm(o.key));
+  request.token = ctx.options().token;
+  request.key_uri = o.key_uri;
+  request.validity_days = o.validity_days;
+  request.path_length = o.path_length;
+  request.parent = o.parent;
+  request.external_parent = o.external;
+  return request;
+}
+
+Result<void> show_created(CliContext& ctx, const ca::CaRecord& record) {
+  if (ctx.json()) {
+    print_json(ca_json(record, ctx.clock().now()));
+  } else {
+    std::cout << "Created CA '" << record.name << "'.\n";
+    print_ca(record, ctx.clock().now());
+  }
+  return base::ok();
+}
+
+void add_create_options(CLI::App* cmd, CreateOptions& o) {
+  cmd->add_option("--name", o.name, "CA name (letters, digits, '.', '_', '-')")->required();
+  cmd->add_option("--subject", o.subject,
+                  "subject DN: 'CN=Root,O=Example,C=DE' or '/C=DE/O=Example/CN=Root'")
+      ->required();
+  cmd->add_option("--key", o.key,
+                  "key algorithm: ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096, ed25519")
+      ->capture_default_str();
+  cmd->add_option("--validity-days", o.validity_days, "validity of the CA certificate in days");
+  cmd->add_option("--key-uri", o.key_uri,
+                  "adopt this existing key on a token (RFC 7512 URI) instead of generating one");
+  cmd->add_option("--path-length", o.path_length, "basicConstraints path length constraint");
+}
+
+}  // namespace
+
+void register_ca_commands(CLI::App& app, Action& selected) {
+  auto* ca = app.add_subcommand("ca", "certificate authorities: create, import, show, configure");
+  ca->require_subcommand(1);
+
+  {
+    auto o = std::make_shared<CreateOptions>();
+    auto* cmd = ca->add_subcommand("create-root", "create a self-signed root CA with a key on the token");
+    add_create_options(cmd, *o);
+    cmd->callback([&selected, o] {
+      selected = [o](CliContext& ctx) -> Result<void> {
+        SIGNET_ASSIGN_OR_RETURN(auto request, to_request(*o, ctx));
+        SIGNET_ASSIGN_OR_RETURN(auto* authority, ctx.authority());
+        SIGNET_ASSIGN_OR_RETURN(auto record, authority->create_root(request));
+        return show_created(ctx, record);
+      };
+    });
+  }
+  {
+    auto o = std::make_shared<CreateOptions>();
+    auto* cmd = ca->add_subcommand(
+        "create-intermediate",
+        "create an intermediate CA signed by a CA here (--parent) or by an external root "
+        "(--external: writes a CSR to --csr-out; install the answer with 'ca import-cert')");
+    add_create_options(cmd, *o);
+    auto* parent = cmd->add_option("--parent", o->parent, "the parent CA here");
+    auto* external = cmd->add_flag("--external", o->external, "signed by an external root");
+    cmd->add_option("--csr-out", o->csr_out, "with --external: where to write the CSR (PEM)");
+    parent->excludes(external);
+    cmd->callback([&selected, o] {
+      selected = [o](CliContext& ctx) -> Result<void> {
+        if (o->parent.empty() && !o->external) {
+          return Error(ErrorCode::kInvalidArgument, "give --parent CA or --external");
+        }
+        if (o->external && o->csr_out.empty()) {
+          return Error(ErrorCode::kInvalidArgument, "--external needs --csr-out FILE");
+        }
+        SIGNET_ASSIGN_OR_RETURN(auto request, to_request(*o, ctx));
+        SIGNET_ASSIGN_OR_RETURN(auto* authority, ctx.authority());
+        SIGNET_ASSIGN_OR_RETURN(auto record, authority->create_intermediate(request));
+        if (o->external) {
+          const std::string pem = pki::pem_encode("CERTIFICATE REQUEST", record.pending_csr_der);
+          SIGNET_TRY(write_output(o->csr_out, base::as_bytes(pem)));
+          if (!ctx.json()) {
+            std::cout << "Wrote the CSR of CA '" << record.name << "' to " << o->csr_out
+                      << ".\nHave the external root sign it, then run:\n  signet ca import-cert "
+                      << "--name " << record.name << " --cert FILE\n";
+          }
+        }
+        return show_created(ctx, record);
+      };
+    });
+  }
+  {
+    struct ImportOptions {
+      std::string name, cert;
+    };
+    auto o = std::make_shared<ImportOptions>();
+    auto* cmd = ca->add_subcommand(
+        "import-cert", "install the certificate an external root issued for a CA (PEM bundle: "
+                       "the CA certificate first, then its issuers)");
+    cmd->add_option("--name", o->name, "the CA awaiting its certificate")->required();
+    cmd->add_option("--cert", o->cert, "certificate file (PEM or DER)")->required();
+    cmd->callback([&selected, o] {
+      selected = [o](CliContext& ctx) -> Result<void> {
+        SIGNET_ASSIGN_OR_RETURN(auto bundle, read_input_file(o->cert));
+        SIGNET_ASSIGN_OR_RETURN(auto* authority, ctx.authority());
+        SIGNET_ASSIGN_OR_RETURN(auto record, authority->import_ca_certificate(o->name, bundle));
+        if (ctx.json()) {
+          print_json(ca_json(record, ctx.clock().now()));
+        } else {
+          std::cout << "Installed the certificate of CA '" << record.name << "'.\n";
+          print_ca(record, ctx.clock().now());
+        }
+        return base::ok();
+      };
+    });
+  }
+  {
+    auto* cmd = ca->add_subcommand("list", "list the CAs");
+    cmd->callback([&selected] {
+      selected = [](CliContext& ctx) -> Result<void> {
+        SIGNET_ASSIGN_OR_RETURN(auto* directory, ctx.cas());
+        SIGNET_ASSIGN_OR_RETURN(auto cas, directory->list_cas());
+        const auto now = ctx.clock().now();
+        if (ctx.json()) {
+          nlohmann::json items = nlohmann::json::array();
+          for (const auto& record : cas) items.push_back(ca_json(record, now));
+          print_json(items);
+          return base::ok();
+        }
+        std::vector<std::vector<std::string>> rows;
+        for (const auto& record : cas) {
+          auto j = ca_json(record, now);
+          rows.push_back({record.name, std::string(ca::to_string(record.state)),
+                          std::string(base::to_string(record.key_algorithm)),
+                          j.value("not_after", std::string("-")),
+                          record.external_parent ? "(external)" : (record.parent.empty() ? "-" : record.parent),
+                          record.subject});
+        }
+        print_table({"NAME", "STATE", "KEY", "NOT AFTER", "PARENT", "SUBJECT"}, rows);
+        return base::ok();
+      };
+    });
+  }
+  {
+    auto name = std::make_shared<std::string>();
+    auto* cmd = ca->add_subcommand("show", "show a CA's details and settings");
+    cmd->add_option("name", *name, "CA name")->required();
+    cmd->callback([&selected, name] {
+      selected = [name](CliContext& ctx) -> Result<void> {
+        SIGNET_ASSIGN_OR_RETURN(auto* authority, ctx.authority());
+        SIGNET_ASSIGN_OR_RETURN(auto record, authority->find_ca(*name));
+        if (ctx.json()) {
+          print_json(ca_json(record, ctx.clock().now()));
+        } else {
+          print_ca(record, ctx.clock().now());
+        }
+        return base::ok();
+      };
+    });
+  }
+  {
+    struct SetOptions {
+      std::string name;
+      std::optional<std::string> base_url;
+      std::optional<int> validity_days;
+    };
+    auto o = std::make_shared<SetOptions>();
+    auto* cmd = ca->add_subcommand(
+        "set", "change CA settings carried by the certificates it issues from now on");
+    cmd->add_option("name", o->name, "CA name")->required();
+    cmd->add_option("--base-url", o->base_url,
+                    "base URL for CRL (<base>/crl/<ca>.crl), OCSP (<base>/ocsp/<ca>) and CA "
+                    "issuer (<base>/ca/<ca>.crt) URLs; '' removes them");
+    cmd->add_option("--default-validity-days", o->validity_days,
+                    "validity of issued certificates when a request names none");
+    cmd->callback([&selected, o] {
+      selected = [o](CliContext& ctx) -> Result<void> {
+        if (!o->base_url && !o->validity_days) {
+          return Error(ErrorCode::kInvalidArgument,
+                       "nothing to change: give --base-url and/or --default-validity-days");
+        }
+        SIGNET_ASSIGN_OR_RETURN(auto* authority, ctx.authority());
+        SIGNET_ASSIGN_OR_RETURN(auto record,
+                                authority->update_settings(o->name, {o->base_url, o->validity_days}));
+        if (ctx.json()) {
+          print_json(ca_json(record, ctx.clock().now()));
+        } else {
+          std::cout << "Updated CA '" << record.name << "'.\n";
+          print_ca(record, ctx.clock().now());
+        }
+        return base::ok();
+      };
+    });
+  }
+  {
+    struct ExportOptions {
+      std::string name, format = "pem", out;
+      bool chain = false;
+    };
+    auto o = std::make_shared<ExportOptions>();
+    auto* cmd = ca->add_subcommand("export", "write a CA's certificate (or its chain)");
+    cmd->add_option("name", o->name, "CA name")->required();
+    cmd->add_option("--format", o->format, "pem or der")
+        ->check(CLI::IsMember({"pem", "der"}))
+        ->capture_default_str();
+    cmd->add_flag("--chain", o->chain, "the CA certificate followed by its issuers (PEM only)");
+    cmd->add_option("--out", o->out, "output file (default: stdout)");
+    cmd->callback([&selected, o] {
+      selected = [o](CliContext& ctx) -> Result<void> {
+        if (o->chain && o->format == "der") {
+          return Error(ErrorCode::kInvalidArgument,
+                       "a DER file holds one certificate; use --format pem with --chain");
+        }
+        SIGNET_ASSIGN_OR_RETURN(auto* authority, ctx.authority());
+        SIGNET_ASSIGN_OR_RETURN(auto chain, authority->ca_chain(o->name));
+        if (o->format == "der") return write_output(o->out, chain.front());
+        std::string pem;
+        for (std::size_t i = 0; i < (o->chain ? chain.size() : 1); ++i) {
+          pem += pki::pem_encode("CERTIFICATE", chain[i]);
+        }
+        return write_output(o->out, base::as_bytes(pem));
+      };
+    });
+  }
+}
+
+}  // namespace signet::appliance

@@ -1,0 +1,152 @@
+#include "appliance/cli/cli_context.h"
+
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+
+#include "base/secret_input.h"
+#include "hsm/key_provider.h"
+#include "hsm/module.h"
+#include "store/lmdb_store.h"
+
+namespace signet::appliance {
+
+using base::Error;
+using base::ErrorCode;
+using base::Result;
+
+namespace {
+
+std::filesystem::path default_state_dir() {
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    return std::filesystem::path(home) / ".local/state/signet";
+  }
+  return "/var/lib/signet";
+}
+
+}  // namespace
+
+CliContext::CliContext(GlobalOptions options)
+    : options_(std::move(options)),
+      state_dir_(options_.state_dir.empty() ? default_state_dir()
+                                            : std::filesystem::path(options_.state_dir)) {}
+
+CliContext::~CliContext() {
+  // Order matters: the Authority uses the store and the keys; signers hold the module.
+  authority_.reset();
+  keys_.reset();
+  store_.reset();
+  module_.reset();
+}
+
+Result<void> CliContext::ensure_state_dir() {
+  std::error_code error;
+  if (std::filesystem::is_directory(state_dir_, error)) return base::ok();
+  std::filesystem::create_directories(state_dir_, error);
+  if (error) {
+    return Error(ErrorCode::kIoError, "cannot create the state directory '" + state_dir_.string() +
+                                          "': " + error.message());
+  }
+  std::filesystem::permissions(state_dir_, std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::replace, error);
+  return base::ok();
+}
+
+bool CliContext::module_is_softhsm() const {
+  return std::filesystem::path(options_.module_path).filename().string().find("softhsm") !=
+         std::string::npos;
+}
+
+Result<void> CliContext::prepare_softhsm(bool create) {
+  const char* configured = std::getenv("SOFTHSM2_CONF");
+  if (!module_is_softhsm() || (configured != nullptr && *configured != '\0')) return base::ok();
+  const auto conf = softhsm_dir() / "softhsm2.conf";
+  if (std::filesystem::exists(conf)) {
+    ::setenv("SOFTHSM2_CONF", conf.c_str(), 1);
+    return base::ok();
+  }
+  if (!create) return base::ok();  // SoftHSM then uses its system-wide configuration
+  SIGNET_TRY(ensure_state_dir());
+  std::error_code error;
+  std::filesystem::create_directories(softhsm_dir() / "tokens", error);
+  if (error) {
+    return Error(ErrorCode::kIoError, "cannot create '" + (softhsm_dir() / "tokens").string() +
+                                          "': " + error.message());
+  }
+  std::ofstream out(conf);
+  out << "# SoftHSMv2 configuration of this Signet state directory.\n"
+      << "directories.tokendir = " << (softhsm_dir() / "tokens").string() << "\n"
+      << "objectstore.backend = file\n"
+      << "log.level = ERROR\n"
+      << "slots.removable = false\n";
+  if (!out) return Error(ErrorCode::kIoError, "cannot write '" + conf.string() + "'");
+  out.close();
+  ::setenv("SOFTHSM2_CONF", conf.c_str(), 1);
+  return base::ok();
+}
+
+Result<store::LmdbStore*> CliContext::store() {
+  if (store_) return store_.get();
+  SIGNET_TRY(ensure_state_dir());
+  auto opened = store::LmdbStore::open(state_dir_);
+  if (!opened) return std::move(opened).error().with_context("opening the store");
+  store_ = std::move(*opened);
+  return store_.get();
+}
+
+Result<hsm::Pkcs11Module*> CliContext::module() {
+  if (module_) return module_.get();
+  SIGNET_TRY(prepare_softhsm(false));
+  SIGNET_ASSIGN_OR_RETURN(module_, hsm::Pkcs11Module::load(options_.module_path));
+  return module_.get();
+}
+
+Result<base::SecureBuffer> CliContext::read_pin(const std::string& token_label) {
+  if (!options_.pin_file.empty()) return base::read_secret_file(options_.pin_file);
+  return base::prompt_secret("User PIN for token '" + token_label + "': ");
+}
+
+Result<hsm::Pkcs11KeyProvider*> CliContext::keys() {
+  if (keys_) return keys_.get();
+  SIGNET_TRY(module());
+  auto pins = [this](const hsm::TokenInfo& token) { return read_pin(token.label); };
+  SIGNET_ASSIGN_OR_RETURN(keys_, hsm::Pkcs11KeyProvider::create({module_}, options_.token, pins));
+  return keys_.get();
+}
+
+Result<ca::Authority*> CliContext::authority() {
+  if (authority_) return authority_.get();
+  SIGNET_ASSIGN_OR_RETURN(auto* records, store());
+  SIGNET_ASSIGN_OR_RETURN(auto* key_provider, keys());
+  authority_ = std::make_unique<ca::Authority>(*records, *records, *records, *key_provider,
+                                               clock_, rng_, actor());
+  return authority_.get();
+}
+
+Result<ca::Inventory*> CliContext::inventory() {
+  SIGNET_ASSIGN_OR_RETURN(auto* records, store());
+  return static_cast<ca::Inventory*>(records);
+}
+
+Result<ca::CaDirectory*> CliContext::cas() {
+  SIGNET_ASSIGN_OR_RETURN(auto* records, store());
+  return static_cast<ca::CaDirectory*>(records);
+}
+
+Result<ca::AuditSink*> CliContext::audit() {
+  SIGNET_ASSIGN_OR_RETURN(auto* records, store());
+  return static_cast<ca::AuditSink*>(records);
+}
+
+std::string CliContext::actor() const {
+  std::string name = std::to_string(::getuid());
+  if (const passwd* entry = ::getpwuid(::getuid()); entry != nullptr) name = entry->pw_name;
+  return "cli:" + name;
+}
+
+}  // namespace signet::appliance

@@ -1,0 +1,86 @@
+// CliContext: the `signet` command line's composition root. It resolves the global settings
+// (state directory, PKCS#11 module, default token, PIN file) from flags and environment, and
+// builds the concrete pieces on first use: the LMDB store, the PKCS#11 module and key
+// provider, and the ca::Authority over them. Commands receive it and ask for what they need,
+// so that `signet token list` never opens the store and `signet cert show` never logs in to
+// a token. Single-threaded use (one command per process).
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/clock.h"
+#include "base/result.h"
+#include "base/rng.h"
+#include "base/secure_buffer.h"
+#include "ca/authority.h"
+
+namespace signet::hsm {
+class Pkcs11Module;
+class Pkcs11KeyProvider;
+}  // namespace signet::hsm
+namespace signet::store {
+class LmdbStore;
+}  // namespace signet::store
+
+namespace signet::appliance {
+
+struct GlobalOptions {
+  std::string state_dir;   // --state or SIGNET_STATE
+  std::string module_path; // --module or SIGNET_PKCS11_MODULE
+  std::string token;       // --token or SIGNET_TOKEN
+  std::string pin_file;    // --pin-file or SIGNET_PIN_FILE
+  bool json = false;       // --json
+};
+
+class CliContext {
+ public:
+  explicit CliContext(GlobalOptions options);
+  ~CliContext();
+  CliContext(const CliContext&) = delete;
+  CliContext& operator=(const CliContext&) = delete;
+
+  const GlobalOptions& options() const { return options_; }
+  bool json() const { return options_.json; }
+  const std::filesystem::path& state_dir() const { return state_dir_; }
+  std::filesystem::path store_dir() const { return state_dir_ / "store"; }
+  std::filesystem::path softhsm_dir() const { return state_dir_ / "softhsm"; }
+  std::filesystem::path pins_dir() const { return state_dir_ / "pins"; }
+
+  const base::Clock& clock() const { return clock_; }
+  base::Rng& rng() { return rng_; }
+
+  // Creates the state directory (mode 0700) when missing; a clear error when it cannot.
+  base::Result<void> ensure_state_dir();
+  // Points SoftHSM at the state directory's configuration when the module is SoftHSM and
+  // SOFTHSM2_CONF is not already set; creates that configuration when `create` is true.
+  base::Result<void> prepare_softhsm(bool create);
+  bool module_is_softhsm() const;
+
+  base::Result<store::LmdbStore*> store();
+  base::Result<hsm::Pkcs11Module*> module();
+  base::Result<hsm::Pkcs11KeyProvider*> keys();
+  base::Result<ca::Authority*> authority();
+  base::Result<ca::Inventory*> inventory();
+  base::Result<ca::CaDirectory*> cas();
+  base::Result<ca::AuditSink*> audit();
+
+  // The PIN for a token: from the PIN file when one is configured, else a terminal prompt.
+  base::Result<base::SecureBuffer> read_pin(const std::string& token_label);
+
+  std::string actor() const;
+
+ private:
+  GlobalOptions options_;
+  std::filesystem::path state_dir_;
+  base::SystemClock clock_;
+  base::SystemRng rng_;
+  std::unique_ptr<store::LmdbStore> store_;
+  std::shared_ptr<hsm::Pkcs11Module> module_;
+  std::shared_ptr<hsm::Pkcs11KeyProvider> keys_;
+  std::unique_ptr<ca::Authority> authority_;
+};
+
+}  // namespace signet::appliance

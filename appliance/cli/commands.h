@@ -1,0 +1,21 @@
+// The `signet` subcommands, registered on a CLI11 app. Parsing selects one Action; main()
+// runs it with the CliContext built from the global options, and prints its Error, if any,
+// as one sentence on stderr.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+#include "appliance/cli/cli_context.h"
+#include "base/result.h"
+
+namespace signet::appliance {
+
+using Action = std::function<base::Result<void>(CliContext&)>;
+
+void register_token_commands(CLI::App& app, Action& selected);
+void register_ca_commands(CLI::App& app, Action& selected);
+void register_cert_commands(CLI::App& app, Action& selected);
+void register_store_commands(CLI::App& app, Action& selected);
+
+}  // namespace signet::appliance

@@ -1,0 +1,78 @@
+// signet: the operator's command line. See `signet --help` and README.md.
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <iostream>
+
+#include "appliance/cli/cli_context.h"
+#include "appliance/cli/commands.h"
+
+namespace {
+
+std::string env_or(const char* name, std::string fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? std::string(value) : std::move(fallback);
+}
+
+// No core dumps: a dump of this process could hold a PIN read moments earlier.
+void harden_process() {
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  rlimit no_core{0, 0};
+  ::setrlimit(RLIMIT_CORE, &no_core);
+  ::umask(077);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  harden_process();
+  using signet::appliance::Action;
+  using signet::appliance::GlobalOptions;
+
+  CLI::App app{
+      "signet: operate the Signet PKI appliance (CAs with keys on PKCS#11 tokens, an LMDB "
+      "inventory).\nPINs are read from --pin-file / SIGNET_PIN_FILE or prompted for; never "
+      "from arguments.",
+      "signet"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "signet 0.1.0");
+  GlobalOptions options;
+  options.state_dir = env_or("SIGNET_STATE", "");
+  options.module_path = env_or("SIGNET_PKCS11_MODULE", SIGNET_DEFAULT_PKCS11_MODULE);
+  options.token = env_or("SIGNET_TOKEN", "");
+  options.pin_file = env_or("SIGNET_PIN_FILE", "");
+  app.add_option("--state", options.state_dir, "state directory (env SIGNET_STATE)");
+  app.add_option("--module", options.module_path, "PKCS#11 module (env SIGNET_PKCS11_MODULE)")
+      ->capture_default_str();
+  app.add_option("--token", options.token, "default token label or serial (env SIGNET_TOKEN)");
+  app.add_option("--pin-file", options.pin_file,
+                 "file holding the token's user PIN, mode 0600 (env SIGNET_PIN_FILE)");
+  app.add_flag("--json", options.json, "print machine-readable JSON");
+  app.fallthrough();
+
+  Action selected;
+  signet::appliance::register_token_commands(app, selected);
+  signet::appliance::register_ca_commands(app, selected);
+  signet::appliance::register_cert_commands(app, selected);
+  signet::appliance::register_store_commands(app, selected);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (!selected) {
+    std::cerr << "signet: error: no command given; see signet --help\n";
+    return 2;
+  }
+  signet::appliance::CliContext context(options);
+  auto result = selected(context);
+  if (!result) {
+    std::cerr << "signet: error: " << result.error().describe() << "\n";
+    return 1;
+  }
+  return 0;
+}

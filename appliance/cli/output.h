@@ -1,0 +1,35 @@
+// How the CLI shows things: human-readable text by default, JSON with --json. One function
+// per kind of object, so that `show` and `list` describe a certificate the same way.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/result.h"
+#include "ca/records.h"
+
+namespace signet::appliance {
+
+std::string format_time(base::TimePoint t);  // RFC 3339, UTC ("2026-11-23T03:12:20Z")
+base::Result<base::TimePoint> parse_time(std::string_view text);
+std::string colon_hex(base::ByteView bytes);  // "AB:CD:..."
+
+nlohmann::json certificate_json(const ca::CertificateRecord& record, base::TimePoint now);
+nlohmann::json ca_json(const ca::CaRecord& record, base::TimePoint now);
+
+void print_certificate(const ca::CertificateRecord& record, base::TimePoint now);
+void print_ca(const ca::CaRecord& record, base::TimePoint now);
+
+// A fixed-width table: the header row, then the rows.
+void print_table(const std::vector<std::string>& header,
+                 const std::vector<std::vector<std::string>>& rows);
+
+void print_json(const nlohmann::json& value);
+
+// Writes to a file (mode 0644, replacing it) or to stdout when path is empty or "-".
+base::Result<void> write_output(const std::string& path, base::ByteView data);
+base::Result<base::Bytes> read_input_file(const std::string& path);
+
+}  // namespace signet::appliance

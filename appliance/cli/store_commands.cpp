@@ -1,0 +1,127 @@
+// signet store backup | restore
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include "appliance/cli/commands.h"
+#include "appliance/cli/output.h"
+#include "store/lmdb_store.h"
+
+namespace signet::appliance {
+namespace {
+
+using base::Error;
+using base::ErrorCode;
+using base::Result;
+namespace fs = std::filesystem;
+
+// The token directory SoftHSM uses, read from the configuration SOFTHSM2_CONF names.
+std::optional<fs::path> softhsm_token_dir() {
+  const char* conf = std::getenv("SOFTHSM2_CONF");
+  if (conf == nullptr || *conf == '\0') return std::nullopt;
+  std::ifstream in(conf);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto eq = line.find('=');
+    if (line.empty() || line[0] == '#' || eq == std::string::npos) continue;
+    auto trim = [](std::string s) {
+      s.erase(0, s.find_first_not_of(" \t"));
+      s.erase(s.find_last_not_of(" \t\r") + 1);
+      return s;
+    };
+    if (trim(line.substr(0, eq)) == "directories.tokendir") return fs::path(trim(line.substr(eq + 1)));
+  }
+  return std::nullopt;
+}
+
+Result<void> copy_tree(const fs::path& from, const fs::path& to) {
+  std::error_code error;
+  fs::create_directories(to.parent_path(), error);
+  fs::copy(from, to, fs::copy_options::recursive, error);
+  if (error) {
+    return Error(ErrorCode::kIoError, "cannot copy '" + from.string() + "' to '" + to.string() +
+                                          "': " + error.message());
+  }
+  return base::ok();
+}
+
+Result<void> backup(CliContext& ctx, const fs::path& out) {
+  SIGNET_TRY(ctx.prepare_softhsm(false));
+  SIGNET_ASSIGN_OR_RETURN(auto* store, ctx.store());
+  // The store first: backup_to refuses a non-empty target before anything is written.
+  SIGNET_TRY(store->backup_to(out));
+  nlohmann::json manifest = {{"format", "signet-backup-1"},
+                             {"created_at", format_time(ctx.clock().now())},
+                             {"store", "store/data.mdb"}};
+  if (ctx.module_is_softhsm()) {
+    if (auto tokens = softhsm_token_dir(); tokens && fs::is_directory(*tokens)) {
+      // SoftHSM writes token files without fsync: this copy is what makes a software token
+      // survive the loss of the machine. Keep the PIN files elsewhere, never beside it.
+      SIGNET_TRY(copy_tree(*tokens, out / "softhsm" / "tokens"));
+      manifest["softhsm_tokens"] = "softhsm/tokens";
+    }
+  }
+  std::ofstream(out / "MANIFEST.json") << manifest.dump(2) << "\n";
+  if (ctx.json()) {
+    manifest["directory"] = out.string();
+    print_json(manifest);
+  } else {
+    std::cout << "Backed up the store" << (manifest.contains("softhsm_tokens") ? " and the SoftHSM tokens" : "")
+              << " to " << out.string() << ".\nKeep the token PIN files separately.\n";
+  }
+  return base::ok();
+}
+
+Result<void> restore(CliContext& ctx, const fs::path& from) {
+  std::error_code error;
+  if (!fs::exists(from / "store" / "data.mdb", error)) {
+    return Error(ErrorCode::kNotFound, "'" + from.string() + "' holds no Signet backup (no store/data.mdb)");
+  }
+  const bool has_tokens = fs::is_directory(from / "softhsm" / "tokens", error);
+  const fs::path token_target = ctx.softhsm_dir() / "tokens";
+  if (has_tokens && fs::exists(token_target, error) && !fs::is_empty(token_target, error)) {
+    return Error(ErrorCode::kAlreadyExists,
+                 "'" + token_target.string() + "' already holds SoftHSM tokens; restore into a fresh state directory");
+  }
+  SIGNET_TRY(ctx.ensure_state_dir());
+  SIGNET_TRY(store::LmdbStore::restore(from, ctx.state_dir()));
+  if (has_tokens) {
+    SIGNET_TRY(copy_tree(from / "softhsm" / "tokens", token_target));
+    std::ofstream out(ctx.softhsm_dir() / "softhsm2.conf");
+    out << "# SoftHSMv2 configuration of this Signet state directory (restored).\n"
+        << "directories.tokendir = " << token_target.string() << "\n"
+        << "objectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n";
+  }
+  if (!ctx.json()) {
+    std::cout << "Restored the store" << (has_tokens ? " and the SoftHSM tokens" : "") << " into "
+              << ctx.state_dir().string() << ".\n";
+  }
+  return base::ok();
+}
+
+}  // namespace
+
+void register_store_commands(CLI::App& app, Action& selected) {
+  auto* store = app.add_subcommand("store", "the LMDB store: backup, restore");
+  store->require_subcommand(1);
+  {
+    auto out = std::make_shared<std::string>();
+    auto* cmd = store->add_subcommand(
+        "backup", "a consistent, compacted copy of the store taken while it is in use, plus the "
+                  "state directory's SoftHSM token files");
+    cmd->add_option("--out", *out, "a new or empty directory")->required();
+    cmd->callback([&selected, out] {
+      selected = [out](CliContext& ctx) { return backup(ctx, *out); };
+    });
+  }
+  {
+    auto from = std::make_shared<std::string>();
+    auto* cmd = store->add_subcommand("restore", "restore a backup into a state directory without a store");
+    cmd->add_option("--from", *from, "a directory written by 'signet store backup'")->required();
+    cmd->callback([&selected, from] {
+      selected = [from](CliContext& ctx) { return restore(ctx, *from); };
+    });
+  }
+}
+
+}  // namespace signet::appliance

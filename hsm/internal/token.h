@@ -1,0 +1,121 @@
+// Token: one initialised token of one module as the provider and its signers use it: its
+// identity (serial, label), a pool of sessions, and the login state.
+//
+// Sessions are opened on demand up to a bound and reused; a Lease hands one session to one
+// caller and gives it back when destroyed. A session that failed because it is gone
+// (CKR_SESSION_HANDLE_INVALID, CKR_SESSION_CLOSED, CKR_DEVICE_REMOVED, CKR_TOKEN_NOT_PRESENT)
+// or that was left mid-operation is closed instead of returned, and the token counts a new
+// generation: object handles cached before it may be stale and the login is gone.
+//
+// Login happens once per token (PKCS#11 logins belong to the application, not the session),
+// with a PIN from the PinSource. CKR_USER_ALREADY_LOGGED_IN is success. We never call C_Logout
+// per operation: it would log out every session of the process.
+//
+// The slot id is found again by serial when the slot disappears (SoftHSM renumbers slots,
+// cards move between readers).
+//
+// Ownership: shared by the provider and every signer on the token; keeps the module alive.
+// A Lease must not outlive its Token. Thread-safe: the pool and the login state are guarded
+// by mutexes; sessions themselves are used by one lease holder at a time.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "base/result.h"
+#include "hsm/internal/session.h"
+#include "hsm/module.h"
+
+namespace signet::hsm::internal {
+
+class Token {
+ public:
+  static constexpr std::size_t kDefaultMaxSessions = 16;
+
+  Token(std::shared_ptr<Pkcs11Module> module, TokenInfo info, PinSource pins,
+        std::size_t max_sessions = kDefaultMaxSessions);
+  Token(const Token&) = delete;
+  Token& operator=(const Token&) = delete;
+
+  // The identity as first seen (label and serial do not change while we hold the token).
+  const TokenInfo& info() const { return info_; }
+  const std::string& label() const { return info_.label; }
+  const std::string& serial() const { return info_.serial; }
+  const std::shared_ptr<Pkcs11Module>& module() const { return module_; }
+
+  // Fresh C_GetTokenInfo (free memory, PIN flags), following the token to its current slot.
+  base::Result<TokenInfo> current_info();
+
+  class Lease {
+   public:
+    Lease(Lease&& other) noexcept;
+    Lease& operator=(Lease&&) = delete;
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ~Lease();
+    Session& session() { return session_; }
+    Session* operator->() { return &session_; }
+
+   private:
+    friend class Token;
+    Lease(Token* token, Session session) : token_(token), session_(std::move(session)) {}
+    Token* token_;
+    Session session_;
+  };
+
+  // A session from the pool (waits while `max_sessions` are leased).
+  base::Result<Lease> lease();
+
+  // Logs in once (no-op if the token needs no login or we are logged in).
+  base::Result<void> ensure_logged_in();
+  // Bumped whenever sessions were found dead; handles cached under an older one may be stale.
+  std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+
+  // Runs op(Session&) -> Result<T> on a leased, logged-in session. After
+  // CKR_USER_NOT_LOGGED_IN it logs in again and retries once; after a dead session it retries
+  // once on a fresh one. `op` must therefore be safe to run twice when its first run failed.
+  template <typename Op>
+  auto run(Op&& op) -> decltype(op(std::declval<Session&>())) {
+    for (int attempt = 0;; ++attempt) {
+      SIGNET_TRY(ensure_logged_in());
+      SIGNET_ASSIGN_OR_RETURN(auto leased, lease());
+      auto result = op(leased.session());
+      if (result || attempt > 0) return result;
+      const CK_RV rv = leased.session().last_failure();
+      if (rv == CKR_USER_NOT_LOGGED_IN) {
+        logged_in_.store(false, std::memory_order_release);
+        continue;
+      }
+      if (!is_session_gone(rv)) return result;
+    }
+  }
+
+  ~Token();
+
+ private:
+  void give_back(Session session);
+  void session_died();
+  base::Result<CK_SLOT_ID> find_slot_again();
+  CK_SLOT_ID slot() const;
+
+  const std::shared_ptr<Pkcs11Module> module_;
+  const TokenInfo info_;
+  const PinSource pins_;
+  const std::size_t max_sessions_;
+
+  mutable std::mutex mutex_;  // guards slot_, idle_, open_count_
+  std::condition_variable available_;
+  CK_SLOT_ID slot_;
+  std::vector<Session> idle_;
+  std::size_t open_count_ = 0;  // idle + leased
+
+  std::mutex login_mutex_;  // one login at a time
+  std::atomic<bool> logged_in_{false};
+  std::atomic<std::uint64_t> generation_{0};
+};
+
+}  // namespace signet::hsm::internal

@@ -1,0 +1,368 @@
+#include "hsm/key_provider.h"
+
+#include "hsm/internal/key_generation.h"
+#include "hsm/internal/public_key.h"
+#include "hsm/internal/token.h"
+#include "hsm/pkcs11_uri.h"
+
+namespace signet::hsm {
+namespace {
+
+using base::Error;
+using base::ErrorCode;
+using internal::Session;
+
+std::string key_type_name(CK_ULONG type) {
+  switch (type) {
+    case CKK_RSA: return "RSA";
+    case CKK_EC: return "EC";
+    case CKK_EC_EDWARDS: return "EC_EDWARDS";
+    case CKK_DSA: return "DSA";
+    default: return "CKK " + std::to_string(type);
+  }
+}
+
+std::string text_of(const std::optional<base::Bytes>& value) {
+  return value ? std::string(base::as_chars(*value)) : std::string();
+}
+
+// The private keys with a given CKA_ID.
+base::Result<std::vector<CK_OBJECT_HANDLE>> private_keys_with_id(Session& session,
+                                                                 base::ByteView id) {
+  return session.find_objects({internal::attr(CKA_CLASS, internal::kPrivateKeyClass),
+                               internal::attr(CKA_ID, id)});
+}
+
+base::Result<CK_OBJECT_HANDLE> one_private_key(Session& session, const base::KeyRef& ref,
+                                               const TokenInfo& token) {
+  SIGNET_ASSIGN_OR_RETURN(auto found, private_keys_with_id(session, ref.id));
+  if (found.empty()) {
+    return Error(ErrorCode::kNotFound, "there is no private key with CKA_ID " +
+                                           base::to_hex(ref.id) + " on " + token.describe());
+  }
+  if (found.size() > 1) {
+    return Error(ErrorCode::kInvalidArgument,
+                 std::to_string(found.size()) + " private keys on " + token.describe() +
+                     " share CKA_ID " + base::to_hex(ref.id) + "; the reference is ambiguous");
+  }
+  return found.front();
+}
+
+// The SPKI for a private key: from its public key object, else a certificate with the same
+// CKA_ID, else the private key's own public attributes (RSA keys carry them).
+base::Result<base::Bytes> spki_for(Session& session, CK_OBJECT_HANDLE private_key,
+                                   base::ByteView id, base::KeyAlgorithm algorithm) {
+  SIGNET_ASSIGN_OR_RETURN(auto publics,
+                          session.find_objects({internal::attr(CKA_CLASS, internal::kPublicKeyClass),
+                                                internal::attr(CKA_ID, id)}));
+  if (!publics.empty()) return internal::public_key_spki(session, publics.front(), algorithm);
+  SIGNET_ASSIGN_OR_RETURN(
+      auto certificates,
+      session.find_objects({internal::attr(CKA_CLASS, internal::kCertificateClass),
+                            internal::attr(CKA_ID, id)}));
+  if (!certificates.empty()) return internal::certificate_spki(session, certificates.front());
+  auto own = internal::public_key_spki(session, private_key, algorithm);
+  if (own) return own;
+  return Error(ErrorCode::kNotFound,
+               "the private key with CKA_ID " + base::to_hex(id) + " on token '" +
+                   session.token_label() + "' has no public key or certificate beside it");
+}
+
+// A signer for a private key object found in `session`.
+base::Result<std::shared_ptr<base::Signer>> make_signer(std::shared_ptr<internal::Token> token,
+                                                        Session& session,
+                                                        CK_OBJECT_HANDLE private_key) {
+  SIGNET_ASSIGN_OR_RETURN(auto id, session.attribute(private_key, CKA_ID));
+  if (!id || id->empty()) {
+    return Error(ErrorCode::kNotSupported, "a private key on " + token->info().describe() +
+                                               " has no CKA_ID, so it cannot be referenced; "
+                                               "give it one (pkcs11-tool --set-id)");
+  }
+  SIGNET_ASSIGN_OR_RETURN(auto label, session.attribute(private_key, CKA_LABEL));
+  SIGNET_ASSIGN_OR_RETURN(auto algorithm, internal::key_algorithm(session, private_key));
+  SIGNET_ASSIGN_OR_RETURN(auto spki, spki_for(session, private_key, *id, algorithm));
+  base::KeyRef ref;
+  ref.token_serial = token->serial();
+  ref.token_label = token->label();
+  ref.id = std::move(*id);
+  ref.object_label = text_of(label);
+  SIGNET_ASSIGN_OR_RETURN(auto signer,
+                          Pkcs11Signer::create(std::move(token), std::move(ref), algorithm,
+                                               std::move(spki), private_key));
+  return std::shared_ptr<base::Signer>(std::move(signer));
+}
+
+}  // namespace
+
+Pkcs11KeyProvider::Pkcs11KeyProvider(std::vector<std::shared_ptr<Pkcs11Module>> modules,
+                                     std::string default_token, PinSource pins, Options options)
+    : modules_(std::move(modules)),
+      default_token_(std::move(default_token)),
+      pins_(std::move(pins)),
+      options_(std::move(options)) {}
+
+Pkcs11KeyProvider::~Pkcs11KeyProvider() = default;
+
+base::Result<std::shared_ptr<Pkcs11KeyProvider>> Pkcs11KeyProvider::create(
+    std::vector<std::shared_ptr<Pkcs11Module>> modules, std::string default_token,
+    PinSource pins, Options options) {
+  if (modules.empty()) {
+    return Error(ErrorCode::kInvalidArgument, "a PKCS#11 key provider needs at least one module");
+  }
+  if (!pins) return Error(ErrorCode::kInvalidArgument, "a PKCS#11 key provider needs a PIN source");
+  if (!options.rng) options.rng = std::make_shared<base::SystemRng>();
+  std::shared_ptr<Pkcs11KeyProvider> provider(new Pkcs11KeyProvider(
+      std::move(modules), std::move(default_token), std::move(pins), std::move(options)));
+  SIGNET_ASSIGN_OR_RETURN(auto all, provider->tokens());
+  auto chosen = select_token(all, provider->default_token_);
+  if (!chosen) return std::move(chosen).error().with_context("choosing the default token");
+  return provider;
+}
+
+base::Result<std::vector<TokenInfo>> Pkcs11KeyProvider::tokens() const {
+  std::vector<TokenInfo> all;
+  for (const auto& module : modules_) {
+    SIGNET_ASSIGN_OR_RETURN(auto some, module->tokens());
+    all.insert(all.end(), some.begin(), some.end());
+  }
+  return all;
+}
+
+std::shared_ptr<internal::Token> Pkcs11KeyProvider::token_for(const TokenInfo& info) {
+  const std::string key = info.module_path + '\0' + info.serial;
+  std::lock_guard lock(mutex_);
+  auto& slot = tokens_[key];
+  if (!slot) {
+    std::shared_ptr<Pkcs11Module> module;
+    for (const auto& candidate : modules_) {
+      if (candidate->path() == info.module_path) module = candidate;
+    }
+    slot = std::make_shared<internal::Token>(std::move(module), info, pins_,
+                                             options_.max_sessions_per_token);
+  }
+  return slot;
+}
+
+base::Result<std::shared_ptr<internal::Token>> Pkcs11KeyProvider::token(
+    std::string_view label_or_serial) {
+  SIGNET_ASSIGN_OR_RETURN(auto all, tokens());
+  SIGNET_ASSIGN_OR_RETURN(
+      TokenInfo info, select_token(all, label_or_serial.empty() ? std::string_view(default_token_)
+                                                                : label_or_serial));
+  return token_for(info);
+}
+
+base::Result<std::shared_ptr<internal::Token>> Pkcs11KeyProvider::token_for_ref(
+    const base::KeyRef& ref) {
+  if (ref.id.empty()) {
+    return Error(ErrorCode::kInvalidArgument, "the key reference " + ref.to_uri() + " has no id");
+  }
+  // The serial is what we persist; the label is a fallback for hand-written references.
+  return token(!ref.token_serial.empty() ? ref.token_serial : ref.token_label);
+}
+
+base::Result<std::shared_ptr<base::Signer>> Pkcs11KeyProvider::generate_key(
+    const base::KeyGenerationRequest& request) {
+  const std::string what = "generating a " + std::string(base::to_string(request.algorithm)) +
+                           " key '" + request.label + "'";
+  auto made = [&]() -> base::Result<std::shared_ptr<base::Signer>> {
+    SIGNET_ASSIGN_OR_RETURN(auto token, token(request.token));
+    SIGNET_ASSIGN_OR_RETURN(TokenInfo info, token->current_info());
+    SIGNET_TRY(internal::check_mechanisms(*token->module(), info, request.algorithm));
+    SIGNET_TRY(internal::check_room(info));
+
+    struct Generated {
+      internal::GeneratedPair pair;
+      base::Bytes id;
+    };
+    SIGNET_ASSIGN_OR_RETURN(
+        Generated generated, token->run([&](Session& session) -> base::Result<Generated> {
+          SIGNET_ASSIGN_OR_RETURN(base::Bytes id, internal::unique_key_id(session, *options_.rng));
+          SIGNET_ASSIGN_OR_RETURN(auto pair, internal::generate_pair(session, request.algorithm,
+                                                                     id, request.label));
+          return Generated{pair, std::move(id)};
+        }));
+
+    auto signer = token->run([&](Session& session) -> base::Result<std::shared_ptr<base::Signer>> {
+      // Trust, but verify: a token that ignored CKA_SENSITIVE/CKA_EXTRACTABLE gets its key back.
+      SIGNET_ASSIGN_OR_RETURN(auto sensitive,
+                              session.bool_attribute(generated.pair.private_key, CKA_SENSITIVE));
+      SIGNET_ASSIGN_OR_RETURN(auto extractable, session.bool_attribute(generated.pair.private_key,
+                                                                       CKA_EXTRACTABLE));
+      if (!sensitive.value_or(false) || extractable.value_or(true)) {
+        return Error(ErrorCode::kPolicyViolation,
+                     token->info().describe() +
+                         " made a private key that is not sensitive or is extractable");
+      }
+      return make_signer(token, session, generated.pair.private_key);
+    });
+    if (!signer) {
+      // Leave nothing half-made behind.
+      (void)token->run([&](Session& session) -> base::Result<void> {
+        (void)session.destroy_object(generated.pair.private_key);
+        (void)session.destroy_object(generated.pair.public_key);
+        return base::ok();
+      });
+    }
+    return signer;
+  }();
+  if (!made) return std::move(made).error().with_context(what);
+  return made;
+}
+
+base::Result<std::shared_ptr<base::Signer>> Pkcs11KeyProvider::find_key(const base::KeyRef& ref) {
+  auto found = [&]() -> base::Result<std::shared_ptr<base::Signer>> {
+    SIGNET_ASSIGN_OR_RETURN(auto token, token_for_ref(ref));
+    return token->run([&](Session& session) -> base::Result<std::shared_ptr<base::Signer>> {
+      SIGNET_ASSIGN_OR_RETURN(CK_OBJECT_HANDLE key, one_private_key(session, ref, token->info()));
+      return make_signer(token, session, key);
+    });
+  }();
+  if (!found) return std::move(found).error().with_context("finding key " + ref.to_uri());
+  return found;
+}
+
+base::Result<std::shared_ptr<base::Signer>> Pkcs11KeyProvider::find_key_by_uri(
+    std::string_view text) {
+  SIGNET_ASSIGN_OR_RETURN(Pkcs11Uri uri, Pkcs11Uri::parse(text));
+  const std::string quoted = "'" + std::string(text) + "'";  // parse refused any PIN in it
+  if (uri.type && *uri.type != Pkcs11Uri::ObjectType::kPrivate) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "the PKCS#11 URI " + quoted + " names no private key (type= must be private)");
+  }
+  if (!uri.object && !uri.id) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "the PKCS#11 URI " + quoted + " names no key: give object= or id=");
+  }
+  std::vector<TokenInfo> candidates;
+  bool module_seen = false;
+  for (const auto& module : modules_) {
+    if (uri.module_path && *uri.module_path != module->path()) continue;
+    module_seen = true;
+    SIGNET_ASSIGN_OR_RETURN(auto some, module->tokens());
+    for (auto& info : some) {
+      if (uri.matches(info)) candidates.push_back(std::move(info));
+    }
+  }
+  if (!module_seen) {
+    return Error(ErrorCode::kNotFound, "the PKCS#11 URI " + quoted + " names module '" +
+                                           *uri.module_path + "', which is not configured");
+  }
+  if (candidates.empty()) {
+    return Error(ErrorCode::kNotFound, "no PKCS#11 token matches the URI " + quoted);
+  }
+
+  struct Match {
+    std::shared_ptr<internal::Token> token;
+    CK_OBJECT_HANDLE handle;
+  };
+  std::vector<Match> matches;
+  for (const auto& info : candidates) {
+    auto token = token_for(info);
+    SIGNET_ASSIGN_OR_RETURN(
+        auto handles,
+        token->run([&](Session& session) -> base::Result<std::vector<CK_OBJECT_HANDLE>> {
+          std::vector<CK_ATTRIBUTE> match = {
+              internal::attr(CKA_CLASS, internal::kPrivateKeyClass)};
+          if (uri.object) match.push_back(internal::attr(CKA_LABEL, std::string_view(*uri.object)));
+          if (uri.id) match.push_back(internal::attr(CKA_ID, base::ByteView(*uri.id)));
+          return session.find_objects(std::move(match));
+        }));
+    for (CK_OBJECT_HANDLE handle : handles) matches.push_back({token, handle});
+  }
+  if (matches.empty()) {
+    return Error(ErrorCode::kNotFound, "no private key matches the PKCS#11 URI " + quoted);
+  }
+  if (matches.size() > 1) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "the PKCS#11 URI " + quoted + " is ambiguous: it matches " +
+                     std::to_string(matches.size()) +
+                     " private keys; add id= or serial= to name exactly one");
+  }
+  Match& only = matches.front();
+  auto signer = only.token->run([&](Session& session) {
+    return make_signer(only.token, session, only.handle);
+  });
+  if (!signer) return std::move(signer).error().with_context("using key " + quoted);
+  return signer;
+}
+
+base::Result<void> Pkcs11KeyProvider::destroy_key(const base::KeyRef& ref) {
+  auto destroyed = [&]() -> base::Result<void> {
+    SIGNET_ASSIGN_OR_RETURN(auto token, token_for_ref(ref));
+    return token->run([&](Session& session) -> base::Result<void> {
+      SIGNET_ASSIGN_OR_RETURN(CK_OBJECT_HANDLE key, one_private_key(session, ref, token->info()));
+      SIGNET_ASSIGN_OR_RETURN(
+          auto publics,
+          session.find_objects({internal::attr(CKA_CLASS, internal::kPublicKeyClass),
+                                internal::attr(CKA_ID, base::ByteView(ref.id))}));
+      SIGNET_TRY(session.destroy_object(key));
+      for (CK_OBJECT_HANDLE handle : publics) SIGNET_TRY(session.destroy_object(handle));
+      return base::ok();
+    });
+  }();
+  if (!destroyed) return std::move(destroyed).error().with_context("destroying key " + ref.to_uri());
+  return destroyed;
+}
+
+base::Result<std::vector<KeyInfo>> Pkcs11KeyProvider::list_keys(std::string_view token_name) {
+  SIGNET_ASSIGN_OR_RETURN(auto token, token(token_name));
+  return token->run([&](Session& session) -> base::Result<std::vector<KeyInfo>> {
+    SIGNET_ASSIGN_OR_RETURN(
+        auto handles,
+        session.find_objects({internal::attr(CKA_CLASS, internal::kPrivateKeyClass)}));
+    std::vector<KeyInfo> keys;
+    for (CK_OBJECT_HANDLE handle : handles) {
+      KeyInfo key;
+      key.ref.token_serial = token->serial();
+      key.ref.token_label = token->label();
+      SIGNET_ASSIGN_OR_RETURN(auto id, session.attribute(handle, CKA_ID));
+      SIGNET_ASSIGN_OR_RETURN(auto label, session.attribute(handle, CKA_LABEL));
+      SIGNET_ASSIGN_OR_RETURN(auto type, session.ulong_attribute(handle, CKA_KEY_TYPE));
+      key.ref.id = id.value_or(base::Bytes());
+      key.ref.object_label = text_of(label);
+      key.key_type = type ? key_type_name(*type) : "unknown";
+      if (auto algorithm = internal::key_algorithm(session, handle)) key.algorithm = *algorithm;
+      if (!key.ref.id.empty()) {
+        SIGNET_ASSIGN_OR_RETURN(
+            auto publics,
+            session.find_objects({internal::attr(CKA_CLASS, internal::kPublicKeyClass),
+                                  internal::attr(CKA_ID, base::ByteView(key.ref.id))}));
+        key.has_public_key = !publics.empty();
+      }
+      keys.push_back(std::move(key));
+    }
+    return keys;
+  });
+}
+
+base::Result<PrivateKeyAttributes> Pkcs11KeyProvider::read_private_key_attributes(
+    const base::KeyRef& ref) {
+  SIGNET_ASSIGN_OR_RETURN(auto token, token_for_ref(ref));
+  return token->run([&](Session& session) -> base::Result<PrivateKeyAttributes> {
+    SIGNET_ASSIGN_OR_RETURN(CK_OBJECT_HANDLE key, one_private_key(session, ref, token->info()));
+    CK_BBOOL values[7] = {};
+    const CK_ATTRIBUTE_TYPE types[7] = {CKA_SENSITIVE,          CKA_ALWAYS_SENSITIVE,
+                                        CKA_EXTRACTABLE,        CKA_NEVER_EXTRACTABLE,
+                                        CKA_LOCAL,              CKA_TOKEN,
+                                        CKA_PRIVATE};
+    std::vector<CK_ATTRIBUTE> query;
+    for (int i = 0; i < 7; ++i) query.push_back({types[i], &values[i], sizeof(CK_BBOOL)});
+    SIGNET_TRY(session
+                   .note(SIGNET_P11_CALL(session.functions(), C_GetAttributeValue,
+                                         token->label(), internal::Purpose::kGeneral,
+                                         session.handle(), key, query.data(), query.size()))
+                   .result());
+    PrivateKeyAttributes out;
+    out.sensitive = values[0] != CK_FALSE;
+    out.always_sensitive = values[1] != CK_FALSE;
+    out.extractable = values[2] != CK_FALSE;
+    out.never_extractable = values[3] != CK_FALSE;
+    out.local = values[4] != CK_FALSE;
+    out.token_object = values[5] != CK_FALSE;
+    out.is_private = values[6] != CK_FALSE;
+    return out;
+  });
+}
+
+}  // namespace signet::hsm

@@ -1,0 +1,106 @@
+// Pkcs11KeyProvider: base::KeyProvider over any number of PKCS#11 modules and their tokens.
+// It generates key pairs ON the token (the private half is CKA_SENSITIVE, never extractable,
+// CKA_LOCAL by construction), finds keys by KeyRef (token serial + CKA_ID) or RFC 7512 URI,
+// and hands out Pkcs11Signers. Also the operator's view: tokens, keys, and the attributes that
+// prove a private key never left its token.
+//
+// Tokens are found by label or serial each time they are named (slot ids move); each token
+// gets one session pool and one login, shared by every signer on it. PINs come from the
+// PinSource, once per login, and are never kept.
+//
+// Ownership: holds the modules (shared) and the per-token state; signers keep their token and
+// module alive on their own, so they may outlive the provider. Thread-safe.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/keys.h"
+#include "base/rng.h"
+#include "hsm/module.h"
+#include "hsm/signer.h"
+
+namespace signet::hsm {
+
+namespace internal {
+class Token;
+}
+
+// One private key as an operator lists it.
+struct KeyInfo {
+  base::KeyRef ref;        // token serial + CKA_ID, with labels
+  std::string key_type;    // "RSA", "EC", "EC_EDWARDS" (CKA_KEY_TYPE)
+  std::optional<base::KeyAlgorithm> algorithm;  // absent when Signet does not use the kind
+  bool has_public_key = false;  // a CKO_PUBLIC_KEY with the same CKA_ID exists
+};
+
+// The private key attributes that show where the key was born and whether it can leave.
+struct PrivateKeyAttributes {
+  bool sensitive = false;           // CKA_SENSITIVE
+  bool always_sensitive = false;    // CKA_ALWAYS_SENSITIVE
+  bool extractable = true;          // CKA_EXTRACTABLE
+  bool never_extractable = false;   // CKA_NEVER_EXTRACTABLE
+  bool local = false;               // CKA_LOCAL: generated on the token
+  bool token_object = false;        // CKA_TOKEN: persistent
+  bool is_private = false;          // CKA_PRIVATE: needs a login to use
+};
+
+class Pkcs11KeyProvider final : public base::KeyProvider {
+ public:
+  struct Options {
+    std::size_t max_sessions_per_token = 16;
+    std::shared_ptr<base::Rng> rng;  // for CKA_IDs; null: the system CSPRNG
+  };
+
+  // `default_token` (label or serial; "" = the only initialised token) is where keys are
+  // generated when a request names no token; it must exist now.
+  static base::Result<std::shared_ptr<Pkcs11KeyProvider>> create(
+      std::vector<std::shared_ptr<Pkcs11Module>> modules, std::string default_token,
+      PinSource pins, Options options);
+  static base::Result<std::shared_ptr<Pkcs11KeyProvider>> create(
+      std::vector<std::shared_ptr<Pkcs11Module>> modules, std::string default_token,
+      PinSource pins) {
+    return create(std::move(modules), std::move(default_token), std::move(pins), Options());
+  }
+  ~Pkcs11KeyProvider() override;
+
+  // base::KeyProvider. generate_key: EC P-256/P-384 (CKM_EC_KEY_PAIR_GEN), RSA 2048/3072/4096
+  // (CKM_RSA_PKCS_KEY_PAIR_GEN, e = 65537), Ed25519 (CKM_EC_EDWARDS_KEY_PAIR_GEN); kNotSupported
+  // when the token's mechanism list lacks the mechanism.
+  base::Result<std::shared_ptr<base::Signer>> generate_key(
+      const base::KeyGenerationRequest& request) override;
+  base::Result<std::shared_ptr<base::Signer>> find_key(const base::KeyRef& ref) override;
+  base::Result<std::shared_ptr<base::Signer>> find_key_by_uri(std::string_view uri) override;
+  base::Result<void> destroy_key(const base::KeyRef& ref) override;
+
+  // Every initialised token of every module.
+  base::Result<std::vector<TokenInfo>> tokens() const;
+  // The private keys on one token (label or serial; "" = the default token).
+  base::Result<std::vector<KeyInfo>> list_keys(std::string_view token);
+  // C_GetAttributeValue of the private half of `ref`.
+  base::Result<PrivateKeyAttributes> read_private_key_attributes(const base::KeyRef& ref);
+
+ private:
+  Pkcs11KeyProvider(std::vector<std::shared_ptr<Pkcs11Module>> modules, std::string default_token,
+                    PinSource pins, Options options);
+
+  // The token state for a label or serial ("" = default), made on first use.
+  base::Result<std::shared_ptr<internal::Token>> token(std::string_view label_or_serial);
+  std::shared_ptr<internal::Token> token_for(const TokenInfo& info);
+  base::Result<std::shared_ptr<internal::Token>> token_for_ref(const base::KeyRef& ref);
+
+  const std::vector<std::shared_ptr<Pkcs11Module>> modules_;
+  const std::string default_token_;
+  const PinSource pins_;
+  const Options options_;
+
+  std::mutex mutex_;  // guards tokens_
+  std::map<std::string, std::shared_ptr<internal::Token>> tokens_;  // by "module\0serial"
+};
+
+}  // namespace signet::hsm

@@ -1,0 +1,188 @@
+#include "hsm/signer.h"
+
+#include <algorithm>
+#include <array>
+
+#include "hsm/internal/public_key.h"
+#include "hsm/internal/token.h"
+
+namespace signet::hsm {
+namespace {
+
+using base::DigestAlgorithm;
+using base::Error;
+using base::ErrorCode;
+using internal::Purpose;
+
+// RFC 8017 §9.2 note 1: DER DigestInfo prefixes.
+constexpr std::uint8_t kSha256Info[] = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60,
+                                        0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                                        0x01, 0x05, 0x00, 0x04, 0x20};
+constexpr std::uint8_t kSha384Info[] = {0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60,
+                                        0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                                        0x02, 0x05, 0x00, 0x04, 0x30};
+constexpr std::uint8_t kSha512Info[] = {0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60,
+                                        0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                                        0x03, 0x05, 0x00, 0x04, 0x40};
+constexpr std::size_t kMaxDigestInput = sizeof(kSha512Info) + EVP_MAX_MD_SIZE;
+
+const char* digest_name(DigestAlgorithm digest) {
+  switch (digest) {
+    case DigestAlgorithm::kSha256: return "SHA256";
+    case DigestAlgorithm::kSha384: return "SHA384";
+    case DigestAlgorithm::kSha512: return "SHA512";
+    default: return nullptr;
+  }
+}
+
+base::ByteView digest_info_for(DigestAlgorithm digest) {
+  switch (digest) {
+    case DigestAlgorithm::kSha256: return kSha256Info;
+    case DigestAlgorithm::kSha384: return kSha384Info;
+    case DigestAlgorithm::kSha512: return kSha512Info;
+    default: return {};
+  }
+}
+
+}  // namespace
+
+Pkcs11Signer::Pkcs11Signer(std::shared_ptr<internal::Token> token, base::KeyRef ref,
+                           base::KeyAlgorithm algorithm, base::Bytes public_key_der)
+    : token_(std::move(token)),
+      ref_(std::move(ref)),
+      algorithm_(algorithm),
+      public_key_der_(std::move(public_key_der)) {}
+
+base::Result<std::shared_ptr<Pkcs11Signer>> Pkcs11Signer::create(
+    std::shared_ptr<internal::Token> token, base::KeyRef ref, base::KeyAlgorithm algorithm,
+    base::Bytes public_key_der, CK_OBJECT_HANDLE private_key) {
+  if (!token || ref.id.empty()) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "a PKCS#11 signer needs a token and a key with a CKA_ID");
+  }
+  SIGNET_ASSIGN_OR_RETURN(std::size_t size,
+                          internal::raw_signature_size(algorithm, public_key_der));
+  const std::uint64_t generation = token->generation();
+  std::shared_ptr<Pkcs11Signer> signer(
+      new Pkcs11Signer(std::move(token), std::move(ref), algorithm, std::move(public_key_der)));
+  signer->signature_size_ = size;
+  signer->handle_ = private_key;
+  signer->handle_generation_ = generation;
+  const DigestAlgorithm digest = base::default_digest(algorithm);
+  if (algorithm == base::KeyAlgorithm::kEd25519) {
+    signer->mechanism_ = CKM_EDDSA;
+  } else {
+    // Fetched once: EVP_Digest with a fetched EVP_MD skips the per-call implicit fetch.
+    signer->md_.reset(EVP_MD_fetch(nullptr, digest_name(digest), nullptr));
+    if (!signer->md_) {
+      return base::openssl_error(ErrorCode::kCryptoError,
+                                 std::string("cannot fetch ") + digest_name(digest));
+    }
+    if (base::is_rsa(algorithm)) {
+      signer->mechanism_ = CKM_RSA_PKCS;
+      signer->digest_info_ = digest_info_for(digest);
+    } else {
+      signer->mechanism_ = CKM_ECDSA;
+    }
+  }
+  return signer;
+}
+
+base::Result<CK_OBJECT_HANDLE> Pkcs11Signer::key_handle(internal::Session& session,
+                                                        bool refresh) const {
+  std::lock_guard lock(handle_mutex_);
+  const std::uint64_t generation = token_->generation();
+  if (!refresh && handle_ != CK_INVALID_HANDLE && handle_generation_ == generation) {
+    return handle_;
+  }
+  std::vector<CK_ATTRIBUTE> match = {
+      internal::attr(CKA_CLASS, internal::kPrivateKeyClass),
+      internal::attr(CKA_ID, base::ByteView(ref_.id)),
+  };
+  SIGNET_ASSIGN_OR_RETURN(auto found, session.find_objects(std::move(match)));
+  if (found.size() != 1) {
+    return Error(found.empty() ? ErrorCode::kNotFound : ErrorCode::kInvalidArgument,
+                 found.empty()
+                     ? "the private key " + ref_.to_uri() + " is no longer on " +
+                           token_->info().describe()
+                     : "several private keys on " + token_->info().describe() +
+                           " now have the CKA_ID of " + ref_.to_uri());
+  }
+  handle_ = found.front();
+  handle_generation_ = generation;
+  return handle_;
+}
+
+base::Result<void> Pkcs11Signer::sign_raw(base::ByteView input, base::Bytes& raw) const {
+  return token_->run([&](internal::Session& session) -> base::Result<void> {
+    for (int attempt = 0;; ++attempt) {
+      SIGNET_ASSIGN_OR_RETURN(CK_OBJECT_HANDLE key, key_handle(session, attempt > 0));
+      CK_MECHANISM mechanism{mechanism_, nullptr, 0};
+      auto init = session.note(SIGNET_P11_CALL(session.functions(), C_SignInit,
+                                               token_->label(), Purpose::kGeneral,
+                                               session.handle(), &mechanism, key));
+      if (internal::is_stale_handle(init.rv()) && attempt == 0) {
+        session.clear_failure();
+        continue;  // find the key again by CKA_ID
+      }
+      SIGNET_TRY(init.result());
+      raw.resize(signature_size_);
+      CK_ULONG length = raw.size();
+      SIGNET_TRY(session
+                     .note(SIGNET_P11_CALL(session.functions(), C_Sign, token_->label(),
+                                           Purpose::kGeneral, session.handle(),
+                                           const_cast<CK_BYTE*>(input.data()), input.size(),
+                                           raw.data(), &length))
+                     .result());
+      raw.resize(length);
+      return base::ok();
+    }
+  });
+}
+
+base::Result<base::Bytes> Pkcs11Signer::to_der_ecdsa(base::ByteView raw) const {
+  if (raw.size() != signature_size_ || raw.size() % 2 != 0) {
+    return Error(ErrorCode::kTokenError,
+                 "the ECDSA signature from " + token_->info().describe() + " has " +
+                     std::to_string(raw.size()) + " bytes, expected " +
+                     std::to_string(signature_size_));
+  }
+  const int half = static_cast<int>(raw.size() / 2);
+  base::BignumPtr r(BN_bin2bn(raw.data(), half, nullptr));
+  base::BignumPtr s(BN_bin2bn(raw.data() + half, half, nullptr));
+  base::EcdsaSigPtr signature(ECDSA_SIG_new());
+  if (!r || !s || !signature || ECDSA_SIG_set0(signature.get(), r.get(), s.get()) != 1) {
+    return base::openssl_error(ErrorCode::kCryptoError, "cannot build an ECDSA-Sig-Value");
+  }
+  (void)r.release();  // owned by signature now
+  (void)s.release();
+  const int size = i2d_ECDSA_SIG(signature.get(), nullptr);
+  if (size <= 0) return base::openssl_error(ErrorCode::kCryptoError, "cannot encode ECDSA-Sig-Value");
+  base::Bytes der(static_cast<std::size_t>(size));
+  unsigned char* cursor = der.data();
+  i2d_ECDSA_SIG(signature.get(), &cursor);
+  return der;
+}
+
+base::Result<base::Bytes> Pkcs11Signer::sign(base::ByteView message) const {
+  std::array<std::uint8_t, kMaxDigestInput> buffer;
+  base::ByteView input = message;  // PureEdDSA signs the message itself
+  if (md_) {
+    std::copy(digest_info_.begin(), digest_info_.end(), buffer.begin());
+    unsigned int digest_size = 0;
+    if (EVP_Digest(message.data(), message.size(), buffer.data() + digest_info_.size(),
+                   &digest_size, md_.get(), nullptr) != 1) {
+      return base::openssl_error(ErrorCode::kCryptoError, "cannot hash the data to sign");
+    }
+    input = base::ByteView(buffer.data(), digest_info_.size() + digest_size);
+  }
+  base::Bytes raw;
+  auto signed_ok = sign_raw(input, raw);
+  if (!signed_ok) {
+    return std::move(signed_ok).error().with_context("signing with " + ref_.to_uri());
+  }
+  if (mechanism_ == CKM_ECDSA) return to_der_ecdsa(raw);
+  return raw;
+}
+
+}  // namespace signet::hsm

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Signet set-up shared by the README's two commands: installs the Debian 12 packages that are
+# missing, then configures and builds with CMake + Ninja.
+#
+#   scripts/setup.sh BUILD_DIR [extra cmake arguments...]
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build_dir="${1:?usage: setup.sh BUILD_DIR [cmake args...]}"
+shift
+
+# Build tools, libraries, the default token (SoftHSMv2), and the independent tools the tests
+# use to check what we emit (openssl, GnuTLS certtool, python3-cryptography, OpenSC).
+packages=(
+  build-essential cmake ninja-build pkg-config git
+  libssl-dev openssl liblmdb-dev lmdb-utils libp11-kit-dev
+  softhsm2 opensc
+  catch2 libcli11-dev nlohmann-json3-dev
+  gnutls-bin python3 python3-cryptography
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
+    || missing+=("$package")
+done
+if ((${#missing[@]} > 0)); then
+  echo "signet setup: installing ${missing[*]}"
+  sudo=""
+  if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+fi
+
+cmake -S "$here" -B "$build_dir" -G Ninja "$@" >/dev/null
+cmake --build "$build_dir" -j "$(nproc)"

@@ -1,0 +1,130 @@
+// BatchWriter: the store's one writer thread and its group commit.
+//
+// Every write to the store (certificates, CA records, audit events) is queued here. The writer
+// thread takes everything queued (up to max_batch requests) into ONE write transaction, applies
+// each request, commits with fsync, and only then completes each request's future. So one
+// fsync covers many issuances, and throughput comes from concurrency rather than from skipping
+// durability.
+//
+// Within a batch each request succeeds or fails alone: existence checks (serial per CA,
+// fingerprint, CA name, CA revision) happen before anything of that request is written, and see
+// the earlier requests of the same batch, so a duplicate fails with kAlreadyExists while its
+// neighbours commit. A failure of the transaction itself (a full disk at commit, an I/O error)
+// fails every request of the batch and writes nothing. When the map fills up (MDB_MAP_FULL) the
+// writer aborts, grows the map (doubling, up to max_map_size) and replays the batch: ids and
+// sequence numbers are assigned inside the transaction, so the replay assigns the same ones.
+//
+// Thread-safety: submit() may be called from any thread. mutex_ guards queue_ and stopping_;
+// everything else is touched only by the writer thread, except the statistics (atomics). The
+// destructor finishes what is queued, then joins the thread; submissions after that fail with
+// kUnavailable.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/result.h"
+#include "ca/records.h"
+#include "store/internal/lmdb.h"
+#include "store/internal/schema.h"
+
+namespace signet::store {
+
+// A certificate ready to write: the record, its encoding and its name keys are prepared by the
+// submitting thread so that the writer thread only does B-tree work.
+struct CertificateWrite {
+  ca::CertificateRecord record;
+  base::Bytes encoded;
+  std::vector<std::string> name_keys;
+  base::Bytes encoded_event;  // empty: no audit event
+};
+struct CaWrite {
+  ca::CaRecord record;
+  bool create = false;  // false: update (revision-checked)
+  base::Bytes encoded_event;
+};
+struct AuditWrite {
+  base::Bytes encoded_event;
+};
+using WriteOp = std::variant<CertificateWrite, CaWrite, AuditWrite>;
+
+struct BatchWriterOptions {
+  std::size_t max_batch = 1024;
+  std::size_t max_map_size = std::size_t{1} << 40;
+};
+
+class BatchWriter {
+ public:
+  // `env` and `tables` must outlive the writer.
+  BatchWriter(lmdb::Environment& env, const schema::Tables& tables, BatchWriterOptions options);
+  ~BatchWriter();
+  BatchWriter(const BatchWriter&) = delete;
+  BatchWriter& operator=(const BatchWriter&) = delete;
+
+  // Completes with the certificate's id, the audit event's sequence number, or the CA's stored
+  // revision.
+  std::future<base::Result<std::uint64_t>> submit(WriteOp op);
+
+  std::uint64_t commits() const { return commits_.load(std::memory_order_relaxed); }
+  std::uint64_t records_committed() const {
+    return records_committed_.load(std::memory_order_relaxed);
+  }
+  std::uint64_t map_resizes() const { return map_resizes_.load(std::memory_order_relaxed); }
+  std::size_t largest_batch() const { return largest_batch_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Request {
+    WriteOp op;
+    std::promise<base::Result<std::uint64_t>> done;
+  };
+  using Outcome = base::Result<std::uint64_t>;
+  // The ids and sequence numbers the next request of the transaction gets.
+  struct Counters {
+    std::uint64_t next_id = 1;
+    std::uint64_t next_sequence = 1;
+  };
+
+  void run();
+  void commit_batch(std::vector<Request>& batch);
+  // Applies the batch in one transaction and commits. The outer error means the transaction
+  // failed (nothing written); `map_full` then says whether growing the map may help.
+  base::Result<void> try_commit(std::vector<Request>& batch, std::vector<Outcome>& outcomes,
+                                bool& map_full);
+  base::Result<void> grow_map();
+  // Each returns the request's own outcome, or (outer error) a failure of the transaction.
+  base::Result<Outcome> apply(lmdb::Transaction& txn, CertificateWrite& w, Counters& counters);
+  base::Result<Outcome> apply(lmdb::Transaction& txn, CaWrite& w, Counters& counters);
+  base::Result<Outcome> apply(lmdb::Transaction& txn, AuditWrite& w, Counters& counters);
+  base::Result<void> put_event(lmdb::Transaction& txn, const base::Bytes& encoded,
+                               Counters& counters);
+
+  lmdb::Environment& env_;
+  const schema::Tables& tables_;
+  const BatchWriterOptions options_;
+
+  std::mutex mutex_;
+  std::condition_variable work_ready_;
+  std::deque<Request> queue_;  // guarded by mutex_
+  bool stopping_ = false;      // guarded by mutex_
+
+  base::Bytes scratch_;  // writer thread only: re-encoding CA records
+
+  std::atomic<std::uint64_t> commits_{0};
+  std::atomic<std::uint64_t> records_committed_{0};
+  std::atomic<std::uint64_t> map_resizes_{0};
+  std::atomic<std::size_t> largest_batch_{0};
+
+  std::thread thread_;  // last: starts after everything above is constructed
+};
+
+}  // namespace signet::store

@@ -1,0 +1,438 @@
+#include "store/internal/codec.h"
+
+#include <utility>
+
+namespace signet::store::codec {
+
+namespace {
+
+using base::ByteView;
+using base::Bytes;
+using base::Error;
+using base::ErrorCode;
+
+// Field tags. Never reuse or renumber a tag: records on disk keep them forever.
+namespace cert_tag {
+constexpr std::uint8_t kCaName = 1, kSerial = 2, kFingerprint = 3, kDer = 4, kSubject = 5,
+                       kCommonName = 6, kSubjectAltName = 7, kIssuer = 8, kNotBefore = 9,
+                       kNotAfter = 10, kRecordedAt = 11, kKeyAlgorithm = 12, kDigest = 13,
+                       kSource = 14, kIsCa = 15, kRevocation = 16, kKeyLocation = 17,
+                       kProfile = 18;
+}
+namespace revocation_tag {
+constexpr std::uint8_t kRevokedAt = 1, kReason = 2, kInvalidityDate = 3;
+}
+namespace key_ref_tag {
+constexpr std::uint8_t kTokenSerial = 1, kId = 2, kTokenLabel = 3, kObjectLabel = 4;
+}
+namespace ca_tag {
+constexpr std::uint8_t kName = 1, kState = 2, kParent = 3, kExternalParent = 4, kKey = 5,
+                       kKeyAlgorithm = 6, kSubject = 7, kCertificate = 8,
+                       kPreviousCertificate = 9, kExternalChain = 10, kPendingCsr = 11,
+                       kSettings = 12, kCreatedAt = 13, kRevision = 14;
+}
+namespace settings_tag {
+constexpr std::uint8_t kBaseUrl = 1, kDefaultValidityDays = 2;
+}
+namespace audit_tag {
+constexpr std::uint8_t kTime = 1, kActor = 2, kAction = 3, kObject = 4, kDetail = 5;
+}
+
+// ---- writing ----
+
+class Writer {
+ public:
+  explicit Writer(Bytes& out) : out_(out) {}
+
+  void bytes(std::uint8_t tag, ByteView value) {
+    out_.push_back(tag);
+    varint(value.size());
+    out_.insert(out_.end(), value.begin(), value.end());
+  }
+  // Empty text and byte strings are left out: absent decodes as empty.
+  void optional_bytes(std::uint8_t tag, ByteView value) {
+    if (!value.empty()) bytes(tag, value);
+  }
+  void text(std::uint8_t tag, std::string_view value) { optional_bytes(tag, base::as_bytes(value)); }
+  void u64(std::uint8_t tag, std::uint64_t value) {
+    std::uint8_t be[8];
+    lmdb_be64(be, value);
+    bytes(tag, be);
+  }
+  void i64(std::uint8_t tag, std::int64_t value) { u64(tag, static_cast<std::uint64_t>(value)); }
+  void time(std::uint8_t tag, base::TimePoint t) { i64(tag, t.time_since_epoch().count()); }
+  void u8(std::uint8_t tag, std::uint8_t value) { bytes(tag, ByteView(&value, 1)); }
+
+ private:
+  static void lmdb_be64(std::uint8_t* out, std::uint64_t v) {
+    for (int i = 7; i >= 0; --i) {
+      out[i] = static_cast<std::uint8_t>(v);
+      v >>= 8;
+    }
+  }
+  void varint(std::size_t n) {
+    while (n >= 0x80) {
+      out_.push_back(static_cast<std::uint8_t>(n | 0x80));
+      n >>= 7;
+    }
+    out_.push_back(static_cast<std::uint8_t>(n));
+  }
+
+  Bytes& out_;
+};
+
+void encode_key_ref(const base::KeyRef& ref, Bytes& out) {
+  Writer w(out);
+  w.text(key_ref_tag::kTokenSerial, ref.token_serial);
+  w.optional_bytes(key_ref_tag::kId, ref.id);
+  w.text(key_ref_tag::kTokenLabel, ref.token_label);
+  w.text(key_ref_tag::kObjectLabel, ref.object_label);
+}
+
+// ---- reading ----
+
+// Names the record in every error it reports.
+class Decoder {
+ public:
+  Decoder(std::string_view table, ByteView key) : table_(table), key_(key) {}
+
+  Error corrupt(std::string_view what) const {
+    return Error(ErrorCode::kStorageError, "corrupt record in table '" + std::string(table_) +
+                                               "' at key " + base::to_hex(key_) + ": " +
+                                               std::string(what));
+  }
+
+  // Walks the TLV fields of `data`, calling on_field(tag, value) -> Result<void> for each.
+  template <typename F>
+  base::Result<void> fields(ByteView data, F&& on_field) const {
+    std::size_t pos = 0;
+    while (pos < data.size()) {
+      const std::uint8_t tag = data[pos++];
+      std::uint64_t length = 0;
+      int shift = 0;
+      while (true) {
+        if (pos >= data.size()) return corrupt("field " + std::to_string(tag) + " is truncated");
+        if (shift > 56) return corrupt("field " + std::to_string(tag) + " has a bad length");
+        const std::uint8_t b = data[pos++];
+        length |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+        shift += 7;
+        if ((b & 0x80) == 0) break;
+      }
+      if (length > data.size() - pos) {
+        return corrupt("field " + std::to_string(tag) + " claims " + std::to_string(length) +
+                       " bytes but only " + std::to_string(data.size() - pos) + " remain");
+      }
+      SIGNET_TRY(on_field(tag, data.subspan(pos, length)));
+      pos += length;
+    }
+    return base::ok();
+  }
+
+  base::Result<ByteView> body(ByteView data) const {
+    if (data.empty()) return corrupt("the record is empty");
+    if (data[0] == 0 || data[0] > kFormatVersion) {
+      return corrupt("unknown format version " + std::to_string(data[0]) +
+                     " (this build reads up to " + std::to_string(kFormatVersion) + ")");
+    }
+    return data.subspan(1);
+  }
+
+  base::Result<std::uint64_t> u64(std::uint8_t tag, ByteView v) const {
+    if (v.size() != 8) {
+      return corrupt("field " + std::to_string(tag) + " has " + std::to_string(v.size()) +
+                     " bytes, expected 8");
+    }
+    std::uint64_t out = 0;
+    for (std::uint8_t b : v) out = (out << 8) | b;
+    return out;
+  }
+  base::Result<std::int64_t> i64(std::uint8_t tag, ByteView v) const {
+    SIGNET_ASSIGN_OR_RETURN(auto u, u64(tag, v));
+    return static_cast<std::int64_t>(u);
+  }
+  base::Result<base::TimePoint> time(std::uint8_t tag, ByteView v) const {
+    SIGNET_ASSIGN_OR_RETURN(auto ticks, i64(tag, v));
+    return base::TimePoint(base::TimePoint::duration(ticks));
+  }
+  base::Result<std::uint8_t> u8(std::uint8_t tag, ByteView v, std::uint8_t max) const {
+    if (v.size() != 1 || v[0] > max) {
+      return corrupt("field " + std::to_string(tag) + " is not a value in 0.." +
+                     std::to_string(max));
+    }
+    return v[0];
+  }
+  static std::string text(ByteView v) { return std::string(base::as_chars(v)); }
+
+  base::Result<base::KeyRef> key_ref(ByteView data) const {
+    base::KeyRef ref;
+    SIGNET_TRY(fields(data, [&](std::uint8_t tag, ByteView v) -> base::Result<void> {
+      switch (tag) {
+        case key_ref_tag::kTokenSerial: ref.token_serial = text(v); break;
+        case key_ref_tag::kId: ref.id.assign(v.begin(), v.end()); break;
+        case key_ref_tag::kTokenLabel: ref.token_label = text(v); break;
+        case key_ref_tag::kObjectLabel: ref.object_label = text(v); break;
+        default: break;  // a field from a newer build
+      }
+      return base::ok();
+    }));
+    return ref;
+  }
+
+ private:
+  std::string_view table_;
+  ByteView key_;
+};
+
+}  // namespace
+
+void encode(const ca::CertificateRecord& r, Bytes& out) {
+  out.clear();
+  out.reserve(r.der.size() + r.subject.size() + r.issuer.size() + 192);
+  out.push_back(kFormatVersion);
+  Writer w(out);
+  w.text(cert_tag::kCaName, r.ca_name);
+  w.bytes(cert_tag::kSerial, r.serial.magnitude());
+  w.bytes(cert_tag::kFingerprint, r.fingerprint_sha256);
+  w.optional_bytes(cert_tag::kDer, r.der);
+  w.text(cert_tag::kSubject, r.subject);
+  w.text(cert_tag::kCommonName, r.common_name);
+  for (const auto& san : r.subject_alt_names) w.bytes(cert_tag::kSubjectAltName, base::as_bytes(san));
+  w.text(cert_tag::kIssuer, r.issuer);
+  w.time(cert_tag::kNotBefore, r.not_before);
+  w.time(cert_tag::kNotAfter, r.not_after);
+  w.time(cert_tag::kRecordedAt, r.recorded_at);
+  w.text(cert_tag::kKeyAlgorithm, r.key_algorithm);
+  w.text(cert_tag::kDigest, r.digest);
+  w.u8(cert_tag::kSource, r.source == ca::CertificateSource::kManaged ? 0 : 1);
+  w.u8(cert_tag::kIsCa, r.is_ca ? 1 : 0);
+  if (r.revocation) {
+    Bytes nested;
+    Writer n(nested);
+    n.time(revocation_tag::kRevokedAt, r.revocation->revoked_at);
+    n.i64(revocation_tag::kReason, r.revocation->reason);
+    if (r.revocation->invalidity_date) {
+      n.time(revocation_tag::kInvalidityDate, *r.revocation->invalidity_date);
+    }
+    w.bytes(cert_tag::kRevocation, nested);
+  }
+  if (r.key_location) {
+    Bytes nested;
+    encode_key_ref(*r.key_location, nested);
+    w.bytes(cert_tag::kKeyLocation, nested);
+  }
+  w.text(cert_tag::kProfile, r.profile);
+}
+
+base::Result<ca::CertificateRecord> decode_certificate(ByteView data, std::string_view table,
+                                                       ByteView key) {
+  const Decoder d(table, key);
+  SIGNET_ASSIGN_OR_RETURN(ByteView body, d.body(data));
+  ca::CertificateRecord r;
+  bool have_serial = false;
+  SIGNET_TRY(d.fields(body, [&](std::uint8_t tag, ByteView v) -> base::Result<void> {
+    switch (tag) {
+      case cert_tag::kCaName: r.ca_name = Decoder::text(v); break;
+      case cert_tag::kSerial: {
+        auto serial = pki::SerialNumber::from_bytes(v);
+        if (!serial) return d.corrupt("bad serial number: " + serial.error().message());
+        r.serial = std::move(*serial);
+        have_serial = true;
+        break;
+      }
+      case cert_tag::kFingerprint:
+        if (v.size() != 32) return d.corrupt("the SHA-256 fingerprint is not 32 bytes");
+        r.fingerprint_sha256.assign(v.begin(), v.end());
+        break;
+      case cert_tag::kDer: r.der.assign(v.begin(), v.end()); break;
+      case cert_tag::kSubject: r.subject = Decoder::text(v); break;
+      case cert_tag::kCommonName: r.common_name = Decoder::text(v); break;
+      case cert_tag::kSubjectAltName: r.subject_alt_names.push_back(Decoder::text(v)); break;
+      case cert_tag::kIssuer: r.issuer = Decoder::text(v); break;
+      case cert_tag::kNotBefore: {
+        SIGNET_ASSIGN_OR_RETURN(r.not_before, d.time(tag, v));
+        break;
+      }
+      case cert_tag::kNotAfter: {
+        SIGNET_ASSIGN_OR_RETURN(r.not_after, d.time(tag, v));
+        break;
+      }
+      case cert_tag::kRecordedAt: {
+        SIGNET_ASSIGN_OR_RETURN(r.recorded_at, d.time(tag, v));
+        break;
+      }
+      case cert_tag::kKeyAlgorithm: r.key_algorithm = Decoder::text(v); break;
+      case cert_tag::kDigest: r.digest = Decoder::text(v); break;
+      case cert_tag::kSource: {
+        SIGNET_ASSIGN_OR_RETURN(auto s, d.u8(tag, v, 1));
+        r.source = s == 0 ? ca::CertificateSource::kManaged : ca::CertificateSource::kDiscovered;
+        break;
+      }
+      case cert_tag::kIsCa: {
+        SIGNET_ASSIGN_OR_RETURN(auto b, d.u8(tag, v, 1));
+        r.is_ca = b == 1;
+        break;
+      }
+      case cert_tag::kRevocation: {
+        ca::Revocation rev;
+        SIGNET_TRY(d.fields(v, [&](std::uint8_t t, ByteView rv) -> base::Result<void> {
+          switch (t) {
+            case revocation_tag::kRevokedAt: {
+              SIGNET_ASSIGN_OR_RETURN(rev.revoked_at, d.time(t, rv));
+              break;
+            }
+            case revocation_tag::kReason: {
+              SIGNET_ASSIGN_OR_RETURN(auto reason, d.i64(t, rv));
+              if (reason < 0 || reason > 10) {
+                return d.corrupt("revocation reason " + std::to_string(reason) +
+                                 " is not an RFC 5280 reason code");
+              }
+              rev.reason = static_cast<int>(reason);
+              break;
+            }
+            case revocation_tag::kInvalidityDate: {
+              SIGNET_ASSIGN_OR_RETURN(rev.invalidity_date, d.time(t, rv));
+              break;
+            }
+            default: break;
+          }
+          return base::ok();
+        }));
+        r.revocation = std::move(rev);
+        break;
+      }
+      case cert_tag::kKeyLocation: {
+        SIGNET_ASSIGN_OR_RETURN(r.key_location, d.key_ref(v));
+        break;
+      }
+      case cert_tag::kProfile: r.profile = Decoder::text(v); break;
+      default: break;  // a field from a newer build
+    }
+    return base::ok();
+  }));
+  if (!have_serial) return d.corrupt("the serial number is missing");
+  if (r.fingerprint_sha256.size() != 32) return d.corrupt("the fingerprint is missing");
+  return r;
+}
+
+void encode(const ca::CaRecord& r, Bytes& out) {
+  out.clear();
+  out.push_back(kFormatVersion);
+  Writer w(out);
+  w.text(ca_tag::kName, r.name);
+  w.u8(ca_tag::kState, r.state == ca::CaState::kActive ? 0 : 1);
+  w.text(ca_tag::kParent, r.parent);
+  w.u8(ca_tag::kExternalParent, r.external_parent ? 1 : 0);
+  Bytes nested;
+  encode_key_ref(r.key, nested);
+  w.bytes(ca_tag::kKey, nested);
+  w.text(ca_tag::kKeyAlgorithm, base::to_string(r.key_algorithm));
+  w.text(ca_tag::kSubject, r.subject);
+  w.optional_bytes(ca_tag::kCertificate, r.certificate_der);
+  for (const auto& der : r.previous_certificates_der) w.bytes(ca_tag::kPreviousCertificate, der);
+  for (const auto& der : r.external_chain_der) w.bytes(ca_tag::kExternalChain, der);
+  w.optional_bytes(ca_tag::kPendingCsr, r.pending_csr_der);
+  nested.clear();
+  Writer s(nested);
+  s.text(settings_tag::kBaseUrl, r.settings.base_url);
+  s.i64(settings_tag::kDefaultValidityDays, r.settings.default_validity_days);
+  w.bytes(ca_tag::kSettings, nested);
+  w.time(ca_tag::kCreatedAt, r.created_at);
+  w.u64(ca_tag::kRevision, r.revision);
+}
+
+base::Result<ca::CaRecord> decode_ca(ByteView data, std::string_view table, ByteView key) {
+  const Decoder d(table, key);
+  SIGNET_ASSIGN_OR_RETURN(ByteView body, d.body(data));
+  ca::CaRecord r;
+  SIGNET_TRY(d.fields(body, [&](std::uint8_t tag, ByteView v) -> base::Result<void> {
+    switch (tag) {
+      case ca_tag::kName: r.name = Decoder::text(v); break;
+      case ca_tag::kState: {
+        SIGNET_ASSIGN_OR_RETURN(auto s, d.u8(tag, v, 1));
+        r.state = s == 0 ? ca::CaState::kActive : ca::CaState::kAwaitingCertificate;
+        break;
+      }
+      case ca_tag::kParent: r.parent = Decoder::text(v); break;
+      case ca_tag::kExternalParent: {
+        SIGNET_ASSIGN_OR_RETURN(auto b, d.u8(tag, v, 1));
+        r.external_parent = b == 1;
+        break;
+      }
+      case ca_tag::kKey: {
+        SIGNET_ASSIGN_OR_RETURN(r.key, d.key_ref(v));
+        break;
+      }
+      case ca_tag::kKeyAlgorithm: {
+        auto algorithm = base::parse_key_algorithm(Decoder::text(v));
+        if (!algorithm) return d.corrupt("unknown key algorithm '" + Decoder::text(v) + "'");
+        r.key_algorithm = *algorithm;
+        break;
+      }
+      case ca_tag::kSubject: r.subject = Decoder::text(v); break;
+      case ca_tag::kCertificate: r.certificate_der.assign(v.begin(), v.end()); break;
+      case ca_tag::kPreviousCertificate:
+        r.previous_certificates_der.emplace_back(v.begin(), v.end());
+        break;
+      case ca_tag::kExternalChain: r.external_chain_der.emplace_back(v.begin(), v.end()); break;
+      case ca_tag::kPendingCsr: r.pending_csr_der.assign(v.begin(), v.end()); break;
+      case ca_tag::kSettings:
+        SIGNET_TRY(d.fields(v, [&](std::uint8_t t, ByteView sv) -> base::Result<void> {
+          if (t == settings_tag::kBaseUrl) r.settings.base_url = Decoder::text(sv);
+          if (t == settings_tag::kDefaultValidityDays) {
+            SIGNET_ASSIGN_OR_RETURN(auto days, d.i64(t, sv));
+            if (days < 0 || days > 1'000'000) return d.corrupt("bad default validity");
+            r.settings.default_validity_days = static_cast<int>(days);
+          }
+          return base::ok();
+        }));
+        break;
+      case ca_tag::kCreatedAt: {
+        SIGNET_ASSIGN_OR_RETURN(r.created_at, d.time(tag, v));
+        break;
+      }
+      case ca_tag::kRevision: {
+        SIGNET_ASSIGN_OR_RETURN(r.revision, d.u64(tag, v));
+        break;
+      }
+      default: break;
+    }
+    return base::ok();
+  }));
+  if (r.name.empty()) return d.corrupt("the CA name is missing");
+  return r;
+}
+
+void encode(const ca::AuditEvent& e, Bytes& out) {
+  out.clear();
+  out.reserve(e.actor.size() + e.action.size() + e.object.size() + e.detail.size() + 24);
+  out.push_back(kFormatVersion);
+  Writer w(out);
+  w.time(audit_tag::kTime, e.time);
+  w.text(audit_tag::kActor, e.actor);
+  w.text(audit_tag::kAction, e.action);
+  w.text(audit_tag::kObject, e.object);
+  w.text(audit_tag::kDetail, e.detail);
+}
+
+base::Result<ca::AuditEvent> decode_audit(ByteView data, std::string_view table, ByteView key) {
+  const Decoder d(table, key);
+  SIGNET_ASSIGN_OR_RETURN(ByteView body, d.body(data));
+  ca::AuditEvent e;
+  SIGNET_TRY(d.fields(body, [&](std::uint8_t tag, ByteView v) -> base::Result<void> {
+    switch (tag) {
+      case audit_tag::kTime: {
+        SIGNET_ASSIGN_OR_RETURN(e.time, d.time(tag, v));
+        break;
+      }
+      case audit_tag::kActor: e.actor = Decoder::text(v); break;
+      case audit_tag::kAction: e.action = Decoder::text(v); break;
+      case audit_tag::kObject: e.object = Decoder::text(v); break;
+      case audit_tag::kDetail: e.detail = Decoder::text(v); break;
+      default: break;
+    }
+    return base::ok();
+  }));
+  return e;
+}
+
+}  // namespace signet::store::codec

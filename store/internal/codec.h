@@ -1,0 +1,41 @@
+// The binary encoding of stored records: a leading format-version byte, then fields as
+// tag-length-value (tag: one byte; length: LEB128 varint; value: the bytes). New fields get
+// new tags and old readers skip tags they do not know, so adding a field needs no migration;
+// changing the meaning of a field needs a new tag (or a new format version and a migration).
+//
+// Integers are fixed-width big-endian (8 bytes), time points are their system_clock tick count
+// as a signed 64-bit integer, enums are one byte with an explicit mapping, nested structures
+// (Revocation, KeyRef, CaSettings) are TLV inside a field, and repeated fields repeat the tag.
+//
+// Record ids and audit sequence numbers are the table keys and are not inside the value, so a
+// record can be encoded before the store's writer assigns its id.
+//
+// Decoding validates every length and value and reports a corrupt record as kStorageError
+// naming the table and key. Plain functions; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "base/bytes.h"
+#include "base/result.h"
+#include "ca/records.h"
+
+namespace signet::store::codec {
+
+inline constexpr std::uint8_t kFormatVersion = 1;
+
+// Appends the encoding to `out` (which is cleared first; its capacity is reused).
+void encode(const ca::CertificateRecord& record, base::Bytes& out);
+void encode(const ca::CaRecord& record, base::Bytes& out);
+void encode(const ca::AuditEvent& event, base::Bytes& out);
+
+// `table` and `key` only name the record in an error message.
+base::Result<ca::CertificateRecord> decode_certificate(base::ByteView data, std::string_view table,
+                                                       base::ByteView key);
+base::Result<ca::CaRecord> decode_ca(base::ByteView data, std::string_view table,
+                                     base::ByteView key);
+base::Result<ca::AuditEvent> decode_audit(base::ByteView data, std::string_view table,
+                                          base::ByteView key);
+
+}  // namespace signet::store::codec

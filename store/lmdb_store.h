@@ -1,0 +1,144 @@
+// LmdbStore: Signet's records (certificates, CAs, the audit log) in one LMDB environment.
+//
+// It implements ca::Inventory, ca::CaDirectory and ca::AuditSink over a single environment
+// under `<state_dir>/store/` (data.mdb and lock.mdb). Open ONE LmdbStore per state directory
+// per process and share it (LMDB allows one environment per file per process); the process
+// owns it through the unique_ptr that open() returns.
+//
+// Durability: every write is acknowledged only after its transaction committed with fsync
+// (never MDB_NOSYNC / MDB_NOMETASYNC / MDB_WRITEMAP). All writes go through one writer thread
+// that commits whatever is queued in one transaction (group commit, see
+// store/internal/batch_writer.h), so many concurrent issuances share an fsync. A process killed
+// at any point leaves each record either whole or absent; the next open clears the dead
+// process's reader slots (mdb_reader_check).
+//
+// Space: the map starts at options.initial_map_size (a sparse reservation, not disk use) and
+// doubles when full, up to options.max_map_size. A full disk makes the affected writes fail
+// with kStorageFull, and nothing of them is written.
+//
+// Thread-safety: every public method may be called from any thread at any time. Reads run in
+// their own read transaction (a consistent snapshot) and never wait for the writer. The
+// destructor lets the writer finish what is queued, then closes the environment; no call may
+// be in progress then.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "ca/records.h"
+
+namespace signet::store {
+
+struct LmdbStoreOptions {
+  // The initial map (virtual address space reserved for the file; the file grows as needed).
+  std::size_t initial_map_size = std::size_t{1} << 30;  // 1 GiB
+  // The map doubles when full, up to this; past it writes fail with kStorageFull.
+  std::size_t max_map_size = std::size_t{1} << 40;  // 1 TiB
+  // The most write requests that share one transaction.
+  std::size_t max_batch = 1024;
+  // Concurrent read transactions across all processes using the store.
+  unsigned max_readers = 256;
+};
+
+// What check_integrity() found.
+struct IntegrityReport {
+  std::uint64_t certificates = 0;
+  std::uint64_t index_entries = 0;
+  std::uint64_t cas = 0;
+  std::uint64_t audit_events = 0;
+  std::vector<std::string> problems;  // empty when consistent
+  bool ok() const { return problems.empty(); }
+};
+
+class LmdbStore final : public ca::Inventory, public ca::CaDirectory, public ca::AuditSink {
+ public:
+  // Opens the store under `<state_dir>/store/`, creating it (and state_dir, when its parent
+  // exists) on first use. Fails with kIoError / kPermissionDenied naming the path when the
+  // directory cannot be made or written, kNotSupported when the store was written by a newer
+  // schema version, kStorageError when it is not a store. Older schema versions are migrated.
+  static base::Result<std::unique_ptr<LmdbStore>> open(const std::filesystem::path& state_dir,
+                                                       const LmdbStoreOptions& options = {});
+
+  // Restores a backup made by backup_to(): copies `<backup_dir>/store/data.mdb` into
+  // `<state_dir>/store/`, which must not hold a store yet (kAlreadyExists otherwise). The
+  // copy is checked to be a store this build can open before anything is written, and it
+  // appears atomically (written aside, fsynced, renamed). Do not call while the state
+  // directory is open.
+  static base::Result<void> restore(const std::filesystem::path& backup_dir,
+                                    const std::filesystem::path& state_dir);
+
+  ~LmdbStore() override;
+  LmdbStore(const LmdbStore&) = delete;
+  LmdbStore& operator=(const LmdbStore&) = delete;
+
+  // ---- ca::Inventory ----
+  // Records from put_certificate_async are validated at once (kInvalidArgument: no serial, a
+  // fingerprint that is not 32 bytes, a CA name over 255 bytes). A discovered certificate (empty
+  // ca_name) is unique by fingerprint only.
+  std::future<base::Result<std::uint64_t>> put_certificate_async(
+      ca::CertificateRecord record, std::optional<ca::AuditEvent> event) override;
+  base::Result<std::optional<ca::CertificateRecord>> find_certificate(
+      std::string_view ca_name, const pki::SerialNumber& serial) override;
+  base::Result<std::vector<ca::CertificateRecord>> find_certificates_by_serial(
+      const pki::SerialNumber& serial) override;
+  base::Result<std::optional<ca::CertificateRecord>> find_certificate_by_fingerprint(
+      base::ByteView sha256) override;
+  // Matches the CN or a SAN's value ("a.example" finds "DNS:a.example"), ASCII
+  // case-insensitively.
+  base::Result<std::vector<ca::CertificateRecord>> find_certificates_by_name(
+      std::string_view name) override;
+  // A page may come back with fewer than `limit` items (even none) and a next_cursor when the
+  // filters skipped the rest of what was scanned; next_cursor is "" once the end is reached.
+  base::Result<ca::CertificatePage> list_certificates(const ca::CertificateQuery& query) override;
+
+  // ---- ca::CaDirectory ----
+  // create_ca stores the record with the revision it carries (normally 0); update_ca
+  // requires record.revision to equal the stored one and stores revision + 1.
+  base::Result<void> create_ca(const ca::CaRecord& record,
+                               std::optional<ca::AuditEvent> event) override;
+  base::Result<void> update_ca(const ca::CaRecord& record,
+                               std::optional<ca::AuditEvent> event) override;
+  base::Result<std::optional<ca::CaRecord>> find_ca(std::string_view name) override;
+  base::Result<std::vector<ca::CaRecord>> list_cas() override;
+
+  // ---- ca::AuditSink ----
+  base::Result<std::uint64_t> append_audit(ca::AuditEvent event) override;
+  base::Result<std::vector<ca::AuditEvent>> list_audit(std::uint64_t after,
+                                                       std::size_t limit) override;
+
+  // ---- operations ----
+  // A consistent, compacted copy of the store into `<backup_dir>/store/data.mdb`, taken while
+  // the store is in use (writers continue; the copy is the state at its start). `backup_dir`
+  // must be missing or empty. The copy is fsynced before this returns.
+  base::Result<void> backup_to(const std::filesystem::path& backup_dir);
+
+  // Walks every table: each record decodes, each index entry resolves to a record that
+  // carries the indexed value, and each record has its index entries.
+  base::Result<IntegrityReport> check_integrity();
+
+  // ---- statistics (for tests, the bench and the status page) ----
+  std::uint64_t commits() const;            // write transactions committed
+  std::uint64_t records_committed() const;  // certificates committed
+  std::uint64_t map_resizes() const;
+  std::size_t largest_batch() const;
+  std::size_t map_size() const;
+  int stale_readers_cleared() const { return stale_readers_cleared_; }  // at open
+  const std::filesystem::path& path() const;  // the environment directory
+
+ private:
+  struct Impl;
+  explicit LmdbStore(std::unique_ptr<Impl> impl, int stale_readers_cleared);
+
+  std::unique_ptr<Impl> impl_;
+  int stale_readers_cleared_;
+};
+
+}  // namespace signet::store
