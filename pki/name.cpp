@@ -384,7 +384,7 @@ base::Result<base::X509NamePtr> decode_name(base::ByteView name_der) {
 }  // namespace
 
 base::Result<base::Bytes> parse_distinguished_name(std::string_view text) {
-  const NameParser parser(text);
+  NameParser parser(text);
   if (text.find_first_not_of(" /") == std::string_view::npos) {
     return parser.error("empty distinguished name");
   }
@@ -392,7 +392,7 @@ base::Result<base::Bytes> parse_distinguished_name(std::string_view text) {
   if (text.front() == '/') {
     SIGNET_ASSIGN_OR_RETURN(rdns, parser.parse_slash());
   } else {
-    SIGNET_ASSIGN_OR_RETURN(rdns, NameParser(text).parse_rfc4514());
+    SIGNET_ASSIGN_OR_RETURN(rdns, parser.parse_rfc4514());
   }
   return encode_name(rdns, parser);
 }

@@ -263,7 +263,7 @@ base::Result<TbsTemplate> TbsTemplate::create(const IssuerFields& issuer) {
   }
   TbsTemplate tbs;
   SIGNET_ASSIGN_OR_RETURN(tbs.signature_algorithm_der_,
-                          signature_algorithm_der(issuer.key_algorithm, issuer.digest));
+                          pki::signature_algorithm_der(issuer.key_algorithm, issuer.digest));
   tbs.issuer_name_der_ = issuer.issuer_name_der;
   if (!issuer.authority_key_identifier.empty()) {
     // RFC 5280 §4.2.1.1: AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] ... }.
