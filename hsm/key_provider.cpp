@@ -48,26 +48,6 @@ base::Result<CK_OBJECT_HANDLE> one_private_key(Session& session, const base::Key
   return found.front();
 }
 
-// The SPKI for a private key: from its public key object, else a certificate with the same
-// CKA_ID, else the private key's own public attributes (RSA keys carry them).
-base::Result<base::Bytes> spki_for(Session& session, CK_OBJECT_HANDLE private_key,
-                                   base::ByteView id, base::KeyAlgorithm algorithm) {
-  SIGNET_ASSIGN_OR_RETURN(auto publics,
-                          session.find_objects({internal::attr(CKA_CLASS, internal::kPublicKeyClass),
-                                                internal::attr(CKA_ID, id)}));
-  if (!publics.empty()) return internal::public_key_spki(session, publics.front(), algorithm);
-  SIGNET_ASSIGN_OR_RETURN(
-      auto certificates,
-      session.find_objects({internal::attr(CKA_CLASS, internal::kCertificateClass),
-                            internal::attr(CKA_ID, id)}));
-  if (!certificates.empty()) return internal::certificate_spki(session, certificates.front());
-  auto own = internal::public_key_spki(session, private_key, algorithm);
-  if (own) return own;
-  return Error(ErrorCode::kNotFound,
-               "the private key with CKA_ID " + base::to_hex(id) + " on token '" +
-                   session.token_label() + "' has no public key or certificate beside it");
-}
-
 // A signer for a private key object found in `session`.
 base::Result<std::shared_ptr<base::Signer>> make_signer(std::shared_ptr<internal::Token> token,
                                                         Session& session,
@@ -80,7 +60,8 @@ base::Result<std::shared_ptr<base::Signer>> make_signer(std::shared_ptr<internal
   }
   SIGNET_ASSIGN_OR_RETURN(auto label, session.attribute(private_key, CKA_LABEL));
   SIGNET_ASSIGN_OR_RETURN(auto algorithm, internal::key_algorithm(session, private_key));
-  SIGNET_ASSIGN_OR_RETURN(auto spki, spki_for(session, private_key, *id, algorithm));
+  SIGNET_ASSIGN_OR_RETURN(auto spki,
+                          internal::private_key_spki(session, private_key, *id, algorithm));
   base::KeyRef ref;
   ref.token_serial = token->serial();
   ref.token_label = token->label();

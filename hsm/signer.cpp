@@ -108,6 +108,15 @@ base::Result<CK_OBJECT_HANDLE> Pkcs11Signer::key_handle(internal::Session& sessi
                      : "several private keys on " + token_->info().describe() +
                            " now have the CKA_ID of " + ref_.to_uri());
   }
+  // The key under this CKA_ID may have been replaced: signing with a key other than the one
+  // whose public half we advertise would produce signatures nothing can verify.
+  SIGNET_ASSIGN_OR_RETURN(auto spki,
+                          internal::private_key_spki(session, found.front(), ref_.id, algorithm_));
+  if (spki != public_key_der_) {
+    return Error(ErrorCode::kConflict, "the private key " + ref_.to_uri() + " on " +
+                                           token_->info().describe() +
+                                           " was replaced by a different key; find it again");
+  }
   handle_ = found.front();
   handle_generation_ = generation;
   return handle_;

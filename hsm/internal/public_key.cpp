@@ -203,6 +203,23 @@ base::Result<base::Bytes> certificate_spki(Session& session, CK_OBJECT_HANDLE ce
   return to_spki(X509_get0_pubkey(parsed.get()));
 }
 
+base::Result<base::Bytes> private_key_spki(Session& session, CK_OBJECT_HANDLE private_key,
+                                           base::ByteView id, KeyAlgorithm algorithm) {
+  SIGNET_ASSIGN_OR_RETURN(
+      auto publics,
+      session.find_objects({attr(CKA_CLASS, kPublicKeyClass), attr(CKA_ID, id)}));
+  if (!publics.empty()) return public_key_spki(session, publics.front(), algorithm);
+  SIGNET_ASSIGN_OR_RETURN(
+      auto certificates,
+      session.find_objects({attr(CKA_CLASS, kCertificateClass), attr(CKA_ID, id)}));
+  if (!certificates.empty()) return certificate_spki(session, certificates.front());
+  auto own = public_key_spki(session, private_key, algorithm);
+  if (own) return own;
+  return Error(ErrorCode::kNotFound,
+               "the private key with CKA_ID " + base::to_hex(id) + " on token '" +
+                   session.token_label() + "' has no public key or certificate beside it");
+}
+
 base::Result<std::size_t> raw_signature_size(KeyAlgorithm algorithm, base::ByteView spki) {
   if (base::is_rsa(algorithm)) {
     const unsigned char* cursor = spki.data();

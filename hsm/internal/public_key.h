@@ -29,6 +29,11 @@ base::Result<base::KeyAlgorithm> key_algorithm(Session& session, CK_OBJECT_HANDL
 base::Result<base::Bytes> public_key_spki(Session& session, CK_OBJECT_HANDLE object,
                                           base::KeyAlgorithm algorithm);
 
+// The SPKI that belongs to a private key: from the public key object with the same CKA_ID,
+// else a certificate with that CKA_ID, else the private key's own public attributes (RSA).
+base::Result<base::Bytes> private_key_spki(Session& session, CK_OBJECT_HANDLE private_key,
+                                           base::ByteView id, base::KeyAlgorithm algorithm);
+
 // SubjectPublicKeyInfo DER of a certificate object's CKA_VALUE.
 base::Result<base::Bytes> certificate_spki(Session& session, CK_OBJECT_HANDLE certificate);
 

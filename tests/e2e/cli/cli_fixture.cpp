@@ -32,13 +32,23 @@ namespace {
 // env(1) takes its -u options before any assignment; later assignments win.
 std::string env_prefix(const std::vector<std::string>& base, const std::vector<std::string>& extra) {
   std::string unsets, assignments;
+  std::vector<std::string> unset_names;
   for (const auto* list : {&base, &extra}) {
     for (const auto& item : *list) {
-      if (item.rfind("-u ", 0) == 0) {
-        unsets += " " + item;
-      } else {
-        assignments += " '" + item + "'";
-      }
+      if (item.rfind("-u ", 0) == 0) unset_names.push_back(item.substr(3));
+    }
+  }
+  for (const auto& name : unset_names) unsets += " -u " + name;
+  // An unset in `extra` also drops the base's assignment of that name.
+  auto unset_by_extra = [&](const std::string& item) {
+    for (const auto& e : extra) {
+      if (e.rfind("-u ", 0) == 0 && item.rfind(e.substr(3) + "=", 0) == 0) return true;
+    }
+    return false;
+  };
+  for (const auto* list : {&base, &extra}) {
+    for (const auto& item : *list) {
+      if (item.rfind("-u ", 0) != 0 && !unset_by_extra(item)) assignments += " '" + item + "'";
     }
   }
   return "env" + unsets + assignments;

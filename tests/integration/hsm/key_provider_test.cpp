@@ -276,21 +276,53 @@ TEST_CASE("destroy_key removes both halves of the key pair") {
   CHECK(signature.error().code() == ErrorCode::kNotFound);
 }
 
-TEST_CASE("a signer finds its key again after the key was re-created under the same id") {
+TEST_CASE("a signer finds its key again by CKA_ID after its handle went stale") {
   SoftHsmToken softhsm;
-  auto made = softhsm.pkcs11_tool(
-      "--login --pin 1234 --keypairgen --key-type EC:prime256v1 --id 42 --label moving");
-  REQUIRE(made.exit_code == 0);
+  // A software key imported with pkcs11-tool, so that the very same key can be imported again.
+  const auto key = softhsm.dir() / "key.der";
+  const auto pub = softhsm.dir() / "pub.der";
+  REQUIRE(test::run_command("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 "
+                            "-outform DER -out " + key.string() + " && openssl pkey -inform DER -in " +
+                            key.string() + " -pubout -outform DER -out " + pub.string())
+              .exit_code == 0);
+  auto import = [&] {
+    REQUIRE(softhsm.pkcs11_tool("--login --pin 1234 --write-object " + key.string() +
+                                " --type privkey --id 42 --label moving")
+                .exit_code == 0);
+    REQUIRE(softhsm.pkcs11_tool("--login --pin 1234 --write-object " + pub.string() +
+                                " --type pubkey --id 42 --label moving")
+                .exit_code == 0);
+  };
+  import();
   auto provider = make_provider(softhsm);
   auto signer = provider->find_key_by_uri("pkcs11:id=%42");
   REQUIRE(signer);
-  REQUIRE((*signer)->sign(base::Bytes{1}));
-  // Replace the key pair with another one under the same CKA_ID: the cached handle goes stale.
+  CHECK((*signer)->public_key_der() == test::read_file(pub));
+  const base::Bytes message = {1, 2, 3};
+  REQUIRE((*signer)->sign(message));
+
+  // Same key, new objects: the cached handle is stale; the signer finds the key again.
   REQUIRE(provider->destroy_key((*signer)->key_ref()));
-  auto remade = softhsm.pkcs11_tool(
-      "--login --pin 1234 --keypairgen --key-type EC:prime256v1 --id 42 --label moving");
-  REQUIRE(remade.exit_code == 0);
-  auto signature = (*signer)->sign(base::Bytes{1});
-  // It signs with the key that now has the id (its public key differs from the cached one).
+  import();
+  auto signature = (*signer)->sign(message);
   REQUIRE(signature);
+  CHECK(test::openssl_verifies(**signer, message, *signature));
+}
+
+TEST_CASE("a signer refuses to sign when its CKA_ID now names a different key") {
+  SoftHsmToken softhsm;
+  REQUIRE(softhsm.pkcs11_tool("--login --pin 1234 --keypairgen --key-type EC:prime256v1 --id 42 "
+                              "--label moving")
+              .exit_code == 0);
+  auto provider = make_provider(softhsm);
+  auto signer = provider->find_key_by_uri("pkcs11:id=%42");
+  REQUIRE(signer);
+  REQUIRE(provider->destroy_key((*signer)->key_ref()));
+  REQUIRE(softhsm.pkcs11_tool("--login --pin 1234 --keypairgen --key-type EC:prime256v1 --id 42 "
+                              "--label moving")
+              .exit_code == 0);
+  auto signature = (*signer)->sign(base::Bytes{1});
+  REQUIRE_FALSE(signature);
+  CHECK(signature.error().code() == ErrorCode::kConflict);
+  CHECK(signature.error().message().find("replaced by a different key") != std::string::npos);
 }

@@ -5,6 +5,7 @@
 #include "pki/certificate.h"
 #include "pki/digest.h"
 #include "pki/name.h"
+#include "pki/pem.h"
 #include "pki/tbs_certificate.h"
 #include "tests/support/software_signer.h"
 #include "tests/unit/pki/pki_test_helpers.h"
