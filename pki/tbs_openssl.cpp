@@ -74,7 +74,11 @@ base::Result<void> set_signature_algorithm(X509* x, const IssuerFields& issuer) 
     case DigestAlgorithm::kSha512: md_nid = NID_sha512; break;
   }
   int signature_nid = NID_undef;
-  if (OBJ_find_sigid_by_algs(&signature_nid, md_nid, pkey_nid) != 1) {
+  if (pkey_nid == NID_ED25519) {
+    // RFC 8410 §3: the key's OID is the signature's; OpenSSL's digest/key cross-reference
+    // table leaves out algorithms without a separate digest.
+    signature_nid = NID_ED25519;
+  } else if (OBJ_find_sigid_by_algs(&signature_nid, md_nid, pkey_nid) != 1) {
     return failed("find the signature algorithm");
   }
   // RFC 4055 §5: RSA PKCS#1 v1.5 algorithms carry NULL parameters; ECDSA (RFC 5758) and

@@ -8,7 +8,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 
+#include "appliance/cli/softhsm_state.h"
 #include "base/secret_input.h"
 #include "hsm/key_provider.h"
 #include "hsm/module.h"
@@ -90,6 +92,23 @@ Result<void> CliContext::prepare_softhsm(bool create) {
   return base::ok();
 }
 
+void CliContext::guard_softhsm() {
+  if (!module_is_softhsm()) return;
+  auto token_dir = softhsm_token_dir();
+  if (!token_dir || !std::filesystem::is_directory(state_dir_)) return;
+  auto report = guard_softhsm_tokens(*token_dir, softhsm_dir() / "token-copies");
+  if (!report) {
+    std::cerr << "signet: warning: cannot guard the SoftHSM token files: "
+              << report.error().describe() << "\n";
+    return;
+  }
+  for (const auto& restored : report->restored) {
+    std::cerr << "signet: warning: the token file " << restored
+              << "/token.object was torn by a process killed while SoftHSM rewrote it; "
+                 "restored Signet's verified copy\n";
+  }
+}
+
 Result<store::LmdbStore*> CliContext::store() {
   if (store_) return store_.get();
   SIGNET_TRY(ensure_state_dir());
@@ -102,6 +121,7 @@ Result<store::LmdbStore*> CliContext::store() {
 Result<hsm::Pkcs11Module*> CliContext::module() {
   if (module_) return module_.get();
   SIGNET_TRY(prepare_softhsm(false));
+  guard_softhsm();
   SIGNET_ASSIGN_OR_RETURN(module_, hsm::Pkcs11Module::load(options_.module_path));
   return module_.get();
 }

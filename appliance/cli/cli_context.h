@@ -73,6 +73,9 @@ class CliContext {
   std::string actor() const;
 
  private:
+  // Restores SoftHSM token files torn by a killed process (see softhsm_state.h).
+  void guard_softhsm();
+
   GlobalOptions options_;
   std::filesystem::path state_dir_;
   base::SystemClock clock_;

@@ -5,6 +5,7 @@
 
 #include "appliance/cli/commands.h"
 #include "appliance/cli/output.h"
+#include "appliance/cli/softhsm_state.h"
 #include "store/lmdb_store.h"
 
 namespace signet::appliance {
@@ -14,25 +15,6 @@ using base::Error;
 using base::ErrorCode;
 using base::Result;
 namespace fs = std::filesystem;
-
-// The token directory SoftHSM uses, read from the configuration SOFTHSM2_CONF names.
-std::optional<fs::path> softhsm_token_dir() {
-  const char* conf = std::getenv("SOFTHSM2_CONF");
-  if (conf == nullptr || *conf == '\0') return std::nullopt;
-  std::ifstream in(conf);
-  std::string line;
-  while (std::getline(in, line)) {
-    auto eq = line.find('=');
-    if (line.empty() || line[0] == '#' || eq == std::string::npos) continue;
-    auto trim = [](std::string s) {
-      s.erase(0, s.find_first_not_of(" \t"));
-      s.erase(s.find_last_not_of(" \t\r") + 1);
-      return s;
-    };
-    if (trim(line.substr(0, eq)) == "directories.tokendir") return fs::path(trim(line.substr(eq + 1)));
-  }
-  return std::nullopt;
-}
 
 Result<void> copy_tree(const fs::path& from, const fs::path& to) {
   std::error_code error;

@@ -266,8 +266,14 @@ base::Result<void> Transaction::commit() {
   lock_.unlock();
   if (rc == MDB_SUCCESS) return base::ok();
   if (rc == MDB_MAP_FULL) hit_map_full_ = true;  // saving the free list can need pages too
-  if (rc == EIO && looks_like_full_disk(env_->env_)) rc = ENOSPC;
-  return to_error(rc, "committing to the store at '" + env_->path_.string() + "'");
+  const std::string op = "committing to the store at '" + env_->path_.string() + "'";
+  if (rc == EIO && looks_like_full_disk(env_->env_)) {
+    return Error(ErrorCode::kStorageFull,
+                 "the disk is full while " + op +
+                     " (a short write: the file system or the file size limit is exhausted); "
+                     "nothing was written");
+  }
+  return to_error(rc, op);
 }
 
 // ---- Cursor ----

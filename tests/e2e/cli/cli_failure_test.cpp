@@ -186,3 +186,21 @@ TEST_CASE("a process killed mid-issuance leaves whole certificates or none") {
   }
   REQUIRE(f.signet("cert issue --ca issuing --csr " + csr).exit_code == 0);
 }
+
+TEST_CASE("a SoftHSM token file torn by a killed process is restored from Signet's copy") {
+  CliFixture f;
+  f.create_root_and_issuing();  // every command so far refreshed the verified copy
+  // What SoftHSM leaves when killed while it rewrites token.object at C_Login: a short file.
+  auto torn = f.shell("for t in " + f.state() + "/softhsm/tokens/*/token.object; do head -c 100 $t > $t.part && mv $t.part $t; done");
+  INFO(torn.output);
+  REQUIRE(torn.exit_code == 0);
+  auto csr = f.make_csr("t", "ec -pkeyopt ec_paramgen_curve:P-256", "/CN=t.example.test");
+  auto issued = f.signet("cert issue --ca issuing --csr " + csr);
+  INFO(issued.output);
+  CHECK(issued.exit_code == 0);
+  CHECK(issued.output.find("restored Signet's verified copy") != std::string::npos);
+  // Restored once; the next command has nothing to say.
+  auto again = f.signet("token list");
+  CHECK(again.exit_code == 0);
+  CHECK(again.output.find("warning") == std::string::npos);
+}

@@ -337,3 +337,29 @@ TEST_CASE("token list and init report tokens and keep PINs in 0600 files") {
   CHECK(duplicate.exit_code != 0);
   CHECK(duplicate.output.find("signet") != std::string::npos);
 }
+
+TEST_CASE("CAs with RSA, P-384 and Ed25519 keys issue certificates that verify strictly") {
+  CliFixture f;
+  struct Case {
+    std::string key, digest;
+  };
+  for (const Case& c : {Case{"rsa-3072", "sha256"}, Case{"ec-p384", "sha384"}, Case{"ed25519", "none"}}) {
+    SECTION(c.key) {
+      require_ok(f.signet("ca create-root --name r --subject \"CN=Root " + c.key + "\" --key " + c.key));
+      require_ok(f.signet("ca create-intermediate --name i --parent r --subject \"CN=Issuing " + c.key +
+                          "\" --key " + c.key));
+      require_ok(f.signet("ca export r --out " + f.path("r.pem")));
+      auto csr = f.make_csr("leaf", "ec -pkeyopt ec_paramgen_curve:P-256", "/CN=leaf.example.test");
+      auto issued = json_of(f.signet("--json cert issue --ca i --csr " + csr + " --chain --out " + f.path("leaf.pem")));
+      CHECK(issued["digest"] == c.digest);
+      auto verify = run_command("openssl verify -x509_strict -CAfile " + f.path("r.pem") +
+                                " -untrusted " + f.path("leaf.pem") + " " + f.path("leaf.pem"));
+      INFO(verify.output);
+      CHECK(verify.exit_code == 0);
+      auto gnutls = run_command("certtool -i --infile " + f.path("leaf.pem"));
+      CHECK(gnutls.exit_code == 0);
+      auto ca = json_of(f.signet("--json ca show i"));
+      CHECK(ca["key_algorithm"] == c.key);
+    }
+  }
+}

@@ -193,36 +193,52 @@ TEST_CASE("the reader slot of a process killed inside a read transaction is clea
   test::TempDir dir;
   { auto store = open_store(dir.path()); }
   const auto store_dir = dir.path() / "store";
-  Pipe ready;
-  const pid_t child = fork_child([&] {
-    auto env = lmdb::Environment::open(store_dir, {});
-    if (!env) return 10;
-    auto txn = lmdb::Transaction::begin_read(**env);
-    if (!txn) return 11;
-    char c = 'R';
-    if (!ready.send(&c, 1)) return 12;
-    ::pause();  // holds the read transaction until killed
-    return 0;
-  });
+  // The lock file (and its reader table) is reset whenever no process has the store open, so
+  // a stale slot only survives while some other process keeps it open: the bystander.
+  auto hold_open = [&](bool with_reader, Pipe& ready) {
+    return fork_child([&, with_reader] {
+      auto env = lmdb::Environment::open(store_dir, {});
+      if (!env) return 10;
+      std::optional<lmdb::Transaction> txn;
+      if (with_reader) {
+        auto begun = lmdb::Transaction::begin_read(**env);
+        if (!begun) return 11;
+        txn.emplace(std::move(*begun));
+      }
+      char c = 'R';
+      if (!ready.send(&c, 1)) return 12;
+      ::pause();  // until killed
+      return 0;
+    });
+  };
+  Pipe bystander_ready, reader_ready;
+  const pid_t bystander = hold_open(false, bystander_ready);
   char c = 0;
-  REQUIRE(ready.receive(&c, 1));
-  ::kill(child, SIGKILL);
-  REQUIRE(wait_child(child) == 128 + SIGKILL);
+  REQUIRE(bystander_ready.receive(&c, 1));
+  const pid_t reader = hold_open(true, reader_ready);
+  REQUIRE(reader_ready.receive(&c, 1));
+  ::kill(reader, SIGKILL);
+  REQUIRE(wait_child(reader) == 128 + SIGKILL);
 
   // An independent look at the reader table (lmdb-utils): the dead reader is still there...
-  const std::string pid_text = " " + std::to_string(child) + " ";
+  const std::string pid_text = " " + std::to_string(reader) + " ";
   auto before = test::run_command("mdb_stat -r '" + store_dir.string() + "'");
   INFO(before.output);
-  REQUIRE(before.exit_code == 0);
+  REQUIRE_THAT(before.output, Catch::Contains("Reader Table Status"));
   CHECK_THAT(before.output, Catch::Contains(pid_text));
 
-  // ...until the store opens, checks readers and clears it.
-  auto store = open_store(dir.path());
-  CHECK(store->stale_readers_cleared() == 1);
-  auto after = test::run_command("mdb_stat -r '" + store_dir.string() + "'");
-  REQUIRE(after.exit_code == 0);
-  CHECK_THAT(after.output, !Catch::Contains(pid_text));
-  REQUIRE(store->put_certificate(make_record("root", 1), std::nullopt));
+  {
+    // ...until the store opens, checks the readers and clears it.
+    auto store = open_store(dir.path());
+    CHECK(store->stale_readers_cleared() == 1);
+    auto after = test::run_command("mdb_stat -r '" + store_dir.string() + "'");
+    INFO(after.output);
+    REQUIRE_THAT(after.output, Catch::Contains("Reader Table Status"));
+    CHECK_THAT(after.output, !Catch::Contains(pid_text));
+    REQUIRE(store->put_certificate(make_record("root", 1), std::nullopt));
+  }
+  ::kill(bystander, SIGKILL);
+  wait_child(bystander);
 }
 
 TEST_CASE("a full disk fails the write with kStorageFull and leaves acknowledged records whole") {

@@ -1,0 +1,61 @@
+// Keys the bench makes in memory: the subject keys its CSRs are signed with, and a CA key
+// whose signatures cost nothing, used to measure everything an issuance does besides signing.
+//
+// The bench keeps its own small software key rather than the test suite's SoftwareSigner so
+// that it builds with SIGNET_BUILD_TESTS=OFF. Nothing here belongs in production: the keys
+// live in process memory. Both classes are thread-safe (sign() only reads).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "base/keys.h"
+#include "base/openssl.h"
+
+namespace signet::bench {
+
+// A private key in OpenSSL, signing with its algorithm's default digest (as Pkcs11Signer
+// does: DER ECDSA-Sig-Value for EC, PKCS#1 v1.5 for RSA).
+class SoftwareKey final : public base::Signer {
+ public:
+  static base::Result<std::shared_ptr<SoftwareKey>> generate(base::KeyAlgorithm algorithm,
+                                                             base::KeyRef ref);
+
+  const base::KeyRef& key_ref() const override { return ref_; }
+  base::KeyAlgorithm algorithm() const override { return algorithm_; }
+  const base::Bytes& public_key_der() const override { return spki_; }
+  base::Result<base::Bytes> sign(base::ByteView message) const override;
+
+  SoftwareKey(base::EvpPkeyPtr key, base::KeyAlgorithm algorithm, base::KeyRef ref,
+              base::Bytes spki)
+      : key_(std::move(key)), algorithm_(algorithm), ref_(std::move(ref)), spki_(std::move(spki)) {}
+
+ private:
+  base::EvpPkeyPtr key_;
+  base::KeyAlgorithm algorithm_;
+  base::KeyRef ref_;
+  base::Bytes spki_;
+};
+
+// A KeyProvider whose generate_key() makes a real SoftwareKey (so that a root CA's
+// self-signed certificate is genuine), but whose find_key() - what the Authority uses to
+// issue - returns a signer that answers every sign() with one signature made in advance.
+// It has the right length and DER shape, so the certificate assembles and parses exactly as a
+// real one does; it does not verify, which nothing on the issuance path checks. Issuing with
+// it measures the cost of an issuance minus the CA's signature.
+class CannedSignatureKeyProvider final : public base::KeyProvider {
+ public:
+  base::Result<std::shared_ptr<base::Signer>> generate_key(
+      const base::KeyGenerationRequest& request) override;
+  base::Result<std::shared_ptr<base::Signer>> find_key(const base::KeyRef& ref) override;
+  base::Result<std::shared_ptr<base::Signer>> find_key_by_uri(std::string_view uri) override;
+  base::Result<void> destroy_key(const base::KeyRef& ref) override;
+
+ private:
+  std::mutex mutex_;                                          // guards the two fields below
+  std::map<base::Bytes, std::shared_ptr<base::Signer>> canned_;  // by CKA_ID
+  unsigned next_id_ = 1;
+};
+
+}  // namespace signet::bench
