@@ -54,8 +54,8 @@ Result<void> write_softhsm_conf(const std::filesystem::path& dir) {
 
 Result<std::unique_ptr<ScratchDir>> ScratchDir::create() {
   const char* tmp = std::getenv("TMPDIR");
-  std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") +
-                        "/signet-bench-XXXXXX";
+  std::string pattern =
+      std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/signet-bench-XXXXXX";
   if (::mkdtemp(pattern.data()) == nullptr) {
     return Error(ErrorCode::kIoError, "cannot create a scratch directory like " + pattern);
   }

@@ -36,10 +36,14 @@ Result<base::Bytes> spki_of(EVP_PKEY* key) {
 
 const char* digest_name(base::DigestAlgorithm digest) {
   switch (digest) {
-    case base::DigestAlgorithm::kSha256: return "SHA256";
-    case base::DigestAlgorithm::kSha384: return "SHA384";
-    case base::DigestAlgorithm::kSha512: return "SHA512";
-    case base::DigestAlgorithm::kNone: break;
+    case base::DigestAlgorithm::kSha256:
+      return "SHA256";
+    case base::DigestAlgorithm::kSha384:
+      return "SHA384";
+    case base::DigestAlgorithm::kSha512:
+      return "SHA512";
+    case base::DigestAlgorithm::kNone:
+      break;
   }
   return nullptr;
 }
@@ -71,13 +75,12 @@ Result<std::shared_ptr<SoftwareKey>> SoftwareKey::generate(KeyAlgorithm algorith
                                                            base::KeyRef ref) {
   auto key = generate_pkey(algorithm);
   if (!key) {
-    return base::openssl_error(ErrorCode::kCryptoError,
-                               "cannot generate a " + std::string(base::to_string(algorithm)) +
-                                   " key in software");
+    return base::openssl_error(
+        ErrorCode::kCryptoError,
+        "cannot generate a " + std::string(base::to_string(algorithm)) + " key in software");
   }
   SIGNET_ASSIGN_OR_RETURN(base::Bytes spki, spki_of(key.get()));
-  return std::make_shared<SoftwareKey>(std::move(key), algorithm, std::move(ref),
-                                       std::move(spki));
+  return std::make_shared<SoftwareKey>(std::move(key), algorithm, std::move(ref), std::move(spki));
 }
 
 Result<base::Bytes> SoftwareKey::sign(base::ByteView message) const {
@@ -125,9 +128,9 @@ Result<std::shared_ptr<base::Signer>> CannedSignatureKeyProvider::find_key(
 
 Result<std::shared_ptr<base::Signer>> CannedSignatureKeyProvider::find_key_by_uri(
     std::string_view uri) {
-  return Error(ErrorCode::kNotSupported,
-               "the bench's software provider does not look keys up by URI (" + std::string(uri) +
-                   ")");
+  return Error(
+      ErrorCode::kNotSupported,
+      "the bench's software provider does not look keys up by URI (" + std::string(uri) + ")");
 }
 
 Result<void> CannedSignatureKeyProvider::destroy_key(const base::KeyRef& ref) {

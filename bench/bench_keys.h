@@ -53,7 +53,7 @@ class CannedSignatureKeyProvider final : public base::KeyProvider {
   base::Result<void> destroy_key(const base::KeyRef& ref) override;
 
  private:
-  std::mutex mutex_;                                          // guards the two fields below
+  std::mutex mutex_;                                             // guards the two fields below
   std::map<base::Bytes, std::shared_ptr<base::Signer>> canned_;  // by CKA_ID
   unsigned next_id_ = 1;
 };

@@ -119,7 +119,8 @@ StoreRun measure_issuance(ca::Authority& authority, const std::string& ca_name,
   const std::size_t window = per_thread_window(config.in_flight, threads);
   return run_against_store(store, threads, config, [&](int thread, const Interval& iv) {
     return run_window(window, iv, [&](std::uint64_t i) {
-      const auto slot = (i * static_cast<std::uint64_t>(threads) + static_cast<std::uint64_t>(thread));
+      const auto slot =
+          i * static_cast<std::uint64_t>(threads) + static_cast<std::uint64_t>(thread);
       return authority.issue_from_csr_async(requests[slot % requests.size()]);
     });
   });
@@ -128,16 +129,13 @@ StoreRun measure_issuance(ca::Authority& authority, const std::string& ca_name,
 StoreRun measure_store_commits(store::LmdbStore& store, const ca::CertificateRecord& sample,
                                int threads, const RunConfig& config) {
   const std::size_t window = per_thread_window(config.in_flight, threads);
-  return run_against_store(store, threads, config, [&](int thread, const Interval& iv) {
+  return run_against_store(store, threads, config, [&](int, const Interval& iv) {
     base::SystemRng rng;
-    return run_window(window, iv, [&](std::uint64_t i) {
+    return run_window(window, iv, [&](std::uint64_t) {
       ca::CertificateRecord record = sample;
-      const base::Bytes unique = {static_cast<std::uint8_t>(thread), static_cast<std::uint8_t>(i),
-                                  static_cast<std::uint8_t>(i >> 8),
-                                  static_cast<std::uint8_t>(i >> 16),
-                                  static_cast<std::uint8_t>(i >> 24)};
+      // Fresh serial and fingerprint (random, so that runs never collide with each other).
       if (auto serial = pki::SerialNumber::random(rng)) record.serial = std::move(*serial);
-      record.fingerprint_sha256 = pki::sha256(unique);
+      record.fingerprint_sha256 = pki::sha256(record.serial.magnitude());
       ca::AuditEvent event;
       event.time = std::chrono::system_clock::now();
       event.actor = "bench";
@@ -195,8 +193,8 @@ std::vector<Stage> measure_stages(const ca::CaRecord& ca, const base::Signer& si
   const auto& csr = parsed.front();
   pki::SubjectFields fields;
   if (auto serial = pki::SerialNumber::random(rng)) fields.serial = std::move(*serial);
-  const auto now = std::chrono::time_point_cast<std::chrono::seconds>(
-      std::chrono::system_clock::now());
+  const auto now =
+      std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
   fields.subject_name_der = csr.subject_der();
   fields.not_before = now - std::chrono::seconds(60);
   fields.not_after = now + std::chrono::days(ca.settings.default_validity_days);

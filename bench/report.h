@@ -9,6 +9,7 @@
 // store alone committing ready-made records: the ceiling the store sets. Plain data.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -21,9 +22,18 @@ struct ThreadRow {
   int threads = 0;
   double sign_rate = 0;      // (a)
   double csr_rate = 0;       // (b)
+  double sign_cpu_us = 0;    // process CPU per signature in (a), microseconds
+  double csr_cpu_us = 0;     // process CPU per CSR in (b)
   StoreRun issuance;         // (d)
   StoreRun canned_issuance;  // (d')
-  double limit() const {     // (c)
+  // The most CPU that other processes used during this row's runs, in cores (-1: unknown).
+  double other_load = -1;
+  void note_load(const RunResult& run) {
+    if (run.other_cpu >= 0 && run.seconds > 0) {
+      other_load = std::max(other_load, run.other_cpu / run.seconds);
+    }
+  }
+  double limit() const {  // (c)
     return sign_rate > 0 && csr_rate > 0 ? 1.0 / (1.0 / sign_rate + 1.0 / csr_rate) : 0;
   }
   double ratio() const { return limit() > 0 ? issuance.run.rate() / limit() : 0; }
@@ -50,6 +60,9 @@ struct BenchReport {
   std::vector<StoreRow> store_rows;
   std::vector<std::string> errors;  // failures seen during runs (their first message)
 };
+
+// Process CPU microseconds per completed operation (0 when none completed).
+double cpu_per_op(const RunResult& run);
 
 void print_table(const BenchReport& report);
 void print_json(const BenchReport& report);

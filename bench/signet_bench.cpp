@@ -23,8 +23,10 @@
 #include <openssl/crypto.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include "base/clock.h"
@@ -48,6 +50,11 @@ struct Options {
   int csr_pool = 64;
   std::string module = SIGNET_DEFAULT_PKCS11_MODULE;
   bool json = false;
+  // Which measurements run (all by default); fewer make a focused profile, e.g. "issue".
+  std::vector<std::string> runs = {"sign", "csr", "issue", "canned", "stages", "store"};
+  bool wants(std::string_view name) const {
+    return std::find(runs.begin(), runs.end(), name) != runs.end();
+  }
 };
 
 void progress(const std::string& what) { std::fprintf(stderr, "signet-bench: %s\n", what.c_str()); }
@@ -90,81 +97,129 @@ void note_failures(BenchReport& report, const std::string& what, const Tally& ta
                           " failed, first: " + tally.first_error);
 }
 
-Result<void> run(const Options& options, BenchReport& report) {
-  RunConfig config;
-  config.measure = std::chrono::duration_cast<Steady::duration>(
-      std::chrono::duration<double>(options.seconds));
-  config.in_flight = options.in_flight;
-  const auto stage_duration = std::chrono::duration_cast<Steady::duration>(
-      std::chrono::duration<double>(options.stage_seconds));
+// One bench run: the environment, the two Authorities over its store, and the options.
+class BenchRun {
+ public:
+  BenchRun(const Options& options, BenchReport& report, BenchEnvironment& env,
+           std::vector<base::Bytes> csrs)
+      : options_(options),
+        report_(report),
+        env_(env),
+        csrs_(std::move(csrs)),
+        token_authority_(*env.store, *env.store, *env.store, *env.token_keys, clock_, rng_,
+                         "bench"),
+        canned_authority_(*env.store, *env.store, *env.store, env.canned_keys, clock_, rng_,
+                          "bench") {
+    config_.measure = seconds(options.seconds);
+    config_.in_flight = options.in_flight;
+  }
 
+  Result<void> run() {
+    measure_csr_rates();
+    for (const auto& name : options_.algorithms) SIGNET_TRY(measure_algorithm(name));
+    if (options_.wants("store") && sample_) measure_store();
+    return base::ok();
+  }
+
+ private:
+  static Steady::duration seconds(double value) {
+    return std::chrono::duration_cast<Steady::duration>(std::chrono::duration<double>(value));
+  }
+
+  // (b) does not depend on the CA's algorithm: measured once per thread count.
+  void measure_csr_rates() {
+    if (!options_.wants("csr")) return;
+    for (int threads : options_.threads) {
+      progress("(b) CSR parse + verify, " + std::to_string(threads) + " thread(s)");
+      auto run = measure_csr_verification(csrs_, threads, config_);
+      note_failures(report_, "CSR verification", run.tally);
+      csr_runs_[threads] = run;
+    }
+  }
+
+  Result<void> measure_algorithm(const std::string& name) {
+    SIGNET_ASSIGN_OR_RETURN(base::KeyAlgorithm algorithm, base::parse_key_algorithm(name));
+    progress(name + ": creating the CAs (key generated on the token)");
+    SIGNET_ASSIGN_OR_RETURN(
+        CaPair cas, make_cas(token_authority_, canned_authority_, *env_.token_keys, algorithm));
+    AlgorithmReport entry;
+    entry.algorithm = name;
+    for (int threads : options_.threads) entry.rows.push_back(measure_row(cas, name, threads));
+    if (options_.wants("stages") && options_.stage_seconds > 0) {
+      progress(name + ": timing each step on one thread");
+      entry.stages = measure_stages(cas.token_ca, *cas.token_signer, csrs_, rng_,
+                                    seconds(options_.stage_seconds));
+    }
+    if (!sample_) {
+      ca::IssueFromCsrRequest request{cas.token_ca.name, csrs_.front(), std::nullopt};
+      SIGNET_ASSIGN_OR_RETURN(sample_, token_authority_.issue_from_csr(request));
+    }
+    report_.algorithms.push_back(std::move(entry));
+    return base::ok();
+  }
+
+  ThreadRow measure_row(const CaPair& cas, const std::string& name, int threads) {
+    const std::string where = name + ", " + std::to_string(threads) + " thread(s)";
+    ThreadRow row;
+    row.threads = threads;
+    row.csr_rate = csr_runs_[threads].rate();
+    row.csr_cpu_us = cpu_per_op(csr_runs_[threads]);
+    if (options_.wants("sign")) {
+      progress("(a) signing on the token, " + where);
+      auto signing = measure_signing(*cas.token_signer, threads, config_);
+      note_failures(report_, "signing, " + where, signing.tally);
+      row.sign_rate = signing.rate();
+      row.sign_cpu_us = cpu_per_op(signing);
+      row.note_load(signing);
+    }
+    if (options_.wants("issue")) {
+      progress("(d) issuance, " + where);
+      row.issuance = measure_issuance(token_authority_, cas.token_ca.name, csrs_, *env_.store,
+                                      threads, config_);
+      note_failures(report_, "issuance, " + where, row.issuance.run.tally);
+      row.note_load(row.issuance.run);
+    }
+    if (options_.wants("canned")) {
+      progress("(d') issuance with a free CA signature, " + where);
+      row.canned_issuance = measure_issuance(canned_authority_, cas.canned_ca.name, csrs_,
+                                             *env_.store, threads, config_);
+      note_failures(report_, "canned issuance, " + where, row.canned_issuance.run.tally);
+      row.note_load(row.canned_issuance.run);
+    }
+    return row;
+  }
+
+  void measure_store() {
+    for (int threads : options_.threads) {
+      progress("(s) store commits alone, " + std::to_string(threads) + " thread(s)");
+      StoreRow row{threads, measure_store_commits(*env_.store, *sample_, threads, config_)};
+      note_failures(report_, "store commits", row.run.run.tally);
+      report_.store_rows.push_back(std::move(row));
+    }
+  }
+
+  const Options& options_;
+  BenchReport& report_;
+  BenchEnvironment& env_;
+  const std::vector<base::Bytes> csrs_;
+  RunConfig config_;
+  base::SystemClock clock_;
+  base::SystemRng rng_;
+  ca::Authority token_authority_;
+  ca::Authority canned_authority_;
+  std::map<int, RunResult> csr_runs_;            // (b), by thread count
+  std::optional<ca::CertificateRecord> sample_;  // a real issued record, for (s)
+};
+
+Result<void> run(const Options& options, BenchReport& report) {
   progress("setting up a SoftHSM token and an LMDB store in a scratch directory");
   SIGNET_ASSIGN_OR_RETURN(auto env, BenchEnvironment::create(options.module));
   progress("making " + std::to_string(options.csr_pool) + " CSRs");
   SIGNET_ASSIGN_OR_RETURN(auto csrs, make_csr_pool(options.csr_pool));
-
-  base::SystemClock clock;
-  base::SystemRng rng;
-  ca::Authority token_authority(*env->store, *env->store, *env->store, *env->token_keys, clock,
-                                rng, "bench");
-  ca::Authority canned_authority(*env->store, *env->store, *env->store, env->canned_keys, clock,
-                                 rng, "bench");
-
-  // (b) does not depend on the CA's algorithm: measure it once per thread count.
-  std::map<int, double> csr_rates;
-  for (int threads : options.threads) {
-    progress("(b) CSR parse + verify, " + std::to_string(threads) + " thread(s)");
-    auto run = measure_csr_verification(csrs, threads, config);
-    note_failures(report, "CSR verification", run.tally);
-    csr_rates[threads] = run.rate();
-  }
-
-  std::optional<ca::CertificateRecord> sample;  // for the store-only run
-  for (const auto& name : options.algorithms) {
-    SIGNET_ASSIGN_OR_RETURN(base::KeyAlgorithm algorithm, base::parse_key_algorithm(name));
-    progress(name + ": creating the CAs (key generated on the token)");
-    SIGNET_ASSIGN_OR_RETURN(CaPair cas,
-                            make_cas(token_authority, canned_authority, *env->token_keys,
-                                     algorithm));
-    AlgorithmReport entry;
-    entry.algorithm = name;
-    for (int threads : options.threads) {
-      const std::string where = name + ", " + std::to_string(threads) + " thread(s)";
-      ThreadRow row;
-      row.threads = threads;
-      row.csr_rate = csr_rates[threads];
-      progress("(a) signing on the token, " + where);
-      auto signing = measure_signing(*cas.token_signer, threads, config);
-      note_failures(report, "signing, " + where, signing.tally);
-      row.sign_rate = signing.rate();
-      progress("(d) issuance, " + where);
-      row.issuance = measure_issuance(token_authority, cas.token_ca.name, csrs, *env->store,
-                                      threads, config);
-      note_failures(report, "issuance, " + where, row.issuance.run.tally);
-      progress("(d') issuance with a free CA signature, " + where);
-      row.canned_issuance = measure_issuance(canned_authority, cas.canned_ca.name, csrs,
-                                             *env->store, threads, config);
-      note_failures(report, "canned issuance, " + where, row.canned_issuance.run.tally);
-      entry.rows.push_back(std::move(row));
-    }
-    if (options.stage_seconds > 0) {
-      progress(name + ": timing each step on one thread");
-      entry.stages = measure_stages(cas.token_ca, *cas.token_signer, csrs, rng, stage_duration);
-    }
-    if (!sample) {
-      ca::IssueFromCsrRequest request{cas.token_ca.name, csrs.front(), std::nullopt};
-      SIGNET_ASSIGN_OR_RETURN(sample, token_authority.issue_from_csr(request));
-    }
-    report.algorithms.push_back(std::move(entry));
-  }
-
-  if (sample) {
-    for (int threads : options.threads) {
-      progress("(s) store commits alone, " + std::to_string(threads) + " thread(s)");
-      StoreRow row{threads, measure_store_commits(*env->store, *sample, threads, config)};
-      note_failures(report, "store commits", row.run.run.tally);
-      report.store_rows.push_back(std::move(row));
-    }
+  {
+    // Destroyed before the environment: the Authorities hold its store and providers.
+    BenchRun bench(options, report, *env, std::move(csrs));
+    SIGNET_TRY(bench.run());
   }
   progress("done; removing the scratch directory");
   return base::ok();
@@ -192,6 +247,10 @@ int main(int argc, char** argv) {
   app.add_option("--csr-pool", options.csr_pool, "Distinct CSRs to cycle through")
       ->check(CLI::Range(1, 100000));
   app.add_option("--module", options.module, "PKCS#11 library (SoftHSMv2)");
+  app.add_option("--runs", options.runs,
+                 "Measurements to run: sign,csr,issue,canned,stages,store (default: all)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"sign", "csr", "issue", "canned", "stages", "store"}));
   app.add_flag("--json", options.json, "Print JSON instead of tables");
   CLI11_PARSE(app, argc, argv);
 

@@ -42,6 +42,11 @@ struct Tally {
 struct RunResult {
   double seconds = 0;  // length of the measured interval
   Tally tally;
+  // CPU time during the interval, in CPU-seconds: this process's (every thread, the store's
+  // writer and SoftHSM included), and the rest of the machine's (from /proc/stat; negative
+  // when unknown). A busy machine makes the rates meaningless; this shows when it was.
+  double own_cpu = 0;
+  double other_cpu = -1;
   double rate() const { return seconds > 0 ? static_cast<double>(tally.completed) / seconds : 0; }
 };
 
@@ -56,7 +61,8 @@ RunResult run_timed(int threads, Steady::duration warmup, Steady::duration measu
 template <typename Op>
 Tally loop_until_end(int thread, int stride, const Interval& interval, Op&& op) {
   Tally tally;
-  for (std::uint64_t i = static_cast<std::uint64_t>(thread);; i += static_cast<std::uint64_t>(stride)) {
+  for (std::uint64_t i = static_cast<std::uint64_t>(thread);;
+       i += static_cast<std::uint64_t>(stride)) {
     auto result = op(i);
     const auto now = Steady::now();
     if (!result) {
@@ -97,8 +103,8 @@ StageTime time_stage(Steady::duration duration, Op&& op) {
     ++out.ops;
     now = Steady::now();
   }
-  out.ns_per_op = std::chrono::duration<double, std::nano>(now - start).count() /
-                  static_cast<double>(out.ops);
+  out.ns_per_op =
+      std::chrono::duration<double, std::nano>(now - start).count() / static_cast<double>(out.ops);
   return out;
 }
 

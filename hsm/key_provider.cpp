@@ -14,11 +14,16 @@ using internal::Session;
 
 std::string key_type_name(CK_ULONG type) {
   switch (type) {
-    case CKK_RSA: return "RSA";
-    case CKK_EC: return "EC";
-    case CKK_EC_EDWARDS: return "EC_EDWARDS";
-    case CKK_DSA: return "DSA";
-    default: return "CKK " + std::to_string(type);
+    case CKK_RSA:
+      return "RSA";
+    case CKK_EC:
+      return "EC";
+    case CKK_EC_EDWARDS:
+      return "EC_EDWARDS";
+    case CKK_DSA:
+      return "DSA";
+    default:
+      return "CKK " + std::to_string(type);
   }
 }
 
@@ -29,8 +34,8 @@ std::string text_of(const std::optional<base::Bytes>& value) {
 // The private keys with a given CKA_ID.
 base::Result<std::vector<CK_OBJECT_HANDLE>> private_keys_with_id(Session& session,
                                                                  base::ByteView id) {
-  return session.find_objects({internal::attr(CKA_CLASS, internal::kPrivateKeyClass),
-                               internal::attr(CKA_ID, id)});
+  return session.find_objects(
+      {internal::attr(CKA_CLASS, internal::kPrivateKeyClass), internal::attr(CKA_ID, id)});
 }
 
 base::Result<CK_OBJECT_HANDLE> one_private_key(Session& session, const base::KeyRef& ref,
@@ -85,8 +90,8 @@ Pkcs11KeyProvider::Pkcs11KeyProvider(std::vector<std::shared_ptr<Pkcs11Module>> 
 Pkcs11KeyProvider::~Pkcs11KeyProvider() = default;
 
 base::Result<std::shared_ptr<Pkcs11KeyProvider>> Pkcs11KeyProvider::create(
-    std::vector<std::shared_ptr<Pkcs11Module>> modules, std::string default_token,
-    PinSource pins, Options options) {
+    std::vector<std::shared_ptr<Pkcs11Module>> modules, std::string default_token, PinSource pins,
+    Options options) {
   if (modules.empty()) {
     return Error(ErrorCode::kInvalidArgument, "a PKCS#11 key provider needs at least one module");
   }
@@ -159,8 +164,8 @@ base::Result<std::shared_ptr<base::Signer>> Pkcs11KeyProvider::generate_key(
     SIGNET_ASSIGN_OR_RETURN(
         Generated generated, token->run([&](Session& session) -> base::Result<Generated> {
           SIGNET_ASSIGN_OR_RETURN(base::Bytes id, internal::unique_key_id(session, *options_.rng));
-          SIGNET_ASSIGN_OR_RETURN(auto pair, internal::generate_pair(session, request.algorithm,
-                                                                     id, request.label));
+          SIGNET_ASSIGN_OR_RETURN(
+              auto pair, internal::generate_pair(session, request.algorithm, id, request.label));
           return Generated{pair, std::move(id)};
         }));
 
@@ -168,8 +173,8 @@ base::Result<std::shared_ptr<base::Signer>> Pkcs11KeyProvider::generate_key(
       // Trust, but verify: a token that ignored CKA_SENSITIVE/CKA_EXTRACTABLE gets its key back.
       SIGNET_ASSIGN_OR_RETURN(auto sensitive,
                               session.bool_attribute(generated.pair.private_key, CKA_SENSITIVE));
-      SIGNET_ASSIGN_OR_RETURN(auto extractable, session.bool_attribute(generated.pair.private_key,
-                                                                       CKA_EXTRACTABLE));
+      SIGNET_ASSIGN_OR_RETURN(auto extractable,
+                              session.bool_attribute(generated.pair.private_key, CKA_EXTRACTABLE));
       if (!sensitive.value_or(false) || extractable.value_or(true)) {
         return Error(ErrorCode::kPolicyViolation,
                      token->info().describe() +
@@ -243,8 +248,7 @@ base::Result<std::shared_ptr<base::Signer>> Pkcs11KeyProvider::find_key_by_uri(
     SIGNET_ASSIGN_OR_RETURN(
         auto handles,
         token->run([&](Session& session) -> base::Result<std::vector<CK_OBJECT_HANDLE>> {
-          std::vector<CK_ATTRIBUTE> match = {
-              internal::attr(CKA_CLASS, internal::kPrivateKeyClass)};
+          std::vector<CK_ATTRIBUTE> match = {internal::attr(CKA_CLASS, internal::kPrivateKeyClass)};
           if (uri.object) match.push_back(internal::attr(CKA_LABEL, std::string_view(*uri.object)));
           if (uri.id) match.push_back(internal::attr(CKA_ID, base::ByteView(*uri.id)));
           return session.find_objects(std::move(match));
@@ -261,9 +265,8 @@ base::Result<std::shared_ptr<base::Signer>> Pkcs11KeyProvider::find_key_by_uri(
                      " private keys; add id= or serial= to name exactly one");
   }
   Match& only = matches.front();
-  auto signer = only.token->run([&](Session& session) {
-    return make_signer(only.token, session, only.handle);
-  });
+  auto signer = only.token->run(
+      [&](Session& session) { return make_signer(only.token, session, only.handle); });
   if (!signer) return std::move(signer).error().with_context("using key " + quoted);
   return signer;
 }
@@ -274,15 +277,15 @@ base::Result<void> Pkcs11KeyProvider::destroy_key(const base::KeyRef& ref) {
     return token->run([&](Session& session) -> base::Result<void> {
       SIGNET_ASSIGN_OR_RETURN(CK_OBJECT_HANDLE key, one_private_key(session, ref, token->info()));
       SIGNET_ASSIGN_OR_RETURN(
-          auto publics,
-          session.find_objects({internal::attr(CKA_CLASS, internal::kPublicKeyClass),
-                                internal::attr(CKA_ID, base::ByteView(ref.id))}));
+          auto publics, session.find_objects({internal::attr(CKA_CLASS, internal::kPublicKeyClass),
+                                              internal::attr(CKA_ID, base::ByteView(ref.id))}));
       SIGNET_TRY(session.destroy_object(key));
       for (CK_OBJECT_HANDLE handle : publics) SIGNET_TRY(session.destroy_object(handle));
       return base::ok();
     });
   }();
-  if (!destroyed) return std::move(destroyed).error().with_context("destroying key " + ref.to_uri());
+  if (!destroyed)
+    return std::move(destroyed).error().with_context("destroying key " + ref.to_uri());
   return destroyed;
 }
 
@@ -323,16 +326,15 @@ base::Result<PrivateKeyAttributes> Pkcs11KeyProvider::read_private_key_attribute
   return token->run([&](Session& session) -> base::Result<PrivateKeyAttributes> {
     SIGNET_ASSIGN_OR_RETURN(CK_OBJECT_HANDLE key, one_private_key(session, ref, token->info()));
     CK_BBOOL values[7] = {};
-    const CK_ATTRIBUTE_TYPE types[7] = {CKA_SENSITIVE,          CKA_ALWAYS_SENSITIVE,
-                                        CKA_EXTRACTABLE,        CKA_NEVER_EXTRACTABLE,
-                                        CKA_LOCAL,              CKA_TOKEN,
-                                        CKA_PRIVATE};
+    const CK_ATTRIBUTE_TYPE types[7] = {
+        CKA_SENSITIVE, CKA_ALWAYS_SENSITIVE, CKA_EXTRACTABLE, CKA_NEVER_EXTRACTABLE, CKA_LOCAL,
+        CKA_TOKEN,     CKA_PRIVATE};
     std::vector<CK_ATTRIBUTE> query;
     for (int i = 0; i < 7; ++i) query.push_back({types[i], &values[i], sizeof(CK_BBOOL)});
     SIGNET_TRY(session
-                   .note(SIGNET_P11_CALL(session.functions(), C_GetAttributeValue,
-                                         token->label(), internal::Purpose::kGeneral,
-                                         session.handle(), key, query.data(), query.size()))
+                   .note(SIGNET_P11_CALL(session.functions(), C_GetAttributeValue, token->label(),
+                                         internal::Purpose::kGeneral, session.handle(), key,
+                                         query.data(), query.size()))
                    .result());
     PrivateKeyAttributes out;
     out.sensitive = values[0] != CK_FALSE;

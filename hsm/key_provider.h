@@ -33,21 +33,21 @@ class Token;
 
 // One private key as an operator lists it.
 struct KeyInfo {
-  base::KeyRef ref;        // token serial + CKA_ID, with labels
-  std::string key_type;    // "RSA", "EC", "EC_EDWARDS" (CKA_KEY_TYPE)
+  base::KeyRef ref;                             // token serial + CKA_ID, with labels
+  std::string key_type;                         // "RSA", "EC", "EC_EDWARDS" (CKA_KEY_TYPE)
   std::optional<base::KeyAlgorithm> algorithm;  // absent when Signet does not use the kind
-  bool has_public_key = false;  // a CKO_PUBLIC_KEY with the same CKA_ID exists
+  bool has_public_key = false;                  // a CKO_PUBLIC_KEY with the same CKA_ID exists
 };
 
 // The private key attributes that show where the key was born and whether it can leave.
 struct PrivateKeyAttributes {
-  bool sensitive = false;           // CKA_SENSITIVE
-  bool always_sensitive = false;    // CKA_ALWAYS_SENSITIVE
-  bool extractable = true;          // CKA_EXTRACTABLE
-  bool never_extractable = false;   // CKA_NEVER_EXTRACTABLE
-  bool local = false;               // CKA_LOCAL: generated on the token
-  bool token_object = false;        // CKA_TOKEN: persistent
-  bool is_private = false;          // CKA_PRIVATE: needs a login to use
+  bool sensitive = false;          // CKA_SENSITIVE
+  bool always_sensitive = false;   // CKA_ALWAYS_SENSITIVE
+  bool extractable = true;         // CKA_EXTRACTABLE
+  bool never_extractable = false;  // CKA_NEVER_EXTRACTABLE
+  bool local = false;              // CKA_LOCAL: generated on the token
+  bool token_object = false;       // CKA_TOKEN: persistent
+  bool is_private = false;         // CKA_PRIVATE: needs a login to use
 };
 
 class Pkcs11KeyProvider final : public base::KeyProvider {
@@ -60,8 +60,8 @@ class Pkcs11KeyProvider final : public base::KeyProvider {
   // `default_token` (label or serial; "" = the only initialised token) is where keys are
   // generated when a request names no token; it must exist now.
   static base::Result<std::shared_ptr<Pkcs11KeyProvider>> create(
-      std::vector<std::shared_ptr<Pkcs11Module>> modules, std::string default_token,
-      PinSource pins, Options options);
+      std::vector<std::shared_ptr<Pkcs11Module>> modules, std::string default_token, PinSource pins,
+      Options options);
   static base::Result<std::shared_ptr<Pkcs11KeyProvider>> create(
       std::vector<std::shared_ptr<Pkcs11Module>> modules, std::string default_token,
       PinSource pins) {
@@ -99,7 +99,7 @@ class Pkcs11KeyProvider final : public base::KeyProvider {
   const PinSource pins_;
   const Options options_;
 
-  std::mutex mutex_;  // guards tokens_
+  std::mutex mutex_;                                                // guards tokens_
   std::map<std::string, std::shared_ptr<internal::Token>> tokens_;  // by "module\0serial"
 };
 

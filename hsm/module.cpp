@@ -51,9 +51,7 @@ TokenInfo to_token_info(CK_SLOT_ID slot, const CK_TOKEN_INFO& raw, const std::st
 
 }  // namespace
 
-std::string TokenInfo::describe() const {
-  return "token '" + label + "' (serial " + serial + ")";
-}
+std::string TokenInfo::describe() const { return "token '" + label + "' (serial " + serial + ")"; }
 
 Pkcs11Module::Pkcs11Module(std::string path, void* library, CK_FUNCTION_LIST* functions)
     : path_(std::move(path)), library_(library), functions_(functions) {}
@@ -67,11 +65,15 @@ Pkcs11Module::~Pkcs11Module() {
 }
 
 base::Result<std::shared_ptr<Pkcs11Module>> Pkcs11Module::load(const std::string& path) {
-  void* library = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  // RTLD_NODELETE: dlclose leaves the code mapped. Modules that use OpenSSL or start threads
+  // (SoftHSM, most HSM clients) may leave atexit handlers or thread-local destructors pointing
+  // into themselves, and unmapping them would crash the process at exit. C_Finalize still
+  // resets the module's state, so loading it again starts afresh.
+  void* library = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
   if (library == nullptr) {
     const char* reason = ::dlerror();
     return Error(ErrorCode::kNotFound, "PKCS#11 module '" + path + "' cannot be loaded: " +
-                                          (reason != nullptr ? reason : "unknown dlopen error"));
+                                           (reason != nullptr ? reason : "unknown dlopen error"));
   }
   auto get_function_list =
       reinterpret_cast<CK_C_GetFunctionList>(::dlsym(library, "C_GetFunctionList"));
@@ -86,9 +88,9 @@ base::Result<std::shared_ptr<Pkcs11Module>> Pkcs11Module::load(const std::string
       internal::call({"C_GetFunctionList", path, Purpose::kGeneral}, get_function_list, &functions);
   if (!listed.ok() || functions == nullptr) {
     ::dlclose(library);
-    return Error(ErrorCode::kNotFound,
-                 "PKCS#11 module '" + path + "' cannot be loaded: C_GetFunctionList failed (" +
-                     internal::rv_name(listed.rv()) + ")");
+    return Error(ErrorCode::kNotFound, "PKCS#11 module '" + path +
+                                           "' cannot be loaded: C_GetFunctionList failed (" +
+                                           internal::rv_name(listed.rv()) + ")");
   }
   // From here on the destructor owns dlclose.
   std::shared_ptr<Pkcs11Module> module(new Pkcs11Module(path, library, functions));
@@ -108,8 +110,8 @@ base::Result<std::shared_ptr<Pkcs11Module>> Pkcs11Module::load(const std::string
 
 base::Result<TokenInfo> Pkcs11Module::token_info(CK_SLOT_ID slot) const {
   CK_TOKEN_INFO raw{};
-  SIGNET_TRY(SIGNET_P11_CALL(functions_, C_GetTokenInfo, path_, Purpose::kGeneral, slot, &raw)
-                 .result());
+  SIGNET_TRY(
+      SIGNET_P11_CALL(functions_, C_GetTokenInfo, path_, Purpose::kGeneral, slot, &raw).result());
   return to_token_info(slot, raw, path_);
 }
 

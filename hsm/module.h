@@ -3,9 +3,11 @@
 //
 // Ownership: load() returns a shared_ptr; every Token, session and Signer made from the module
 // holds it, so C_Finalize and dlclose run (in the destructor) only after the last of them is
-// gone. A PKCS#11 library has one state per process: load each module path once and share the
-// pointer. If the library was already initialised by someone else in this process
-// (CKR_CRYPTOKI_ALREADY_INITIALIZED), the module uses it and leaves finalisation to its owner.
+// gone. The library is opened with RTLD_NODELETE: it stays mapped after dlclose, because
+// modules leave atexit handlers and thread-local destructors behind. A PKCS#11 library has one
+// state per process: load each module path once and share the pointer. If the library was already
+// initialised by someone else in this process (CKR_CRYPTOKI_ALREADY_INITIALIZED), the module uses
+// it and leaves finalisation to its owner.
 //
 // Slot ids are not stable (SoftHSM renumbers slots after C_InitToken, smart cards come and
 // go), so tokens are always found by enumerating again: by label or serial, never by a slot

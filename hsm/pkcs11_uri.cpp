@@ -30,16 +30,15 @@ base::Result<base::Bytes> percent_decode(std::string_view text, std::string_view
       continue;
     }
     if (i + 2 >= text.size()) {
-      return Error(ErrorCode::kInvalidArgument, "the PKCS#11 URI attribute '" +
-                                                    std::string(attribute) +
-                                                    "' has an incomplete %-escape");
+      return Error(
+          ErrorCode::kInvalidArgument,
+          "the PKCS#11 URI attribute '" + std::string(attribute) + "' has an incomplete %-escape");
     }
     const int hi = hex_value(text[i + 1]);
     const int lo = hex_value(text[i + 2]);
     if (hi < 0 || lo < 0) {
-      return Error(ErrorCode::kInvalidArgument, "the PKCS#11 URI attribute '" +
-                                                    std::string(attribute) +
-                                                    "' has a bad %-escape");
+      return Error(ErrorCode::kInvalidArgument,
+                   "the PKCS#11 URI attribute '" + std::string(attribute) + "' has a bad %-escape");
     }
     out.push_back(static_cast<std::uint8_t>(hi * 16 + lo));
     i += 2;
@@ -70,8 +69,7 @@ base::Result<void> set_once(std::optional<T>& field, T value, std::string_view n
   return base::ok();
 }
 
-base::Result<void> set_path_attribute(Pkcs11Uri& uri, std::string_view name,
-                                      std::string_view raw) {
+base::Result<void> set_path_attribute(Pkcs11Uri& uri, std::string_view name, std::string_view raw) {
   SIGNET_ASSIGN_OR_RETURN(base::Bytes value, percent_decode(raw, name));
   std::string text(base::as_chars(value));
   if (name == "token") return set_once(uri.token, std::move(text), name);
@@ -80,8 +78,10 @@ base::Result<void> set_path_attribute(Pkcs11Uri& uri, std::string_view name,
   if (name == "model") return set_once(uri.model, std::move(text), name);
   if (name == "object") return set_once(uri.object, std::move(text), name);
   if (name == "id") return set_once(uri.id, std::move(value), name);
-  if (name == "library-manufacturer") return set_once(uri.library_manufacturer, std::move(text), name);
-  if (name == "library-description") return set_once(uri.library_description, std::move(text), name);
+  if (name == "library-manufacturer")
+    return set_once(uri.library_manufacturer, std::move(text), name);
+  if (name == "library-description")
+    return set_once(uri.library_description, std::move(text), name);
   if (name == "library-version") return base::ok();  // informational; not used to select
   if (name == "slot-description") return set_once(uri.slot_description, std::move(text), name);
   if (name == "slot-manufacturer") return set_once(uri.slot_manufacturer, std::move(text), name);
@@ -96,11 +96,16 @@ base::Result<void> set_path_attribute(Pkcs11Uri& uri, std::string_view name,
   }
   if (name == "type") {
     Pkcs11Uri::ObjectType type;
-    if (text == "private") type = Pkcs11Uri::ObjectType::kPrivate;
-    else if (text == "public") type = Pkcs11Uri::ObjectType::kPublic;
-    else if (text == "cert") type = Pkcs11Uri::ObjectType::kCertificate;
-    else if (text == "secret-key") type = Pkcs11Uri::ObjectType::kSecretKey;
-    else if (text == "data") type = Pkcs11Uri::ObjectType::kData;
+    if (text == "private")
+      type = Pkcs11Uri::ObjectType::kPrivate;
+    else if (text == "public")
+      type = Pkcs11Uri::ObjectType::kPublic;
+    else if (text == "cert")
+      type = Pkcs11Uri::ObjectType::kCertificate;
+    else if (text == "secret-key")
+      type = Pkcs11Uri::ObjectType::kSecretKey;
+    else if (text == "data")
+      type = Pkcs11Uri::ObjectType::kData;
     else {
       return Error(ErrorCode::kInvalidArgument,
                    "the PKCS#11 URI has an unknown type '" + text +
@@ -128,8 +133,9 @@ base::Result<void> set_query_attribute(Pkcs11Uri& uri, std::string_view name,
 
 base::Result<Pkcs11Uri> Pkcs11Uri::parse(std::string_view text) {
   if (text.size() < kScheme.size() ||
-      !std::equal(kScheme.begin(), kScheme.end(), text.begin(),
-                  [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); })) {
+      !std::equal(kScheme.begin(), kScheme.end(), text.begin(), [](char a, char b) {
+        return a == std::tolower(static_cast<unsigned char>(b));
+      })) {
     return Error(ErrorCode::kInvalidArgument, "a PKCS#11 URI must start with 'pkcs11:'");
   }
   std::string_view rest = text.substr(kScheme.size());
@@ -143,17 +149,17 @@ base::Result<Pkcs11Uri> Pkcs11Uri::parse(std::string_view text) {
   for (std::string_view part : split(query, '&')) {
     std::string_view name = part.substr(0, part.find('='));
     if (name == "pin-value" || name == "pin-source") {
-      return Error(ErrorCode::kInvalidArgument,
-                   "PKCS#11 URIs may not carry a PIN (" + std::string(name) +
-                       " is refused); use --pin-file");
+      return Error(ErrorCode::kInvalidArgument, "PKCS#11 URIs may not carry a PIN (" +
+                                                    std::string(name) +
+                                                    " is refused); use --pin-file");
     }
   }
   for (std::string_view part : split(path, ';')) {
     std::string_view name = part.substr(0, part.find('='));
     if (name == "pin-value" || name == "pin-source") {
-      return Error(ErrorCode::kInvalidArgument,
-                   "PKCS#11 URIs may not carry a PIN (" + std::string(name) +
-                       " is refused); use --pin-file");
+      return Error(ErrorCode::kInvalidArgument, "PKCS#11 URIs may not carry a PIN (" +
+                                                    std::string(name) +
+                                                    " is refused); use --pin-file");
     }
   }
 

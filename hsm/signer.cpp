@@ -15,32 +15,37 @@ using base::ErrorCode;
 using internal::Purpose;
 
 // RFC 8017 §9.2 note 1: DER DigestInfo prefixes.
-constexpr std::uint8_t kSha256Info[] = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60,
-                                        0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-                                        0x01, 0x05, 0x00, 0x04, 0x20};
-constexpr std::uint8_t kSha384Info[] = {0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60,
-                                        0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-                                        0x02, 0x05, 0x00, 0x04, 0x30};
-constexpr std::uint8_t kSha512Info[] = {0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60,
-                                        0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-                                        0x03, 0x05, 0x00, 0x04, 0x40};
+constexpr std::uint8_t kSha256Info[] = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+                                        0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20};
+constexpr std::uint8_t kSha384Info[] = {0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+                                        0x65, 0x03, 0x04, 0x02, 0x02, 0x05, 0x00, 0x04, 0x30};
+constexpr std::uint8_t kSha512Info[] = {0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+                                        0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40};
 constexpr std::size_t kMaxDigestInput = sizeof(kSha512Info) + EVP_MAX_MD_SIZE;
 
 const char* digest_name(DigestAlgorithm digest) {
   switch (digest) {
-    case DigestAlgorithm::kSha256: return "SHA256";
-    case DigestAlgorithm::kSha384: return "SHA384";
-    case DigestAlgorithm::kSha512: return "SHA512";
-    default: return nullptr;
+    case DigestAlgorithm::kSha256:
+      return "SHA256";
+    case DigestAlgorithm::kSha384:
+      return "SHA384";
+    case DigestAlgorithm::kSha512:
+      return "SHA512";
+    default:
+      return nullptr;
   }
 }
 
 base::ByteView digest_info_for(DigestAlgorithm digest) {
   switch (digest) {
-    case DigestAlgorithm::kSha256: return kSha256Info;
-    case DigestAlgorithm::kSha384: return kSha384Info;
-    case DigestAlgorithm::kSha512: return kSha512Info;
-    default: return {};
+    case DigestAlgorithm::kSha256:
+      return kSha256Info;
+    case DigestAlgorithm::kSha384:
+      return kSha384Info;
+    case DigestAlgorithm::kSha512:
+      return kSha512Info;
+    default:
+      return {};
   }
 }
 
@@ -102,11 +107,10 @@ base::Result<CK_OBJECT_HANDLE> Pkcs11Signer::key_handle(internal::Session& sessi
   SIGNET_ASSIGN_OR_RETURN(auto found, session.find_objects(std::move(match)));
   if (found.size() != 1) {
     return Error(found.empty() ? ErrorCode::kNotFound : ErrorCode::kInvalidArgument,
-                 found.empty()
-                     ? "the private key " + ref_.to_uri() + " is no longer on " +
-                           token_->info().describe()
-                     : "several private keys on " + token_->info().describe() +
-                           " now have the CKA_ID of " + ref_.to_uri());
+                 found.empty() ? "the private key " + ref_.to_uri() + " is no longer on " +
+                                     token_->info().describe()
+                               : "several private keys on " + token_->info().describe() +
+                                     " now have the CKA_ID of " + ref_.to_uri());
   }
   // The key under this CKA_ID may have been replaced: signing with a key other than the one
   // whose public half we advertise would produce signatures nothing can verify.
@@ -127,9 +131,9 @@ base::Result<void> Pkcs11Signer::sign_raw(base::ByteView input, base::Bytes& raw
     for (int attempt = 0;; ++attempt) {
       SIGNET_ASSIGN_OR_RETURN(CK_OBJECT_HANDLE key, key_handle(session, attempt > 0));
       CK_MECHANISM mechanism{mechanism_, nullptr, 0};
-      auto init = session.note(SIGNET_P11_CALL(session.functions(), C_SignInit,
-                                               token_->label(), Purpose::kGeneral,
-                                               session.handle(), &mechanism, key));
+      auto init =
+          session.note(SIGNET_P11_CALL(session.functions(), C_SignInit, token_->label(),
+                                       Purpose::kGeneral, session.handle(), &mechanism, key));
       if (internal::is_stale_handle(init.rv()) && attempt == 0) {
         session.clear_failure();
         continue;  // find the key again by CKA_ID
@@ -137,12 +141,12 @@ base::Result<void> Pkcs11Signer::sign_raw(base::ByteView input, base::Bytes& raw
       SIGNET_TRY(init.result());
       raw.resize(signature_size_);
       CK_ULONG length = raw.size();
-      SIGNET_TRY(session
-                     .note(SIGNET_P11_CALL(session.functions(), C_Sign, token_->label(),
-                                           Purpose::kGeneral, session.handle(),
-                                           const_cast<CK_BYTE*>(input.data()), input.size(),
-                                           raw.data(), &length))
-                     .result());
+      SIGNET_TRY(
+          session
+              .note(SIGNET_P11_CALL(session.functions(), C_Sign, token_->label(), Purpose::kGeneral,
+                                    session.handle(), const_cast<CK_BYTE*>(input.data()),
+                                    input.size(), raw.data(), &length))
+              .result());
       raw.resize(length);
       return base::ok();
     }
@@ -151,10 +155,9 @@ base::Result<void> Pkcs11Signer::sign_raw(base::ByteView input, base::Bytes& raw
 
 base::Result<base::Bytes> Pkcs11Signer::to_der_ecdsa(base::ByteView raw) const {
   if (raw.size() != signature_size_ || raw.size() % 2 != 0) {
-    return Error(ErrorCode::kTokenError,
-                 "the ECDSA signature from " + token_->info().describe() + " has " +
-                     std::to_string(raw.size()) + " bytes, expected " +
-                     std::to_string(signature_size_));
+    return Error(ErrorCode::kTokenError, "the ECDSA signature from " + token_->info().describe() +
+                                             " has " + std::to_string(raw.size()) +
+                                             " bytes, expected " + std::to_string(signature_size_));
   }
   const int half = static_cast<int>(raw.size() / 2);
   base::BignumPtr r(BN_bin2bn(raw.data(), half, nullptr));
@@ -166,7 +169,8 @@ base::Result<base::Bytes> Pkcs11Signer::to_der_ecdsa(base::ByteView raw) const {
   (void)r.release();  // owned by signature now
   (void)s.release();
   const int size = i2d_ECDSA_SIG(signature.get(), nullptr);
-  if (size <= 0) return base::openssl_error(ErrorCode::kCryptoError, "cannot encode ECDSA-Sig-Value");
+  if (size <= 0)
+    return base::openssl_error(ErrorCode::kCryptoError, "cannot encode ECDSA-Sig-Value");
   base::Bytes der(static_cast<std::size_t>(size));
   unsigned char* cursor = der.data();
   i2d_ECDSA_SIG(signature.get(), &cursor);

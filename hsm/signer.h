@@ -33,9 +33,11 @@ class Session;
 class Pkcs11Signer final : public base::Signer {
  public:
   // `private_key` is the handle found by the caller (CK_INVALID_HANDLE: find it on first use).
-  static base::Result<std::shared_ptr<Pkcs11Signer>> create(
-      std::shared_ptr<internal::Token> token, base::KeyRef ref, base::KeyAlgorithm algorithm,
-      base::Bytes public_key_der, CK_OBJECT_HANDLE private_key);
+  static base::Result<std::shared_ptr<Pkcs11Signer>> create(std::shared_ptr<internal::Token> token,
+                                                            base::KeyRef ref,
+                                                            base::KeyAlgorithm algorithm,
+                                                            base::Bytes public_key_der,
+                                                            CK_OBJECT_HANDLE private_key);
 
   const base::KeyRef& key_ref() const override { return ref_; }
   base::KeyAlgorithm algorithm() const override { return algorithm_; }
@@ -55,8 +57,8 @@ class Pkcs11Signer final : public base::Signer {
   const base::KeyAlgorithm algorithm_;
   const base::Bytes public_key_der_;
   CK_MECHANISM_TYPE mechanism_ = CKM_ECDSA;
-  base::EvpMdPtr md_;            // null for Ed25519
-  base::ByteView digest_info_;   // RSA only: the DER DigestInfo prefix
+  base::EvpMdPtr md_;           // null for Ed25519
+  base::ByteView digest_info_;  // RSA only: the DER DigestInfo prefix
   std::size_t signature_size_ = 0;
 
   mutable std::mutex handle_mutex_;  // guards handle_ and handle_generation_

@@ -22,8 +22,8 @@ class SoLogout {
  public:
   explicit SoLogout(internal::Session& session) : session_(session) {}
   ~SoLogout() {
-    (void)SIGNET_P11_CALL(session_.functions(), C_Logout, session_.token_label(),
-                          Purpose::kSoLogin, session_.handle());
+    (void)SIGNET_P11_CALL(session_.functions(), C_Logout, session_.token_label(), Purpose::kSoLogin,
+                          session_.handle());
   }
   SoLogout(const SoLogout&) = delete;
   SoLogout& operator=(const SoLogout&) = delete;
@@ -39,9 +39,9 @@ base::Result<TokenInfo> init_token(Pkcs11Module& module, std::string_view label,
                                    const base::SecureBuffer& user_pin) {
   constexpr std::size_t kLabelSize = 32;  // CK_TOKEN_INFO.label
   if (label.empty() || label.size() > kLabelSize) {
-    return Error(ErrorCode::kInvalidArgument,
-                 "a token label must have 1 to 32 bytes; '" + std::string(label) + "' has " +
-                     std::to_string(label.size()));
+    return Error(ErrorCode::kInvalidArgument, "a token label must have 1 to 32 bytes; '" +
+                                                  std::string(label) + "' has " +
+                                                  std::to_string(label.size()));
   }
   if (so_pin.empty() || user_pin.empty()) {
     return Error(ErrorCode::kInvalidArgument,
@@ -52,8 +52,7 @@ base::Result<TokenInfo> init_token(Pkcs11Module& module, std::string_view label,
   for (const auto& token : tokens) {
     if (token.initialized && token.label == label) {
       return Error(ErrorCode::kAlreadyExists, "a token labelled '" + std::string(label) +
-                                                  "' already exists (serial " + token.serial +
-                                                  ")");
+                                                  "' already exists (serial " + token.serial + ")");
     }
     if (!token.initialized && free_slot == nullptr) free_slot = &token;
   }
@@ -67,15 +66,14 @@ base::Result<TokenInfo> init_token(Pkcs11Module& module, std::string_view label,
   padded.fill(' ');
   std::copy(label.begin(), label.end(), padded.begin());
   SIGNET_TRY(SIGNET_P11_CALL(module.functions(), C_InitToken, label, Purpose::kTokenInit,
-                             free_slot->slot_id, pin_pointer(so_pin), so_pin.size(),
-                             padded.data())
+                             free_slot->slot_id, pin_pointer(so_pin), so_pin.size(), padded.data())
                  .result());
 
   // SoftHSM gives the new token a new slot id: find it again by label.
   SIGNET_ASSIGN_OR_RETURN(TokenInfo created, module.find_token(label));
   {
     SIGNET_ASSIGN_OR_RETURN(auto session, internal::Session::open(module.shared_from_this(),
-                                                                   created.slot_id, created.label));
+                                                                  created.slot_id, created.label));
     SIGNET_TRY(SIGNET_P11_CALL(module.functions(), C_Login, created.label, Purpose::kSoLogin,
                                session.handle(), CKU_SO, pin_pointer(so_pin), so_pin.size())
                    .result());

@@ -23,8 +23,8 @@ base::Result<SerialNumber> serial_of(X509* x509) {
     return Error(ErrorCode::kInvalidArgument,
                  "the certificate has a negative serial number (RFC 5280 §4.1.2.2)");
   }
-  return SerialNumber::from_bytes(
-      base::ByteView(ASN1_STRING_get0_data(serial), static_cast<std::size_t>(ASN1_STRING_length(serial))));
+  return SerialNumber::from_bytes(base::ByteView(
+      ASN1_STRING_get0_data(serial), static_cast<std::size_t>(ASN1_STRING_length(serial))));
 }
 
 base::Bytes octets_of(const ASN1_OCTET_STRING* octets) {
@@ -160,7 +160,8 @@ base::Result<void> Certificate::verify_signed_by(const Certificate& issuer) cons
       0) {
     return Error(ErrorCode::kVerificationFailed,
                  "the certificate's issuer '" + this->issuer() +
-                     "' is not the subject of the issuing certificate ('" + issuer.subject() + "')");
+                     "' is not the subject of the issuing certificate ('" + issuer.subject() +
+                     "')");
   }
   EVP_PKEY* key = X509_get0_pubkey(issuer.native());
   if (key == nullptr) {
@@ -168,9 +169,9 @@ base::Result<void> Certificate::verify_signed_by(const Certificate& issuer) cons
                                "the issuing certificate's public key cannot be loaded");
   }
   if (X509_verify(x509_.get(), key) != 1) {
-    return base::openssl_error(ErrorCode::kVerificationFailed,
-                               "the certificate's signature does not verify with the key of '" +
-                                   issuer.subject() + "'");
+    return base::openssl_error(
+        ErrorCode::kVerificationFailed,
+        "the certificate's signature does not verify with the key of '" + issuer.subject() + "'");
   }
   return base::ok();
 }

@@ -2,6 +2,7 @@
 // through the parse factories; immutable afterwards, so safe to share between threads.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>

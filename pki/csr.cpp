@@ -20,8 +20,7 @@ namespace {
 // The DER of the request inside `data`, from either PEM label or raw DER.
 base::Result<base::Bytes> request_der(base::ByteView data) {
   if (data.empty()) {
-    return Error(ErrorCode::kInvalidArgument,
-                 "empty input: not a PEM or DER certificate request");
+    return Error(ErrorCode::kInvalidArgument, "empty input: not a PEM or DER certificate request");
   }
   if (!looks_like_pem(data)) return base::Bytes(data.begin(), data.end());
   const std::string_view text = base::as_chars(data);
@@ -33,9 +32,8 @@ base::Result<base::Bytes> request_der(base::ByteView data) {
     }
     SIGNET_ASSIGN_OR_RETURN(auto blocks, pem_decode_all(text, label));
     if (blocks.size() > 1) {
-      return Error(ErrorCode::kInvalidArgument,
-                   "the PEM holds " + std::to_string(blocks.size()) +
-                       " certificate requests; send one");
+      return Error(ErrorCode::kInvalidArgument, "the PEM holds " + std::to_string(blocks.size()) +
+                                                    " certificate requests; send one");
     }
     return std::move(blocks.front());
   }
@@ -52,13 +50,13 @@ base::Result<void> check_outer_der(base::ByteView der) {
   if (header->total_size > der.size()) {
     return Error(ErrorCode::kInvalidArgument,
                  "the certificate request is truncated (its DER declares " +
-                     std::to_string(header->total_size) + " bytes, " +
-                     std::to_string(der.size()) + " are present)");
+                     std::to_string(header->total_size) + " bytes, " + std::to_string(der.size()) +
+                     " are present)");
   }
   if (header->total_size < der.size()) {
-    return Error(ErrorCode::kInvalidArgument,
-                 "trailing data after the request (" +
-                     std::to_string(der.size() - header->total_size) + " bytes)");
+    return Error(ErrorCode::kInvalidArgument, "trailing data after the request (" +
+                                                  std::to_string(der.size() - header->total_size) +
+                                                  " bytes)");
   }
   return base::ok();
 }
@@ -81,9 +79,9 @@ base::Result<Csr> Csr::parse(base::ByteView data) {
     return Error(ErrorCode::kInvalidArgument, "trailing data after the request");
   }
   if (X509_REQ_get_version(raw) != X509_REQ_VERSION_1) {
-    return Error(ErrorCode::kInvalidArgument,
-                 "the certificate request has version " +
-                     std::to_string(X509_REQ_get_version(raw) + 1) + " (RFC 2986 defines 1)");
+    return Error(ErrorCode::kInvalidArgument, "the certificate request has version " +
+                                                  std::to_string(X509_REQ_get_version(raw) + 1) +
+                                                  " (RFC 2986 defines 1)");
   }
   csr.der_ = std::move(der);
   SIGNET_ASSIGN_OR_RETURN(csr.subject_der_, internal::name_der(X509_REQ_get_subject_name(raw)));
@@ -118,8 +116,8 @@ base::Result<std::vector<GeneralName>> Csr::requested_subject_alt_names() const 
   }
   const int index = X509v3_get_ext_by_NID(extensions.get(), NID_subject_alt_name, -1);
   if (index < 0) return std::vector<GeneralName>{};
-  base::GeneralNamesPtr names(static_cast<GENERAL_NAMES*>(
-      X509V3_EXT_d2i(X509v3_get_ext(extensions.get(), index))));
+  base::GeneralNamesPtr names(
+      static_cast<GENERAL_NAMES*>(X509V3_EXT_d2i(X509v3_get_ext(extensions.get(), index))));
   if (!names) {
     return base::openssl_error(ErrorCode::kInvalidArgument,
                                "the request's subjectAltName extension is malformed");

@@ -3,6 +3,7 @@
 // (proof of possession) before trusting anything in it.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 

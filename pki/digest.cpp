@@ -14,24 +14,33 @@ namespace {
 
 // EVP_MD_fetch is costly (a provider lookup under a lock), and this is the issuance hot path,
 // so each digest is fetched once. A fetched EVP_MD is immutable and safe to share.
+// Function-local statics: initialised once, thread-safely (C++11 §6.7), never mutated.
 const EVP_MD* fetched(base::DigestAlgorithm algorithm) {
-  static const base::EvpMdPtr kSha1(EVP_MD_fetch(nullptr, "SHA1", nullptr));
   static const base::EvpMdPtr kSha256(EVP_MD_fetch(nullptr, "SHA256", nullptr));
   static const base::EvpMdPtr kSha384(EVP_MD_fetch(nullptr, "SHA384", nullptr));
   static const base::EvpMdPtr kSha512(EVP_MD_fetch(nullptr, "SHA512", nullptr));
   switch (algorithm) {
-    case base::DigestAlgorithm::kNone: return kSha1.get();  // used only by sha1()
-    case base::DigestAlgorithm::kSha256: return kSha256.get();
-    case base::DigestAlgorithm::kSha384: return kSha384.get();
-    case base::DigestAlgorithm::kSha512: return kSha512.get();
+    case base::DigestAlgorithm::kNone:
+      return nullptr;
+    case base::DigestAlgorithm::kSha256:
+      return kSha256.get();
+    case base::DigestAlgorithm::kSha384:
+      return kSha384.get();
+    case base::DigestAlgorithm::kSha512:
+      return kSha512.get();
   }
   return nullptr;
 }
 
+const EVP_MD* fetched_sha1() {
+  static const base::EvpMdPtr kSha1(EVP_MD_fetch(nullptr, "SHA1", nullptr));
+  return kSha1.get();
+}
+
 base::Result<base::Bytes> run(const EVP_MD* md, std::string_view name, base::ByteView data) {
   if (md == nullptr) {
-    return base::openssl_error(ErrorCode::kCryptoError, "digest " + std::string(name) +
-                                                            " is not available in OpenSSL");
+    return base::openssl_error(ErrorCode::kCryptoError,
+                               "digest " + std::string(name) + " is not available in OpenSSL");
   }
   base::Bytes out(static_cast<std::size_t>(EVP_MD_get_size(md)));
   unsigned int length = 0;
@@ -46,9 +55,7 @@ base::Result<base::Bytes> run(const EVP_MD* md, std::string_view name, base::Byt
 
 // SHA-1 and SHA-256 are always present in OpenSSL's default provider; an empty result would
 // mean a broken installation, which the first caller's tests reveal.
-base::Bytes sha1(base::ByteView data) {
-  return run(fetched(base::DigestAlgorithm::kNone), "SHA-1", data).value_or({});
-}
+base::Bytes sha1(base::ByteView data) { return run(fetched_sha1(), "SHA-1", data).value_or({}); }
 
 base::Bytes sha256(base::ByteView data) {
   return run(fetched(base::DigestAlgorithm::kSha256), "SHA-256", data).value_or({});
@@ -92,10 +99,14 @@ base::ByteView digest_info_prefix(base::DigestAlgorithm algorithm) {
                                              0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
                                              0x03, 0x05, 0x00, 0x04, 0x40};
   switch (algorithm) {
-    case base::DigestAlgorithm::kSha256: return kSha256;
-    case base::DigestAlgorithm::kSha384: return kSha384;
-    case base::DigestAlgorithm::kSha512: return kSha512;
-    case base::DigestAlgorithm::kNone: break;
+    case base::DigestAlgorithm::kSha256:
+      return kSha256;
+    case base::DigestAlgorithm::kSha384:
+      return kSha384;
+    case base::DigestAlgorithm::kSha512:
+      return kSha512;
+    case base::DigestAlgorithm::kNone:
+      break;
   }
   return {};
 }

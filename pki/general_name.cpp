@@ -54,12 +54,12 @@ base::Result<void> validate_dns(const GeneralName& name) {
     }
     for (char c : label) {
       if (!is_ldh(c)) {
-        return invalid(name, (static_cast<unsigned char>(c) >= 0x80
-                                  ? std::string("non-ASCII characters must use the A-label "
-                                                "form (xn--)")
-                                  : "label '" + std::string(label) + "' has the character '" +
-                                        std::string(1, c) +
-                                        "' (only letters, digits and '-' are allowed)"));
+        return invalid(
+            name, (static_cast<unsigned char>(c) >= 0x80
+                       ? std::string("non-ASCII characters must use the A-label "
+                                     "form (xn--)")
+                       : "label '" + std::string(label) + "' has the character '" +
+                             std::string(1, c) + "' (only letters, digits and '-' are allowed)"));
       }
     }
     if (label.front() == '-' || label.back() == '-') {
@@ -72,8 +72,8 @@ base::Result<void> validate_dns(const GeneralName& name) {
 
 base::Result<void> validate_ip(const GeneralName& name) {
   if (name.ip_octets.size() != 4 && name.ip_octets.size() != 16) {
-    return invalid(name, "an IP address has 4 or 16 octets, not " +
-                             std::to_string(name.ip_octets.size()));
+    return invalid(
+        name, "an IP address has 4 or 16 octets, not " + std::to_string(name.ip_octets.size()));
   }
   char text[INET6_ADDRSTRLEN] = {};
   inet_ntop(name.ip_octets.size() == 4 ? AF_INET : AF_INET6, name.ip_octets.data(), text,
@@ -115,8 +115,9 @@ base::Result<void> validate_uri(const GeneralName& name) {
   }
   if (colon + 1 == value.size()) return invalid(name, "the URI has nothing after its scheme");
   if (!printable_ascii(value)) {
-    return invalid(name, "a URI may hold only printable ASCII without spaces "
-                         "(percent-encode the rest)");
+    return invalid(name,
+                   "a URI may hold only printable ASCII without spaces "
+                   "(percent-encode the rest)");
   }
   return base::ok();
 }
@@ -125,10 +126,14 @@ base::Result<void> validate_uri(const GeneralName& name) {
 
 std::string GeneralName::to_string() const {
   switch (type) {
-    case Type::kDns: return "DNS:" + value;
-    case Type::kIp: return "IP:" + value;
-    case Type::kEmail: return "email:" + value;
-    case Type::kUri: return "URI:" + value;
+    case Type::kDns:
+      return "DNS:" + value;
+    case Type::kIp:
+      return "IP:" + value;
+    case Type::kEmail:
+      return "email:" + value;
+    case Type::kUri:
+      return "URI:" + value;
   }
   return value;
 }
@@ -168,9 +173,9 @@ base::Result<GeneralName> parse_general_name(std::string_view text) {
   } else if (iequals(type, "URI")) {
     name.type = GeneralName::Type::kUri;
   } else {
-    return Error(ErrorCode::kInvalidArgument,
-                 "subjectAltName '" + std::string(text) + "' has the unknown type '" +
-                     std::string(type) + "' (expected DNS, IP, email or URI)");
+    return Error(ErrorCode::kInvalidArgument, "subjectAltName '" + std::string(text) +
+                                                  "' has the unknown type '" + std::string(type) +
+                                                  "' (expected DNS, IP, email or URI)");
   }
   SIGNET_TRY(validate_general_name(name));
   return name;
@@ -178,10 +183,14 @@ base::Result<GeneralName> parse_general_name(std::string_view text) {
 
 base::Result<void> validate_general_name(const GeneralName& name) {
   switch (name.type) {
-    case GeneralName::Type::kDns: return validate_dns(name);
-    case GeneralName::Type::kIp: return validate_ip(name);
-    case GeneralName::Type::kEmail: return validate_email(name);
-    case GeneralName::Type::kUri: return validate_uri(name);
+    case GeneralName::Type::kDns:
+      return validate_dns(name);
+    case GeneralName::Type::kIp:
+      return validate_ip(name);
+    case GeneralName::Type::kEmail:
+      return validate_email(name);
+    case GeneralName::Type::kUri:
+      return validate_uri(name);
   }
   return Error(ErrorCode::kInvalidArgument, "subjectAltName of an unknown type");
 }

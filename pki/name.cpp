@@ -79,8 +79,7 @@ class NameParser {
   explicit NameParser(std::string_view text) : text_(text) {}
 
   Error error(const std::string& problem) const {
-    return Error(ErrorCode::kInvalidArgument,
-                 problem + " in '" + std::string(text_) + "'");
+    return Error(ErrorCode::kInvalidArgument, problem + " in '" + std::string(text_) + "'");
   }
 
   // RFC 4514: RDNs separated by ',', AVAs by '+', most significant RDN last.
@@ -122,9 +121,8 @@ class NameParser {
     const std::size_t equals = text_.find('=', pos);
     const std::size_t stop = text_.find_first_of(stops, pos);
     if (equals == std::string_view::npos || (stop != std::string_view::npos && stop < equals)) {
-      const std::string_view part = text_.substr(start, stop == std::string_view::npos
-                                                            ? std::string_view::npos
-                                                            : stop - start);
+      const std::string_view part = text_.substr(
+          start, stop == std::string_view::npos ? std::string_view::npos : stop - start);
       if (part.find_first_not_of(' ') == std::string_view::npos) {
         return error("empty relative distinguished name");
       }
@@ -165,8 +163,7 @@ class NameParser {
           return error("bad escape '\\" + std::string(text_.substr(pos + 1, 2)) +
                        "' in the value of '" + ava.type + "'");
         }
-        ava.value.push_back(static_cast<char>(std::stoi(std::string(text_.substr(pos + 1, 2)),
-                                                        nullptr, 16)));
+        ava.value.push_back(static_cast<char>(hex_digit(next) * 16 + hex_digit(text_[pos + 2])));
         pos += 3;
       } else if (std::string_view(" \"#+,;<=>\\").find(next) != std::string_view::npos) {
         ava.value.push_back(next);
@@ -182,6 +179,10 @@ class NameParser {
     }
     if (ava.value.empty()) return error("empty value for '" + ava.type + "'");
     return ava;
+  }
+
+  static int hex_digit(char c) {
+    return c <= '9' ? c - '0' : (std::tolower(static_cast<unsigned char>(c)) - 'a' + 10);
   }
 
   static void trim(std::string& text) {
@@ -239,8 +240,8 @@ base::Result<int> string_type_for(const AttributeType* attribute, const Ava& ava
     case StringKind::kCountry:
       if (value.size() != 2 || !std::isalpha(static_cast<unsigned char>(value[0])) ||
           !std::isalpha(static_cast<unsigned char>(value[1]))) {
-        return parser.error("'" + ava.type + "' must be a two-letter country code, not '" +
-                            value + "'");
+        return parser.error("'" + ava.type + "' must be a two-letter country code, not '" + value +
+                            "'");
       }
       return V_ASN1_PRINTABLESTRING;
     case StringKind::kPrintable:

@@ -13,7 +13,10 @@ namespace signet::pki {
 // Parses an RFC 4514 string as `openssl x509 -nameopt RFC2253` prints it ("CN=www,O=Ex,C=DE",
 // most significant RDN last) or OpenSSL's slash form ("/C=DE/O=Ex/CN=www", most significant
 // first), and returns the DER Name (RDNs in X.509 order). Attribute strings are UTF8String
-// except countryName (PrintableString, 2 letters) as RFC 5280 §4.1.2.4 recommends.
+// (RFC 5280 §4.1.2.4) except: countryName and jurisdictionCountryName (PrintableString, 2
+// letters), serialNumber and dnQualifier (PrintableString, as X.520 defines them), and
+// emailAddress and domainComponent (IA5String, RFC 5280 §4.1.2.6 and RFC 4519).
+// RFC 4514 values may be "#" + the hex DER of a string (as OpenSSL prints unknown types).
 // Refuses unknown attribute types, empty values, bad escapes, and an empty name.
 base::Result<base::Bytes> parse_distinguished_name(std::string_view text);
 

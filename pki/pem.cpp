@@ -31,15 +31,16 @@ base::Result<std::vector<base::Bytes>> pem_decode_all(std::string_view text,
   while ((pos = text.find(begin, pos)) != std::string_view::npos) {
     const std::size_t body_start = pos + begin.size();
     const std::size_t body_end = text.find(end, body_start);
-    const std::string which = "PEM block " + std::to_string(blocks.size() + 1) + " ('" +
-                              std::string(label) + "')";
+    const std::string which =
+        "PEM block " + std::to_string(blocks.size() + 1) + " ('" + std::string(label) + "')";
     if (body_end == std::string_view::npos) {
       return Error(ErrorCode::kInvalidArgument, which + " is truncated (no END line)");
     }
     const std::string_view body = text.substr(body_start, body_end - body_start);
     if (body.find("-----") != std::string_view::npos) {
-      return Error(ErrorCode::kInvalidArgument, which + " is truncated (another block begins "
-                                                        "before its END line)");
+      return Error(ErrorCode::kInvalidArgument, which +
+                                                    " is truncated (another block begins "
+                                                    "before its END line)");
     }
     auto der = base::from_base64(body);
     if (!der) return Error(ErrorCode::kInvalidArgument, which + " is not valid base64");

@@ -27,10 +27,17 @@ void describe_rsa(EVP_PKEY* key, PublicKeyInfo& info) {
   info.bits = EVP_PKEY_get_bits(key);
   info.name = "rsa-" + std::to_string(info.bits);
   switch (info.bits) {
-    case 2048: info.algorithm = KeyAlgorithm::kRsa2048; break;
-    case 3072: info.algorithm = KeyAlgorithm::kRsa3072; break;
-    case 4096: info.algorithm = KeyAlgorithm::kRsa4096; break;
-    default: break;
+    case 2048:
+      info.algorithm = KeyAlgorithm::kRsa2048;
+      break;
+    case 3072:
+      info.algorithm = KeyAlgorithm::kRsa3072;
+      break;
+    case 4096:
+      info.algorithm = KeyAlgorithm::kRsa4096;
+      break;
+    default:
+      break;
   }
 }
 
@@ -69,8 +76,7 @@ base::Result<PublicKeyInfo> describe_unknown(base::ByteView spki_der) {
       d2i_X509_PUBKEY(nullptr, &p, static_cast<long>(spki_der.size())));
   ASN1_OBJECT* object = nullptr;
   if (!pub || X509_PUBKEY_get0_param(&object, nullptr, nullptr, nullptr, pub.get()) != 1) {
-    return base::openssl_error(ErrorCode::kInvalidArgument,
-                               "not a DER SubjectPublicKeyInfo");
+    return base::openssl_error(ErrorCode::kInvalidArgument, "not a DER SubjectPublicKeyInfo");
   }
   char oid[128] = {};
   OBJ_obj2txt(oid, sizeof(oid), object, 0);
@@ -91,13 +97,17 @@ base::Result<PublicKeyInfo> inspect_public_key(base::ByteView spki_der) {
   }
   PublicKeyInfo info;
   switch (EVP_PKEY_get_base_id(key.get())) {
-    case EVP_PKEY_RSA: describe_rsa(key.get(), info); break;
+    case EVP_PKEY_RSA:
+      describe_rsa(key.get(), info);
+      break;
     case EVP_PKEY_RSA_PSS:
       info.type = PublicKeyInfo::Type::kRsa;
       info.bits = EVP_PKEY_get_bits(key.get());
       info.name = "rsa-pss-" + std::to_string(info.bits);
       break;
-    case EVP_PKEY_EC: describe_ec(key.get(), info); break;
+    case EVP_PKEY_EC:
+      describe_ec(key.get(), info);
+      break;
     case EVP_PKEY_ED25519:
       info.type = PublicKeyInfo::Type::kEd25519;
       info.bits = 256;

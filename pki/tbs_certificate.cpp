@@ -20,12 +20,12 @@ using internal::DerWriter;
 namespace {
 
 // Object identifier contents (X.690 §8.19).
-constexpr std::uint8_t kOidBasicConstraints[] = {0x55, 0x1d, 0x13};     // 2.5.29.19
-constexpr std::uint8_t kOidKeyUsage[] = {0x55, 0x1d, 0x0f};             // 2.5.29.15
-constexpr std::uint8_t kOidExtKeyUsage[] = {0x55, 0x1d, 0x25};          // 2.5.29.37
-constexpr std::uint8_t kOidSubjectKeyId[] = {0x55, 0x1d, 0x0e};         // 2.5.29.14
-constexpr std::uint8_t kOidAuthorityKeyId[] = {0x55, 0x1d, 0x23};       // 2.5.29.35
-constexpr std::uint8_t kOidSubjectAltName[] = {0x55, 0x1d, 0x11};       // 2.5.29.17
+constexpr std::uint8_t kOidBasicConstraints[] = {0x55, 0x1d, 0x13};       // 2.5.29.19
+constexpr std::uint8_t kOidKeyUsage[] = {0x55, 0x1d, 0x0f};               // 2.5.29.15
+constexpr std::uint8_t kOidExtKeyUsage[] = {0x55, 0x1d, 0x25};            // 2.5.29.37
+constexpr std::uint8_t kOidSubjectKeyId[] = {0x55, 0x1d, 0x0e};           // 2.5.29.14
+constexpr std::uint8_t kOidAuthorityKeyId[] = {0x55, 0x1d, 0x23};         // 2.5.29.35
+constexpr std::uint8_t kOidSubjectAltName[] = {0x55, 0x1d, 0x11};         // 2.5.29.17
 constexpr std::uint8_t kOidCrlDistributionPoints[] = {0x55, 0x1d, 0x1f};  // 2.5.29.31
 constexpr std::uint8_t kOidAuthorityInfoAccess[] = {0x2b, 0x06, 0x01, 0x05,
                                                     0x05, 0x07, 0x01, 0x01};  // 1.3.6.1.5.5.7.1.1
@@ -143,8 +143,7 @@ base::Result<void> write_extensions(DerWriter& out, const SubjectFields& s,
   }
   out.write_raw(authority_key_identifier);
   if (!s.subject_alt_names.empty()) {  // §4.2.1.6: critical iff the subject is empty
-    const auto ext =
-        open_extension(out, kOidSubjectAltName, is_empty_name(s.subject_name_der));
+    const auto ext = open_extension(out, kOidSubjectAltName, is_empty_name(s.subject_name_der));
     internal::write_general_names(out, s.subject_alt_names);
     close_extension(out, ext);
   }
@@ -212,10 +211,18 @@ namespace internal {
 
 void write_general_name(DerWriter& out, const GeneralName& name) {
   switch (name.type) {
-    case GeneralName::Type::kEmail: out.write_tlv(0x81, base::as_bytes(name.value)); break;
-    case GeneralName::Type::kDns: out.write_tlv(0x82, base::as_bytes(name.value)); break;
-    case GeneralName::Type::kUri: out.write_tlv(0x86, base::as_bytes(name.value)); break;
-    case GeneralName::Type::kIp: out.write_tlv(0x87, name.ip_octets); break;
+    case GeneralName::Type::kEmail:
+      out.write_tlv(0x81, base::as_bytes(name.value));
+      break;
+    case GeneralName::Type::kDns:
+      out.write_tlv(0x82, base::as_bytes(name.value));
+      break;
+    case GeneralName::Type::kUri:
+      out.write_tlv(0x86, base::as_bytes(name.value));
+      break;
+    case GeneralName::Type::kIp:
+      out.write_tlv(0x87, name.ip_octets);
+      break;
   }
 }
 

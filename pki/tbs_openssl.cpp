@@ -51,7 +51,8 @@ base::Result<void> set_time(X509* x, base::TimePoint t, bool not_before) {
   // ASN1_TIME_set picks UTCTime for 1950-2049 and GeneralizedTime otherwise (RFC 5280).
   base::Asn1TimePtr time(ASN1_TIME_set(nullptr, static_cast<time_t>(base::to_unix_seconds(t))));
   if (!time) return failed("encode a time");
-  const int ok = not_before ? X509_set1_notBefore(x, time.get()) : X509_set1_notAfter(x, time.get());
+  const int ok =
+      not_before ? X509_set1_notBefore(x, time.get()) : X509_set1_notAfter(x, time.get());
   if (ok != 1) return failed("set the validity");
   return base::ok();
 }
@@ -68,10 +69,18 @@ base::Result<void> set_signature_algorithm(X509* x, const IssuerFields& issuer) 
   }
   int md_nid = NID_undef;
   switch (issuer.digest) {
-    case DigestAlgorithm::kNone: md_nid = NID_undef; break;
-    case DigestAlgorithm::kSha256: md_nid = NID_sha256; break;
-    case DigestAlgorithm::kSha384: md_nid = NID_sha384; break;
-    case DigestAlgorithm::kSha512: md_nid = NID_sha512; break;
+    case DigestAlgorithm::kNone:
+      md_nid = NID_undef;
+      break;
+    case DigestAlgorithm::kSha256:
+      md_nid = NID_sha256;
+      break;
+    case DigestAlgorithm::kSha384:
+      md_nid = NID_sha384;
+      break;
+    case DigestAlgorithm::kSha512:
+      md_nid = NID_sha512;
+      break;
   }
   int signature_nid = NID_undef;
   if (pkey_nid == NID_ED25519) {
@@ -102,22 +111,31 @@ base::Result<void> add(X509* x, int nid, void* value, bool critical) {
 GENERAL_NAME* to_openssl(const GeneralName& name) {
   GENERAL_NAME* out = GENERAL_NAME_new();
   if (out == nullptr) return nullptr;
-  ASN1_STRING* value = name.type == GeneralName::Type::kIp ? ASN1_OCTET_STRING_new()
-                                                           : ASN1_IA5STRING_new();
-  const auto& bytes =
-      name.type == GeneralName::Type::kIp ? name.ip_octets : base::Bytes(name.value.begin(),
-                                                                         name.value.end());
-  if (value == nullptr || ASN1_STRING_set(value, bytes.data(), static_cast<int>(bytes.size())) != 1) {
+  ASN1_STRING* value =
+      name.type == GeneralName::Type::kIp ? ASN1_OCTET_STRING_new() : ASN1_IA5STRING_new();
+  const auto& bytes = name.type == GeneralName::Type::kIp
+                          ? name.ip_octets
+                          : base::Bytes(name.value.begin(), name.value.end());
+  if (value == nullptr ||
+      ASN1_STRING_set(value, bytes.data(), static_cast<int>(bytes.size())) != 1) {
     ASN1_STRING_free(value);
     GENERAL_NAME_free(out);
     return nullptr;
   }
   int type = GEN_DNS;
   switch (name.type) {
-    case GeneralName::Type::kDns: type = GEN_DNS; break;
-    case GeneralName::Type::kIp: type = GEN_IPADD; break;
-    case GeneralName::Type::kEmail: type = GEN_EMAIL; break;
-    case GeneralName::Type::kUri: type = GEN_URI; break;
+    case GeneralName::Type::kDns:
+      type = GEN_DNS;
+      break;
+    case GeneralName::Type::kIp:
+      type = GEN_IPADD;
+      break;
+    case GeneralName::Type::kEmail:
+      type = GEN_EMAIL;
+      break;
+    case GeneralName::Type::kUri:
+      type = GEN_URI;
+      break;
   }
   GENERAL_NAME_set0_value(out, type, value);
   return out;

@@ -23,16 +23,15 @@ base::Result<void> check_backup(const fs::path& data_file) {
   SIGNET_ASSIGN_OR_RETURN(auto txn, lmdb::Transaction::begin_read(*env));
   auto tables = schema::open_tables(txn, /*create=*/false);
   if (!tables) {
-    return Error(ErrorCode::kStorageError,
-                 "'" + data_file.string() + "' is not a Signet store (" +
-                     tables.error().message() + ")");
+    return Error(ErrorCode::kStorageError, "'" + data_file.string() + "' is not a Signet store (" +
+                                               tables.error().message() + ")");
   }
   SIGNET_ASSIGN_OR_RETURN(auto version, schema::read_version(txn, *tables));
   if (version > schema::kCurrentVersion) {
-    return Error(ErrorCode::kNotSupported,
-                 "the backup '" + data_file.string() + "' has schema version " +
-                     std::to_string(version) + ", newer than this build understands (up to " +
-                     std::to_string(schema::kCurrentVersion) + ")");
+    return Error(ErrorCode::kNotSupported, "the backup '" + data_file.string() +
+                                               "' has schema version " + std::to_string(version) +
+                                               ", newer than this build understands (up to " +
+                                               std::to_string(schema::kCurrentVersion) + ")");
   }
   return base::ok();
 }
@@ -50,8 +49,8 @@ base::Result<void> LmdbStore::backup_to(const fs::path& backup_dir) {
     return files::sync_path(backup_dir);
   }();
   if (!done) {
-    return std::move(done).error().with_context("backing up the store to '" +
-                                                backup_dir.string() + "'");
+    return std::move(done).error().with_context("backing up the store to '" + backup_dir.string() +
+                                                "'");
   }
   return base::ok();
 }
@@ -74,8 +73,8 @@ base::Result<void> LmdbStore::restore(const fs::path& backup_dir, const fs::path
     return files::copy_file_durably(source, target);
   }();
   if (!done) {
-    return std::move(done).error().with_context("restoring the store from '" +
-                                                backup_dir.string() + "'");
+    return std::move(done).error().with_context("restoring the store from '" + backup_dir.string() +
+                                                "'");
   }
   return base::ok();
 }

@@ -34,20 +34,21 @@ class Checker {
       names += e.names.size();
     }
     const std::size_t n = records_.size();
-    SIGNET_TRY(check_index(tables_.cert_by_ca_serial, managed,
-                           [](const Expected& e, base::ByteView key) {
-                             return !e.ca_serial.empty() && std::ranges::equal(e.ca_serial, key);
-                           }));
+    SIGNET_TRY(
+        check_index(tables_.cert_by_ca_serial, managed, [](const Expected& e, base::ByteView key) {
+          return !e.ca_serial.empty() && std::ranges::equal(e.ca_serial, key);
+        }));
     SIGNET_TRY(check_index(tables_.cert_by_serial, n, [](const Expected& e, base::ByteView key) {
       return std::ranges::equal(e.serial, key);
     }));
-    SIGNET_TRY(check_index(tables_.cert_by_fingerprint, n,
-                           [](const Expected& e, base::ByteView key) {
-                             return std::ranges::equal(e.fingerprint, key);
-                           }));
+    SIGNET_TRY(
+        check_index(tables_.cert_by_fingerprint, n, [](const Expected& e, base::ByteView key) {
+          return std::ranges::equal(e.fingerprint, key);
+        }));
     SIGNET_TRY(check_index(tables_.cert_by_name, names, [](const Expected& e, base::ByteView key) {
-      return std::ranges::any_of(
-          e.names, [&](const std::string& name) { return std::ranges::equal(base::as_bytes(name), key); });
+      return std::ranges::any_of(e.names, [&](const std::string& name) {
+        return std::ranges::equal(base::as_bytes(name), key);
+      });
     }));
     SIGNET_TRY(check_not_after(n));
     SIGNET_TRY(check_cas());
@@ -90,8 +91,7 @@ class Checker {
   // number exactly `expected` (the unique and dupsort tables hold no repeated pair, so equal
   // counts mean every record has its entry).
   template <typename Matches>
-  base::Result<void> check_index(const lmdb::Table& index, std::size_t expected,
-                                 Matches matches) {
+  base::Result<void> check_index(const lmdb::Table& index, std::size_t expected, Matches matches) {
     std::size_t valid = 0;
     SIGNET_ASSIGN_OR_RETURN(auto cursor, lmdb::Cursor::open(txn_, index));
     SIGNET_ASSIGN_OR_RETURN(auto entry, cursor.first());
@@ -123,8 +123,7 @@ class Checker {
     SIGNET_ASSIGN_OR_RETURN(auto entry, cursor.first());
     while (entry) {
       ++report_.index_entries;
-      const std::uint64_t id =
-          entry->key.size() == 16 ? schema::id_from(entry->key.subspan(8)) : 0;
+      const std::uint64_t id = entry->key.size() == 16 ? schema::id_from(entry->key.subspan(8)) : 0;
       auto record = records_.find(id);
       if (record == records_.end()) {
         problem(dangling(index, id).message());
@@ -137,8 +136,8 @@ class Checker {
       SIGNET_ASSIGN_OR_RETURN(entry, cursor.next());
     }
     if (valid != expected) {
-      problem("the index 'cert_by_not_after' has " + std::to_string(valid) +
-              " valid entries for " + std::to_string(expected) + " expected");
+      problem("the index 'cert_by_not_after' has " + std::to_string(valid) + " valid entries for " +
+              std::to_string(expected) + " expected");
     }
     return base::ok();
   }
@@ -151,8 +150,8 @@ class Checker {
       if (!record) {
         problem(record.error().message());
       } else if (!std::ranges::equal(base::as_bytes(record->name), entry->key)) {
-        problem("the CA record under '" + std::string(base::as_chars(entry->key)) +
-                "' is named '" + record->name + "'");
+        problem("the CA record under '" + std::string(base::as_chars(entry->key)) + "' is named '" +
+                record->name + "'");
       }
       SIGNET_ASSIGN_OR_RETURN(entry, cursor.next());
     }

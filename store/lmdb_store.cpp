@@ -101,8 +101,8 @@ base::Result<std::optional<ca::CertificateRecord>> LmdbStore::find_certificate_b
     base::ByteView sha256) {
   using Found = std::optional<ca::CertificateRecord>;
   if (sha256.size() != 32) {
-    return Error(ErrorCode::kInvalidArgument, "a SHA-256 fingerprint has 32 bytes, not " +
-                                                  std::to_string(sha256.size()));
+    return Error(ErrorCode::kInvalidArgument,
+                 "a SHA-256 fingerprint has 32 bytes, not " + std::to_string(sha256.size()));
   }
   SIGNET_ASSIGN_OR_RETURN(auto txn, lmdb::Transaction::begin_read(*impl_->env));
   SIGNET_ASSIGN_OR_RETURN(auto id, txn.get(impl_->tables.cert_by_fingerprint, sha256));
@@ -167,13 +167,11 @@ base::Result<ca::CertificatePage> LmdbStore::list_certificates(const ca::Certifi
   base::Bytes last_key;
   std::size_t scanned = 0;
   while (in_range(entry)) {
-    SIGNET_ASSIGN_OR_RETURN(auto record,
-                            impl_->load_indexed(txn, index, entry->key.subspan(8)));
+    SIGNET_ASSIGN_OR_RETURN(auto record, impl_->load_indexed(txn, index, entry->key.subspan(8)));
     last_key.assign(entry->key.begin(), entry->key.end());
-    const bool match =
-        (!query.ca_name || record.ca_name == *query.ca_name) &&
-        (!query.status || ca::status_at(record, query.now) == *query.status) &&
-        (!query.not_after_before || record.not_after < *query.not_after_before);
+    const bool match = (!query.ca_name || record.ca_name == *query.ca_name) &&
+                       (!query.status || ca::status_at(record, query.now) == *query.status) &&
+                       (!query.not_after_before || record.not_after < *query.not_after_before);
     if (match) page.items.push_back(std::move(record));
     SIGNET_ASSIGN_OR_RETURN(entry, cursor.next());
     if (page.items.size() == query.limit || ++scanned >= scan_budget) break;
@@ -250,8 +248,8 @@ base::Result<std::vector<ca::AuditEvent>> LmdbStore::list_audit(std::uint64_t af
   SIGNET_ASSIGN_OR_RETURN(auto cursor, lmdb::Cursor::open(txn, impl_->tables.audit));
   SIGNET_ASSIGN_OR_RETURN(auto entry, cursor.seek(schema::id_key(after + 1)));
   while (entry && out.size() < limit) {
-    SIGNET_ASSIGN_OR_RETURN(auto event, codec::decode_audit(entry->value,
-                                                            impl_->tables.audit.name, entry->key));
+    SIGNET_ASSIGN_OR_RETURN(
+        auto event, codec::decode_audit(entry->value, impl_->tables.audit.name, entry->key));
     event.sequence = schema::id_from(entry->key);
     out.push_back(std::move(event));
     SIGNET_ASSIGN_OR_RETURN(entry, cursor.next());

@@ -117,7 +117,8 @@ class LmdbStore final : public ca::Inventory, public ca::CaDirectory, public ca:
   // ---- operations ----
   // A consistent, compacted copy of the store into `<backup_dir>/store/data.mdb`, taken while
   // the store is in use (writers continue; the copy is the state at its start). `backup_dir`
-  // must be missing or empty. The copy is fsynced before this returns.
+  // must be missing or empty. The copy is fsynced before this returns. While it runs, a map
+  // growth (and the reads queued behind it) waits for it to finish.
   base::Result<void> backup_to(const std::filesystem::path& backup_dir);
 
   // Walks every table: each record decodes, each index entry resolves to a record that
@@ -131,7 +132,7 @@ class LmdbStore final : public ca::Inventory, public ca::CaDirectory, public ca:
   std::size_t largest_batch() const;
   std::size_t map_size() const;
   int stale_readers_cleared() const { return stale_readers_cleared_; }  // at open
-  const std::filesystem::path& path() const;  // the environment directory
+  const std::filesystem::path& path() const;                            // the environment directory
 
  private:
   struct Impl;

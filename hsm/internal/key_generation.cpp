@@ -42,12 +42,12 @@ base::Result<void> check_one(const Pkcs11Module& module, const TokenInfo& token,
                              KeyAlgorithm algorithm, unsigned long key_bits) {
   const std::string what = std::string(base::to_string(algorithm));
   if (std::ranges::find(offered, mechanism) == offered.end()) {
-    return Error(ErrorCode::kNotSupported, token.describe() + " does not offer " + name +
-                                               ", which " + what + " keys need");
+    return Error(ErrorCode::kNotSupported,
+                 token.describe() + " does not offer " + name + ", which " + what + " keys need");
   }
   CK_MECHANISM_INFO info{};
-  SIGNET_TRY(SIGNET_P11_CALL(module.functions(), C_GetMechanismInfo, token.label,
-                             Purpose::kGeneral, token.slot_id, mechanism, &info)
+  SIGNET_TRY(SIGNET_P11_CALL(module.functions(), C_GetMechanismInfo, token.label, Purpose::kGeneral,
+                             token.slot_id, mechanism, &info)
                  .result());
   if ((info.flags & needed) != needed) {
     return Error(ErrorCode::kNotSupported, token.describe() + " offers " + name +
@@ -59,8 +59,8 @@ base::Result<void> check_one(const Pkcs11Module& module, const TokenInfo& token,
   if (reported && (key_bits + 1 < info.ulMinKeySize || key_bits > info.ulMaxKeySize)) {
     return Error(ErrorCode::kNotSupported,
                  token.describe() + " supports " + name + " only for keys of " +
-                     std::to_string(info.ulMinKeySize) + " to " + std::to_string(info.ulMaxKeySize) +
-                     " bits, not " + what);
+                     std::to_string(info.ulMinKeySize) + " to " +
+                     std::to_string(info.ulMaxKeySize) + " bits, not " + what);
   }
   return base::ok();
 }
@@ -70,12 +70,12 @@ base::Result<void> check_one(const Pkcs11Module& module, const TokenInfo& token,
 base::Result<void> check_mechanisms(const Pkcs11Module& module, const TokenInfo& token,
                                     KeyAlgorithm algorithm) {
   CK_ULONG count = 0;
-  SIGNET_TRY(SIGNET_P11_CALL(module.functions(), C_GetMechanismList, token.label,
-                             Purpose::kGeneral, token.slot_id, nullptr, &count)
+  SIGNET_TRY(SIGNET_P11_CALL(module.functions(), C_GetMechanismList, token.label, Purpose::kGeneral,
+                             token.slot_id, nullptr, &count)
                  .result());
   std::vector<CK_MECHANISM_TYPE> offered(count);
-  SIGNET_TRY(SIGNET_P11_CALL(module.functions(), C_GetMechanismList, token.label,
-                             Purpose::kGeneral, token.slot_id, offered.data(), &count)
+  SIGNET_TRY(SIGNET_P11_CALL(module.functions(), C_GetMechanismList, token.label, Purpose::kGeneral,
+                             token.slot_id, offered.data(), &count)
                  .result());
   offered.resize(count);
   const Mechanisms needed = mechanisms_for(algorithm);
@@ -90,13 +90,12 @@ base::Result<void> check_room(const TokenInfo& token) {
     return free && *free < kMinimumFreeBytes;
   };
   if (short_of(token.free_private_memory) || short_of(token.free_public_memory)) {
-    return Error(ErrorCode::kTokenError,
-                 token.describe() + " is full: it reports " +
-                     std::to_string(token.free_private_memory.value_or(0)) +
-                     " bytes free for private objects and " +
-                     std::to_string(token.free_public_memory.value_or(0)) +
-                     " for public ones; a key pair needs about " +
-                     std::to_string(kMinimumFreeBytes));
+    return Error(ErrorCode::kTokenError, token.describe() + " is full: it reports " +
+                                             std::to_string(token.free_private_memory.value_or(0)) +
+                                             " bytes free for private objects and " +
+                                             std::to_string(token.free_public_memory.value_or(0)) +
+                                             " for public ones; a key pair needs about " +
+                                             std::to_string(kMinimumFreeBytes));
   }
   return base::ok();
 }
@@ -105,8 +104,7 @@ base::Result<base::Bytes> unique_key_id(Session& session, base::Rng& rng) {
   for (int attempt = 0; attempt < 4; ++attempt) {
     base::Bytes id(kKeyIdSize);
     SIGNET_TRY(rng.fill(id));
-    SIGNET_ASSIGN_OR_RETURN(auto taken,
-                            session.find_objects({attr(CKA_ID, base::ByteView(id))}));
+    SIGNET_ASSIGN_OR_RETURN(auto taken, session.find_objects({attr(CKA_ID, base::ByteView(id))}));
     if (taken.empty()) return id;
   }
   return Error(ErrorCode::kInternal, "could not find an unused CKA_ID on token '" +
@@ -124,9 +122,9 @@ base::Result<GeneratedPair> generate_pair(Session& session, KeyAlgorithm algorit
       attr(CKA_LABEL, label),
   };
   std::vector<CK_ATTRIBUTE> private_template = {
-      attr(CKA_TOKEN, kTrue),      attr(CKA_PRIVATE, kTrue),    attr(CKA_SENSITIVE, kTrue),
-      attr(CKA_EXTRACTABLE, kFalse), attr(CKA_SIGN, kTrue),     attr(CKA_DECRYPT, kFalse),
-      attr(CKA_UNWRAP, kFalse),    attr(CKA_DERIVE, kFalse),    attr(CKA_ID, id),
+      attr(CKA_TOKEN, kTrue),        attr(CKA_PRIVATE, kTrue), attr(CKA_SENSITIVE, kTrue),
+      attr(CKA_EXTRACTABLE, kFalse), attr(CKA_SIGN, kTrue),    attr(CKA_DECRYPT, kFalse),
+      attr(CKA_UNWRAP, kFalse),      attr(CKA_DERIVE, kFalse), attr(CKA_ID, id),
       attr(CKA_LABEL, label),
   };
   const Mechanisms mechanisms = mechanisms_for(algorithm);
@@ -136,8 +134,7 @@ base::Result<GeneratedPair> generate_pair(Session& session, KeyAlgorithm algorit
   std::vector<base::ByteView> params_choices;
   if (base::is_rsa(algorithm)) {
     public_template.push_back(attr(CKA_MODULUS_BITS, modulus_bits));
-    public_template.push_back(
-        attr(CKA_PUBLIC_EXPONENT, kExponent65537, sizeof(kExponent65537)));
+    public_template.push_back(attr(CKA_PUBLIC_EXPONENT, kExponent65537, sizeof(kExponent65537)));
     params_choices.emplace_back();
   } else {
     params_choices.push_back(ec_params_for(algorithm));
@@ -146,7 +143,8 @@ base::Result<GeneratedPair> generate_pair(Session& session, KeyAlgorithm algorit
   }
 
   for (std::size_t choice = 0;; ++choice) {
-    if (!base::is_rsa(algorithm)) public_template.back() = attr(CKA_EC_PARAMS, params_choices[choice]);
+    if (!base::is_rsa(algorithm))
+      public_template.back() = attr(CKA_EC_PARAMS, params_choices[choice]);
     GeneratedPair pair;
     auto generated = session.note(SIGNET_P11_CALL(
         session.functions(), C_GenerateKeyPair, session.token_label(), Purpose::kKeyGeneration,

@@ -13,7 +13,8 @@ struct RvName {
   const char* name;
 };
 
-#define SIGNET_RV(name) {name, #name}
+#define SIGNET_RV(name) \
+  { name, #name }
 constexpr RvName kRvNames[] = {
     SIGNET_RV(CKR_OK),
     SIGNET_RV(CKR_CANCEL),
@@ -126,8 +127,8 @@ std::string rv_name(CK_RV rv) {
 }
 
 bool is_session_gone(CK_RV rv) {
-  return rv == CKR_SESSION_HANDLE_INVALID || rv == CKR_SESSION_CLOSED ||
-         rv == CKR_DEVICE_REMOVED || rv == CKR_TOKEN_NOT_PRESENT;
+  return rv == CKR_SESSION_HANDLE_INVALID || rv == CKR_SESSION_CLOSED || rv == CKR_DEVICE_REMOVED ||
+         rv == CKR_TOKEN_NOT_PRESENT;
 }
 
 bool is_stale_handle(CK_RV rv) {
@@ -135,24 +136,22 @@ bool is_stale_handle(CK_RV rv) {
 }
 
 Error translate(CK_RV rv, const CallSite& site) {
-  const std::string detail =
-      std::string(site.function) + ": " + rv_name(rv) + " (" + hex(rv) + ")";
+  const std::string detail = std::string(site.function) + ": " + rv_name(rv) + " (" + hex(rv) + ")";
   const std::string token = token_phrase(site.token);
   const bool so = site.purpose == Purpose::kSoLogin || site.purpose == Purpose::kTokenInit;
   const char* pin_name = so ? "security officer PIN" : "PIN";
   switch (rv) {
     case CKR_PIN_INCORRECT:
-      return Error(ErrorCode::kPinIncorrect,
-                   "the " + std::string(pin_name) + " for " + token + " is incorrect (" +
-                       detail + ")");
+      return Error(ErrorCode::kPinIncorrect, "the " + std::string(pin_name) + " for " + token +
+                                                 " is incorrect (" + detail + ")");
     case CKR_PIN_LOCKED:
       return Error(ErrorCode::kPinLocked, "the " + std::string(pin_name) + " for " + token +
                                               " is locked after too many wrong attempts (" +
                                               detail + ")");
     case CKR_PIN_INVALID:
     case CKR_PIN_LEN_RANGE:
-      return Error(ErrorCode::kInvalidArgument, "the " + std::string(pin_name) + " for " +
-                                                    token + " has a length or characters the " +
+      return Error(ErrorCode::kInvalidArgument, "the " + std::string(pin_name) + " for " + token +
+                                                    " has a length or characters the " +
                                                     "token does not accept (" + detail + ")");
     case CKR_PIN_EXPIRED:
       return Error(ErrorCode::kPinLocked,
@@ -174,12 +173,11 @@ Error translate(CK_RV rv, const CallSite& site) {
     case CKR_HOST_MEMORY:
       return Error(ErrorCode::kInternal, "out of host memory (" + detail + ")");
     case CKR_USER_NOT_LOGGED_IN:
-      return Error(ErrorCode::kPermissionDenied,
-                   "not logged in to " + token + " (" + detail + ")");
+      return Error(ErrorCode::kPermissionDenied, "not logged in to " + token + " (" + detail + ")");
     case CKR_FUNCTION_NOT_SUPPORTED:
-      return Error(ErrorCode::kNotSupported,
-                   "the PKCS#11 module of " + token + " does not implement " + site.function +
-                       " (" + detail + ")");
+      return Error(ErrorCode::kNotSupported, "the PKCS#11 module of " + token +
+                                                 " does not implement " + site.function + " (" +
+                                                 detail + ")");
     case CKR_KEY_FUNCTION_NOT_PERMITTED:
       return Error(ErrorCode::kPermissionDenied,
                    "the key on " + token + " is not permitted to do this (" + detail + ")");

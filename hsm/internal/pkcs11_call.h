@@ -71,7 +71,7 @@ Status call(const CallSite& site, Function function, Args&&... args) {
 
 // SIGNET_P11_CALL(functions, C_Name, token_label, purpose, args...): calls functions->C_Name
 // through the choke point, naming it in any error.
-#define SIGNET_P11_CALL(functions, name, token_label, purpose, ...)                           \
-  ::signet::hsm::internal::call(                                                              \
+#define SIGNET_P11_CALL(functions, name, token_label, purpose, ...)                          \
+  ::signet::hsm::internal::call(                                                             \
       ::signet::hsm::internal::CallSite{#name, (token_label), (purpose)}, (functions)->name, \
       __VA_ARGS__)

@@ -23,17 +23,21 @@ constexpr std::uint8_t kP256Oid[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0
 constexpr std::uint8_t kP384Oid[] = {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22};
 constexpr std::uint8_t kEd25519Oid[] = {0x06, 0x03, 0x2b, 0x65, 0x70};
 // PKCS#11 3.0 §2.3.10: PrintableString "edwards25519".
-constexpr std::uint8_t kEd25519Printable[] = {0x13, 0x0c, 'e', 'd', 'w', 'a', 'r', 'd',
-                                              's',  '2',  '5', '5', '1', '9'};
+constexpr std::uint8_t kEd25519Printable[] = {0x13, 0x0c, 'e', 'd', 'w', 'a', 'r',
+                                              'd',  's',  '2', '5', '5', '1', '9'};
 
 bool equal(base::ByteView a, base::ByteView b) { return std::ranges::equal(a, b); }
 
 std::size_t ec_field_bytes(KeyAlgorithm algorithm) {
   switch (algorithm) {
-    case KeyAlgorithm::kEcP256: return 32;
-    case KeyAlgorithm::kEcP384: return 48;
-    case KeyAlgorithm::kEd25519: return 32;
-    default: return 0;
+    case KeyAlgorithm::kEcP256:
+      return 32;
+    case KeyAlgorithm::kEcP384:
+      return 48;
+    case KeyAlgorithm::kEd25519:
+      return 32;
+    default:
+      return 0;
   }
 }
 
@@ -77,7 +81,8 @@ base::Result<base::Bytes> rsa_spki(base::ByteView modulus, base::ByteView expone
   base::BignumPtr n(BN_bin2bn(modulus.data(), static_cast<int>(modulus.size()), nullptr));
   base::BignumPtr e(BN_bin2bn(exponent.data(), static_cast<int>(exponent.size()), nullptr));
   ParamBldPtr builder(OSSL_PARAM_BLD_new());
-  if (!n || !e || !builder || !OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) ||
+  if (!n || !e || !builder ||
+      !OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) ||
       !OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_E, e.get())) {
     return base::openssl_error(ErrorCode::kCryptoError, "cannot build RSA key parameters");
   }
@@ -88,7 +93,8 @@ base::Result<base::Bytes> ed25519_spki(base::ByteView point) {
   base::EvpPkeyPtr key(
       EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, point.data(), point.size()));
   if (!key) {
-    return base::openssl_error(ErrorCode::kTokenError, "the token's Ed25519 public key is not valid");
+    return base::openssl_error(ErrorCode::kTokenError,
+                               "the token's Ed25519 public key is not valid");
   }
   return to_spki(key.get());
 }
@@ -97,10 +103,14 @@ base::Result<base::Bytes> ed25519_spki(base::ByteView point) {
 
 base::ByteView ec_params_for(KeyAlgorithm algorithm) {
   switch (algorithm) {
-    case KeyAlgorithm::kEcP256: return kP256Oid;
-    case KeyAlgorithm::kEcP384: return kP384Oid;
-    case KeyAlgorithm::kEd25519: return kEd25519Oid;
-    default: return {};
+    case KeyAlgorithm::kEcP256:
+      return kP256Oid;
+    case KeyAlgorithm::kEcP384:
+      return kP384Oid;
+    case KeyAlgorithm::kEd25519:
+      return kEd25519Oid;
+    default:
+      return {};
   }
 }
 
@@ -113,8 +123,8 @@ base::Result<KeyAlgorithm> key_algorithm(Session& session, CK_OBJECT_HANDLE obje
                  "a key on token '" + session.token_label() + "' has no CKA_KEY_TYPE");
   }
   if (*key_type == CKK_RSA) {
-    SIGNET_ASSIGN_OR_RETURN(auto modulus, session.required_attribute(object, CKA_MODULUS,
-                                                                     "CKA_MODULUS"));
+    SIGNET_ASSIGN_OR_RETURN(auto modulus,
+                            session.required_attribute(object, CKA_MODULUS, "CKA_MODULUS"));
     std::size_t bits = modulus.size() * 8;
     auto first = std::ranges::find_if(modulus, [](std::uint8_t b) { return b != 0; });
     if (first != modulus.end()) {
@@ -122,9 +132,12 @@ base::Result<KeyAlgorithm> key_algorithm(Session& session, CK_OBJECT_HANDLE obje
       for (std::uint8_t top = *first; (top & 0x80) == 0; top <<= 1) --bits;
     }
     switch (bits) {
-      case 2048: return KeyAlgorithm::kRsa2048;
-      case 3072: return KeyAlgorithm::kRsa3072;
-      case 4096: return KeyAlgorithm::kRsa4096;
+      case 2048:
+        return KeyAlgorithm::kRsa2048;
+      case 3072:
+        return KeyAlgorithm::kRsa3072;
+      case 4096:
+        return KeyAlgorithm::kRsa4096;
       default:
         return Error(ErrorCode::kNotSupported, "RSA keys of " + std::to_string(bits) +
                                                    " bits are not supported (use 2048, 3072 "
@@ -132,22 +145,21 @@ base::Result<KeyAlgorithm> key_algorithm(Session& session, CK_OBJECT_HANDLE obje
     }
   }
   if (*key_type == CKK_EC || *key_type == CKK_EC_EDWARDS) {
-    SIGNET_ASSIGN_OR_RETURN(auto params, session.required_attribute(object, CKA_EC_PARAMS,
-                                                                    "CKA_EC_PARAMS"));
+    SIGNET_ASSIGN_OR_RETURN(auto params,
+                            session.required_attribute(object, CKA_EC_PARAMS, "CKA_EC_PARAMS"));
     if (*key_type == CKK_EC && equal(params, kP256Oid)) return KeyAlgorithm::kEcP256;
     if (*key_type == CKK_EC && equal(params, kP384Oid)) return KeyAlgorithm::kEcP384;
     if (*key_type == CKK_EC_EDWARDS &&
         (equal(params, kEd25519Oid) || equal(params, kEd25519Printable))) {
       return KeyAlgorithm::kEd25519;
     }
-    return Error(ErrorCode::kNotSupported,
-                 "the curve of a key on token '" + session.token_label() + "' (CKA_EC_PARAMS " +
-                     base::to_hex(params) + ") is not supported (use P-256, P-384 or Ed25519)");
+    return Error(ErrorCode::kNotSupported, "the curve of a key on token '" + session.token_label() +
+                                               "' (CKA_EC_PARAMS " + base::to_hex(params) +
+                                               ") is not supported (use P-256, P-384 or Ed25519)");
   }
-  return Error(ErrorCode::kNotSupported, "a key on token '" + session.token_label() +
-                                             "' has a key type (CKA_KEY_TYPE " +
-                                             std::to_string(*key_type) +
-                                             ") that Signet does not sign with");
+  return Error(ErrorCode::kNotSupported,
+               "a key on token '" + session.token_label() + "' has a key type (CKA_KEY_TYPE " +
+                   std::to_string(*key_type) + ") that Signet does not sign with");
 }
 
 base::Result<base::Bytes> unwrap_ec_point(base::ByteView value, KeyAlgorithm algorithm) {
@@ -170,8 +182,8 @@ base::Result<base::Bytes> unwrap_ec_point(base::ByteView value, KeyAlgorithm alg
   ERR_clear_error();
   if (is_point(value)) return base::Bytes(value.begin(), value.end());
   return Error(ErrorCode::kTokenError, "the token's CKA_EC_POINT (" + std::to_string(value.size()) +
-                                           " bytes) is not a " + std::string(base::to_string(algorithm)) +
-                                           " point");
+                                           " bytes) is not a " +
+                                           std::string(base::to_string(algorithm)) + " point");
 }
 
 base::Result<base::Bytes> public_key_spki(Session& session, CK_OBJECT_HANDLE object,
@@ -179,8 +191,8 @@ base::Result<base::Bytes> public_key_spki(Session& session, CK_OBJECT_HANDLE obj
   if (base::is_rsa(algorithm)) {
     SIGNET_ASSIGN_OR_RETURN(auto modulus,
                             session.required_attribute(object, CKA_MODULUS, "CKA_MODULUS"));
-    SIGNET_ASSIGN_OR_RETURN(auto exponent, session.required_attribute(
-                                               object, CKA_PUBLIC_EXPONENT, "CKA_PUBLIC_EXPONENT"));
+    SIGNET_ASSIGN_OR_RETURN(auto exponent, session.required_attribute(object, CKA_PUBLIC_EXPONENT,
+                                                                      "CKA_PUBLIC_EXPONENT"));
     return rsa_spki(modulus, exponent);
   }
   SIGNET_ASSIGN_OR_RETURN(auto value,
@@ -196,9 +208,9 @@ base::Result<base::Bytes> certificate_spki(Session& session, CK_OBJECT_HANDLE ce
   const unsigned char* cursor = der.data();
   base::X509Ptr parsed(d2i_X509(nullptr, &cursor, static_cast<long>(der.size())));
   if (!parsed) {
-    return base::openssl_error(ErrorCode::kTokenError,
-                               "a certificate on token '" + session.token_label() +
-                                   "' does not parse");
+    return base::openssl_error(
+        ErrorCode::kTokenError,
+        "a certificate on token '" + session.token_label() + "' does not parse");
   }
   return to_spki(X509_get0_pubkey(parsed.get()));
 }
@@ -206,8 +218,7 @@ base::Result<base::Bytes> certificate_spki(Session& session, CK_OBJECT_HANDLE ce
 base::Result<base::Bytes> private_key_spki(Session& session, CK_OBJECT_HANDLE private_key,
                                            base::ByteView id, KeyAlgorithm algorithm) {
   SIGNET_ASSIGN_OR_RETURN(
-      auto publics,
-      session.find_objects({attr(CKA_CLASS, kPublicKeyClass), attr(CKA_ID, id)}));
+      auto publics, session.find_objects({attr(CKA_CLASS, kPublicKeyClass), attr(CKA_ID, id)}));
   if (!publics.empty()) return public_key_spki(session, publics.front(), algorithm);
   SIGNET_ASSIGN_OR_RETURN(
       auto certificates,
@@ -215,9 +226,9 @@ base::Result<base::Bytes> private_key_spki(Session& session, CK_OBJECT_HANDLE pr
   if (!certificates.empty()) return certificate_spki(session, certificates.front());
   auto own = public_key_spki(session, private_key, algorithm);
   if (own) return own;
-  return Error(ErrorCode::kNotFound,
-               "the private key with CKA_ID " + base::to_hex(id) + " on token '" +
-                   session.token_label() + "' has no public key or certificate beside it");
+  return Error(ErrorCode::kNotFound, "the private key with CKA_ID " + base::to_hex(id) +
+                                         " on token '" + session.token_label() +
+                                         "' has no public key or certificate beside it");
 }
 
 base::Result<std::size_t> raw_signature_size(KeyAlgorithm algorithm, base::ByteView spki) {

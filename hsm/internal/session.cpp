@@ -27,9 +27,9 @@ base::Result<Session> Session::open(std::shared_ptr<Pkcs11Module> module, CK_SLO
                                     std::string token_label) {
   Session session;
   CK_SESSION_HANDLE handle = CK_INVALID_HANDLE;
-  auto opened = SIGNET_P11_CALL(module->functions(), C_OpenSession, token_label, Purpose::kGeneral,
-                                slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr,
-                                &handle);
+  auto opened =
+      SIGNET_P11_CALL(module->functions(), C_OpenSession, token_label, Purpose::kGeneral, slot,
+                      CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr, &handle);
   if (!opened.ok()) return opened.error();
   session.module_ = std::move(module);
   session.handle_ = handle;
@@ -63,8 +63,7 @@ void Session::close() noexcept {
   handle_ = CK_INVALID_HANDLE;
 }
 
-base::Result<std::vector<CK_OBJECT_HANDLE>> Session::find_objects(
-    std::vector<CK_ATTRIBUTE> match) {
+base::Result<std::vector<CK_OBJECT_HANDLE>> Session::find_objects(std::vector<CK_ATTRIBUTE> match) {
   SIGNET_TRY(note(SIGNET_P11_CALL(functions(), C_FindObjectsInit, token_label_, Purpose::kGeneral,
                                   handle_, match.data(), match.size()))
                  .result());
@@ -94,8 +93,8 @@ base::Result<std::optional<base::Bytes>> Session::attribute(CK_OBJECT_HANDLE obj
   SIGNET_TRY(note(sized).result());
   base::Bytes value(query.ulValueLen);
   query.pValue = value.data();
-  SIGNET_TRY(note(SIGNET_P11_CALL(functions(), C_GetAttributeValue, token_label_,
-                                  Purpose::kGeneral, handle_, object, &query, 1))
+  SIGNET_TRY(note(SIGNET_P11_CALL(functions(), C_GetAttributeValue, token_label_, Purpose::kGeneral,
+                                  handle_, object, &query, 1))
                  .result());
   value.resize(query.ulValueLen);
   return std::optional<base::Bytes>(std::move(value));

@@ -58,8 +58,7 @@ class Session {
   // One attribute that must be there.
   base::Result<base::Bytes> required_attribute(CK_OBJECT_HANDLE object, CK_ATTRIBUTE_TYPE type,
                                                std::string_view name);
-  base::Result<std::optional<bool>> bool_attribute(CK_OBJECT_HANDLE object,
-                                                   CK_ATTRIBUTE_TYPE type);
+  base::Result<std::optional<bool>> bool_attribute(CK_OBJECT_HANDLE object, CK_ATTRIBUTE_TYPE type);
   base::Result<std::optional<CK_ULONG>> ulong_attribute(CK_OBJECT_HANDLE object,
                                                         CK_ATTRIBUTE_TYPE type);
 

@@ -119,8 +119,8 @@ base::Result<void> Token::ensure_logged_in() {
   Session& session = leased.session();
   std::optional<Status> login;
   if (info_.protected_authentication_path) {
-    login = session.note(SIGNET_P11_CALL(session.functions(), C_Login, info_.label,
-                                         Purpose::kLogin, session.handle(), CKU_USER, nullptr, 0));
+    login = session.note(SIGNET_P11_CALL(session.functions(), C_Login, info_.label, Purpose::kLogin,
+                                         session.handle(), CKU_USER, nullptr, 0));
   } else {
     // The PIN source sees current flags (count low, final try) so that a prompt can warn.
     auto info = current_info();
@@ -131,9 +131,8 @@ base::Result<void> Token::ensure_logged_in() {
       return std::move(pin).error().with_context("getting the PIN for " + info_.describe());
     }
     auto* pin_bytes = const_cast<CK_UTF8CHAR*>(pin->view().data());
-    login = session.note(SIGNET_P11_CALL(session.functions(), C_Login, info_.label,
-                                         Purpose::kLogin, session.handle(), CKU_USER, pin_bytes,
-                                         pin->size()));
+    login = session.note(SIGNET_P11_CALL(session.functions(), C_Login, info_.label, Purpose::kLogin,
+                                         session.handle(), CKU_USER, pin_bytes, pin->size()));
   }  // the PIN's SecureBuffer is wiped here
   if (login->ok() || login->rv() == CKR_USER_ALREADY_LOGGED_IN) {
     session.clear_failure();

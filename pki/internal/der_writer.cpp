@@ -22,7 +22,8 @@ void DerWriter::write_length(std::size_t length) {
   }
   const std::size_t octets = der_length_size(length) - 1;
   out_.push_back(static_cast<std::uint8_t>(0x80 | octets));
-  for (std::size_t i = octets; i-- > 0;) out_.push_back(static_cast<std::uint8_t>(length >> (8 * i)));
+  for (std::size_t i = octets; i-- > 0;)
+    out_.push_back(static_cast<std::uint8_t>(length >> (8 * i)));
 }
 
 void DerWriter::close(std::size_t marker) {
@@ -119,7 +120,8 @@ std::optional<DerHeader> read_der_header(base::ByteView data) {
 
 base::Result<DerElement> DerReader::next() {
   const auto rest = data_.subspan(pos_);
-  if (rest.empty()) return Error(ErrorCode::kInvalidArgument, "DER ends where an element was expected");
+  if (rest.empty())
+    return Error(ErrorCode::kInvalidArgument, "DER ends where an element was expected");
   const auto header = read_der_header(rest);
   if (!header) return Error(ErrorCode::kInvalidArgument, "malformed DER element header");
   if (header->total_size > rest.size()) {
@@ -136,7 +138,8 @@ base::Result<DerElement> DerReader::next() {
 base::Result<DerElement> DerReader::expect(std::uint8_t tag, std::string_view what) {
   SIGNET_ASSIGN_OR_RETURN(auto element, next());
   if (element.tag != tag) {
-    return Error(ErrorCode::kInvalidArgument, "malformed " + std::string(what) + " (unexpected tag)");
+    return Error(ErrorCode::kInvalidArgument,
+                 "malformed " + std::string(what) + " (unexpected tag)");
   }
   return element;
 }

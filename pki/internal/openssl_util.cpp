@@ -54,12 +54,18 @@ namespace {
 
 std::string_view type_name(int type) {
   switch (type) {
-    case GEN_OTHERNAME: return "otherName";
-    case GEN_X400: return "x400Address";
-    case GEN_DIRNAME: return "directoryName";
-    case GEN_EDIPARTY: return "ediPartyName";
-    case GEN_RID: return "registeredID";
-    default: return "unknown";
+    case GEN_OTHERNAME:
+      return "otherName";
+    case GEN_X400:
+      return "x400Address";
+    case GEN_DIRNAME:
+      return "directoryName";
+    case GEN_EDIPARTY:
+      return "ediPartyName";
+    case GEN_RID:
+      return "registeredID";
+    default:
+      return "unknown";
   }
 }
 
@@ -80,7 +86,8 @@ base::Result<std::vector<GeneralName>> to_general_names(const GENERAL_NAMES* nam
       case GEN_DNS:
         name.type = GeneralName::Type::kDns;
         name.value = ia5_text(entry->d.dNSName);
-        for (char& c : name.value) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        for (char& c : name.value)
+          c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         break;
       case GEN_EMAIL:
         name.type = GeneralName::Type::kEmail;
@@ -101,9 +108,9 @@ base::Result<std::vector<GeneralName>> to_general_names(const GENERAL_NAMES* nam
           inet_ntop(family, name.ip_octets.data(), text, sizeof(text));
           name.value = text;
         } else if (strict) {
-          return Error(ErrorCode::kInvalidArgument,
-                       "subjectAltName IP address has " + std::to_string(name.ip_octets.size()) +
-                           " octets (expected 4 or 16)");
+          return Error(ErrorCode::kInvalidArgument, "subjectAltName IP address has " +
+                                                        std::to_string(name.ip_octets.size()) +
+                                                        " octets (expected 4 or 16)");
         } else {
           continue;
         }

@@ -23,13 +23,6 @@ struct ExtensionStackDeleter {
 };
 using ExtensionStackPtr = std::unique_ptr<STACK_OF(X509_EXTENSION), ExtensionStackDeleter>;
 
-struct ObjectStackDeleter {
-  void operator()(STACK_OF(ASN1_OBJECT) * stack) const noexcept {
-    sk_ASN1_OBJECT_pop_free(stack, ASN1_OBJECT_free);
-  }
-};
-using ObjectStackPtr = std::unique_ptr<STACK_OF(ASN1_OBJECT), ObjectStackDeleter>;
-
 // The DER of an X509_NAME as it was parsed (OpenSSL keeps the original encoding).
 base::Result<base::Bytes> name_der(const X509_NAME* name);
 

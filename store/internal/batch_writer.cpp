@@ -19,6 +19,12 @@ base::Result<std::uint64_t> next_key(lmdb::Transaction& txn, const lmdb::Table& 
   return schema::id_from(last->key) + 1;
 }
 
+// Records a request's own failure; the transaction goes on.
+base::Result<void> refuse(std::vector<base::Result<std::uint64_t>>& outcomes, Error error) {
+  outcomes.emplace_back(std::move(error));
+  return base::ok();
+}
+
 }  // namespace
 
 BatchWriter::BatchWriter(lmdb::Environment& env, const schema::Tables& tables,
@@ -106,13 +112,12 @@ base::Result<void> BatchWriter::try_commit(std::vector<Request>& batch,
   SIGNET_ASSIGN_OR_RETURN(counters.next_id, next_key(txn, tables_.certs));
   SIGNET_ASSIGN_OR_RETURN(counters.next_sequence, next_key(txn, tables_.audit));
   for (auto& request : batch) {
-    auto outcome =
-        std::visit([&](auto& op) { return apply(txn, op, counters); }, request.op);
-    if (!outcome) {
+    auto applied =
+        std::visit([&](auto& op) { return apply(txn, op, counters, outcomes); }, request.op);
+    if (!applied) {
       map_full = txn.hit_map_full();
-      return std::move(outcome).error();  // txn aborts on return: nothing is written
+      return std::move(applied).error();  // txn aborts on return: nothing is written
     }
-    outcomes.push_back(std::move(*outcome));
   }
   auto committed = txn.commit();
   map_full = txn.hit_map_full();
@@ -139,8 +144,8 @@ base::Result<void> BatchWriter::put_event(lmdb::Transaction& txn, const base::By
   return txn.put(tables_.audit, key, encoded, MDB_APPEND);
 }
 
-base::Result<BatchWriter::Outcome> BatchWriter::apply(lmdb::Transaction& txn,
-                                                      CertificateWrite& w, Counters& counters) {
+base::Result<void> BatchWriter::apply(lmdb::Transaction& txn, CertificateWrite& w,
+                                      Counters& counters, std::vector<Outcome>& outcomes) {
   const auto& r = w.record;
   const bool managed = !r.ca_name.empty();
   const auto ca_serial = schema::ca_serial_key(r.ca_name, r.serial);
@@ -149,57 +154,63 @@ base::Result<BatchWriter::Outcome> BatchWriter::apply(lmdb::Transaction& txn,
   if (managed) {
     SIGNET_ASSIGN_OR_RETURN(auto existing, txn.get(tables_.cert_by_ca_serial, ca_serial.view()));
     if (existing) {
-      return Outcome(Error(ErrorCode::kAlreadyExists,
-                           "CA '" + r.ca_name + "' already has a certificate with serial " +
-                               r.serial.to_hex() + " (id " +
-                               std::to_string(schema::id_from(*existing)) + ")"));
+      return refuse(outcomes,
+                    Error(ErrorCode::kAlreadyExists,
+                          "CA '" + r.ca_name + "' already has a certificate with serial " +
+                              r.serial.to_hex() + " (id " +
+                              std::to_string(schema::id_from(*existing)) + ")"));
     }
   }
   SIGNET_ASSIGN_OR_RETURN(auto known, txn.get(tables_.cert_by_fingerprint, r.fingerprint_sha256));
   if (known) {
-    return Outcome(Error(ErrorCode::kAlreadyExists,
-                         "a certificate with SHA-256 fingerprint " +
-                             base::to_hex(r.fingerprint_sha256) + " is already recorded (id " +
-                             std::to_string(schema::id_from(*known)) + ")"));
+    return refuse(
+        outcomes,
+        Error(ErrorCode::kAlreadyExists,
+              "a certificate with SHA-256 fingerprint " + base::to_hex(r.fingerprint_sha256) +
+                  " is already recorded (id " + std::to_string(schema::id_from(*known)) + ")"));
   }
 
   const std::uint64_t id = counters.next_id++;
   const auto key = schema::id_key(id);
   SIGNET_TRY(txn.put(tables_.certs, key, w.encoded, MDB_APPEND));
-  if (managed) SIGNET_TRY(txn.put(tables_.cert_by_ca_serial, ca_serial.view(), key, MDB_NOOVERWRITE));
+  if (managed)
+    SIGNET_TRY(txn.put(tables_.cert_by_ca_serial, ca_serial.view(), key, MDB_NOOVERWRITE));
   SIGNET_TRY(txn.put(tables_.cert_by_serial, r.serial.magnitude(), key));
   SIGNET_TRY(txn.put(tables_.cert_by_fingerprint, r.fingerprint_sha256, key, MDB_NOOVERWRITE));
   for (const auto& name : w.name_keys) {
     SIGNET_TRY(txn.put(tables_.cert_by_name, base::as_bytes(name), key));
   }
-  SIGNET_TRY(txn.put(tables_.cert_by_not_after, schema::not_after_key(r.not_after, id),
-                     base::ByteView()));
+  SIGNET_TRY(
+      txn.put(tables_.cert_by_not_after, schema::not_after_key(r.not_after, id), base::ByteView()));
   SIGNET_TRY(put_event(txn, w.encoded_event, counters));
-  return Outcome(id);
+  outcomes.emplace_back(id);
+  return base::ok();
 }
 
-base::Result<BatchWriter::Outcome> BatchWriter::apply(lmdb::Transaction& txn, CaWrite& w,
-                                                      Counters& counters) {
+base::Result<void> BatchWriter::apply(lmdb::Transaction& txn, CaWrite& w, Counters& counters,
+                                      std::vector<Outcome>& outcomes) {
   const auto name = base::as_bytes(w.record.name);
   SIGNET_ASSIGN_OR_RETURN(auto existing, txn.get(tables_.cas, name));
   std::uint64_t revision = w.record.revision;
   if (w.create) {
     if (existing) {
-      return Outcome(Error(ErrorCode::kAlreadyExists,
-                           "a CA named '" + w.record.name + "' already exists"));
+      return refuse(outcomes, Error(ErrorCode::kAlreadyExists,
+                                    "a CA named '" + w.record.name + "' already exists"));
     }
     codec::encode(w.record, scratch_);
   } else {
     if (!existing) {
-      return Outcome(Error(ErrorCode::kNotFound, "there is no CA named '" + w.record.name + "'"));
+      return refuse(outcomes,
+                    Error(ErrorCode::kNotFound, "there is no CA named '" + w.record.name + "'"));
     }
     auto stored = codec::decode_ca(*existing, tables_.cas.name, name);
-    if (!stored) return Outcome(std::move(stored).error());
+    if (!stored) return refuse(outcomes, std::move(stored).error());
     if (stored->revision != w.record.revision) {
-      return Outcome(Error(ErrorCode::kConflict,
-                           "the CA '" + w.record.name + "' was changed meanwhile (revision " +
-                               std::to_string(stored->revision) + ", the update was based on " +
-                               std::to_string(w.record.revision) + "); reload it and retry"));
+      return refuse(outcomes,
+                    Error(ErrorCode::kConflict,
+                          "the CA '" + w.record.name + "' was changed meanwhile (revision " +
+                              std::to_string(stored->revision) + ", the update was based on " +
+                              std::to_string(w.record.revision) + "); reload it and retry"));
     }
     revision = stored->revision + 1;
     ca::CaRecord updated = w.record;
@@ -208,14 +219,16 @@ base::Result<BatchWriter::Outcome> BatchWriter::apply(lmdb::Transaction& txn, Ca
   }
   SIGNET_TRY(txn.put(tables_.cas, name, scratch_, w.create ? MDB_NOOVERWRITE : 0));
   SIGNET_TRY(put_event(txn, w.encoded_event, counters));
-  return Outcome(revision);
+  outcomes.emplace_back(revision);
+  return base::ok();
 }
 
-base::Result<BatchWriter::Outcome> BatchWriter::apply(lmdb::Transaction& txn, AuditWrite& w,
-                                                      Counters& counters) {
+base::Result<void> BatchWriter::apply(lmdb::Transaction& txn, AuditWrite& w, Counters& counters,
+                                      std::vector<Outcome>& outcomes) {
   const std::uint64_t sequence = counters.next_sequence;
   SIGNET_TRY(put_event(txn, w.encoded_event, counters));
-  return Outcome(sequence);
+  outcomes.emplace_back(sequence);
+  return base::ok();
 }
 
 }  // namespace signet::store

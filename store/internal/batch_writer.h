@@ -101,10 +101,14 @@ class BatchWriter {
   base::Result<void> try_commit(std::vector<Request>& batch, std::vector<Outcome>& outcomes,
                                 bool& map_full);
   base::Result<void> grow_map();
-  // Each returns the request's own outcome, or (outer error) a failure of the transaction.
-  base::Result<Outcome> apply(lmdb::Transaction& txn, CertificateWrite& w, Counters& counters);
-  base::Result<Outcome> apply(lmdb::Transaction& txn, CaWrite& w, Counters& counters);
-  base::Result<Outcome> apply(lmdb::Transaction& txn, AuditWrite& w, Counters& counters);
+  // Each appends the request's own outcome (its id, or why it alone was refused) to
+  // `outcomes`, or returns an error when the transaction itself failed.
+  base::Result<void> apply(lmdb::Transaction& txn, CertificateWrite& w, Counters& counters,
+                           std::vector<Outcome>& outcomes);
+  base::Result<void> apply(lmdb::Transaction& txn, CaWrite& w, Counters& counters,
+                           std::vector<Outcome>& outcomes);
+  base::Result<void> apply(lmdb::Transaction& txn, AuditWrite& w, Counters& counters,
+                           std::vector<Outcome>& outcomes);
   base::Result<void> put_event(lmdb::Transaction& txn, const base::Bytes& encoded,
                                Counters& counters);
 

@@ -6,8 +6,8 @@ namespace signet::store::codec {
 
 namespace {
 
-using base::ByteView;
 using base::Bytes;
+using base::ByteView;
 using base::Error;
 using base::ErrorCode;
 
@@ -16,8 +16,7 @@ namespace cert_tag {
 constexpr std::uint8_t kCaName = 1, kSerial = 2, kFingerprint = 3, kDer = 4, kSubject = 5,
                        kCommonName = 6, kSubjectAltName = 7, kIssuer = 8, kNotBefore = 9,
                        kNotAfter = 10, kRecordedAt = 11, kKeyAlgorithm = 12, kDigest = 13,
-                       kSource = 14, kIsCa = 15, kRevocation = 16, kKeyLocation = 17,
-                       kProfile = 18;
+                       kSource = 14, kIsCa = 15, kRevocation = 16, kKeyLocation = 17, kProfile = 18;
 }
 namespace revocation_tag {
 constexpr std::uint8_t kRevokedAt = 1, kReason = 2, kInvalidityDate = 3;
@@ -27,9 +26,9 @@ constexpr std::uint8_t kTokenSerial = 1, kId = 2, kTokenLabel = 3, kObjectLabel 
 }
 namespace ca_tag {
 constexpr std::uint8_t kName = 1, kState = 2, kParent = 3, kExternalParent = 4, kKey = 5,
-                       kKeyAlgorithm = 6, kSubject = 7, kCertificate = 8,
-                       kPreviousCertificate = 9, kExternalChain = 10, kPendingCsr = 11,
-                       kSettings = 12, kCreatedAt = 13, kRevision = 14;
+                       kKeyAlgorithm = 6, kSubject = 7, kCertificate = 8, kPreviousCertificate = 9,
+                       kExternalChain = 10, kPendingCsr = 11, kSettings = 12, kCreatedAt = 13,
+                       kRevision = 14;
 }
 namespace settings_tag {
 constexpr std::uint8_t kBaseUrl = 1, kDefaultValidityDays = 2;
@@ -53,7 +52,9 @@ class Writer {
   void optional_bytes(std::uint8_t tag, ByteView value) {
     if (!value.empty()) bytes(tag, value);
   }
-  void text(std::uint8_t tag, std::string_view value) { optional_bytes(tag, base::as_bytes(value)); }
+  void text(std::uint8_t tag, std::string_view value) {
+    optional_bytes(tag, base::as_bytes(value));
+  }
   void u64(std::uint8_t tag, std::uint64_t value) {
     std::uint8_t be[8];
     lmdb_be64(be, value);
@@ -167,11 +168,20 @@ class Decoder {
     base::KeyRef ref;
     SIGNET_TRY(fields(data, [&](std::uint8_t tag, ByteView v) -> base::Result<void> {
       switch (tag) {
-        case key_ref_tag::kTokenSerial: ref.token_serial = text(v); break;
-        case key_ref_tag::kId: ref.id.assign(v.begin(), v.end()); break;
-        case key_ref_tag::kTokenLabel: ref.token_label = text(v); break;
-        case key_ref_tag::kObjectLabel: ref.object_label = text(v); break;
-        default: break;  // a field from a newer build
+        case key_ref_tag::kTokenSerial:
+          ref.token_serial = text(v);
+          break;
+        case key_ref_tag::kId:
+          ref.id.assign(v.begin(), v.end());
+          break;
+        case key_ref_tag::kTokenLabel:
+          ref.token_label = text(v);
+          break;
+        case key_ref_tag::kObjectLabel:
+          ref.object_label = text(v);
+          break;
+        default:
+          break;  // a field from a newer build
       }
       return base::ok();
     }));
@@ -196,7 +206,8 @@ void encode(const ca::CertificateRecord& r, Bytes& out) {
   w.optional_bytes(cert_tag::kDer, r.der);
   w.text(cert_tag::kSubject, r.subject);
   w.text(cert_tag::kCommonName, r.common_name);
-  for (const auto& san : r.subject_alt_names) w.bytes(cert_tag::kSubjectAltName, base::as_bytes(san));
+  for (const auto& san : r.subject_alt_names)
+    w.bytes(cert_tag::kSubjectAltName, base::as_bytes(san));
   w.text(cert_tag::kIssuer, r.issuer);
   w.time(cert_tag::kNotBefore, r.not_before);
   w.time(cert_tag::kNotAfter, r.not_after);
@@ -231,7 +242,9 @@ base::Result<ca::CertificateRecord> decode_certificate(ByteView data, std::strin
   bool have_serial = false;
   SIGNET_TRY(d.fields(body, [&](std::uint8_t tag, ByteView v) -> base::Result<void> {
     switch (tag) {
-      case cert_tag::kCaName: r.ca_name = Decoder::text(v); break;
+      case cert_tag::kCaName:
+        r.ca_name = Decoder::text(v);
+        break;
       case cert_tag::kSerial: {
         auto serial = pki::SerialNumber::from_bytes(v);
         if (!serial) return d.corrupt("bad serial number: " + serial.error().message());
@@ -243,11 +256,21 @@ base::Result<ca::CertificateRecord> decode_certificate(ByteView data, std::strin
         if (v.size() != 32) return d.corrupt("the SHA-256 fingerprint is not 32 bytes");
         r.fingerprint_sha256.assign(v.begin(), v.end());
         break;
-      case cert_tag::kDer: r.der.assign(v.begin(), v.end()); break;
-      case cert_tag::kSubject: r.subject = Decoder::text(v); break;
-      case cert_tag::kCommonName: r.common_name = Decoder::text(v); break;
-      case cert_tag::kSubjectAltName: r.subject_alt_names.push_back(Decoder::text(v)); break;
-      case cert_tag::kIssuer: r.issuer = Decoder::text(v); break;
+      case cert_tag::kDer:
+        r.der.assign(v.begin(), v.end());
+        break;
+      case cert_tag::kSubject:
+        r.subject = Decoder::text(v);
+        break;
+      case cert_tag::kCommonName:
+        r.common_name = Decoder::text(v);
+        break;
+      case cert_tag::kSubjectAltName:
+        r.subject_alt_names.push_back(Decoder::text(v));
+        break;
+      case cert_tag::kIssuer:
+        r.issuer = Decoder::text(v);
+        break;
       case cert_tag::kNotBefore: {
         SIGNET_ASSIGN_OR_RETURN(r.not_before, d.time(tag, v));
         break;
@@ -260,8 +283,12 @@ base::Result<ca::CertificateRecord> decode_certificate(ByteView data, std::strin
         SIGNET_ASSIGN_OR_RETURN(r.recorded_at, d.time(tag, v));
         break;
       }
-      case cert_tag::kKeyAlgorithm: r.key_algorithm = Decoder::text(v); break;
-      case cert_tag::kDigest: r.digest = Decoder::text(v); break;
+      case cert_tag::kKeyAlgorithm:
+        r.key_algorithm = Decoder::text(v);
+        break;
+      case cert_tag::kDigest:
+        r.digest = Decoder::text(v);
+        break;
       case cert_tag::kSource: {
         SIGNET_ASSIGN_OR_RETURN(auto s, d.u8(tag, v, 1));
         r.source = s == 0 ? ca::CertificateSource::kManaged : ca::CertificateSource::kDiscovered;
@@ -293,7 +320,8 @@ base::Result<ca::CertificateRecord> decode_certificate(ByteView data, std::strin
               SIGNET_ASSIGN_OR_RETURN(rev.invalidity_date, d.time(t, rv));
               break;
             }
-            default: break;
+            default:
+              break;
           }
           return base::ok();
         }));
@@ -304,8 +332,11 @@ base::Result<ca::CertificateRecord> decode_certificate(ByteView data, std::strin
         SIGNET_ASSIGN_OR_RETURN(r.key_location, d.key_ref(v));
         break;
       }
-      case cert_tag::kProfile: r.profile = Decoder::text(v); break;
-      default: break;  // a field from a newer build
+      case cert_tag::kProfile:
+        r.profile = Decoder::text(v);
+        break;
+      default:
+        break;  // a field from a newer build
     }
     return base::ok();
   }));
@@ -346,13 +377,17 @@ base::Result<ca::CaRecord> decode_ca(ByteView data, std::string_view table, Byte
   ca::CaRecord r;
   SIGNET_TRY(d.fields(body, [&](std::uint8_t tag, ByteView v) -> base::Result<void> {
     switch (tag) {
-      case ca_tag::kName: r.name = Decoder::text(v); break;
+      case ca_tag::kName:
+        r.name = Decoder::text(v);
+        break;
       case ca_tag::kState: {
         SIGNET_ASSIGN_OR_RETURN(auto s, d.u8(tag, v, 1));
         r.state = s == 0 ? ca::CaState::kActive : ca::CaState::kAwaitingCertificate;
         break;
       }
-      case ca_tag::kParent: r.parent = Decoder::text(v); break;
+      case ca_tag::kParent:
+        r.parent = Decoder::text(v);
+        break;
       case ca_tag::kExternalParent: {
         SIGNET_ASSIGN_OR_RETURN(auto b, d.u8(tag, v, 1));
         r.external_parent = b == 1;
@@ -368,13 +403,21 @@ base::Result<ca::CaRecord> decode_ca(ByteView data, std::string_view table, Byte
         r.key_algorithm = *algorithm;
         break;
       }
-      case ca_tag::kSubject: r.subject = Decoder::text(v); break;
-      case ca_tag::kCertificate: r.certificate_der.assign(v.begin(), v.end()); break;
+      case ca_tag::kSubject:
+        r.subject = Decoder::text(v);
+        break;
+      case ca_tag::kCertificate:
+        r.certificate_der.assign(v.begin(), v.end());
+        break;
       case ca_tag::kPreviousCertificate:
         r.previous_certificates_der.emplace_back(v.begin(), v.end());
         break;
-      case ca_tag::kExternalChain: r.external_chain_der.emplace_back(v.begin(), v.end()); break;
-      case ca_tag::kPendingCsr: r.pending_csr_der.assign(v.begin(), v.end()); break;
+      case ca_tag::kExternalChain:
+        r.external_chain_der.emplace_back(v.begin(), v.end());
+        break;
+      case ca_tag::kPendingCsr:
+        r.pending_csr_der.assign(v.begin(), v.end());
+        break;
       case ca_tag::kSettings:
         SIGNET_TRY(d.fields(v, [&](std::uint8_t t, ByteView sv) -> base::Result<void> {
           if (t == settings_tag::kBaseUrl) r.settings.base_url = Decoder::text(sv);
@@ -394,7 +437,8 @@ base::Result<ca::CaRecord> decode_ca(ByteView data, std::string_view table, Byte
         SIGNET_ASSIGN_OR_RETURN(r.revision, d.u64(tag, v));
         break;
       }
-      default: break;
+      default:
+        break;
     }
     return base::ok();
   }));
@@ -424,11 +468,20 @@ base::Result<ca::AuditEvent> decode_audit(ByteView data, std::string_view table,
         SIGNET_ASSIGN_OR_RETURN(e.time, d.time(tag, v));
         break;
       }
-      case audit_tag::kActor: e.actor = Decoder::text(v); break;
-      case audit_tag::kAction: e.action = Decoder::text(v); break;
-      case audit_tag::kObject: e.object = Decoder::text(v); break;
-      case audit_tag::kDetail: e.detail = Decoder::text(v); break;
-      default: break;
+      case audit_tag::kActor:
+        e.actor = Decoder::text(v);
+        break;
+      case audit_tag::kAction:
+        e.action = Decoder::text(v);
+        break;
+      case audit_tag::kObject:
+        e.object = Decoder::text(v);
+        break;
+      case audit_tag::kDetail:
+        e.detail = Decoder::text(v);
+        break;
+      default:
+        break;
     }
     return base::ok();
   }));

@@ -76,8 +76,7 @@ base::Result<void> prepare_empty_directory(const fs::path& dir, std::string_view
                    "the " + std::string(purpose) + " '" + dir.string() + "' is not a directory");
     }
     if (!fs::is_empty(dir, ec)) {
-      return Error(ErrorCode::kAlreadyExists, "the " + std::string(purpose) + " '" +
-                                                  dir.string() +
+      return Error(ErrorCode::kAlreadyExists, "the " + std::string(purpose) + " '" + dir.string() +
                                                   "' is not empty; choose a new or empty one");
     }
     return base::ok();

@@ -36,8 +36,7 @@ bool looks_like_full_disk(MDB_env* env) {
   mdb_filehandle_t fd = -1;
   if (mdb_env_get_fd(env, &fd) != MDB_SUCCESS || fd < 0) return false;
   struct statvfs fs {};
-  if (::fstatvfs(fd, &fs) == 0 &&
-      static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize < kSlack) {
+  if (::fstatvfs(fd, &fs) == 0 && static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize < kSlack) {
     return true;
   }
   struct rlimit limit {};
@@ -59,9 +58,8 @@ Error to_error(int rc, std::string_view operation) {
     case ENOSPC:
     case EDQUOT:
     case EFBIG:
-      return Error(ErrorCode::kStorageFull,
-                   "the disk is full while " + op + " (" + mdb_strerror(rc) +
-                       "); nothing was written");
+      return Error(ErrorCode::kStorageFull, "the disk is full while " + op + " (" +
+                                                mdb_strerror(rc) + "); nothing was written");
     case MDB_KEYEXIST:
       return Error(ErrorCode::kAlreadyExists, "the key already exists while " + op);
     case MDB_NOTFOUND:
@@ -82,6 +80,21 @@ Error to_error(int rc, std::string_view operation) {
       return Error(ErrorCode::kStorageError, op + " failed: " + mdb_strerror(rc));
   }
 }
+
+// ---- MapLock ----
+
+MapLock::MapLock() {
+  pthread_rwlockattr_t attr;
+  pthread_rwlockattr_init(&attr);
+  pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+  pthread_rwlock_init(&lock_, &attr);
+  pthread_rwlockattr_destroy(&attr);
+}
+MapLock::~MapLock() { pthread_rwlock_destroy(&lock_); }
+void MapLock::lock() { pthread_rwlock_wrlock(&lock_); }
+void MapLock::unlock() { pthread_rwlock_unlock(&lock_); }
+void MapLock::lock_shared() { pthread_rwlock_rdlock(&lock_); }
+void MapLock::unlock_shared() { pthread_rwlock_unlock(&lock_); }
 
 // ---- Environment ----
 
@@ -125,7 +138,8 @@ base::Result<int> Environment::reader_check() {
   return dead;
 }
 
-std::size_t Environment::map_size() const {
+std::size_t Environment::map_size() {
+  auto lock = lock_shared();  // grow() changes it
   MDB_envinfo info{};
   mdb_env_info(env_, &info);
   return info.me_mapsize;
@@ -166,9 +180,8 @@ base::Result<Transaction> Transaction::begin(Environment& env, unsigned flags) {
       }
       continue;
     }
-    return to_error(rc, std::string("beginning a ") +
-                            ((flags & MDB_RDONLY) ? "read" : "write") + " transaction on '" +
-                            env.path_.string() + "'");
+    return to_error(rc, std::string("beginning a ") + ((flags & MDB_RDONLY) ? "read" : "write") +
+                            " transaction on '" + env.path_.string() + "'");
   }
 }
 

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <lmdb.h>
+#include <pthread.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -62,6 +63,25 @@ struct EnvironmentOptions {
 
 class Transaction;
 
+// A readers-writer lock that prefers the writer: glibc's default prefers readers, which could
+// keep grow() waiting forever under a steady stream of overlapping reads. Not recursive: a
+// thread holding it shared must not take it again (no transaction nests another here).
+// Satisfies SharedMutex for std::shared_lock / std::unique_lock.
+class MapLock {
+ public:
+  MapLock();
+  ~MapLock();
+  MapLock(const MapLock&) = delete;
+  MapLock& operator=(const MapLock&) = delete;
+  void lock();
+  void unlock();
+  void lock_shared();
+  void unlock_shared();
+
+ private:
+  pthread_rwlock_t lock_;
+};
+
 class Environment {
  public:
   // Opens (creating if needed) the environment at `path`: a directory, or a file with
@@ -78,7 +98,7 @@ class Environment {
   base::Result<int> reader_check();
 
   // The current map size in bytes.
-  std::size_t map_size() const;
+  std::size_t map_size();
   // Remaps to `new_size` bytes. Blocks until no transaction of this process is active; the
   // calling thread must not hold one (it would deadlock).
   base::Result<void> grow(std::size_t new_size);
@@ -92,13 +112,12 @@ class Environment {
  private:
   friend class Transaction;
   Environment(MDB_env* env, std::filesystem::path path) : env_(env), path_(std::move(path)) {}
-  // Takes the map lock shared, re-reading the map size first when another process grew it.
-  std::shared_lock<std::shared_mutex> lock_shared() { return std::shared_lock(map_lock_); }
+  std::shared_lock<MapLock> lock_shared() { return std::shared_lock(map_lock_); }
 
   MDB_env* env_;
   std::filesystem::path path_;
   // Held shared by every live Transaction, exclusively by grow() (see the header comment).
-  std::shared_mutex map_lock_;
+  MapLock map_lock_;
 };
 
 class Transaction {
@@ -139,14 +158,14 @@ class Transaction {
   Environment& environment() const { return *env_; }
 
  private:
-  Transaction(Environment& env, MDB_txn* txn, std::shared_lock<std::shared_mutex> lock)
+  Transaction(Environment& env, MDB_txn* txn, std::shared_lock<MapLock> lock)
       : env_(&env), txn_(txn), lock_(std::move(lock)) {}
   static base::Result<Transaction> begin(Environment& env, unsigned flags);
   base::Error fail(int rc, std::string_view what, const Table& table);
 
   Environment* env_;
   MDB_txn* txn_;
-  std::shared_lock<std::shared_mutex> lock_;  // the environment's map lock, shared
+  std::shared_lock<MapLock> lock_;  // the environment's map lock, shared
   bool hit_map_full_ = false;
 };
 
@@ -158,8 +177,8 @@ struct Entry {
 class Cursor {
  public:
   static base::Result<Cursor> open(Transaction& txn, const Table& table);
-  Cursor(Cursor&& other) noexcept : cursor_(std::exchange(other.cursor_, nullptr)),
-                                    table_(other.table_) {}
+  Cursor(Cursor&& other) noexcept
+      : cursor_(std::exchange(other.cursor_, nullptr)), table_(other.table_) {}
   Cursor& operator=(Cursor&&) = delete;
   Cursor(const Cursor&) = delete;
   Cursor& operator=(const Cursor&) = delete;

@@ -71,7 +71,8 @@ base::Result<void> migrate(lmdb::Transaction& txn, const Tables& tables, std::ui
   if (from == kCurrentVersion) return base::ok();
   for (std::uint32_t v = from; v < kCurrentVersion; ++v) {
     const auto& steps = migration_steps();
-    auto step = std::find_if(steps.begin(), steps.end(), [v](const auto& s) { return s.from == v; });
+    auto step =
+        std::find_if(steps.begin(), steps.end(), [v](const auto& s) { return s.from == v; });
     if (step == steps.end()) {
       return Error(ErrorCode::kInternal, "no migration from schema version " + std::to_string(v));
     }
@@ -170,9 +171,9 @@ base::Result<void> validate(const ca::CertificateRecord& record) {
                  "the certificate record has no valid serial number (1 to 20 octets)");
   }
   if (record.fingerprint_sha256.size() != 32) {
-    return Error(ErrorCode::kInvalidArgument,
-                 "the certificate record's SHA-256 fingerprint has " +
-                     std::to_string(record.fingerprint_sha256.size()) + " bytes, expected 32");
+    return Error(ErrorCode::kInvalidArgument, "the certificate record's SHA-256 fingerprint has " +
+                                                  std::to_string(record.fingerprint_sha256.size()) +
+                                                  " bytes, expected 32");
   }
   return base::ok();
 }

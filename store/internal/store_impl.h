@@ -40,8 +40,8 @@ struct LmdbStore::Impl {
   }
 
   // Loads a record an index points to; a missing one is a corrupt store.
-  base::Result<ca::CertificateRecord> load_indexed(lmdb::Transaction& txn,
-                                                   const lmdb::Table& index, base::ByteView id_value) {
+  base::Result<ca::CertificateRecord> load_indexed(lmdb::Transaction& txn, const lmdb::Table& index,
+                                                   base::ByteView id_value) {
     const std::uint64_t id = schema::id_from(id_value);
     SIGNET_ASSIGN_OR_RETURN(auto record, load(txn, id));
     if (!record) return dangling(index, id);

@@ -13,8 +13,9 @@
 //   - nothing (signer, provider) may keep the module alive past the fixture; the destructor
 //     aborts the test binary if something does, because the next fixture would silently use
 //     this one's deleted token directory;
-//   - tokens added with add_token() after module() was loaded are visible only after
-//     reload_module() (SoftHSM scans its token directory at C_Initialize).
+//   - a token added with add_token() after module() was loaded is certain to be visible only
+//     after reload_module() (SoftHSM builds its slot list at C_Initialize); objects that other
+//     processes create on an existing token are visible at once.
 // Child processes (softhsm2-util, pkcs11-tool) inherit SOFTHSM2_CONF and see the same store.
 // Not thread-safe; create it on the test's thread.
 #pragma once
@@ -51,7 +52,7 @@ class SoftHsmToken {
   // Drops our reference and loads again (to see tokens made by other processes).
   void reload_module();
   // The serial number of a token of this store (default: the fixture's own).
-  std::string serial(const std::string& label = "") ;
+  std::string serial(const std::string& label = "");
 
   // A PinSource that answers kUserPin for every token.
   static hsm::PinSource pin_source();

@@ -15,9 +15,12 @@ namespace {
 
 base::EvpPkeyPtr generate_pkey(KeyAlgorithm algorithm) {
   switch (algorithm) {
-    case KeyAlgorithm::kEcP256: return base::EvpPkeyPtr(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
-    case KeyAlgorithm::kEcP384: return base::EvpPkeyPtr(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384"));
-    case KeyAlgorithm::kEd25519: return base::EvpPkeyPtr(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+    case KeyAlgorithm::kEcP256:
+      return base::EvpPkeyPtr(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
+    case KeyAlgorithm::kEcP384:
+      return base::EvpPkeyPtr(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384"));
+    case KeyAlgorithm::kEd25519:
+      return base::EvpPkeyPtr(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
     default:
       return base::EvpPkeyPtr(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA",
                                                 static_cast<size_t>(base::rsa_bits(algorithm))));
@@ -35,7 +38,8 @@ base::Result<base::Bytes> spki_of(EVP_PKEY* key) {
 
 base::Result<KeyAlgorithm> algorithm_of(EVP_PKEY* key) {
   switch (EVP_PKEY_get_base_id(key)) {
-    case EVP_PKEY_ED25519: return KeyAlgorithm::kEd25519;
+    case EVP_PKEY_ED25519:
+      return KeyAlgorithm::kEd25519;
     case EVP_PKEY_EC: {
       const int bits = EVP_PKEY_get_bits(key);
       if (bits == 256) return KeyAlgorithm::kEcP256;
@@ -49,7 +53,8 @@ base::Result<KeyAlgorithm> algorithm_of(EVP_PKEY* key) {
       if (bits == 4096) return KeyAlgorithm::kRsa4096;
       break;
     }
-    default: break;
+    default:
+      break;
   }
   return Error(ErrorCode::kNotSupported, "the key is not one of Signet's algorithms");
 }
@@ -73,7 +78,8 @@ base::Result<std::string> percent_decode(std::string_view text) {
     }
     const int high = hex_value(text[i + 1]);
     const int low = hex_value(text[i + 2]);
-    if (high < 0 || low < 0) return Error(ErrorCode::kInvalidArgument, "bad percent-encoding in the URI");
+    if (high < 0 || low < 0)
+      return Error(ErrorCode::kInvalidArgument, "bad percent-encoding in the URI");
     out.push_back(static_cast<char>(high * 16 + low));
     i += 2;
   }
@@ -83,7 +89,7 @@ base::Result<std::string> percent_decode(std::string_view text) {
 }  // namespace
 
 base::Result<std::shared_ptr<SoftwareSigner>> SoftwareSigner::generate(KeyAlgorithm algorithm,
-                                                                      base::KeyRef ref) {
+                                                                       base::KeyRef ref) {
   base::EvpPkeyPtr key = generate_pkey(algorithm);
   if (!key) return base::openssl_error(ErrorCode::kCryptoError, "cannot generate a software key");
   SIGNET_ASSIGN_OR_RETURN(auto spki, spki_of(key.get()));
@@ -108,10 +114,18 @@ base::Result<std::shared_ptr<SoftwareSigner>> SoftwareSigner::from_private_key_p
 base::Result<base::Bytes> SoftwareSigner::sign(base::ByteView message) const {
   const char* digest = nullptr;
   switch (this->digest()) {
-    case base::DigestAlgorithm::kNone: digest = nullptr; break;
-    case base::DigestAlgorithm::kSha256: digest = "SHA256"; break;
-    case base::DigestAlgorithm::kSha384: digest = "SHA384"; break;
-    case base::DigestAlgorithm::kSha512: digest = "SHA512"; break;
+    case base::DigestAlgorithm::kNone:
+      digest = nullptr;
+      break;
+    case base::DigestAlgorithm::kSha256:
+      digest = "SHA256";
+      break;
+    case base::DigestAlgorithm::kSha384:
+      digest = "SHA384";
+      break;
+    case base::DigestAlgorithm::kSha512:
+      digest = "SHA512";
+      break;
   }
   base::EvpMdCtxPtr ctx(EVP_MD_CTX_new());
   if (!ctx || EVP_DigestSignInit_ex(ctx.get(), nullptr, digest, nullptr, nullptr, key_.get(),
@@ -132,8 +146,8 @@ base::Result<base::Bytes> SoftwareSigner::sign(base::ByteView message) const {
 
 std::string SoftwareSigner::private_key_pem() const {
   base::BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr,
-                                       nullptr) != 1) {
+  if (!bio ||
+      PEM_write_bio_PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     return {};
   }
   char* data = nullptr;
@@ -196,7 +210,8 @@ base::Result<std::shared_ptr<base::Signer>> SoftwareKeyProvider::find_key_by_uri
     if (object && signer->key_ref().object_label != *object) continue;
     matches.push_back(signer);
   }
-  if (matches.empty()) return Error(ErrorCode::kNotFound, "no software key matches " + std::string(uri));
+  if (matches.empty())
+    return Error(ErrorCode::kNotFound, "no software key matches " + std::string(uri));
   if (matches.size() > 1) {
     return Error(ErrorCode::kInvalidArgument, std::string(uri) + " matches more than one key");
   }
@@ -205,7 +220,8 @@ base::Result<std::shared_ptr<base::Signer>> SoftwareKeyProvider::find_key_by_uri
 
 base::Result<void> SoftwareKeyProvider::destroy_key(const base::KeyRef& ref) {
   std::lock_guard lock(mutex_);
-  if (keys_.erase(ref.id) == 0) return Error(ErrorCode::kNotFound, "no software key " + ref.to_uri());
+  if (keys_.erase(ref.id) == 0)
+    return Error(ErrorCode::kNotFound, "no software key " + ref.to_uri());
   return base::ok();
 }
 

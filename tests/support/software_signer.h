@@ -21,8 +21,8 @@ class SoftwareSigner final : public base::Signer {
   static base::Result<std::shared_ptr<SoftwareSigner>> generate(base::KeyAlgorithm algorithm,
                                                                 base::KeyRef ref = {});
   // Wraps an existing private key (PEM), e.g. one made by `openssl genpkey` in a test.
-  static base::Result<std::shared_ptr<SoftwareSigner>> from_private_key_pem(
-      std::string_view pem, base::KeyRef ref = {});
+  static base::Result<std::shared_ptr<SoftwareSigner>> from_private_key_pem(std::string_view pem,
+                                                                            base::KeyRef ref = {});
 
   const base::KeyRef& key_ref() const override { return ref_; }
   base::KeyAlgorithm algorithm() const override { return algorithm_; }
@@ -60,7 +60,7 @@ class SoftwareKeyProvider final : public base::KeyProvider {
  private:
   mutable std::mutex mutex_;
   std::map<base::Bytes, std::shared_ptr<SoftwareSigner>> keys_;  // guarded by mutex_, by CKA_ID
-  std::uint32_t next_id_ = 1;                                     // guarded by mutex_
+  std::uint32_t next_id_ = 1;                                    // guarded by mutex_
 };
 
 }  // namespace signet::test

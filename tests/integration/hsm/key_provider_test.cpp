@@ -16,10 +16,10 @@ using test::SoftHsmToken;
 
 namespace {
 
-std::shared_ptr<hsm::Pkcs11KeyProvider> make_provider(SoftHsmToken& softhsm,
-                                                      hsm::Pkcs11KeyProvider::Options options = {}) {
-  auto provider = hsm::Pkcs11KeyProvider::create({softhsm.module()}, "",
-                                                 SoftHsmToken::pin_source(), std::move(options));
+std::shared_ptr<hsm::Pkcs11KeyProvider> make_provider(
+    SoftHsmToken& softhsm, hsm::Pkcs11KeyProvider::Options options = {}) {
+  auto provider = hsm::Pkcs11KeyProvider::create({softhsm.module()}, "", SoftHsmToken::pin_source(),
+                                                 std::move(options));
   REQUIRE(provider);
   return *provider;
 }
@@ -50,9 +50,9 @@ TEST_CASE("every algorithm is generated on the token, signs, and OpenSSL verifie
   SoftHsmToken softhsm;
   auto provider = make_provider(softhsm);
   const base::Bytes message(1000, 0x5a);
-  for (KeyAlgorithm algorithm : {KeyAlgorithm::kEcP256, KeyAlgorithm::kEcP384,
-                                 KeyAlgorithm::kRsa2048, KeyAlgorithm::kRsa3072,
-                                 KeyAlgorithm::kRsa4096, KeyAlgorithm::kEd25519}) {
+  for (KeyAlgorithm algorithm :
+       {KeyAlgorithm::kEcP256, KeyAlgorithm::kEcP384, KeyAlgorithm::kRsa2048,
+        KeyAlgorithm::kRsa3072, KeyAlgorithm::kRsa4096, KeyAlgorithm::kEd25519}) {
     const std::string name(base::to_string(algorithm));
     INFO(name);
     auto signer = provider->generate_key({"", algorithm, "key-" + name});
@@ -68,7 +68,8 @@ TEST_CASE("every algorithm is generated on the token, signs, and OpenSSL verifie
     tampered[0] ^= 1;
     CHECK_FALSE(test::openssl_verifies(**signer, tampered, *signature));
     if (algorithm == KeyAlgorithm::kEd25519) CHECK(signature->size() == 64);
-    if (base::is_rsa(algorithm)) CHECK(signature->size() * 8 == std::size_t(base::rsa_bits(algorithm)));
+    if (base::is_rsa(algorithm))
+      CHECK(signature->size() * 8 == std::size_t(base::rsa_bits(algorithm)));
 
     // The private half was born on the token and can never leave it.
     auto attributes = provider->read_private_key_attributes((*signer)->key_ref());
@@ -157,9 +158,11 @@ TEST_CASE("keys are found by URI: by object label, by id, with token and serial"
   const auto& ref = (*signer)->key_ref();
 
   for (const std::string& uri :
-       {std::string("pkcs11:object=root-ca"), std::string("pkcs11:token=signet;object=root-ca;type=private"),
-        "pkcs11:id=" + percent_id(ref.id), "pkcs11:serial=" + ref.token_serial + ";id=" + percent_id(ref.id),
-        ref.to_uri(), "pkcs11:object=root-ca?module-path=" + softhsm.module_path()}) {
+       {std::string("pkcs11:object=root-ca"),
+        std::string("pkcs11:token=signet;object=root-ca;type=private"),
+        "pkcs11:id=" + percent_id(ref.id),
+        "pkcs11:serial=" + ref.token_serial + ";id=" + percent_id(ref.id), ref.to_uri(),
+        "pkcs11:object=root-ca?module-path=" + softhsm.module_path()}) {
     INFO(uri);
     auto found = provider->find_key_by_uri(uri);
     REQUIRE(found);
@@ -282,15 +285,18 @@ TEST_CASE("a signer finds its key again by CKA_ID after its handle went stale") 
   const auto key = softhsm.dir() / "key.der";
   const auto pub = softhsm.dir() / "pub.der";
   REQUIRE(test::run_command("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 "
-                            "-outform DER -out " + key.string() + " && openssl pkey -inform DER -in " +
-                            key.string() + " -pubout -outform DER -out " + pub.string())
+                            "-outform DER -out " +
+                            key.string() + " && openssl pkey -inform DER -in " + key.string() +
+                            " -pubout -outform DER -out " + pub.string())
               .exit_code == 0);
   auto import = [&] {
-    REQUIRE(softhsm.pkcs11_tool("--login --pin 1234 --write-object " + key.string() +
-                                " --type privkey --id 42 --label moving")
+    REQUIRE(softhsm
+                .pkcs11_tool("--login --pin 1234 --write-object " + key.string() +
+                             " --type privkey --id 42 --label moving")
                 .exit_code == 0);
-    REQUIRE(softhsm.pkcs11_tool("--login --pin 1234 --write-object " + pub.string() +
-                                " --type pubkey --id 42 --label moving")
+    REQUIRE(softhsm
+                .pkcs11_tool("--login --pin 1234 --write-object " + pub.string() +
+                             " --type pubkey --id 42 --label moving")
                 .exit_code == 0);
   };
   import();
@@ -311,15 +317,17 @@ TEST_CASE("a signer finds its key again by CKA_ID after its handle went stale") 
 
 TEST_CASE("a signer refuses to sign when its CKA_ID now names a different key") {
   SoftHsmToken softhsm;
-  REQUIRE(softhsm.pkcs11_tool("--login --pin 1234 --keypairgen --key-type EC:prime256v1 --id 42 "
-                              "--label moving")
+  REQUIRE(softhsm
+              .pkcs11_tool("--login --pin 1234 --keypairgen --key-type EC:prime256v1 --id 42 "
+                           "--label moving")
               .exit_code == 0);
   auto provider = make_provider(softhsm);
   auto signer = provider->find_key_by_uri("pkcs11:id=%42");
   REQUIRE(signer);
   REQUIRE(provider->destroy_key((*signer)->key_ref()));
-  REQUIRE(softhsm.pkcs11_tool("--login --pin 1234 --keypairgen --key-type EC:prime256v1 --id 42 "
-                              "--label moving")
+  REQUIRE(softhsm
+              .pkcs11_tool("--login --pin 1234 --keypairgen --key-type EC:prime256v1 --id 42 "
+                           "--label moving")
               .exit_code == 0);
   auto signature = (*signer)->sign(base::Bytes{1});
   REQUIRE_FALSE(signature);

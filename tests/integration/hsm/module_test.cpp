@@ -75,10 +75,21 @@ TEST_CASE("a token is found by label or serial, and an ambiguous label asks for 
   CHECK(missing.error().message().find("'nope'") != std::string::npos);
 }
 
+TEST_CASE("a token added by another process is seen after the module is loaded again") {
+  SoftHsmToken softhsm("first");
+  REQUIRE(softhsm.module()->tokens()->size() == 1);
+  softhsm.add_token("later");
+  softhsm.reload_module();
+  auto later = softhsm.module()->find_token("later");
+  REQUIRE(later);
+  CHECK(later->initialized);
+}
+
 TEST_CASE("init_token makes a token whose user PIN works, seen by pkcs11-tool") {
   SoftHsmToken softhsm("first");
   auto module = softhsm.module();
-  auto created = hsm::init_token(*module, "second", SoftHsmToken::so_pin(), SoftHsmToken::user_pin());
+  auto created =
+      hsm::init_token(*module, "second", SoftHsmToken::so_pin(), SoftHsmToken::user_pin());
   REQUIRE(created);
   CHECK(created->label == "second");
   CHECK(created->initialized);

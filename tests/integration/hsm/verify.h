@@ -17,10 +17,18 @@ inline bool openssl_verifies(const base::Signer& signer, base::ByteView message,
   if (!key) return false;
   const EVP_MD* md = nullptr;
   switch (signer.digest()) {
-    case base::DigestAlgorithm::kSha256: md = EVP_sha256(); break;
-    case base::DigestAlgorithm::kSha384: md = EVP_sha384(); break;
-    case base::DigestAlgorithm::kSha512: md = EVP_sha512(); break;
-    case base::DigestAlgorithm::kNone: md = nullptr; break;
+    case base::DigestAlgorithm::kSha256:
+      md = EVP_sha256();
+      break;
+    case base::DigestAlgorithm::kSha384:
+      md = EVP_sha384();
+      break;
+    case base::DigestAlgorithm::kSha512:
+      md = EVP_sha512();
+      break;
+    case base::DigestAlgorithm::kNone:
+      md = nullptr;
+      break;
   }
   base::EvpMdCtxPtr context(EVP_MD_CTX_new());
   if (EVP_DigestVerifyInit(context.get(), nullptr, md, nullptr, key.get()) != 1) return false;

@@ -155,8 +155,8 @@ TEST_CASE("a process killed while committing leaves whole records and a clean st
     // Keeps 16 issuances in flight; reports each only after its future completed.
     std::deque<std::pair<std::uint64_t, std::future<base::Result<std::uint64_t>>>> in_flight;
     for (std::uint64_t n = 1;; ++n) {
-      in_flight.emplace_back(n, (*store)->put_certificate_async(make_record("root", n),
-                                                                 std::nullopt));
+      in_flight.emplace_back(n,
+                             (*store)->put_certificate_async(make_record("root", n), std::nullopt));
       if (in_flight.size() < 16) continue;
       auto [done_n, future] = std::move(in_flight.front());
       in_flight.pop_front();
@@ -257,7 +257,9 @@ TEST_CASE("a full disk fails the write with kStorageFull and leaves acknowledged
     struct stat st {};
     if (::stat(data_file.c_str(), &st) != 0) return 11;
     const rlim_t limit = static_cast<rlim_t>(st.st_size) + (256 << 10);
-    struct rlimit rl {limit, limit};
+    struct rlimit rl {
+      limit, limit
+    };
     if (::setrlimit(RLIMIT_FSIZE, &rl) != 0) return 12;
     for (std::uint64_t n = 1; n < 100'000; ++n) {
       auto id = (*store)->put_certificate(make_record("root", n), std::nullopt);

@@ -92,8 +92,8 @@ TEST_CASE("a duplicate serial under one CA is refused and writes nothing") {
   auto refused = store->put_certificate(clash, event);
   REQUIRE_FALSE(refused);
   CHECK(refused.error().code() == ErrorCode::kAlreadyExists);
-  CHECK_THAT(refused.error().message(), Catch::Contains("root") &&
-                                            Catch::Contains(first.serial.to_hex()));
+  CHECK_THAT(refused.error().message(),
+             Catch::Contains("root") && Catch::Contains(first.serial.to_hex()));
 
   // Nothing of it was written: no index entry, no audit event.
   auto by_fingerprint = store->find_certificate_by_fingerprint(clash.fingerprint_sha256);
@@ -147,9 +147,9 @@ TEST_CASE("records the store cannot index are refused up front") {
   short_fingerprint.fingerprint_sha256.resize(20);
   CHECK(store->put_certificate(short_fingerprint, std::nullopt).error().code() ==
         ErrorCode::kInvalidArgument);
-  CHECK(store->put_certificate(make_record(std::string(300, 'c'), 3), std::nullopt)
-            .error()
-            .code() == ErrorCode::kInvalidArgument);
+  CHECK(
+      store->put_certificate(make_record(std::string(300, 'c'), 3), std::nullopt).error().code() ==
+      ErrorCode::kInvalidArgument);
 }
 
 TEST_CASE("a SAN longer than LMDB's key limit is indexed and found") {

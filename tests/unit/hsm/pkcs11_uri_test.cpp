@@ -32,9 +32,9 @@ TEST_CASE("a PKCS#11 URI carries serial, model, manufacturer and module-path") {
 }
 
 TEST_CASE("a PKCS#11 URI with a PIN is refused without repeating the PIN") {
-  for (const char* text : {"pkcs11:object=k?pin-value=s3cr3t-pin",
-                           "pkcs11:object=k;pin-value=s3cr3t-pin",
-                           "pkcs11:object=k?pin-source=file:/tmp/s3cr3t-pin"}) {
+  for (const char* text :
+       {"pkcs11:object=k?pin-value=s3cr3t-pin", "pkcs11:object=k;pin-value=s3cr3t-pin",
+        "pkcs11:object=k?pin-source=file:/tmp/s3cr3t-pin"}) {
     auto uri = Pkcs11Uri::parse(text);
     REQUIRE_FALSE(uri);
     CHECK(uri.error().code() == ErrorCode::kInvalidArgument);
@@ -102,11 +102,12 @@ TEST_CASE("PKCS#11 errors name the function, the token and the CKR code") {
   CHECK(pin.message().find("CKR_PIN_INCORRECT") != std::string::npos);
   CHECK(translate(CKR_PIN_LOCKED, CallSite{"C_Login", "t", Purpose::kLogin}).code() ==
         ErrorCode::kPinLocked);
-  CHECK(translate(CKR_TOKEN_NOT_PRESENT, CallSite{"C_OpenSession", "t", Purpose::kGeneral})
-            .code() == ErrorCode::kNotFound);
-  CHECK(translate(CKR_MECHANISM_INVALID, CallSite{"C_GenerateKeyPair", "t",
-                                                  Purpose::kKeyGeneration})
-            .code() == ErrorCode::kNotSupported);
+  CHECK(
+      translate(CKR_TOKEN_NOT_PRESENT, CallSite{"C_OpenSession", "t", Purpose::kGeneral}).code() ==
+      ErrorCode::kNotFound);
+  CHECK(
+      translate(CKR_MECHANISM_INVALID, CallSite{"C_GenerateKeyPair", "t", Purpose::kKeyGeneration})
+          .code() == ErrorCode::kNotSupported);
   auto full = translate(CKR_DEVICE_MEMORY, CallSite{"C_GenerateKeyPair", "t", Purpose::kGeneral});
   CHECK(full.code() == ErrorCode::kTokenError);
   CHECK(full.message().find("full") != std::string::npos);

@@ -15,13 +15,13 @@ using signet::pki::testing::quote;
 namespace {
 
 std::int64_t python_not_after(const std::string& path) {
-  const std::string out = must_run(
-      std::string(kPython) +
-      " -c 'import sys, calendar; from cryptography import x509; "
-      "c = x509.load_pem_x509_certificate(open(sys.argv[1], \"rb\").read()); "
-      "print(calendar.timegm(c.not_valid_before.utctimetuple()), "
-      "calendar.timegm(c.not_valid_after.utctimetuple()))' " +
-      quote(path));
+  const std::string out =
+      must_run(std::string(kPython) +
+               " -c 'import sys, calendar; from cryptography import x509; "
+               "c = x509.load_pem_x509_certificate(open(sys.argv[1], \"rb\").read()); "
+               "print(calendar.timegm(c.not_valid_before.utctimetuple()), "
+               "calendar.timegm(c.not_valid_after.utctimetuple()))' " +
+               quote(path));
   return std::stoll(out.substr(out.find(' ') + 1));
 }
 
@@ -77,8 +77,8 @@ TEST_CASE("certificate fields match what openssl and python3-cryptography read")
   CHECK(serial == "serial=" + cert->serial().to_hex() + "\n");
   const std::string fingerprint =
       must_run("openssl x509 -in " + quote(path) + " -noout -fingerprint -sha256");
-  CHECK(fingerprint == "sha256 Fingerprint=" + base::to_hex_upper(cert->sha256_fingerprint(), ':') +
-                           "\n");
+  CHECK(fingerprint ==
+        "sha256 Fingerprint=" + base::to_hex_upper(cert->sha256_fingerprint(), ':') + "\n");
   CHECK(base::to_unix_seconds(cert->not_after()) == python_not_after(path));
 
   std::vector<std::string> sans;
@@ -126,9 +126,9 @@ TEST_CASE("Ed25519 certificates report no separate digest; others are refused wh
   auto mismatch = cert->verify_signed_by(*other);
   REQUIRE_FALSE(mismatch);
   CHECK(mismatch.error().message().find("does not verify") != std::string::npos);
-  auto names = cert->verify_signed_by(Certificate::from_pem(test::read_text(
-                                          openssl_self_signed(dir, "p", "/CN=someone else")))
-                                          .value());
+  auto names = cert->verify_signed_by(
+      Certificate::from_pem(test::read_text(openssl_self_signed(dir, "p", "/CN=someone else")))
+          .value());
   REQUIRE_FALSE(names);
   CHECK(names.error().message().find("is not the subject") != std::string::npos);
 }

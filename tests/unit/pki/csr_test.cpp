@@ -35,8 +35,8 @@ TEST_CASE("CSR fixtures from openssl req parse, verify and name their keys") {
     const char* cn;
   };
   const Case cases[] = {
-      {"rsa2048.pem", "rsa-2048", PublicKeyInfo::Type::kRsa, 2048, "",
-       base::KeyAlgorithm::kRsa2048, "rsa2048.example.com"},
+      {"rsa2048.pem", "rsa-2048", PublicKeyInfo::Type::kRsa, 2048, "", base::KeyAlgorithm::kRsa2048,
+       "rsa2048.example.com"},
       {"rsa1024.pem", "rsa-1024", PublicKeyInfo::Type::kRsa, 1024, "", std::nullopt,
        "rsa1024.example.com"},
       {"ec_p256.pem", "ec-p256", PublicKeyInfo::Type::kEc, 256, "P-256",
@@ -88,9 +88,9 @@ TEST_CASE("requested SANs are read from the extensionRequest and checked") {
   REQUIRE(sans);
   std::vector<std::string> texts;
   for (const auto& san : *sans) texts.push_back(san.to_string());
-  CHECK(texts == std::vector<std::string>{"DNS:www.example.com", "DNS:example.com",
-                                          "IP:192.0.2.1", "IP:2001:db8::1",
-                                          "email:ops@example.com", "URI:https://example.com/"});
+  CHECK(texts == std::vector<std::string>{"DNS:www.example.com", "DNS:example.com", "IP:192.0.2.1",
+                                          "IP:2001:db8::1", "email:ops@example.com",
+                                          "URI:https://example.com/"});
   CHECK((*sans)[3].ip_octets.size() == 16);
 
   auto bad = Csr::parse(fixture("bad_san.pem"));
@@ -122,8 +122,8 @@ TEST_CASE("truncated, padded and foreign input is refused saying what is wrong")
   const std::string cut = pem.substr(0, pem.size() / 2);
   CHECK(parse_error(base::Bytes(cut.begin(), cut.end())).find("truncated") != std::string::npos);
   const std::string other = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
-  CHECK(parse_error(base::Bytes(other.begin(), other.end()))
-            .find("no CERTIFICATE REQUEST block") != std::string::npos);
+  CHECK(parse_error(base::Bytes(other.begin(), other.end())).find("no CERTIFICATE REQUEST block") !=
+        std::string::npos);
 
   // A well-formed DER SEQUENCE that is not a request.
   const base::Bytes sequence{0x30, 0x03, 0x02, 0x01, 0x00};
@@ -131,8 +131,7 @@ TEST_CASE("truncated, padded and foreign input is refused saying what is wrong")
 }
 
 TEST_CASE("build_csr signs a request that openssl req -verify accepts") {
-  const base::KeyAlgorithm algorithms[] = {base::KeyAlgorithm::kEcP256,
-                                           base::KeyAlgorithm::kEcP384,
+  const base::KeyAlgorithm algorithms[] = {base::KeyAlgorithm::kEcP256, base::KeyAlgorithm::kEcP384,
                                            base::KeyAlgorithm::kRsa2048,
                                            base::KeyAlgorithm::kEd25519};
   test::TempDir dir;
@@ -169,17 +168,18 @@ TEST_CASE("build_csr with an empty subject marks the SAN critical, and without S
   auto der = build_csr(empty, {parse_general_name("DNS:only.example.com").value()}, **signer);
   REQUIRE(der);
   test::write_file(dir / "empty.der", *der);
-  const std::string text = must_run("openssl req -inform DER -in " +
-                                    quote((dir / "empty.der").string()) + " -verify -noout -text 2>&1");
+  const std::string text =
+      must_run("openssl req -inform DER -in " + quote((dir / "empty.der").string()) +
+               " -verify -noout -text 2>&1");
   CHECK(text.find("X509v3 Subject Alternative Name: critical") != std::string::npos);
 
   auto subject = parse_distinguished_name("CN=plain");
   auto plain = build_csr(*subject, {}, **signer);
   REQUIRE(plain);
   test::write_file(dir / "plain.der", *plain);
-  const std::string plain_text = must_run("openssl req -inform DER -in " +
-                                          quote((dir / "plain.der").string()) +
-                                          " -verify -noout -text 2>&1");
+  const std::string plain_text =
+      must_run("openssl req -inform DER -in " + quote((dir / "plain.der").string()) +
+               " -verify -noout -text 2>&1");
   CHECK(plain_text.find("verify OK") != std::string::npos);
   CHECK(plain_text.find("Subject Alternative Name") == std::string::npos);
 

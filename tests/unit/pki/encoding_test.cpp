@@ -32,7 +32,8 @@ TEST_CASE("PEM encodes 64-character lines and decodes tolerantly") {
     if (c == '\n') crlf += '\r';
     crlf += c;
   }
-  const std::string text = "before\r\n" + crlf + "between\n" + pem_encode("OTHER", base::Bytes{1, 2}) + pem;
+  const std::string text =
+      "before\r\n" + crlf + "between\n" + pem_encode("OTHER", base::Bytes{1, 2}) + pem;
   auto blocks = pem_decode_all(text, "TEST");
   REQUIRE(blocks);
   REQUIRE(blocks->size() == 2);
@@ -61,8 +62,8 @@ TEST_CASE("digests match known answers and key identifiers hash the key bits onl
   test::TempDir dir;
   test::write_file(dir / "spki.der", signer->public_key_der());
   // For P-256 the key bits are the last 65 octets (the uncompressed point).
-  const std::string hex = must_run("tail -c 65 " + quote((dir / "spki.der").string()) +
-                                   " | openssl dgst -sha1 -r");
+  const std::string hex =
+      must_run("tail -c 65 " + quote((dir / "spki.der").string()) + " | openssl dgst -sha1 -r");
   CHECK(hex.substr(0, 40) == base::to_hex(key_identifier(signer->public_key_der()).value()));
   CHECK_FALSE(key_identifier(base::Bytes{0x30, 0x00}));
 }
@@ -159,7 +160,11 @@ TEST_CASE("the DER writer's lengths and OIDs agree with OpenSSL's encoder") {
   integers.write_small_integer(127);
   integers.write_small_integer(128);
   integers.write_small_integer(256);
-  CHECK(base::to_hex(integers.bytes()) == "020100" "02017f" "02020080" "02020100");
+  CHECK(base::to_hex(integers.bytes()) ==
+        "020100"
+        "02017f"
+        "02020080"
+        "02020100");
 }
 
 TEST_CASE("the software key provider finds keys by reference and by URI") {

@@ -119,9 +119,12 @@ TEST_CASE("string types follow RFC 5280: PrintableString C, IA5String email and 
   REQUIRE(der);
   const std::string hex = base::to_hex(*der);
   CHECK(hex.find("060355040613024445") != std::string::npos);  // C PrintableString "DE"
-  CHECK(hex.find("0a0992268993f22c640119" "16076578616d706c65") != std::string::npos);  // DC
-  CHECK(hex.find("2a864886f70d010901" "160d") != std::string::npos);  // emailAddress IA5
-  CHECK(hex.find("0603550403" "0c0178") != std::string::npos);       // CN UTF8String "x"
+  CHECK(hex.find("0a0992268993f22c640119"
+                 "16076578616d706c65") != std::string::npos);  // DC
+  CHECK(hex.find("2a864886f70d010901"
+                 "160d") != std::string::npos);  // emailAddress IA5
+  CHECK(hex.find("0603550403"
+                 "0c0178") != std::string::npos);  // CN UTF8String "x"
 }
 
 TEST_CASE("dotted OIDs name attribute types") {

@@ -26,8 +26,8 @@ inline std::string must_run(const std::string& command) {
 
 // The value `openssl x509 -noout -subject -nameopt RFC2253` prints for a PEM certificate.
 inline std::string openssl_rfc2253_subject(const std::string& cert_path) {
-  std::string out = must_run("openssl x509 -in " + quote(cert_path) +
-                             " -noout -subject -nameopt RFC2253");
+  std::string out =
+      must_run("openssl x509 -in " + quote(cert_path) + " -noout -subject -nameopt RFC2253");
   const std::string prefix = "subject=";
   REQUIRE(out.rfind(prefix, 0) == 0);
   out = out.substr(prefix.size());

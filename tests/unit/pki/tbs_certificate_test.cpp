@@ -129,27 +129,83 @@ struct Case {
 
 TEST_CASE("TbsTemplate encodes the same bytes as OpenSSL, and the result verifies everywhere") {
   const std::vector<Case> cases = {
-      {"EC P-256 issuer, server leaf", base::KeyAlgorithm::kEcP256, "CN=www.example.com,O=Example",
-       {"DNS:www.example.com", "IP:192.0.2.1", "IP:2001:db8::1"}, utc(2049, 12, 31, 23, 59, 59),
-       "0123456789ABCDEF0123456789ABCDEF", false, std::nullopt,
-       kDigitalSignature, {kOidServerAuth}, true},
-      {"RSA issuer, notAfter 2050 (GeneralizedTime), high-bit serial", base::KeyAlgorithm::kRsa2048,
-       "CN=client,O=Example", {"email:ops@example.com", "URI:https://example.com/"},
-       utc(2050, 1, 1), "80FFFFFFFFFFFFFFFFFFFFFFFFFFFF01", false, std::nullopt,
-       kDigitalSignature | kKeyEncipherment, {kOidServerAuth, kOidClientAuth}, true},
-      {"Ed25519 issuer, empty subject with SANs: critical SAN", base::KeyAlgorithm::kEd25519, "",
-       {"DNS:*.example.com", "DNS:example.com"}, utc(2030, 6, 15, 12), "7F00", false,
-       std::nullopt, kDigitalSignature, {}, false},
-      {"P-384 issuer, intermediate CA with pathLen 0, no CDP/AIA", base::KeyAlgorithm::kEcP384,
-       "CN=Signet Issuing CA,O=Example,C=DE", {}, utc(2055, 3, 1), "00C0FFEE", true, 0,
-       kKeyCertSign | kCrlSign | kDigitalSignature, {}, false},
-      {"RSA issuer, CA without pathLen and a multi-valued RDN", base::KeyAlgorithm::kRsa2048,
-       "CN=Sub+UID=42,O=Example", {}, utc(2040, 1, 1), "42", true, std::nullopt,
-       kKeyCertSign | kCrlSign, {}, true},
-      {"EC issuer, no extensions but basicConstraints and SKI/AKI", base::KeyAlgorithm::kEcP256,
-       "CN=bare", {}, utc(2035, 1, 1), "01", false, std::nullopt, 0, {}, false},
-      {"all nine keyUsage bits", base::KeyAlgorithm::kEcP256, "CN=bits", {"DNS:bits.example"},
-       utc(2035, 1, 1), "02", false, std::nullopt, 0x1ff & ~(kKeyCertSign | kCrlSign), {}, true},
+      {"EC P-256 issuer, server leaf",
+       base::KeyAlgorithm::kEcP256,
+       "CN=www.example.com,O=Example",
+       {"DNS:www.example.com", "IP:192.0.2.1", "IP:2001:db8::1"},
+       utc(2049, 12, 31, 23, 59, 59),
+       "0123456789ABCDEF0123456789ABCDEF",
+       false,
+       std::nullopt,
+       kDigitalSignature,
+       {kOidServerAuth},
+       true},
+      {"RSA issuer, notAfter 2050 (GeneralizedTime), high-bit serial",
+       base::KeyAlgorithm::kRsa2048,
+       "CN=client,O=Example",
+       {"email:ops@example.com", "URI:https://example.com/"},
+       utc(2050, 1, 1),
+       "80FFFFFFFFFFFFFFFFFFFFFFFFFFFF01",
+       false,
+       std::nullopt,
+       kDigitalSignature | kKeyEncipherment,
+       {kOidServerAuth, kOidClientAuth},
+       true},
+      {"Ed25519 issuer, empty subject with SANs: critical SAN",
+       base::KeyAlgorithm::kEd25519,
+       "",
+       {"DNS:*.example.com", "DNS:example.com"},
+       utc(2030, 6, 15, 12),
+       "7F00",
+       false,
+       std::nullopt,
+       kDigitalSignature,
+       {},
+       false},
+      {"P-384 issuer, intermediate CA with pathLen 0, no CDP/AIA",
+       base::KeyAlgorithm::kEcP384,
+       "CN=Signet Issuing CA,O=Example,C=DE",
+       {},
+       utc(2055, 3, 1),
+       "00C0FFEE",
+       true,
+       0,
+       kKeyCertSign | kCrlSign | kDigitalSignature,
+       {},
+       false},
+      {"RSA issuer, CA without pathLen and a multi-valued RDN",
+       base::KeyAlgorithm::kRsa2048,
+       "CN=Sub+UID=42,O=Example",
+       {},
+       utc(2040, 1, 1),
+       "42",
+       true,
+       std::nullopt,
+       kKeyCertSign | kCrlSign,
+       {},
+       true},
+      {"EC issuer, no extensions but basicConstraints and SKI/AKI",
+       base::KeyAlgorithm::kEcP256,
+       "CN=bare",
+       {},
+       utc(2035, 1, 1),
+       "01",
+       false,
+       std::nullopt,
+       0,
+       {},
+       false},
+      {"all nine keyUsage bits",
+       base::KeyAlgorithm::kEcP256,
+       "CN=bits",
+       {"DNS:bits.example"},
+       utc(2035, 1, 1),
+       "02",
+       false,
+       std::nullopt,
+       0x1ff & ~(kKeyCertSign | kCrlSign),
+       {},
+       true},
   };
   test::TempDir dir;
   for (const auto& c : cases) {
@@ -169,7 +225,8 @@ TEST_CASE("TbsTemplate encodes the same bytes as OpenSSL, and the result verifie
       subject.path_length = c.path_length;
       subject.key_usage = c.key_usage;
       subject.extended_key_usage = c.eku;
-      for (const auto& san : c.sans) subject.subject_alt_names.push_back(parse_general_name(san).value());
+      for (const auto& san : c.sans)
+        subject.subject_alt_names.push_back(parse_general_name(san).value());
       subject.subject_key_identifier = key_identifier(subject.public_key_der).value();
 
       auto tbs_template = TbsTemplate::create(root.fields);
@@ -291,16 +348,21 @@ TEST_CASE("serials with the top bit set get a 0x00 octet; keyUsage is a minimal 
 TEST_CASE("signature AlgorithmIdentifiers follow RFC 5758, RFC 4055 and RFC 8410") {
   using base::DigestAlgorithm;
   using base::KeyAlgorithm;
-  CHECK(base::to_hex(signature_algorithm_der(KeyAlgorithm::kEcP256, DigestAlgorithm::kSha256)
-                         .value()) == "300a06082a8648ce3d040302");
-  CHECK(base::to_hex(signature_algorithm_der(KeyAlgorithm::kEcP384, DigestAlgorithm::kSha384)
-                         .value()) == "300a06082a8648ce3d040303");
-  CHECK(base::to_hex(signature_algorithm_der(KeyAlgorithm::kRsa4096, DigestAlgorithm::kSha512)
-                         .value()) == "300d06092a864886f70d01010d0500");
-  CHECK(base::to_hex(signature_algorithm_der(KeyAlgorithm::kRsa2048, DigestAlgorithm::kSha256)
-                         .value()) == "300d06092a864886f70d01010b0500");
-  CHECK(base::to_hex(signature_algorithm_der(KeyAlgorithm::kEd25519, DigestAlgorithm::kNone)
-                         .value()) == "300506032b6570");
+  CHECK(base::to_hex(
+            signature_algorithm_der(KeyAlgorithm::kEcP256, DigestAlgorithm::kSha256).value()) ==
+        "300a06082a8648ce3d040302");
+  CHECK(base::to_hex(
+            signature_algorithm_der(KeyAlgorithm::kEcP384, DigestAlgorithm::kSha384).value()) ==
+        "300a06082a8648ce3d040303");
+  CHECK(base::to_hex(
+            signature_algorithm_der(KeyAlgorithm::kRsa4096, DigestAlgorithm::kSha512).value()) ==
+        "300d06092a864886f70d01010d0500");
+  CHECK(base::to_hex(
+            signature_algorithm_der(KeyAlgorithm::kRsa2048, DigestAlgorithm::kSha256).value()) ==
+        "300d06092a864886f70d01010b0500");
+  CHECK(base::to_hex(
+            signature_algorithm_der(KeyAlgorithm::kEd25519, DigestAlgorithm::kNone).value()) ==
+        "300506032b6570");
   CHECK_FALSE(signature_algorithm_der(KeyAlgorithm::kEd25519, DigestAlgorithm::kSha256));
   CHECK_FALSE(signature_algorithm_der(KeyAlgorithm::kEcP256, DigestAlgorithm::kNone));
 }
