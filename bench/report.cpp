@@ -119,11 +119,12 @@ void print_table(const BenchReport& report) {
       "near 0 for trustworthy numbers)\n");
   if (!report.store_rows.empty()) {
     std::printf("\nstore alone (s): put_certificate_async of ready-made records\n");
-    std::printf("%7s %12s %10s %9s\n", "threads", "records/s", "commits/s", "avg batch");
+    std::printf("%7s %12s %10s %9s %14s\n", "threads", "records/s", "commits/s", "avg batch",
+                "CPU us/record");
     for (const auto& row : report.store_rows) {
-      std::printf("%7d %12.0f %10.0f %9.1f\n", row.threads, row.run.run.rate(),
+      std::printf("%7d %12.0f %10.0f %9.1f %14.1f\n", row.threads, row.run.run.rate(),
                   static_cast<double>(row.run.commits) / row.run.run.seconds,
-                  row.run.average_batch());
+                  row.run.average_batch(), cpu_per_op(row.run.run));
     }
   }
   for (const auto& algorithm : report.algorithms) {
