@@ -4,7 +4,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "ca/certificate_record.h"
 #include "ca/internal/issuing_ca.h"
 #include "ca/policy.h"
 #include "pki/csr.h"
@@ -152,18 +151,51 @@ Result<Authority::SignedCertificate> Authority::sign_end_entity(
   }
   base::Bytes der =
       pki::assemble_signed(tbs, ca->tbs_template.signature_algorithm_der(), *signature);
-  // Parse what we built with OpenSSL before anyone sees it.
+  SIGNET_TRY(check_first_certificate(*ca, der));
+
+  // The record is described from what we just encoded (tests prove that encoding equal to
+  // OpenSSL's), not by parsing it again: a parse costs more than the token's signature.
+  SignedCertificate out;
+  CertificateRecord& record = out.record;
+  record.ca_name = request.ca_name;
+  record.serial = std::move(fields.serial);
+  record.fingerprint_sha256 = pki::sha256(der);
+  record.der = std::move(der);
+  record.subject = csr->subject();
+  record.common_name = csr->common_name();
+  record.subject_alt_names.reserve(fields.subject_alt_names.size());
+  for (const auto& name : fields.subject_alt_names) {
+    record.subject_alt_names.push_back(name.to_string());
+  }
+  record.issuer = ca->subject_text;
+  record.not_before = fields.not_before;
+  record.not_after = fields.not_after;
+  record.recorded_at = now;
+  record.key_algorithm = csr->public_key().name;
+  record.digest = ca->digest_name;
+  record.source = CertificateSource::kManaged;
+  record.is_ca = false;
+  return out;
+}
+
+// The first certificate each issuing context signs is parsed back by OpenSSL and its signature
+// verified with the CA certificate's key: a token that signs with another key, or returns a
+// malformed signature, is caught before anything is recorded. Later certificates from the same
+// template and key are not parsed again (it would cost more than the signature itself).
+Result<void> Authority::check_first_certificate(const IssuingCa& ca, base::ByteView der) {
+  if (ca.first_certificate_checked.load(std::memory_order_acquire)) return base::ok();
   auto certificate = pki::Certificate::from_der(der);
   if (!certificate) {
-    return Error(ErrorCode::kInternal,
-                 "the certificate built for CA '" + request.ca_name +
-                     "' does not parse: " + certificate.error().message());
+    return Error(ErrorCode::kInternal, "the certificate built for CA '" + ca.record.name +
+                                           "' does not parse: " + certificate.error().message());
   }
-  SignedCertificate out;
-  out.record = describe_certificate(*certificate, now);
-  out.record.ca_name = request.ca_name;
-  out.record.source = CertificateSource::kManaged;
-  return out;
+  auto verified = certificate->verify_signed_by(ca.certificate);
+  if (!verified) {
+    return std::move(verified).error().with_context(
+        "checking the first certificate signed with the key of CA '" + ca.record.name + "'");
+  }
+  ca.first_certificate_checked.store(true, std::memory_order_release);
+  return base::ok();
 }
 
 Result<CertificateRecord> Authority::issue_from_csr(const IssueFromCsrRequest& request) {

@@ -100,6 +100,7 @@ class Authority {
                                                 base::TimePoint not_after);
   struct SignedCertificate;
   base::Result<SignedCertificate> sign_end_entity(const IssueFromCsrRequest& request);
+  static base::Result<void> check_first_certificate(const IssuingCa& ca, base::ByteView der);
   base::Result<CertificateRecord> commit_with_retry(const IssueFromCsrRequest& request,
                                                     SignedCertificate signed_cert);
   AuditEvent make_event(std::string action, std::string object, std::string detail) const;

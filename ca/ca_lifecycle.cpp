@@ -92,8 +92,8 @@ Result<std::shared_ptr<const Authority::IssuingCa>> Authority::IssuingCa::create
   }
   SIGNET_ASSIGN_OR_RETURN(auto tbs_template,
                           pki::TbsTemplate::create(issuer_fields_for(record, certificate, **signer)));
-  return std::make_shared<const IssuingCa>(IssuingCa{std::move(record), std::move(certificate),
-                                                     std::move(*signer), std::move(tbs_template)});
+  return std::make_shared<const IssuingCa>(std::move(record), std::move(certificate),
+                                           std::move(*signer), std::move(tbs_template));
 }
 
 Result<std::shared_ptr<base::Signer>> Authority::obtain_ca_key(const NewCaRequest& request,

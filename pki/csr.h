@@ -1,6 +1,10 @@
 // Csr: a parsed PKCS#10 certification request (RFC 2986). Created only through parse();
 // immutable afterwards. Parsing does not verify the signature: call verify_signature()
 // (proof of possession) before trusting anything in it.
+// The request is split with our DER reader rather than d2i_X509_REQ, whose eager public-key
+// decoding (OpenSSL 3.0) cost more than the token's signature on the issuance path; the
+// signature is verified with EVP_DigestVerify over the exact CertificationRequestInfo bytes,
+// and unusual signature algorithms (RSA-PSS, SHA-1) go through X509_REQ_verify.
 #pragma once
 
 #include <memory>
@@ -37,9 +41,23 @@ class Csr {
 
  private:
   Csr() = default;
-  std::shared_ptr<X509_REQ> req_;
+  // A part of der_, by position, so that copies of a Csr stay valid.
+  struct Slice {
+    std::size_t offset = 0;
+    std::size_t size = 0;
+  };
+  base::ByteView part(Slice slice) const { return base::ByteView(der_).subspan(slice.offset, slice.size); }
+  Slice slice_of(base::ByteView view) const {
+    return {static_cast<std::size_t>(view.data() - der_.data()), view.size()};
+  }
+
   base::Bytes der_;
+  Slice info_;                 // CertificationRequestInfo TLV
+  Slice attributes_;           // content of the [0] attributes
+  Slice signature_algorithm_;  // AlgorithmIdentifier TLV
+  Slice signature_;            // the signature's bits
   base::Bytes subject_der_;
+  std::string subject_text_;
   base::Bytes spki_der_;
   PublicKeyInfo public_key_;
 };

@@ -8,6 +8,7 @@
 #include <cctype>
 
 #include "base/openssl.h"
+#include "pki/internal/spki.h"
 
 namespace signet::pki {
 
@@ -89,6 +90,10 @@ base::Result<PublicKeyInfo> describe_unknown(base::ByteView spki_der) {
 }  // namespace
 
 base::Result<PublicKeyInfo> inspect_public_key(base::ByteView spki_der) {
+  // The everyday key types are described from their DER (see internal/spki.h for why).
+  if (auto parts = internal::split_spki(spki_der)) {
+    if (auto info = internal::describe_spki(*parts)) return std::move(*info);
+  }
   const unsigned char* p = spki_der.data();
   base::EvpPkeyPtr key(d2i_PUBKEY(nullptr, &p, static_cast<long>(spki_der.size())));
   if (!key) return describe_unknown(spki_der);

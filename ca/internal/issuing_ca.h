@@ -2,7 +2,9 @@
 // the CA record, its parsed certificate, its Signer and its TBS template.
 #pragma once
 
+#include <atomic>
 #include <memory>
+#include <string>
 
 #include "base/keys.h"
 #include "base/result.h"
@@ -14,10 +16,24 @@
 namespace signet::ca {
 
 struct Authority::IssuingCa {
+  IssuingCa(CaRecord record, pki::Certificate certificate, std::shared_ptr<base::Signer> signer,
+            pki::TbsTemplate tbs_template)
+      : record(std::move(record)),
+        certificate(std::move(certificate)),
+        signer(std::move(signer)),
+        tbs_template(std::move(tbs_template)),
+        subject_text(this->certificate.subject()),
+        digest_name(base::to_string(this->signer->digest())) {}
+
   CaRecord record;
   pki::Certificate certificate;
   std::shared_ptr<base::Signer> signer;
   pki::TbsTemplate tbs_template;
+  std::string subject_text;  // the issuer field of what this CA signs, RFC 2253
+  std::string digest_name;   // "sha256"...
+  // Set once the first certificate this context signed was parsed by OpenSSL and its
+  // signature verified with the CA certificate's key (see Authority::sign_end_entity).
+  mutable std::atomic<bool> first_certificate_checked{false};
 
   // Checks that the CA is active, its certificate parses, and the key found on the token is
   // the certificate's key.
