@@ -18,10 +18,6 @@ using base::Result;
 
 namespace {
 
-// Clients' clocks lag: backdating notBefore keeps a fresh certificate from being "not yet
-// valid" on them (step-ca does the same).
-constexpr auto kBackdate = std::chrono::seconds(60);
-constexpr int kMaxValidityDays = 36500;
 constexpr int kSerialCollisionRetries = 3;
 
 std::uint16_t end_entity_key_usage(const pki::PublicKeyInfo& key) {

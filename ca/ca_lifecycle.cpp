@@ -18,10 +18,8 @@ using base::Result;
 
 namespace {
 
-constexpr auto kBackdate = std::chrono::seconds(60);
 constexpr int kDefaultRootValidityDays = 3650;
 constexpr int kDefaultIntermediateValidityDays = 1825;
-constexpr int kMaxValidityDays = 36500;
 constexpr int kMaxChainDepth = 16;
 
 // RFC 5280 §4.2.1.3: a CA key signs certificates and CRLs; digitalSignature lets the same key

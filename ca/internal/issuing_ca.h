@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -14,6 +15,12 @@
 #include "pki/tbs_certificate.h"
 
 namespace signet::ca {
+
+// Clients' clocks lag: backdating notBefore keeps a fresh certificate from being "not yet
+// valid" on them (step-ca does the same).
+inline constexpr auto kBackdate = std::chrono::seconds(60);
+// The longest validity anyone may ask for, CA or end entity (100 years).
+inline constexpr int kMaxValidityDays = 36500;
 
 struct Authority::IssuingCa {
   IssuingCa(CaRecord record, pki::Certificate certificate, std::shared_ptr<base::Signer> signer,
