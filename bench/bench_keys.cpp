@@ -1,5 +1,6 @@
 #include "bench/bench_keys.h"
 
+#include <atomic>
 #include <string>
 
 namespace signet::bench {
@@ -48,25 +49,26 @@ const char* digest_name(base::DigestAlgorithm digest) {
   return nullptr;
 }
 
-// Answers every sign() with the same signature (see CannedSignatureKeyProvider).
+// Answers sign() with the same signature (see CannedSignatureKeyProvider), except the first
+// call, which it signs for real: the Authority parses back and verifies the first certificate
+// of each CA context, and a canned signature would (rightly) fail that check.
 class CannedSigner final : public base::Signer {
  public:
-  CannedSigner(const base::Signer& real, base::Bytes signature)
-      : ref_(real.key_ref()),
-        algorithm_(real.algorithm()),
-        spki_(real.public_key_der()),
-        signature_(std::move(signature)) {}
+  CannedSigner(std::shared_ptr<const base::Signer> real, base::Bytes signature)
+      : real_(std::move(real)), signature_(std::move(signature)) {}
 
-  const base::KeyRef& key_ref() const override { return ref_; }
-  base::KeyAlgorithm algorithm() const override { return algorithm_; }
-  const base::Bytes& public_key_der() const override { return spki_; }
-  Result<base::Bytes> sign(base::ByteView) const override { return signature_; }
+  const base::KeyRef& key_ref() const override { return real_->key_ref(); }
+  base::KeyAlgorithm algorithm() const override { return real_->algorithm(); }
+  const base::Bytes& public_key_der() const override { return real_->public_key_der(); }
+  Result<base::Bytes> sign(base::ByteView message) const override {
+    if (!signed_once_.exchange(true)) return real_->sign(message);
+    return signature_;
+  }
 
  private:
-  base::KeyRef ref_;
-  base::KeyAlgorithm algorithm_;
-  base::Bytes spki_;
+  std::shared_ptr<const base::Signer> real_;
   base::Bytes signature_;
+  mutable std::atomic<bool> signed_once_{false};
 };
 
 }  // namespace
@@ -115,7 +117,7 @@ Result<std::shared_ptr<base::Signer>> CannedSignatureKeyProvider::generate_key(
   // (ECDSA r and s lengths vary) are those of a typical signature.
   SIGNET_ASSIGN_OR_RETURN(base::Bytes signature, key->sign(base::Bytes(400, 0x5a)));
   lock.lock();
-  canned_[ref.id] = std::make_shared<CannedSigner>(*key, std::move(signature));
+  canned_[ref.id] = std::make_shared<CannedSigner>(key, std::move(signature));
   return std::shared_ptr<base::Signer>(std::move(key));
 }
 
