@@ -53,7 +53,8 @@ Result<Bytes> from_hex(std::string_view text) {
   }
   Bytes out(digits.size() / 2);
   for (std::size_t i = 0; i < out.size(); ++i) {
-    out[i] = static_cast<std::uint8_t>(hex_value(digits[2 * i]) << 4 | hex_value(digits[2 * i + 1]));
+    out[i] =
+        static_cast<std::uint8_t>(hex_value(digits[2 * i]) << 4 | hex_value(digits[2 * i + 1]));
   }
   return out;
 }

@@ -58,27 +58,38 @@ bool is_ec(KeyAlgorithm a) { return a == KeyAlgorithm::kEcP256 || a == KeyAlgori
 
 int rsa_bits(KeyAlgorithm a) {
   switch (a) {
-    case KeyAlgorithm::kRsa2048: return 2048;
-    case KeyAlgorithm::kRsa3072: return 3072;
-    case KeyAlgorithm::kRsa4096: return 4096;
-    default: return 0;
+    case KeyAlgorithm::kRsa2048:
+      return 2048;
+    case KeyAlgorithm::kRsa3072:
+      return 3072;
+    case KeyAlgorithm::kRsa4096:
+      return 4096;
+    default:
+      return 0;
   }
 }
 
 DigestAlgorithm default_digest(KeyAlgorithm algorithm) {
   switch (algorithm) {
-    case KeyAlgorithm::kEcP384: return DigestAlgorithm::kSha384;
-    case KeyAlgorithm::kEd25519: return DigestAlgorithm::kNone;
-    default: return DigestAlgorithm::kSha256;
+    case KeyAlgorithm::kEcP384:
+      return DigestAlgorithm::kSha384;
+    case KeyAlgorithm::kEd25519:
+      return DigestAlgorithm::kNone;
+    default:
+      return DigestAlgorithm::kSha256;
   }
 }
 
 std::string_view to_string(DigestAlgorithm digest) {
   switch (digest) {
-    case DigestAlgorithm::kNone: return "none";
-    case DigestAlgorithm::kSha256: return "sha256";
-    case DigestAlgorithm::kSha384: return "sha384";
-    case DigestAlgorithm::kSha512: return "sha512";
+    case DigestAlgorithm::kNone:
+      return "none";
+    case DigestAlgorithm::kSha256:
+      return "sha256";
+    case DigestAlgorithm::kSha384:
+      return "sha384";
+    case DigestAlgorithm::kSha512:
+      return "sha512";
   }
   return "unknown";
 }

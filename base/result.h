@@ -17,23 +17,23 @@
 namespace signet::base {
 
 enum class ErrorCode {
-  kInvalidArgument,   // the caller's input is wrong (malformed CSR, bad DN, unknown algorithm)
-  kNotFound,          // a named thing does not exist (CA, certificate, token, key, module)
-  kAlreadyExists,     // a unique name or key is taken (CA name, serial number)
-  kPermissionDenied,  // file modes, unwritable directory, refused PIN file
-  kPolicyViolation,   // a request breaks a rule (key too small, forbidden curve)
+  kInvalidArgument,     // the caller's input is wrong (malformed CSR, bad DN, unknown algorithm)
+  kNotFound,            // a named thing does not exist (CA, certificate, token, key, module)
+  kAlreadyExists,       // a unique name or key is taken (CA name, serial number)
+  kPermissionDenied,    // file modes, unwritable directory, refused PIN file
+  kPolicyViolation,     // a request breaks a rule (key too small, forbidden curve)
   kVerificationFailed,  // a signature or chain does not verify
-  kPinIncorrect,      // the token refused the PIN
-  kPinLocked,         // the token's PIN is locked
-  kNotSupported,      // the token or build cannot do this (e.g. Ed25519 on an old HSM)
-  kTokenError,        // any other PKCS#11 failure
-  kCryptoError,       // an OpenSSL failure
-  kStorageFull,       // the disk or the map is full; nothing was half-written
-  kStorageError,      // any other store failure
-  kIoError,           // file system failures outside the store
-  kConflict,          // the state changed underneath (concurrent update)
-  kUnavailable,       // a resource is busy or locked by another process
-  kInternal,          // a bug: an invariant did not hold
+  kPinIncorrect,        // the token refused the PIN
+  kPinLocked,           // the token's PIN is locked
+  kNotSupported,        // the token or build cannot do this (e.g. Ed25519 on an old HSM)
+  kTokenError,          // any other PKCS#11 failure
+  kCryptoError,         // an OpenSSL failure
+  kStorageFull,         // the disk or the map is full; nothing was half-written
+  kStorageError,        // any other store failure
+  kIoError,             // file system failures outside the store
+  kConflict,            // the state changed underneath (concurrent update)
+  kUnavailable,         // a resource is busy or locked by another process
+  kInternal,            // a bug: an invariant did not hold
 };
 
 std::string_view to_string(ErrorCode code);
@@ -71,12 +71,13 @@ template <typename T>
 class [[nodiscard]] Result {
  public:
   using value_type = T;
-  Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit
+  Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}      // NOLINT: implicit
   Result(Error error) : state_(std::in_place_index<1>, std::move(error)) {}  // NOLINT: implicit
   template <typename U>
-    requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, T> &&
-             !std::is_same_v<std::decay_t<U>, Error> && !std::is_same_v<std::decay_t<U>, Result>)
-  Result(U&& value) : state_(std::in_place_index<0>, std::forward<U>(value)) {}  // NOLINT
+  requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, T> &&
+           !std::is_same_v<std::decay_t<U>, Error> && !std::is_same_v<std::decay_t<U>, Result>)
+      Result(U&& value)
+      : state_(std::in_place_index<0>, std::forward<U>(value)) {}  // NOLINT
 
   bool has_value() const { return state_.index() == 0; }
   explicit operator bool() const { return has_value(); }
@@ -124,12 +125,12 @@ inline Result<void> ok() { return {}; }
 #define SIGNET_CONCAT(a, b) SIGNET_CONCAT_INNER(a, b)
 
 // SIGNET_TRY(expr): evaluates a Result; returns its Error from the enclosing function on failure.
-#define SIGNET_TRY(expr)                                    \
-  do {                                                      \
-    auto signet_try_result_ = (expr);                       \
-    if (!signet_try_result_) {                              \
-      return std::move(signet_try_result_).error();         \
-    }                                                       \
+#define SIGNET_TRY(expr)                            \
+  do {                                              \
+    auto signet_try_result_ = (expr);               \
+    if (!signet_try_result_) {                      \
+      return std::move(signet_try_result_).error(); \
+    }                                               \
   } while (false)
 
 // SIGNET_ASSIGN_OR_RETURN(decl, expr): `decl = *expr` or return expr's Error.

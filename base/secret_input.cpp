@@ -112,7 +112,8 @@ Result<SecureBuffer> prompt_secret(std::string_view prompt) {
 }
 
 Result<void> write_secret_file(const std::string& path, ByteView secret) {
-  FileDescriptor fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+  FileDescriptor fd(
+      ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (fd.get() < 0) {
     return Error(ErrorCode::kIoError, "cannot create secret file '" + path + "': " + errno_text());
   }

@@ -59,8 +59,7 @@ base::TimePoint Authority::now_seconds() const {
   return std::chrono::time_point_cast<std::chrono::seconds>(clock_.now());
 }
 
-AuditEvent Authority::make_event(std::string action, std::string object,
-                                 std::string detail) const {
+AuditEvent Authority::make_event(std::string action, std::string object, std::string detail) const {
   AuditEvent event;
   event.time = clock_.now();
   event.actor = actor_;
@@ -137,7 +136,8 @@ Result<Authority::SignedCertificate> Authority::sign_end_entity(
   fields.key_usage = end_entity_key_usage(csr->public_key());
   fields.extended_key_usage = {pki::kOidServerAuth, pki::kOidClientAuth};
   fields.subject_alt_names = std::move(sans);
-  SIGNET_ASSIGN_OR_RETURN(fields.subject_key_identifier, pki::key_identifier(fields.public_key_der));
+  SIGNET_ASSIGN_OR_RETURN(fields.subject_key_identifier,
+                          pki::key_identifier(fields.public_key_der));
 
   SIGNET_ASSIGN_OR_RETURN(base::Bytes tbs, ca->tbs_template.encode(fields));
   auto signature = ca->signer->sign(tbs);
@@ -211,9 +211,9 @@ std::future<Result<CertificateRecord>> Authority::issue_from_csr_async(
                            {"serial", record.serial.to_hex()},
                            {"subject", record.subject},
                            {"fingerprint_sha256", base::to_hex(record.fingerprint_sha256)}};
-  auto event = make_event("certificate.issued",
-                          "certificate:" + record.ca_name + "/" + record.serial.to_hex(),
-                          detail.dump());
+  auto event =
+      make_event("certificate.issued",
+                 "certificate:" + record.ca_name + "/" + record.serial.to_hex(), detail.dump());
   auto committed = inventory_.put_certificate_async(record, std::move(event));
   // Deferred: the commit is awaited on the thread that calls get(), so that one thread can
   // keep many issuances in flight while the store batches their commits.
@@ -242,16 +242,15 @@ Result<CertificateRecord> Authority::commit_with_retry(const IssueFromCsrRequest
     nlohmann::json detail = {{"ca", request.ca_name},
                              {"serial", discarded.record.serial.to_hex()},
                              {"reason", "serial number already used by this CA"}};
-    SIGNET_TRY(audit_.append_audit(make_event("certificate.discarded",
-                                              "ca:" + request.ca_name, detail.dump())));
+    SIGNET_TRY(audit_.append_audit(
+        make_event("certificate.discarded", "ca:" + request.ca_name, detail.dump())));
     SIGNET_ASSIGN_OR_RETURN(auto again, sign_end_entity(request));
     nlohmann::json issued = {{"ca", again.record.ca_name},
                              {"serial", again.record.serial.to_hex()},
                              {"subject", again.record.subject}};
-    auto event = make_event("certificate.issued",
-                            "certificate:" + again.record.ca_name + "/" +
-                                again.record.serial.to_hex(),
-                            issued.dump());
+    auto event = make_event(
+        "certificate.issued",
+        "certificate:" + again.record.ca_name + "/" + again.record.serial.to_hex(), issued.dump());
     auto id = inventory_.put_certificate(again.record, std::move(event));
     if (id) {
       again.record.id = *id;
@@ -260,8 +259,9 @@ Result<CertificateRecord> Authority::commit_with_retry(const IssueFromCsrRequest
     if (id.error().code() != ErrorCode::kAlreadyExists) return std::move(id).error();
     discarded = std::move(again);
   }
-  return Error(ErrorCode::kInternal, "serial numbers collided repeatedly; the random source is "
-                                     "suspect and issuance was stopped");
+  return Error(ErrorCode::kInternal,
+               "serial numbers collided repeatedly; the random source is "
+               "suspect and issuance was stopped");
 }
 
 }  // namespace signet::ca

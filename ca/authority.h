@@ -33,8 +33,8 @@ struct NewCaRequest {
   std::string name;
   std::string subject;  // DN, RFC 4514 or OpenSSL slash form
   base::KeyAlgorithm key_algorithm = base::KeyAlgorithm::kEcP384;
-  std::string token;    // where to generate the key; "" = the provider's default token
-  std::string key_uri;  // adopt this existing key instead of generating one
+  std::string token;                 // where to generate the key; "" = the provider's default token
+  std::string key_uri;               // adopt this existing key instead of generating one
   std::optional<int> validity_days;  // default: 3650 for a root, 1825 for an intermediate
   std::optional<int> path_length;    // basicConstraints pathLenConstraint
   std::string parent;                // intermediate signed here: the parent CA's name
@@ -48,15 +48,14 @@ struct CaSettingsUpdate {
 
 struct IssueFromCsrRequest {
   std::string ca_name;
-  base::Bytes csr;  // PEM or DER
+  base::Bytes csr;                   // PEM or DER
   std::optional<int> validity_days;  // default: the CA's default validity
 };
 
 class Authority {
  public:
-  Authority(Inventory& inventory, CaDirectory& cas, AuditSink& audit,
-            base::KeyProvider& keys, const base::Clock& clock, base::Rng& rng,
-            std::string actor);
+  Authority(Inventory& inventory, CaDirectory& cas, AuditSink& audit, base::KeyProvider& keys,
+            const base::Clock& clock, base::Rng& rng, std::string actor);
 
   // A self-signed root CA.
   base::Result<CaRecord> create_root(const NewCaRequest& request);
@@ -89,15 +88,11 @@ class Authority {
   base::Result<std::shared_ptr<base::Signer>> obtain_ca_key(const NewCaRequest& request,
                                                             bool& generated);
   base::Result<CaRecord> finish_new_ca(const NewCaRequest& request, CaRecord record,
-                                       const std::shared_ptr<base::Signer>& signer,
-                                       bool generated);
-  base::Result<base::Bytes> sign_ca_certificate(const IssuingCa* parent,
-                                                const base::Signer& subject_key,
-                                                const base::Signer& signing_key,
-                                                base::ByteView subject_der,
-                                                const NewCaRequest& request, pki::SerialNumber serial,
-                                                base::TimePoint not_before,
-                                                base::TimePoint not_after);
+                                       const std::shared_ptr<base::Signer>& signer, bool generated);
+  base::Result<base::Bytes> sign_ca_certificate(
+      const IssuingCa* parent, const base::Signer& subject_key, const base::Signer& signing_key,
+      base::ByteView subject_der, const NewCaRequest& request, pki::SerialNumber serial,
+      base::TimePoint not_before, base::TimePoint not_after);
   struct SignedCertificate;
   base::Result<SignedCertificate> sign_end_entity(const IssueFromCsrRequest& request);
   static base::Result<void> check_first_certificate(const IssuingCa& ca, base::ByteView der);

@@ -33,8 +33,9 @@ Result<std::string> normalise_base_url(std::string url) {
   if (!scheme_ok || url.find_first_of("?# \t\r\n") != std::string::npos ||
       url.size() <= std::string_view("https://").size()) {
     return Error(ErrorCode::kInvalidArgument,
-                 "base URL '" + url + "' must be an http:// or https:// URL without query or "
-                 "fragment (e.g. http://pki.example.com)");
+                 "base URL '" + url +
+                     "' must be an http:// or https:// URL without query or "
+                     "fragment (e.g. http://pki.example.com)");
   }
   return url;
 }
@@ -75,8 +76,9 @@ Result<std::shared_ptr<const Authority::IssuingCa>> Authority::IssuingCa::create
     CaRecord record, base::KeyProvider& keys) {
   if (record.state != CaState::kActive) {
     return Error(ErrorCode::kInvalidArgument,
-                 "CA '" + record.name + "' is awaiting its certificate from the external root; "
-                 "install it with 'signet ca import-cert'");
+                 "CA '" + record.name +
+                     "' is awaiting its certificate from the external root; "
+                     "install it with 'signet ca import-cert'");
   }
   SIGNET_ASSIGN_OR_RETURN(auto certificate, pki::Certificate::from_der(record.certificate_der));
   auto signer = keys.find_key(record.key);
@@ -84,12 +86,12 @@ Result<std::shared_ptr<const Authority::IssuingCa>> Authority::IssuingCa::create
     return std::move(signer).error().with_context("finding the key of CA '" + record.name + "'");
   }
   if ((*signer)->public_key_der() != certificate.public_key_der()) {
-    return Error(ErrorCode::kVerificationFailed,
-                 "the key found on the token for CA '" + record.name +
-                     "' is not the key of its certificate");
+    return Error(ErrorCode::kVerificationFailed, "the key found on the token for CA '" +
+                                                     record.name +
+                                                     "' is not the key of its certificate");
   }
-  SIGNET_ASSIGN_OR_RETURN(auto tbs_template,
-                          pki::TbsTemplate::create(issuer_fields_for(record, certificate, **signer)));
+  SIGNET_ASSIGN_OR_RETURN(auto tbs_template, pki::TbsTemplate::create(
+                                                 issuer_fields_for(record, certificate, **signer)));
   return std::make_shared<const IssuingCa>(std::move(record), std::move(certificate),
                                            std::move(*signer), std::move(tbs_template));
 }
@@ -107,7 +109,8 @@ Result<std::shared_ptr<base::Signer>> Authority::obtain_ca_key(const NewCaReques
   generation.algorithm = request.key_algorithm;
   generation.label = "signet-ca-" + request.name;
   auto key = keys_.generate_key(generation);
-  if (!key) return std::move(key).error().with_context("generating the key of CA '" + request.name + "'");
+  if (!key)
+    return std::move(key).error().with_context("generating the key of CA '" + request.name + "'");
   generated = true;
   return key;
 }
@@ -162,7 +165,8 @@ Result<CaRecord> Authority::finish_new_ca(const NewCaRequest& request, CaRecord 
                            {"parent", record.parent},
                            {"external_parent", record.external_parent},
                            {"state", std::string(to_string(record.state))}};
-  auto created = cas_.create_ca(record, make_event("ca.created", "ca:" + record.name, detail.dump()));
+  auto created =
+      cas_.create_ca(record, make_event("ca.created", "ca:" + record.name, detail.dump()));
   if (!created) {
     // Do not leave a key behind for a CA that does not exist.
     if (generated) (void)keys_.destroy_key(signer->key_ref());
@@ -173,12 +177,14 @@ Result<CaRecord> Authority::finish_new_ca(const NewCaRequest& request, CaRecord 
     CertificateRecord entry = describe_certificate(certificate, now_seconds());
     entry.ca_name = record.parent.empty() ? record.name : record.parent;
     entry.key_location = record.key;
-    nlohmann::json issued = {{"ca", entry.ca_name}, {"serial", entry.serial.to_hex()},
-                             {"subject", entry.subject}, {"ca_certificate_of", record.name}};
+    nlohmann::json issued = {{"ca", entry.ca_name},
+                             {"serial", entry.serial.to_hex()},
+                             {"subject", entry.subject},
+                             {"ca_certificate_of", record.name}};
     auto put = inventory_.put_certificate(
-        entry, make_event("certificate.issued",
-                          "certificate:" + entry.ca_name + "/" + entry.serial.to_hex(),
-                          issued.dump()));
+        entry,
+        make_event("certificate.issued",
+                   "certificate:" + entry.ca_name + "/" + entry.serial.to_hex(), issued.dump()));
     if (!put) {
       return std::move(put).error().with_context("CA '" + record.name +
                                                  "' was created but its certificate could not be "
@@ -195,7 +201,8 @@ Result<CaRecord> Authority::create_root(const NewCaRequest& request) {
     return Error(ErrorCode::kAlreadyExists, "a CA named '" + request.name + "' already exists");
   }
   SIGNET_ASSIGN_OR_RETURN(base::Bytes subject_der, pki::parse_distinguished_name(request.subject));
-  SIGNET_ASSIGN_OR_RETURN(int days, checked_validity(request.validity_days, kDefaultRootValidityDays));
+  SIGNET_ASSIGN_OR_RETURN(int days,
+                          checked_validity(request.validity_days, kDefaultRootValidityDays));
   bool generated = false;
   SIGNET_ASSIGN_OR_RETURN(auto signer, obtain_ca_key(request, generated));
 
@@ -225,12 +232,13 @@ Result<CaRecord> Authority::create_intermediate(const NewCaRequest& request) {
     return Error(ErrorCode::kAlreadyExists, "a CA named '" + request.name + "' already exists");
   }
   SIGNET_ASSIGN_OR_RETURN(base::Bytes subject_der, pki::parse_distinguished_name(request.subject));
-  SIGNET_ASSIGN_OR_RETURN(int days,
-                          checked_validity(request.validity_days, kDefaultIntermediateValidityDays));
+  SIGNET_ASSIGN_OR_RETURN(
+      int days, checked_validity(request.validity_days, kDefaultIntermediateValidityDays));
   std::shared_ptr<const IssuingCa> parent;
   if (!request.external_parent) {
     auto found = issuing_ca(request.parent);
-    if (!found) return std::move(found).error().with_context("using parent CA '" + request.parent + "'");
+    if (!found)
+      return std::move(found).error().with_context("using parent CA '" + request.parent + "'");
     parent = *found;
   }
   bool generated = false;
@@ -246,7 +254,8 @@ Result<CaRecord> Authority::create_intermediate(const NewCaRequest& request) {
   record.subject = *subject_text;
   if (request.external_parent) {
     auto csr = pki::build_csr(subject_der, {}, *signer);
-    if (!csr) return destroy_on_failure(std::move(csr).error().with_context("building the CA's CSR"));
+    if (!csr)
+      return destroy_on_failure(std::move(csr).error().with_context("building the CA's CSR"));
     record.state = CaState::kAwaitingCertificate;
     record.external_parent = true;
     record.pending_csr_der = std::move(*csr);
@@ -257,8 +266,8 @@ Result<CaRecord> Authority::create_intermediate(const NewCaRequest& request) {
   const auto now = now_seconds();
   const auto not_after = std::min(now + std::chrono::days(days), parent->certificate.not_after());
   if (not_after <= now) {
-    return destroy_on_failure(Error(ErrorCode::kPolicyViolation,
-                                    "parent CA '" + request.parent + "' has expired"));
+    return destroy_on_failure(
+        Error(ErrorCode::kPolicyViolation, "parent CA '" + request.parent + "' has expired"));
   }
   auto serial = pki::SerialNumber::random(rng_);
   if (!serial) return destroy_on_failure(std::move(serial).error());
@@ -279,10 +288,12 @@ Result<CaRecord> Authority::import_ca_certificate(std::string_view name, base::B
                      "' here; only a CA created with --external takes an imported certificate");
   }
   auto certificates = pki::Certificate::parse_bundle(bundle);
-  if (!certificates) return std::move(certificates).error().with_context("reading the CA certificate");
+  if (!certificates)
+    return std::move(certificates).error().with_context("reading the CA certificate");
   const pki::Certificate& leaf = certificates->front();
   auto signer = keys_.find_key(record.key);
-  if (!signer) return std::move(signer).error().with_context("finding the key of CA '" + record.name + "'");
+  if (!signer)
+    return std::move(signer).error().with_context("finding the key of CA '" + record.name + "'");
   if (leaf.public_key_der() != (*signer)->public_key_der()) {
     return Error(ErrorCode::kVerificationFailed,
                  "the certificate's public key is not the key of CA '" + record.name +
@@ -298,8 +309,8 @@ Result<CaRecord> Authority::import_ca_certificate(std::string_view name, base::B
   for (std::size_t i = 0; i + 1 < certificates->size(); ++i) {
     auto verified = (*certificates)[i].verify_signed_by((*certificates)[i + 1]);
     if (!verified) {
-      return std::move(verified).error().with_context("checking certificate " + std::to_string(i + 1) +
-                                                      " of the bundle against the next one");
+      return std::move(verified).error().with_context(
+          "checking certificate " + std::to_string(i + 1) + " of the bundle against the next one");
     }
   }
   if (!record.certificate_der.empty()) {
@@ -316,15 +327,14 @@ Result<CaRecord> Authority::import_ca_certificate(std::string_view name, base::B
   nlohmann::json detail = {{"serial", leaf.serial().to_hex()},
                            {"issuer", leaf.issuer()},
                            {"chain_length", certificates->size()}};
-  SIGNET_TRY(cas_.update_ca(record, make_event("ca.certificate_imported", "ca:" + record.name,
-                                               detail.dump())));
+  SIGNET_TRY(cas_.update_ca(
+      record, make_event("ca.certificate_imported", "ca:" + record.name, detail.dump())));
   forget_issuing_ca(record.name);
   ++record.revision;
   return record;
 }
 
-Result<CaRecord> Authority::update_settings(std::string_view name,
-                                            const CaSettingsUpdate& update) {
+Result<CaRecord> Authority::update_settings(std::string_view name, const CaSettingsUpdate& update) {
   SIGNET_ASSIGN_OR_RETURN(CaRecord record, find_ca(name));
   nlohmann::json detail = nlohmann::json::object();
   if (update.base_url) {
@@ -359,7 +369,8 @@ Result<std::vector<base::Bytes>> Authority::ca_chain(std::string_view name) {
     if (record.parent.empty()) return chain;
     current = record.parent;
   }
-  return Error(ErrorCode::kInternal, "the CA chain of '" + std::string(name) + "' is too deep or circular");
+  return Error(ErrorCode::kInternal,
+               "the CA chain of '" + std::string(name) + "' is too deep or circular");
 }
 
 }  // namespace signet::ca

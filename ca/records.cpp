@@ -4,9 +4,12 @@ namespace signet::ca {
 
 std::string_view to_string(CertificateStatus status) {
   switch (status) {
-    case CertificateStatus::kActive: return "active";
-    case CertificateStatus::kExpired: return "expired";
-    case CertificateStatus::kRevoked: return "revoked";
+    case CertificateStatus::kActive:
+      return "active";
+    case CertificateStatus::kExpired:
+      return "expired";
+    case CertificateStatus::kRevoked:
+      return "revoked";
   }
   return "unknown";
 }

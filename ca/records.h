@@ -130,18 +130,18 @@ struct CaSettings {
 struct CaRecord {
   std::string name;
   CaState state = CaState::kActive;
-  std::string parent;             // the issuing CA here; "" for a root or an external parent
-  bool external_parent = false;   // signed by a root outside Signet
+  std::string parent;            // the issuing CA here; "" for a root or an external parent
+  bool external_parent = false;  // signed by a root outside Signet
   base::KeyRef key;
   base::KeyAlgorithm key_algorithm = base::KeyAlgorithm::kEcP256;
-  std::string subject;            // RFC 2253
-  base::Bytes certificate_der;    // the current certificate; empty while awaiting one
+  std::string subject;          // RFC 2253
+  base::Bytes certificate_der;  // the current certificate; empty while awaiting one
   std::vector<base::Bytes> previous_certificates_der;  // older certificates of this CA
-  std::vector<base::Bytes> external_chain_der;  // issuers above an externally signed CA
-  base::Bytes pending_csr_der;    // the CSR sent to an external root
+  std::vector<base::Bytes> external_chain_der;         // issuers above an externally signed CA
+  base::Bytes pending_csr_der;                         // the CSR sent to an external root
   CaSettings settings;
   base::TimePoint created_at{};
-  std::uint64_t revision = 0;     // bumped by the store on each update (optimistic locking)
+  std::uint64_t revision = 0;  // bumped by the store on each update (optimistic locking)
 };
 
 class CaDirectory {

@@ -135,7 +135,8 @@ base::Result<Csr> Csr::parse(base::ByteView data) {
   if (!algorithm) return malformed(algorithm.error());
   auto signature = parts.expect(internal::kTagBitString, "signature");
   if (!signature) return malformed(signature.error());
-  if (!parts.at_end()) return Error(ErrorCode::kInvalidArgument, "extra fields after the request's signature");
+  if (!parts.at_end())
+    return Error(ErrorCode::kInvalidArgument, "extra fields after the request's signature");
   if (signature->content.empty() || signature->content[0] != 0) {
     return Error(ErrorCode::kInvalidArgument, "the request's signature BIT STRING is malformed");
   }
@@ -157,7 +158,8 @@ base::Result<Csr> Csr::parse(base::ByteView data) {
   if (!spki) return malformed(spki.error());
   auto attributes = fields.expect(internal::kTagContext0, "attributes");
   if (!attributes) return malformed(attributes.error());
-  if (!fields.at_end()) return Error(ErrorCode::kInvalidArgument, "extra fields in the CertificationRequestInfo");
+  if (!fields.at_end())
+    return Error(ErrorCode::kInvalidArgument, "extra fields in the CertificationRequestInfo");
 
   csr.info_ = csr.slice_of(info->whole);
   csr.attributes_ = csr.slice_of(attributes->content);
@@ -165,7 +167,8 @@ base::Result<Csr> Csr::parse(base::ByteView data) {
   csr.signature_ = csr.slice_of(signature->content.subspan(1));
   csr.subject_der_.assign(subject->whole.begin(), subject->whole.end());
   auto subject_text = format_distinguished_name(csr.subject_der_);
-  if (!subject_text) return std::move(subject_text).error().with_context("reading the request's subject");
+  if (!subject_text)
+    return std::move(subject_text).error().with_context("reading the request's subject");
   csr.subject_text_ = std::move(*subject_text);
   csr.spki_der_.assign(spki->whole.begin(), spki->whole.end());
   auto key = inspect_public_key(csr.spki_der_);
@@ -181,7 +184,8 @@ std::string Csr::common_name() const { return common_name_of(subject_der_).value
 base::Result<std::vector<GeneralName>> Csr::requested_subject_alt_names() const {
   // RFC 2986 §4.1 / RFC 2985 §5.4.2: requested extensions travel in extensionRequest.
   auto malformed = [] {
-    return Error(ErrorCode::kInvalidArgument, "the request's extensionRequest attribute is malformed");
+    return Error(ErrorCode::kInvalidArgument,
+                 "the request's extensionRequest attribute is malformed");
   };
   internal::DerReader attributes(part(attributes_));
   while (!attributes.at_end()) {
@@ -232,8 +236,9 @@ base::Result<void> Csr::verify_signature() const {
         d2i_X509_REQ(nullptr, &p, static_cast<long>(der_.size())));
     EVP_PKEY* key = request ? X509_REQ_get0_pubkey(request.get()) : nullptr;
     if (key == nullptr) {
-      return base::openssl_error(ErrorCode::kVerificationFailed,
-                                 "the request's public key cannot be loaded to verify its signature");
+      return base::openssl_error(
+          ErrorCode::kVerificationFailed,
+          "the request's public key cannot be loaded to verify its signature");
     }
     if (X509_REQ_verify(request.get(), key) != 1) return failed();
     return base::ok();

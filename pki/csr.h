@@ -46,7 +46,9 @@ class Csr {
     std::size_t offset = 0;
     std::size_t size = 0;
   };
-  base::ByteView part(Slice slice) const { return base::ByteView(der_).subspan(slice.offset, slice.size); }
+  base::ByteView part(Slice slice) const {
+    return base::ByteView(der_).subspan(slice.offset, slice.size);
+  }
   Slice slice_of(base::ByteView view) const {
     return {static_cast<std::size_t>(view.data() - der_.data()), view.size()};
   }

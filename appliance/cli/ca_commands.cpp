@@ -65,7 +65,8 @@ void register_ca_commands(CLI::App& app, Action& selected) {
 
   {
     auto o = std::make_shared<CreateOptions>();
-    auto* cmd = ca->add_subcommand("create-root", "create a self-signed root CA with a key on the token");
+    auto* cmd =
+        ca->add_subcommand("create-root", "create a self-signed root CA with a key on the token");
     add_create_options(cmd, *o);
     cmd->callback([&selected, o] {
       selected = [o](CliContext& ctx) -> Result<void> {
@@ -116,9 +117,10 @@ void register_ca_commands(CLI::App& app, Action& selected) {
       std::string name, cert;
     };
     auto o = std::make_shared<ImportOptions>();
-    auto* cmd = ca->add_subcommand(
-        "import-cert", "install the certificate an external root issued for a CA (PEM bundle: "
-                       "the CA certificate first, then its issuers)");
+    auto* cmd =
+        ca->add_subcommand("import-cert",
+                           "install the certificate an external root issued for a CA (PEM bundle: "
+                           "the CA certificate first, then its issuers)");
     cmd->add_option("--name", o->name, "the CA awaiting its certificate")->required();
     cmd->add_option("--cert", o->cert, "certificate file (PEM or DER)")->required();
     cmd->callback([&selected, o] {
@@ -155,7 +157,8 @@ void register_ca_commands(CLI::App& app, Action& selected) {
           rows.push_back({record.name, std::string(ca::to_string(record.state)),
                           std::string(base::to_string(record.key_algorithm)),
                           j.value("not_after", std::string("-")),
-                          record.external_parent ? "(external)" : (record.parent.empty() ? "-" : record.parent),
+                          record.external_parent ? "(external)"
+                                                 : (record.parent.empty() ? "-" : record.parent),
                           record.subject});
         }
         print_table({"NAME", "STATE", "KEY", "NOT AFTER", "PARENT", "SUBJECT"}, rows);
@@ -202,8 +205,8 @@ void register_ca_commands(CLI::App& app, Action& selected) {
                        "nothing to change: give --base-url and/or --default-validity-days");
         }
         SIGNET_ASSIGN_OR_RETURN(auto* authority, ctx.authority());
-        SIGNET_ASSIGN_OR_RETURN(auto record,
-                                authority->update_settings(o->name, {o->base_url, o->validity_days}));
+        SIGNET_ASSIGN_OR_RETURN(
+            auto record, authority->update_settings(o->name, {o->base_url, o->validity_days}));
         if (ctx.json()) {
           print_json(ca_json(record, ctx.clock().now()));
         } else {

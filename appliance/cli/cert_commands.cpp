@@ -37,8 +37,8 @@ Result<ca::CertificateRecord> find_by_id(CliContext& ctx, const std::string& id,
   if (matches.size() > 1) {
     std::string cas;
     for (const auto& m : matches) cas += (cas.empty() ? "" : ", ") + m.ca_name;
-    return Error(ErrorCode::kInvalidArgument, "serial number " + id +
-                                                  " is used by several CAs (" + cas +
+    return Error(ErrorCode::kInvalidArgument, "serial number " + id + " is used by several CAs (" +
+                                                  cas +
                                                   "); name one with --ca or use the fingerprint");
   }
   return std::move(matches.front());
@@ -84,8 +84,8 @@ void register_cert_commands(CLI::App& app, Action& selected) {
       selected = [o](CliContext& ctx) -> Result<void> {
         SIGNET_ASSIGN_OR_RETURN(auto csr, read_input_file(o->csr));
         SIGNET_ASSIGN_OR_RETURN(auto* authority, ctx.authority());
-        SIGNET_ASSIGN_OR_RETURN(auto record,
-                                authority->issue_from_csr({o->ca, std::move(csr), o->validity_days}));
+        SIGNET_ASSIGN_OR_RETURN(
+            auto record, authority->issue_from_csr({o->ca, std::move(csr), o->validity_days}));
         SIGNET_ASSIGN_OR_RETURN(auto pem, pem_with_chain(ctx, record, o->chain));
         if (ctx.json()) {
           auto j = certificate_json(record, ctx.clock().now());
@@ -96,8 +96,8 @@ void register_cert_commands(CLI::App& app, Action& selected) {
         }
         SIGNET_TRY(write_output(o->out, base::as_bytes(pem)));
         if (!o->out.empty()) {
-          std::cerr << "Issued certificate " << record.serial.to_hex() << " for '"
-                    << record.subject << "' to " << o->out << "\n";
+          std::cerr << "Issued certificate " << record.serial.to_hex() << " for '" << record.subject
+                    << "' to " << o->out << "\n";
         }
         return base::ok();
       };
@@ -137,17 +137,20 @@ void register_cert_commands(CLI::App& app, Action& selected) {
         SIGNET_ASSIGN_OR_RETURN(auto page, inventory->list_certificates(query));
         if (ctx.json()) {
           nlohmann::json items = nlohmann::json::array();
-          for (const auto& record : page.items) items.push_back(certificate_json(record, query.now));
-          print_json({{"items", items},
-                      {"next_cursor", page.next_cursor.empty() ? nlohmann::json(nullptr)
-                                                               : nlohmann::json(page.next_cursor)}});
+          for (const auto& record : page.items)
+            items.push_back(certificate_json(record, query.now));
+          print_json(
+              {{"items", items},
+               {"next_cursor", page.next_cursor.empty() ? nlohmann::json(nullptr)
+                                                        : nlohmann::json(page.next_cursor)}});
           return base::ok();
         }
         std::vector<std::vector<std::string>> rows;
         for (const auto& r : page.items) {
-          rows.push_back({r.serial.to_hex(), r.ca_name.empty() ? "-" : r.ca_name,
-                          r.common_name.empty() ? r.subject : r.common_name, format_time(r.not_after),
-                          std::string(ca::to_string(ca::status_at(r, query.now))), r.key_algorithm});
+          rows.push_back(
+              {r.serial.to_hex(), r.ca_name.empty() ? "-" : r.ca_name,
+               r.common_name.empty() ? r.subject : r.common_name, format_time(r.not_after),
+               std::string(ca::to_string(ca::status_at(r, query.now))), r.key_algorithm});
         }
         print_table({"SERIAL", "CA", "COMMON NAME", "NOT AFTER", "STATUS", "KEY"}, rows);
         if (!page.next_cursor.empty()) {

@@ -77,8 +77,8 @@ Result<void> CliContext::prepare_softhsm(bool create) {
   std::error_code error;
   std::filesystem::create_directories(softhsm_dir() / "tokens", error);
   if (error) {
-    return Error(ErrorCode::kIoError, "cannot create '" + (softhsm_dir() / "tokens").string() +
-                                          "': " + error.message());
+    return Error(ErrorCode::kIoError,
+                 "cannot create '" + (softhsm_dir() / "tokens").string() + "': " + error.message());
   }
   std::ofstream out(conf);
   out << "# SoftHSMv2 configuration of this Signet state directory.\n"
@@ -143,8 +143,8 @@ Result<ca::Authority*> CliContext::authority() {
   if (authority_) return authority_.get();
   SIGNET_ASSIGN_OR_RETURN(auto* records, store());
   SIGNET_ASSIGN_OR_RETURN(auto* key_provider, keys());
-  authority_ = std::make_unique<ca::Authority>(*records, *records, *records, *key_provider,
-                                               clock_, rng_, actor());
+  authority_ = std::make_unique<ca::Authority>(*records, *records, *records, *key_provider, clock_,
+                                               rng_, actor());
   return authority_.get();
 }
 

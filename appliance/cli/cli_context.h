@@ -28,11 +28,11 @@ class LmdbStore;
 namespace signet::appliance {
 
 struct GlobalOptions {
-  std::string state_dir;   // --state or SIGNET_STATE
-  std::string module_path; // --module or SIGNET_PKCS11_MODULE
-  std::string token;       // --token or SIGNET_TOKEN
-  std::string pin_file;    // --pin-file or SIGNET_PIN_FILE
-  bool json = false;       // --json
+  std::string state_dir;    // --state or SIGNET_STATE
+  std::string module_path;  // --module or SIGNET_PKCS11_MODULE
+  std::string token;        // --token or SIGNET_TOKEN
+  std::string pin_file;     // --pin-file or SIGNET_PIN_FILE
+  bool json = false;        // --json
 };
 
 class CliContext {

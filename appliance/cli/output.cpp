@@ -113,7 +113,8 @@ void print_json(const nlohmann::json& value) { std::cout << value.dump(2) << "\n
 
 namespace {
 
-void print_fields(const nlohmann::json& j, const std::vector<std::pair<std::string, std::string>>& fields) {
+void print_fields(const nlohmann::json& j,
+                  const std::vector<std::pair<std::string, std::string>>& fields) {
   for (const auto& [key, label] : fields) {
     if (!j.contains(key) || j[key].is_null()) continue;
     const auto& v = j[key];
@@ -133,26 +134,45 @@ void print_fields(const nlohmann::json& j, const std::vector<std::pair<std::stri
 }  // namespace
 
 void print_certificate(const ca::CertificateRecord& record, base::TimePoint now) {
-  print_fields(certificate_json(record, now),
-               {{"common_name", "Common name"}, {"subject", "Subject"},
-                {"subject_alt_names", "SANs"}, {"issuer", "Issuer"}, {"ca", "CA"},
-                {"serial", "Serial"}, {"not_before", "Valid from"}, {"not_after", "Valid to"},
-                {"days_until_expiry", "Days until expiry"}, {"status", "Status"},
-                {"source", "Source"}, {"key_algorithm", "Algorithm"}, {"digest", "Digest"},
-                {"fingerprint_sha256", "SHA-256 fingerprint"}, {"key_location", "Key location"},
-                {"profile", "Profile"}, {"is_ca", "CA certificate"}});
+  print_fields(certificate_json(record, now), {{"common_name", "Common name"},
+                                               {"subject", "Subject"},
+                                               {"subject_alt_names", "SANs"},
+                                               {"issuer", "Issuer"},
+                                               {"ca", "CA"},
+                                               {"serial", "Serial"},
+                                               {"not_before", "Valid from"},
+                                               {"not_after", "Valid to"},
+                                               {"days_until_expiry", "Days until expiry"},
+                                               {"status", "Status"},
+                                               {"source", "Source"},
+                                               {"key_algorithm", "Algorithm"},
+                                               {"digest", "Digest"},
+                                               {"fingerprint_sha256", "SHA-256 fingerprint"},
+                                               {"key_location", "Key location"},
+                                               {"profile", "Profile"},
+                                               {"is_ca", "CA certificate"}});
 }
 
 void print_ca(const ca::CaRecord& record, base::TimePoint now) {
-  print_fields(ca_json(record, now),
-               {{"name", "Name"}, {"state", "State"}, {"subject", "Subject"},
-                {"issuer", "Issuer"}, {"parent", "Parent CA"}, {"serial", "Serial"},
-                {"not_before", "Valid from"}, {"not_after", "Valid to"},
-                {"days_until_expiry", "Days until expiry"}, {"key_algorithm", "Key algorithm"},
-                {"key_uri", "Key"}, {"fingerprint_sha256", "SHA-256 fingerprint"},
-                {"path_length", "Path length"}, {"default_validity_days", "Default validity"},
-                {"base_url", "Base URL"}, {"crl_url", "CRL URL"}, {"ocsp_url", "OCSP URL"},
-                {"ca_issuers_url", "CA issuers URL"}, {"created_at", "Created"}});
+  print_fields(ca_json(record, now), {{"name", "Name"},
+                                      {"state", "State"},
+                                      {"subject", "Subject"},
+                                      {"issuer", "Issuer"},
+                                      {"parent", "Parent CA"},
+                                      {"serial", "Serial"},
+                                      {"not_before", "Valid from"},
+                                      {"not_after", "Valid to"},
+                                      {"days_until_expiry", "Days until expiry"},
+                                      {"key_algorithm", "Key algorithm"},
+                                      {"key_uri", "Key"},
+                                      {"fingerprint_sha256", "SHA-256 fingerprint"},
+                                      {"path_length", "Path length"},
+                                      {"default_validity_days", "Default validity"},
+                                      {"base_url", "Base URL"},
+                                      {"crl_url", "CRL URL"},
+                                      {"ocsp_url", "OCSP URL"},
+                                      {"ca_issuers_url", "CA issuers URL"},
+                                      {"created_at", "Created"}});
 }
 
 void print_table(const std::vector<std::string>& header,

@@ -91,8 +91,8 @@ Result<bool> guard_token(const fs::path& token, const fs::path& copy) {
   if (!saved.empty() && current.size() < saved.size()) {
     // Restore in place while holding the lock, so a SoftHSM in another process sees either
     // the torn file or the whole copy, never a half-restored one.
-    if (::ftruncate(fd.get(), 0) != 0 || ::pwrite(fd.get(), saved.data(), saved.size(), 0) !=
-                                             static_cast<ssize_t>(saved.size()) ||
+    if (::ftruncate(fd.get(), 0) != 0 ||
+        ::pwrite(fd.get(), saved.data(), saved.size(), 0) != static_cast<ssize_t>(saved.size()) ||
         ::fsync(fd.get()) != 0) {
       return io_error("cannot restore", live);
     }
@@ -117,7 +117,8 @@ std::optional<fs::path> softhsm_token_dir() {
   while (std::getline(in, line)) {
     auto eq = line.find('=');
     if (line.empty() || line[0] == '#' || eq == std::string::npos) continue;
-    if (trim(line.substr(0, eq)) == "directories.tokendir") return fs::path(trim(line.substr(eq + 1)));
+    if (trim(line.substr(0, eq)) == "directories.tokendir")
+      return fs::path(trim(line.substr(eq + 1)));
   }
   return std::nullopt;
 }

@@ -48,8 +48,9 @@ Result<void> backup(CliContext& ctx, const fs::path& out) {
     manifest["directory"] = out.string();
     print_json(manifest);
   } else {
-    std::cout << "Backed up the store" << (manifest.contains("softhsm_tokens") ? " and the SoftHSM tokens" : "")
-              << " to " << out.string() << ".\nKeep the token PIN files separately.\n";
+    std::cout << "Backed up the store"
+              << (manifest.contains("softhsm_tokens") ? " and the SoftHSM tokens" : "") << " to "
+              << out.string() << ".\nKeep the token PIN files separately.\n";
   }
   return base::ok();
 }
@@ -57,13 +58,15 @@ Result<void> backup(CliContext& ctx, const fs::path& out) {
 Result<void> restore(CliContext& ctx, const fs::path& from) {
   std::error_code error;
   if (!fs::exists(from / "store" / "data.mdb", error)) {
-    return Error(ErrorCode::kNotFound, "'" + from.string() + "' holds no Signet backup (no store/data.mdb)");
+    return Error(ErrorCode::kNotFound,
+                 "'" + from.string() + "' holds no Signet backup (no store/data.mdb)");
   }
   const bool has_tokens = fs::is_directory(from / "softhsm" / "tokens", error);
   const fs::path token_target = ctx.softhsm_dir() / "tokens";
   if (has_tokens && fs::exists(token_target, error) && !fs::is_empty(token_target, error)) {
     return Error(ErrorCode::kAlreadyExists,
-                 "'" + token_target.string() + "' already holds SoftHSM tokens; restore into a fresh state directory");
+                 "'" + token_target.string() +
+                     "' already holds SoftHSM tokens; restore into a fresh state directory");
   }
   SIGNET_TRY(ctx.ensure_state_dir());
   SIGNET_TRY(store::LmdbStore::restore(from, ctx.state_dir()));
@@ -89,20 +92,20 @@ void register_store_commands(CLI::App& app, Action& selected) {
   {
     auto out = std::make_shared<std::string>();
     auto* cmd = store->add_subcommand(
-        "backup", "a consistent, compacted copy of the store taken while it is in use, plus the "
-                  "state directory's SoftHSM token files");
+        "backup",
+        "a consistent, compacted copy of the store taken while it is in use, plus the "
+        "state directory's SoftHSM token files");
     cmd->add_option("--out", *out, "a new or empty directory")->required();
-    cmd->callback([&selected, out] {
-      selected = [out](CliContext& ctx) { return backup(ctx, *out); };
-    });
+    cmd->callback(
+        [&selected, out] { selected = [out](CliContext& ctx) { return backup(ctx, *out); }; });
   }
   {
     auto from = std::make_shared<std::string>();
-    auto* cmd = store->add_subcommand("restore", "restore a backup into a state directory without a store");
+    auto* cmd =
+        store->add_subcommand("restore", "restore a backup into a state directory without a store");
     cmd->add_option("--from", *from, "a directory written by 'signet store backup'")->required();
-    cmd->callback([&selected, from] {
-      selected = [from](CliContext& ctx) { return restore(ctx, *from); };
-    });
+    cmd->callback(
+        [&selected, from] { selected = [from](CliContext& ctx) { return restore(ctx, *from); }; });
   }
 }
 

@@ -82,9 +82,8 @@ Result<void> init_token(CliContext& ctx, const std::string& label) {
   const auto user_path = ctx.pins_dir() / (label + ".user.pin");
   std::error_code error;
   if (std::filesystem::exists(so_path, error) || std::filesystem::exists(user_path, error)) {
-    return Error(ErrorCode::kAlreadyExists,
-                 "PIN files for a token labelled '" + label + "' already exist in " +
-                     ctx.pins_dir().string());
+    return Error(ErrorCode::kAlreadyExists, "PIN files for a token labelled '" + label +
+                                                "' already exist in " + ctx.pins_dir().string());
   }
   std::filesystem::create_directories(ctx.pins_dir(), error);
   if (error) {
@@ -147,8 +146,9 @@ void register_token_commands(CLI::App& app, Action& selected) {
   {
     auto label = std::make_shared<std::string>();
     auto* cmd = token->add_subcommand(
-        "init", "initialise a software token; its SO and user PINs are generated and written "
-                "to 0600 files under <state>/pins/");
+        "init",
+        "initialise a software token; its SO and user PINs are generated and written "
+        "to 0600 files under <state>/pins/");
     cmd->add_option("--label", *label, "token label (letters, digits, '.', '_', '-')")->required();
     cmd->callback([&selected, label] {
       selected = [label](CliContext& ctx) { return init_token(ctx, *label); };

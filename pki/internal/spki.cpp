@@ -105,7 +105,8 @@ base::Result<base::EvpPkeyPtr> from_params(const char* type, OSSL_PARAM* params)
 base::Result<base::EvpPkeyPtr> load_with_openssl(ByteView spki_der) {
   const unsigned char* p = spki_der.data();
   base::EvpPkeyPtr key(d2i_PUBKEY(nullptr, &p, static_cast<long>(spki_der.size())));
-  if (!key) return base::openssl_error(ErrorCode::kInvalidArgument, "the public key cannot be read");
+  if (!key)
+    return base::openssl_error(ErrorCode::kInvalidArgument, "the public key cannot be read");
   if (p != spki_der.data() + spki_der.size()) {
     return Error(ErrorCode::kInvalidArgument, "trailing data after the SubjectPublicKeyInfo");
   }
@@ -196,23 +197,27 @@ base::Result<base::EvpPkeyPtr> load_public_key(ByteView spki_der) {
   } else if (equal(parts->algorithm_oid, kOidRsaEncryption)) {
     if (auto rsa = rsa_parts(parts->key)) {
       base::BignumPtr n(BN_bin2bn(rsa->first.data(), static_cast<int>(rsa->first.size()), nullptr));
-      base::BignumPtr e(BN_bin2bn(rsa->second.data(), static_cast<int>(rsa->second.size()), nullptr));
+      base::BignumPtr e(
+          BN_bin2bn(rsa->second.data(), static_cast<int>(rsa->second.size()), nullptr));
       std::unique_ptr<OSSL_PARAM_BLD, base::OpenSslDeleter<OSSL_PARAM_BLD_free>> builder(
           OSSL_PARAM_BLD_new());
-      if (!n || !e || !builder || OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) != 1 ||
+      if (!n || !e || !builder ||
+          OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) != 1 ||
           OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_E, e.get()) != 1) {
         return base::openssl_error(ErrorCode::kCryptoError, "cannot build the RSA key parameters");
       }
       std::unique_ptr<OSSL_PARAM, base::OpenSslDeleter<OSSL_PARAM_free>> params(
           OSSL_PARAM_BLD_to_param(builder.get()));
-      if (!params) return base::openssl_error(ErrorCode::kCryptoError, "cannot build the RSA key parameters");
+      if (!params)
+        return base::openssl_error(ErrorCode::kCryptoError, "cannot build the RSA key parameters");
       return from_params("RSA", params.get());
     }
   } else if (equal(parts->algorithm_oid, kOidEd25519) && parts->parameters.empty() &&
              parts->key.size() == 32) {
     base::EvpPkeyPtr key(EVP_PKEY_new_raw_public_key_ex(nullptr, "ED25519", nullptr,
                                                         parts->key.data(), parts->key.size()));
-    if (!key) return base::openssl_error(ErrorCode::kInvalidArgument, "the Ed25519 public key is invalid");
+    if (!key)
+      return base::openssl_error(ErrorCode::kInvalidArgument, "the Ed25519 public key is invalid");
     return key;
   }
   return load_with_openssl(spki_der);

@@ -94,7 +94,8 @@ base::Result<std::vector<ca::CertificateRecord>> MemoryStore::find_certificates_
   return out;
 }
 
-base::Result<ca::CertificatePage> MemoryStore::list_certificates(const ca::CertificateQuery& query) {
+base::Result<ca::CertificatePage> MemoryStore::list_certificates(
+    const ca::CertificateQuery& query) {
   std::lock_guard lock(mutex_);
   std::vector<ca::CertificateRecord> matches;
   for (const auto& [id, record] : certificates_) {

@@ -40,8 +40,11 @@ TEST_CASE("malformed, truncated and forged CSRs are refused with what is wrong")
   signet::test::write_text(f.path("garbage.csr"), "this is not a certificate request\n");
   require_refused(f.signet("cert issue --ca issuing --csr " + f.path("garbage.csr")), "request");
 
-  REQUIRE(run_command("openssl req -in " + good + " -outform der -out " + f.path("good.der")).exit_code == 0);
-  REQUIRE(run_command("head -c 60 " + f.path("good.der") + " > " + f.path("truncated.der")).exit_code == 0);
+  REQUIRE(run_command("openssl req -in " + good + " -outform der -out " + f.path("good.der"))
+              .exit_code == 0);
+  REQUIRE(
+      run_command("head -c 60 " + f.path("good.der") + " > " + f.path("truncated.der")).exit_code ==
+      0);
   require_refused(f.signet("cert issue --ca issuing --csr " + f.path("truncated.der")), "request");
 
   // Flip the last byte of the signature: the request no longer proves possession of its key.
@@ -52,7 +55,8 @@ TEST_CASE("malformed, truncated and forged CSRs are refused with what is wrong")
               .exit_code == 0);
   require_refused(f.signet("cert issue --ca issuing --csr " + f.path("forged.der")),
                   "signature does not verify");
-  require_refused(f.signet("cert issue --ca issuing --csr " + f.path("missing.csr")), "missing.csr");
+  require_refused(f.signet("cert issue --ca issuing --csr " + f.path("missing.csr")),
+                  "missing.csr");
   CHECK(certificate_count(f) == before);
 }
 
@@ -102,7 +106,7 @@ TEST_CASE("PIN problems: wrong PIN, PIN file readable by others, no terminal") {
                   "chmod 600");
   // No PIN file and no terminal (setsid detaches from any controlling terminal).
   require_refused(f.shell("setsid -w " + signet::test::signet_binary() +
-                          " ca create-root --name r --subject CN=r --key ec-p256 < /dev/null",
+                              " ca create-root --name r --subject CN=r --key ec-p256 < /dev/null",
                           {"-u SIGNET_PIN_FILE"}),
                   "terminal");
   CHECK(nlohmann::json::parse(f.signet("--json ca list").output).empty());
@@ -110,14 +114,20 @@ TEST_CASE("PIN problems: wrong PIN, PIN file readable by others, no terminal") {
 
 TEST_CASE("a missing module, an unknown token and an unknown key are named") {
   CliFixture f;
-  require_refused(f.signet("--module /nonexistent/libpkcs11.so ca create-root --name r --subject CN=r --key ec-p256"),
+  require_refused(f.signet("--module /nonexistent/libpkcs11.so ca create-root --name r --subject "
+                           "CN=r --key ec-p256"),
                   "/nonexistent/libpkcs11.so");
-  require_refused(f.signet("--module /nonexistent/libpkcs11.so token list"), "/nonexistent/libpkcs11.so");
-  require_refused(f.signet("--token nosuchtoken ca create-root --name r --subject CN=r --key ec-p256"),
-                  "nosuchtoken");
-  require_refused(f.signet("ca create-root --name r --subject CN=r --key-uri \"pkcs11:token=signet;object=nokey\""),
-                  "nokey");
-  require_refused(f.signet("ca create-root --name r --subject CN=r --key-uri \"pkcs11:token=signet;object=x;pin-value=1234\""),
+  require_refused(f.signet("--module /nonexistent/libpkcs11.so token list"),
+                  "/nonexistent/libpkcs11.so");
+  require_refused(
+      f.signet("--token nosuchtoken ca create-root --name r --subject CN=r --key ec-p256"),
+      "nosuchtoken");
+  require_refused(
+      f.signet(
+          "ca create-root --name r --subject CN=r --key-uri \"pkcs11:token=signet;object=nokey\""),
+      "nokey");
+  require_refused(f.signet("ca create-root --name r --subject CN=r --key-uri "
+                           "\"pkcs11:token=signet;object=x;pin-value=1234\""),
                   "PIN");
 }
 
@@ -125,8 +135,9 @@ TEST_CASE("an unwritable state directory is reported with its path") {
   CliFixture f(false);
   signet::test::write_text(f.path("plainfile"), "x");
   // A path below a regular file cannot be created, even by root.
-  require_refused(f.signet("token init --label t", {"SIGNET_STATE=" + f.path("plainfile") + "/state"}),
-                  "plainfile");
+  require_refused(
+      f.signet("token init --label t", {"SIGNET_STATE=" + f.path("plainfile") + "/state"}),
+      "plainfile");
   require_refused(f.signet("cert list", {"SIGNET_STATE=" + f.path("plainfile") + "/state"}),
                   "plainfile");
 }
@@ -153,7 +164,8 @@ TEST_CASE("a full disk refuses the issuance and loses nothing already committed"
   REQUIRE(f.signet("cert issue --ca issuing --csr " + csrs[2]).exit_code == 0);
   auto listed = nlohmann::json::parse(f.signet("--json cert list --limit 1000").output);
   for (const auto& item : listed["items"]) {
-    auto shown = f.signet("cert show " + item["serial"].get<std::string>() + " --ca " + item["ca"].get<std::string>());
+    auto shown = f.signet("cert show " + item["serial"].get<std::string>() + " --ca " +
+                          item["ca"].get<std::string>());
     CHECK(shown.exit_code == 0);
   }
 }
@@ -164,10 +176,11 @@ TEST_CASE("a process killed mid-issuance leaves whole certificates or none") {
   auto csr = f.make_csr("k", "ec -pkeyopt ec_paramgen_curve:P-256", "/CN=k.example.test");
   // Issue in a loop and kill -9 the loop's current signet at several points in time.
   for (int round = 0; round < 4; ++round) {
-    auto loop = f.shell("(while true; do " + signet::test::signet_binary() + " cert issue --ca issuing --csr " +
-                        csr + " >/dev/null 2>&1; done) & loop=$!; sleep 0." + std::to_string(3 + round * 2) +
-                        "; pkill -9 -f \"[a]ppliance/signet cert issue\"; kill -9 $loop; wait $loop 2>/dev/null; "
-                        "pkill -9 -f \"[a]ppliance/signet cert issue\"; true");
+    auto loop = f.shell(
+        "(while true; do " + signet::test::signet_binary() + " cert issue --ca issuing --csr " +
+        csr + " >/dev/null 2>&1; done) & loop=$!; sleep 0." + std::to_string(3 + round * 2) +
+        "; pkill -9 -f \"[a]ppliance/signet cert issue\"; kill -9 $loop; wait $loop 2>/dev/null; "
+        "pkill -9 -f \"[a]ppliance/signet cert issue\"; true");
     INFO(loop.output);
   }
   // The next start is clean: every listed certificate is whole, parses and verifies.
@@ -175,7 +188,8 @@ TEST_CASE("a process killed mid-issuance leaves whole certificates or none") {
   INFO(exported.output);
   REQUIRE(exported.exit_code == 0);
   REQUIRE(f.signet("ca export issuing --out " + f.path("issuing.pem")).exit_code == 0);
-  auto listed = nlohmann::json::parse(f.signet("--json cert list --limit 1000 --ca issuing").output);
+  auto listed =
+      nlohmann::json::parse(f.signet("--json cert list --limit 1000 --ca issuing").output);
   for (const auto& item : listed["items"]) {
     auto serial = item["serial"].get<std::string>();
     REQUIRE(f.signet("cert export " + serial + " --out " + f.path("k.pem")).exit_code == 0);
@@ -191,7 +205,9 @@ TEST_CASE("a SoftHSM token file torn by a killed process is restored from Signet
   CliFixture f;
   f.create_root_and_issuing();  // every command so far refreshed the verified copy
   // What SoftHSM leaves when killed while it rewrites token.object at C_Login: a short file.
-  auto torn = f.shell("for t in " + f.state() + "/softhsm/tokens/*/token.object; do head -c 100 $t > $t.part && mv $t.part $t; done");
+  auto torn =
+      f.shell("for t in " + f.state() +
+              "/softhsm/tokens/*/token.object; do head -c 100 $t > $t.part && mv $t.part $t; done");
   INFO(torn.output);
   REQUIRE(torn.exit_code == 0);
   auto csr = f.make_csr("t", "ec -pkeyopt ec_paramgen_curve:P-256", "/CN=t.example.test");

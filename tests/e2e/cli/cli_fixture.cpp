@@ -30,7 +30,8 @@ std::vector<std::string> CliFixture::base_env() const {
 namespace {
 
 // env(1) takes its -u options before any assignment; later assignments win.
-std::string env_prefix(const std::vector<std::string>& base, const std::vector<std::string>& extra) {
+std::string env_prefix(const std::vector<std::string>& base,
+                       const std::vector<std::string>& extra) {
   std::string unsets, assignments;
   std::vector<std::string> unset_names;
   for (const auto* list : {&base, &extra}) {
@@ -56,20 +57,21 @@ std::string env_prefix(const std::vector<std::string>& base, const std::vector<s
 
 }  // namespace
 
-CommandResult CliFixture::signet(const std::string& args, const std::vector<std::string>& env) const {
+CommandResult CliFixture::signet(const std::string& args,
+                                 const std::vector<std::string>& env) const {
   // signet finds the state directory's SoftHSM configuration by itself.
   auto base = base_env();
   base.push_back("-u SOFTHSM2_CONF");
-  return run_command("cd '" + dir_.str() + "' && " + env_prefix(base, env) + " " +
-                     signet_binary() + " " + args);
+  return run_command("cd '" + dir_.str() + "' && " + env_prefix(base, env) + " " + signet_binary() +
+                     " " + args);
 }
 
 CommandResult CliFixture::shell(const std::string& command,
                                 const std::vector<std::string>& env) const {
   auto base = base_env();
   base.push_back("SOFTHSM2_CONF=" + softhsm_conf());
-  return run_command("cd '" + dir_.str() + "' && " + env_prefix(base, env) + " sh -c '" +
-                     command + "'");
+  return run_command("cd '" + dir_.str() + "' && " + env_prefix(base, env) + " sh -c '" + command +
+                     "'");
 }
 
 std::string CliFixture::make_csr(const std::string& name, const std::string& key_options,
@@ -85,11 +87,13 @@ std::string CliFixture::make_csr(const std::string& name, const std::string& key
 }
 
 void CliFixture::create_root_and_issuing() const {
-  auto root = signet("ca create-root --name root --subject \"CN=Test Root,O=Signet Tests,C=DE\" --key ec-p384");
+  auto root = signet(
+      "ca create-root --name root --subject \"CN=Test Root,O=Signet Tests,C=DE\" --key ec-p384");
   INFO(root.output);
   REQUIRE(root.exit_code == 0);
-  auto issuing = signet("ca create-intermediate --name issuing --parent root --subject "
-                        "\"CN=Test Issuing,O=Signet Tests,C=DE\" --key ec-p256 --path-length 0");
+  auto issuing = signet(
+      "ca create-intermediate --name issuing --parent root --subject "
+      "\"CN=Test Issuing,O=Signet Tests,C=DE\" --key ec-p256 --path-length 0");
   INFO(issuing.output);
   REQUIRE(issuing.exit_code == 0);
 }

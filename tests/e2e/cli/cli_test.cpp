@@ -77,7 +77,8 @@ TEST_CASE("a root, an intermediate and leaves of every key type verify strictly"
   struct Case {
     std::string name, key, expected_algorithm;
   };
-  for (const Case& c : {Case{"rsa", "rsa:2048", "rsa-2048"}, Case{"p256", "ec -pkeyopt ec_paramgen_curve:P-256", "ec-p256"},
+  for (const Case& c : {Case{"rsa", "rsa:2048", "rsa-2048"},
+                        Case{"p256", "ec -pkeyopt ec_paramgen_curve:P-256", "ec-p256"},
                         Case{"p384", "ec -pkeyopt ec_paramgen_curve:P-384", "ec-p384"},
                         Case{"ed", "ed25519", "ed25519"}}) {
     SECTION(c.name) {
@@ -91,9 +92,9 @@ TEST_CASE("a root, an intermediate and leaves of every key type verify strictly"
       CHECK(issued["ca"] == "issuing");
       CHECK(issued["digest"] == "sha256");  // the issuing CA's key is P-256
 
-      auto verify = run_command("openssl verify -x509_strict -CAfile " + f.path("root.pem") +
-                                " -untrusted " + f.path("issuing.pem") + " " +
-                                f.path(c.name + ".pem"));
+      auto verify =
+          run_command("openssl verify -x509_strict -CAfile " + f.path("root.pem") + " -untrusted " +
+                      f.path("issuing.pem") + " " + f.path(c.name + ".pem"));
       INFO(verify.output);
       CHECK(verify.exit_code == 0);
       auto gnutls = run_command("certtool -i --infile " + f.path(c.name + ".pem"));
@@ -137,32 +138,40 @@ TEST_CASE("the issuing CA's key identifier links leaf, intermediate and root") {
   // A CSR with only a DNS-like common name gets it as its SAN.
   CHECK(leaf.find("san leaf.example.test critical False") != std::string::npos);
   // The issuer name is the issuing CA's subject, byte for byte.
-  auto issuer = run_command("openssl x509 -in " + f.path("leaf.pem") + " -noout -issuer -nameopt RFC2253");
-  auto subject = run_command("openssl x509 -in " + f.path("issuing.pem") + " -noout -subject -nameopt RFC2253");
+  auto issuer =
+      run_command("openssl x509 -in " + f.path("leaf.pem") + " -noout -issuer -nameopt RFC2253");
+  auto subject = run_command("openssl x509 -in " + f.path("issuing.pem") +
+                             " -noout -subject -nameopt RFC2253");
   CHECK(issuer.output.substr(7) == subject.output.substr(8));
 }
 
 TEST_CASE("CA base URLs put CRL distribution point and AIA into issued certificates") {
   CliFixture f;
   f.create_root_and_issuing();
-  auto set = json_of(f.signet("--json ca set issuing --base-url http://pki.example.test/ --default-validity-days 30"));
+  auto set = json_of(f.signet(
+      "--json ca set issuing --base-url http://pki.example.test/ --default-validity-days 30"));
   CHECK(set["crl_url"] == "http://pki.example.test/crl/issuing.crl");
   CHECK(set["default_validity_days"] == 30);
   auto csr = f.make_csr("web", "ec -pkeyopt ec_paramgen_curve:P-256", "/CN=web.example.test");
-  auto issued = json_of(f.signet("--json cert issue --ca issuing --csr " + csr + " --out " + f.path("web.pem")));
+  auto issued = json_of(
+      f.signet("--json cert issue --ca issuing --csr " + csr + " --out " + f.path("web.pem")));
   CHECK(issued["days_until_expiry"].get<int>() >= 29);
   CHECK(issued["days_until_expiry"].get<int>() <= 30);
   auto facts = describe(f.path("web.pem"));
   CHECK(facts.find("cdp http://pki.example.test/crl/issuing.crl") != std::string::npos);
-  CHECK(facts.find("aia 1.3.6.1.5.5.7.48.1 http://pki.example.test/ocsp/issuing") != std::string::npos);
-  CHECK(facts.find("aia 1.3.6.1.5.5.7.48.2 http://pki.example.test/ca/issuing.crt") != std::string::npos);
+  CHECK(facts.find("aia 1.3.6.1.5.5.7.48.1 http://pki.example.test/ocsp/issuing") !=
+        std::string::npos);
+  CHECK(facts.find("aia 1.3.6.1.5.5.7.48.2 http://pki.example.test/ca/issuing.crt") !=
+        std::string::npos);
 }
 
 TEST_CASE("validity is capped at the issuing CA's notAfter") {
   CliFixture f;
-  require_ok(f.signet("ca create-root --name short --subject CN=Short --key ec-p256 --validity-days 10"));
+  require_ok(
+      f.signet("ca create-root --name short --subject CN=Short --key ec-p256 --validity-days 10"));
   auto csr = f.make_csr("long", "ec -pkeyopt ec_paramgen_curve:P-256", "/CN=long.example.test");
-  auto issued = json_of(f.signet("--json cert issue --ca short --csr " + csr + " --validity-days 365"));
+  auto issued =
+      json_of(f.signet("--json cert issue --ca short --csr " + csr + " --validity-days 365"));
   auto ca = json_of(f.signet("--json ca show short"));
   CHECK(issued["not_after"] == ca["not_after"]);
 }
@@ -190,7 +199,8 @@ TEST_CASE("certificates list, show and export by serial and by fingerprint") {
   auto page = json_of(f.signet("--json cert list --limit 2"));
   REQUIRE(page["items"].size() == 2);
   REQUIRE(page["next_cursor"].is_string());
-  auto rest = json_of(f.signet("--json cert list --limit 2 --after " + page["next_cursor"].get<std::string>()));
+  auto rest = json_of(
+      f.signet("--json cert list --limit 2 --after " + page["next_cursor"].get<std::string>()));
   CHECK(rest["items"].size() == 2);
 
   auto shown = json_of(f.signet("--json cert show " + serials[1]));
@@ -203,7 +213,8 @@ TEST_CASE("certificates list, show and export by serial and by fingerprint") {
     lower_colon += static_cast<char>(std::tolower(serials[1][i + 1]));
   }
   CHECK(json_of(f.signet("--json cert show " + lower_colon))["serial"] == serials[1]);
-  auto by_fingerprint = json_of(f.signet("--json cert show " + shown["fingerprint_sha256"].get<std::string>()));
+  auto by_fingerprint =
+      json_of(f.signet("--json cert show " + shown["fingerprint_sha256"].get<std::string>()));
   CHECK(by_fingerprint["serial"] == serials[1]);
   auto human = f.signet("cert show " + serials[1]);
   require_ok(human);
@@ -226,10 +237,12 @@ TEST_CASE("an intermediate signed by an external root is installed and issues") 
   CliFixture f;
   // An offline root made by openssl alone.
   require_ok(run_command(
-      "cd " + f.path("") + " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-384 -nodes "
+      "cd " + f.path("") +
+      " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-384 -nodes "
       "-keyout offline.key -subj /CN=Offline-Root -days 3650 -out offline.pem "
       "-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign"));
-  require_ok(f.signet("ca create-intermediate --name ext --external --csr-out " + f.path("ext.csr") +
+  require_ok(f.signet("ca create-intermediate --name ext --external --csr-out " +
+                      f.path("ext.csr") +
                       " --subject \"CN=External Issuing,O=Signet Tests\" --key ec-p256"));
   auto awaiting = json_of(f.signet("--json ca show ext"));
   CHECK(awaiting["state"] == "awaiting-certificate");
@@ -239,9 +252,14 @@ TEST_CASE("an intermediate signed by an external root is installed and issues") 
   CHECK(early.output.find("import-cert") != std::string::npos);
 
   require_ok(run_command("openssl req -verify -noout -in " + f.path("ext.csr")));
-  require_ok(run_command("cd " + f.path("") + " && printf \"basicConstraints=critical,CA:TRUE,pathlen:0\\nkeyUsage=critical,keyCertSign,cRLSign\\nsubjectKeyIdentifier=hash\\nauthorityKeyIdentifier=keyid\\n\" > ext.cnf && "
-                         "openssl x509 -req -in ext.csr -CA offline.pem -CAkey offline.key -CAcreateserial "
-                         "-days 365 -extfile ext.cnf -out ext-signed.pem && cat ext-signed.pem offline.pem > ext-bundle.pem"));
+  require_ok(run_command(
+      "cd " + f.path("") +
+      " && printf "
+      "\"basicConstraints=critical,CA:TRUE,pathlen:0\\nkeyUsage=critical,keyCertSign,"
+      "cRLSign\\nsubjectKeyIdentifier=hash\\nauthorityKeyIdentifier=keyid\\n\" > ext.cnf && "
+      "openssl x509 -req -in ext.csr -CA offline.pem -CAkey offline.key -CAcreateserial "
+      "-days 365 -extfile ext.cnf -out ext-signed.pem && cat ext-signed.pem offline.pem > "
+      "ext-bundle.pem"));
   // The wrong certificate (the root itself) is refused: it does not carry the CA's key.
   auto wrong = f.signet("ca import-cert --name ext --cert " + f.path("offline.pem"));
   CHECK(wrong.exit_code != 0);
@@ -249,7 +267,8 @@ TEST_CASE("an intermediate signed by an external root is installed and issues") 
   require_ok(f.signet("ca import-cert --name ext --cert " + f.path("ext-bundle.pem")));
   CHECK(json_of(f.signet("--json ca show ext"))["state"] == "active");
 
-  require_ok(f.signet("cert issue --ca ext --csr " + csr + " --chain --out " + f.path("early.pem")));
+  require_ok(
+      f.signet("cert issue --ca ext --csr " + csr + " --chain --out " + f.path("early.pem")));
   auto verify = run_command("openssl verify -x509_strict -CAfile " + f.path("offline.pem") +
                             " -untrusted " + f.path("early.pem") + " " + f.path("early.pem"));
   INFO(verify.output);
@@ -259,24 +278,32 @@ TEST_CASE("an intermediate signed by an external root is installed and issues") 
 TEST_CASE("a CA adopts an existing key on a token it did not create") {
   CliFixture f(false);
   // A token made with softhsm2-util, and a key made with OpenSC's pkcs11-tool.
-  require_ok(f.shell("mkdir -p " + f.state() + "/softhsm/tokens " + f.state() + "/pins && chmod 700 " + f.state()));
-  signet::test::write_text(f.softhsm_conf(), "directories.tokendir = " + f.state() + "/softhsm/tokens\nobjectstore.backend = file\nlog.level = ERROR\n");
+  require_ok(f.shell("mkdir -p " + f.state() + "/softhsm/tokens " + f.state() +
+                     "/pins && chmod 700 " + f.state()));
+  signet::test::write_text(f.softhsm_conf(),
+                           "directories.tokendir = " + f.state() +
+                               "/softhsm/tokens\nobjectstore.backend = file\nlog.level = ERROR\n");
   signet::test::write_text(f.pin_file(), "4321\n", 0600);
-  require_ok(f.shell("softhsm2-util --init-token --free --label other --so-pin 87654321 --pin 4321"));
-  require_ok(f.shell("pkcs11-tool --module /usr/lib/softhsm/libsofthsm2.so --token-label other --login "
-                     "--pin 4321 --keypairgen --key-type EC:prime256v1 --id 99 --label adopted"));
+  require_ok(
+      f.shell("softhsm2-util --init-token --free --label other --so-pin 87654321 --pin 4321"));
+  require_ok(
+      f.shell("pkcs11-tool --module /usr/lib/softhsm/libsofthsm2.so --token-label other --login "
+              "--pin 4321 --keypairgen --key-type EC:prime256v1 --id 99 --label adopted"));
   auto tokens = json_of(f.signet("--json token list"));
   bool found = false;
   for (const auto& t : tokens) found = found || t["label"] == "other";
   CHECK(found);
-  auto ca = json_of(f.signet("--json --token other ca create-root --name adopted --subject CN=Adopted "
-                             "--key-uri \"pkcs11:token=other;object=adopted;type=private\""));
+  auto ca =
+      json_of(f.signet("--json --token other ca create-root --name adopted --subject CN=Adopted "
+                       "--key-uri \"pkcs11:token=other;object=adopted;type=private\""));
   CHECK(ca["key_algorithm"] == "ec-p256");
   CHECK(ca["key_uri"].get<std::string>().find("id=%99") != std::string::npos);
   auto csr = f.make_csr("a", "ec -pkeyopt ec_paramgen_curve:P-256", "/CN=a.example.test");
-  require_ok(f.signet("--token other cert issue --ca adopted --csr " + csr + " --out " + f.path("a.pem")));
+  require_ok(
+      f.signet("--token other cert issue --ca adopted --csr " + csr + " --out " + f.path("a.pem")));
   require_ok(f.signet("--token other ca export adopted --out " + f.path("adopted.pem")));
-  auto verify = run_command("openssl verify -x509_strict -CAfile " + f.path("adopted.pem") + " " + f.path("a.pem"));
+  auto verify = run_command("openssl verify -x509_strict -CAfile " + f.path("adopted.pem") + " " +
+                            f.path("a.pem"));
   INFO(verify.output);
   CHECK(verify.exit_code == 0);
 }
@@ -284,8 +311,10 @@ TEST_CASE("a CA adopts an existing key on a token it did not create") {
 TEST_CASE("CA private keys on the token are sensitive, never extractable and local") {
   CliFixture f;
   f.create_root_and_issuing();
-  auto objects = f.shell("pkcs11-tool --module /usr/lib/softhsm/libsofthsm2.so --token-label signet "
-                         "--login --pin \"$(cat " + f.pin_file() + ")\" --list-objects --type privkey");
+  auto objects = f.shell(
+      "pkcs11-tool --module /usr/lib/softhsm/libsofthsm2.so --token-label signet "
+      "--login --pin \"$(cat " +
+      f.pin_file() + ")\" --list-objects --type privkey");
   INFO(objects.output);
   REQUIRE(objects.exit_code == 0);
   CHECK(objects.output.find("signet-ca-root") != std::string::npos);
@@ -314,8 +343,8 @@ TEST_CASE("a backup restored into a fresh directory issues and lists as before")
   require_ok(f.signet("store restore --from " + f.path("backup"), env));
   auto listed = json_of(f.signet("--json cert list", env));
   CHECK(listed["items"].size() == 3);
-  CHECK(json_of(f.signet("--json cert show " + before["serial"].get<std::string>(), env))["common_name"] ==
-        "before.example.test");
+  CHECK(json_of(f.signet("--json cert show " + before["serial"].get<std::string>(),
+                         env))["common_name"] == "before.example.test");
   auto csr2 = f.make_csr("after", "ec -pkeyopt ec_paramgen_curve:P-256", "/CN=after.example.test");
   auto after = f.signet("--json cert issue --ca issuing --csr " + csr2, env);
   require_ok(after);
@@ -343,14 +372,17 @@ TEST_CASE("CAs with RSA, P-384 and Ed25519 keys issue certificates that verify s
   struct Case {
     std::string key, digest;
   };
-  for (const Case& c : {Case{"rsa-3072", "sha256"}, Case{"ec-p384", "sha384"}, Case{"ed25519", "none"}}) {
+  for (const Case& c :
+       {Case{"rsa-3072", "sha256"}, Case{"ec-p384", "sha384"}, Case{"ed25519", "none"}}) {
     SECTION(c.key) {
-      require_ok(f.signet("ca create-root --name r --subject \"CN=Root " + c.key + "\" --key " + c.key));
-      require_ok(f.signet("ca create-intermediate --name i --parent r --subject \"CN=Issuing " + c.key +
-                          "\" --key " + c.key));
+      require_ok(
+          f.signet("ca create-root --name r --subject \"CN=Root " + c.key + "\" --key " + c.key));
+      require_ok(f.signet("ca create-intermediate --name i --parent r --subject \"CN=Issuing " +
+                          c.key + "\" --key " + c.key));
       require_ok(f.signet("ca export r --out " + f.path("r.pem")));
       auto csr = f.make_csr("leaf", "ec -pkeyopt ec_paramgen_curve:P-256", "/CN=leaf.example.test");
-      auto issued = json_of(f.signet("--json cert issue --ca i --csr " + csr + " --chain --out " + f.path("leaf.pem")));
+      auto issued = json_of(f.signet("--json cert issue --ca i --csr " + csr + " --chain --out " +
+                                     f.path("leaf.pem")));
       CHECK(issued["digest"] == c.digest);
       auto verify = run_command("openssl verify -x509_strict -CAfile " + f.path("r.pem") +
                                 " -untrusted " + f.path("leaf.pem") + " " + f.path("leaf.pem"));

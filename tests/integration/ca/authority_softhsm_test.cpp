@@ -102,11 +102,12 @@ TEST_CASE("certificates signed on the token verify with OpenSSL and parse with G
   REQUIRE(leaf);
 
   test::write_text(a.state / "root.pem", pki::pem_encode("CERTIFICATE", root.certificate_der));
-  test::write_text(a.state / "issuing.pem", pki::pem_encode("CERTIFICATE", issuing->certificate_der));
+  test::write_text(a.state / "issuing.pem",
+                   pki::pem_encode("CERTIFICATE", issuing->certificate_der));
   test::write_text(a.state / "leaf.pem", pki::pem_encode("CERTIFICATE", leaf->der));
-  auto verify = test::run_command("openssl verify -x509_strict -CAfile " + (a.state / "root.pem").string() +
-                                  " -untrusted " + (a.state / "issuing.pem").string() + " " +
-                                  (a.state / "leaf.pem").string());
+  auto verify = test::run_command(
+      "openssl verify -x509_strict -CAfile " + (a.state / "root.pem").string() + " -untrusted " +
+      (a.state / "issuing.pem").string() + " " + (a.state / "leaf.pem").string());
   INFO(verify.output);
   CHECK(verify.exit_code == 0);
   for (const char* file : {"root.pem", "issuing.pem", "leaf.pem"}) {

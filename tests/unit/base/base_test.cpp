@@ -61,7 +61,8 @@ TEST_CASE("key algorithm names parse and print, unknown ones are refused") {
 
 TEST_CASE("a key reference prints as an RFC 7512 URI without any PIN") {
   KeyRef ref{"0123abcd", {0x01, 0xa2}, "signet", "root ca"};
-  CHECK(ref.to_uri() == "pkcs11:token=signet;serial=0123abcd;object=root%20ca;id=%01%A2;type=private");
+  CHECK(ref.to_uri() ==
+        "pkcs11:token=signet;serial=0123abcd;object=root%20ca;id=%01%A2;type=private");
 }
 
 TEST_CASE("errors carry context outermost first in describe()") {

@@ -1,6 +1,6 @@
 // ca::Authority with software keys, an in-memory store and a fixed clock.
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <set>
 #include <thread>
 
@@ -170,7 +170,8 @@ TEST_CASE("issuance from a CSR builds the certificate the policy describes") {
   CHECK(issued->key_algorithm == "rsa-2048");
   CHECK(issued->digest == "sha256");
   CHECK(issued->ca_name == "issuing");
-  CHECK(issued->subject_alt_names == std::vector<std::string>{"DNS:www.example.test", "IP:192.0.2.1"});
+  CHECK(issued->subject_alt_names ==
+        std::vector<std::string>{"DNS:www.example.test", "IP:192.0.2.1"});
   CHECK(issued->id != 0);
   CHECK(ca::status_at(*issued, h.clock.now()) == ca::CertificateStatus::kActive);
   h.clock.advance(std::chrono::days(91));
@@ -263,7 +264,8 @@ TEST_CASE("an externally signed intermediate waits for, checks and installs its 
   auto not_ca = h.authority.import_ca_certificate("ext", base::as_bytes(bundle));
   REQUIRE_FALSE(not_ca);
   CHECK(not_ca.error().message().find("not a CA certificate") != std::string::npos);
-  auto wrong_key = h.authority.import_ca_certificate("ext", base::as_bytes(parse(offline_root.certificate_der).pem()));
+  auto wrong_key = h.authority.import_ca_certificate(
+      "ext", base::as_bytes(parse(offline_root.certificate_der).pem()));
   REQUIRE_FALSE(wrong_key);
   CHECK(wrong_key.error().message().find("not the key of CA 'ext'") != std::string::npos);
 }
@@ -279,7 +281,8 @@ TEST_CASE("concurrent issuances from several threads get distinct serials") {
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {
       std::vector<std::future<base::Result<ca::CertificateRecord>>> in_flight;
-      for (int i = 0; i < 25; ++i) in_flight.push_back(h.authority.issue_from_csr_async({"root", csr, {}}));
+      for (int i = 0; i < 25; ++i)
+        in_flight.push_back(h.authority.issue_from_csr_async({"root", csr, {}}));
       for (auto& f : in_flight) {
         auto r = f.get();
         std::lock_guard lock(mutex);

@@ -6,7 +6,8 @@ using namespace signet;
 
 namespace {
 
-pki::PublicKeyInfo key(pki::PublicKeyInfo::Type type, int bits, std::string curve, std::string name) {
+pki::PublicKeyInfo key(pki::PublicKeyInfo::Type type, int bits, std::string curve,
+                       std::string name) {
   pki::PublicKeyInfo info;
   info.type = type;
   info.bits = bits;
@@ -19,9 +20,10 @@ pki::PublicKeyInfo key(pki::PublicKeyInfo::Type type, int bits, std::string curv
 
 TEST_CASE("subject keys: RSA 2048 to 8192, P-256, P-384 and Ed25519 pass") {
   using Type = pki::PublicKeyInfo::Type;
-  for (const auto& k : {key(Type::kRsa, 2048, "", "rsa-2048"), key(Type::kRsa, 4096, "", "rsa-4096"),
-                        key(Type::kEc, 256, "P-256", "ec-p256"), key(Type::kEc, 384, "P-384", "ec-p384"),
-                        key(Type::kEd25519, 256, "", "ed25519")}) {
+  for (const auto& k :
+       {key(Type::kRsa, 2048, "", "rsa-2048"), key(Type::kRsa, 4096, "", "rsa-4096"),
+        key(Type::kEc, 256, "P-256", "ec-p256"), key(Type::kEc, 384, "P-384", "ec-p384"),
+        key(Type::kEd25519, 256, "", "ed25519")}) {
     ca::PolicyReport report;
     ca::check_subject_key(k, report);
     CHECK(report.ok());
