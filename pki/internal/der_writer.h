@@ -2,7 +2,7 @@
 // CertificationRequestInfo, extensions) and the few it inspects without OpenSSL.
 //
 // The writer appends to one vector reserved up front. Constructed elements are opened with a
-// one-byte length placeholder and closed by back-patching the definite, minimal length
+// one-byte length slot and closed by back-patching the definite, minimal length
 // (X.690 §10.1); a long length shifts only the element's own content. No other allocation.
 // Not thread-safe; one writer per encoding.
 #pragma once
