@@ -58,17 +58,24 @@ std::future<base::Result<std::uint64_t>> BatchWriter::submit(WriteOp op) {
 void BatchWriter::run() {
   std::vector<Request> batch;
   batch.reserve(options_.max_batch);
+  std::size_t previous_batch = 0;
   while (true) {
     {
       std::unique_lock lock(mutex_);
       work_ready_.wait(lock, [this] { return !queue_.empty() || stopping_; });
       if (queue_.empty()) return;  // stopping, and everything queued is done
+      if (previous_batch > 1 && queue_.size() < options_.linger_batch) {
+        work_ready_.wait_for(lock, options_.linger, [this] {
+          return queue_.size() >= options_.linger_batch || stopping_;
+        });
+      }
       const std::size_t n = std::min(queue_.size(), options_.max_batch);
       for (std::size_t i = 0; i < n; ++i) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
     }
+    previous_batch = batch.size();
     commit_batch(batch);
     batch.clear();
   }

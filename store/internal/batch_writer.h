@@ -21,6 +21,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -60,6 +61,11 @@ using WriteOp = std::variant<CertificateWrite, CaWrite, AuditWrite>;
 
 struct BatchWriterOptions {
   std::size_t max_batch = 1024;
+  // Under concurrent load (the previous batch held more than one request), the writer waits
+  // up to `linger` for `linger_batch` requests before committing: a fraction of a commit's
+  // latency buys fewer fsyncs and page writes per record. A lone request never waits.
+  std::chrono::microseconds linger{300};
+  std::size_t linger_batch = 16;
   std::size_t max_map_size = std::size_t{1} << 40;
 };
 
