@@ -10,6 +10,7 @@
 #include "pki/csr.h"
 #include "pki/general_name.h"
 #include "pki/name.h"
+#include "tests/support/software_signer.h"
 
 namespace signet::bench {
 
@@ -91,7 +92,8 @@ Result<std::vector<base::Bytes>> make_csr_pool(int count) {
   pool.reserve(static_cast<std::size_t>(count));
   for (int i = 0; i < count; ++i) {
     const std::string host = "host-" + std::to_string(i) + ".bench.example";
-    SIGNET_ASSIGN_OR_RETURN(auto key, SoftwareKey::generate(base::KeyAlgorithm::kEcP256, {}));
+    SIGNET_ASSIGN_OR_RETURN(auto key,
+                            test::SoftwareSigner::generate(base::KeyAlgorithm::kEcP256, {}));
     SIGNET_ASSIGN_OR_RETURN(base::Bytes subject,
                             pki::parse_distinguished_name("CN=" + host + ",O=Signet Bench"));
     SIGNET_ASSIGN_OR_RETURN(pki::GeneralName san, pki::parse_general_name("DNS:" + host));

@@ -3,6 +3,8 @@
 #include <atomic>
 #include <string>
 
+#include "tests/support/software_signer.h"
+
 namespace signet::bench {
 
 using base::Error;
@@ -11,43 +13,6 @@ using base::KeyAlgorithm;
 using base::Result;
 
 namespace {
-
-base::EvpPkeyPtr generate_pkey(KeyAlgorithm algorithm) {
-  switch (algorithm) {
-    case KeyAlgorithm::kEcP256:
-      return base::EvpPkeyPtr(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
-    case KeyAlgorithm::kEcP384:
-      return base::EvpPkeyPtr(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384"));
-    case KeyAlgorithm::kEd25519:
-      return base::EvpPkeyPtr(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
-    default:
-      return base::EvpPkeyPtr(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA",
-                                                static_cast<size_t>(base::rsa_bits(algorithm))));
-  }
-}
-
-Result<base::Bytes> spki_of(EVP_PKEY* key) {
-  unsigned char* der = nullptr;
-  const int length = i2d_PUBKEY(key, &der);
-  if (length <= 0) return base::openssl_error(ErrorCode::kCryptoError, "cannot encode the SPKI");
-  base::Bytes out(der, der + length);
-  OPENSSL_free(der);
-  return out;
-}
-
-const char* digest_name(base::DigestAlgorithm digest) {
-  switch (digest) {
-    case base::DigestAlgorithm::kSha256:
-      return "SHA256";
-    case base::DigestAlgorithm::kSha384:
-      return "SHA384";
-    case base::DigestAlgorithm::kSha512:
-      return "SHA512";
-    case base::DigestAlgorithm::kNone:
-      break;
-  }
-  return nullptr;
-}
 
 // Answers sign() with the same signature (see CannedSignatureKeyProvider), except the first
 // call, which it signs for real: the Authority parses back and verifies the first certificate
@@ -73,36 +38,6 @@ class CannedSigner final : public base::Signer {
 
 }  // namespace
 
-Result<std::shared_ptr<SoftwareKey>> SoftwareKey::generate(KeyAlgorithm algorithm,
-                                                           base::KeyRef ref) {
-  auto key = generate_pkey(algorithm);
-  if (!key) {
-    return base::openssl_error(
-        ErrorCode::kCryptoError,
-        "cannot generate a " + std::string(base::to_string(algorithm)) + " key in software");
-  }
-  SIGNET_ASSIGN_OR_RETURN(base::Bytes spki, spki_of(key.get()));
-  return std::make_shared<SoftwareKey>(std::move(key), algorithm, std::move(ref), std::move(spki));
-}
-
-Result<base::Bytes> SoftwareKey::sign(base::ByteView message) const {
-  base::EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-  if (!ctx || EVP_DigestSignInit_ex(ctx.get(), nullptr, digest_name(digest()), nullptr, nullptr,
-                                    key_.get(), nullptr) != 1) {
-    return base::openssl_error(ErrorCode::kCryptoError, "cannot start a software signature");
-  }
-  std::size_t length = 0;
-  if (EVP_DigestSign(ctx.get(), nullptr, &length, message.data(), message.size()) != 1) {
-    return base::openssl_error(ErrorCode::kCryptoError, "cannot size a software signature");
-  }
-  base::Bytes out(length);
-  if (EVP_DigestSign(ctx.get(), out.data(), &length, message.data(), message.size()) != 1) {
-    return base::openssl_error(ErrorCode::kCryptoError, "software signature failed");
-  }
-  out.resize(length);
-  return out;
-}
-
 Result<std::shared_ptr<base::Signer>> CannedSignatureKeyProvider::generate_key(
     const base::KeyGenerationRequest& request) {
   base::KeyRef ref;
@@ -112,7 +47,7 @@ Result<std::shared_ptr<base::Signer>> CannedSignatureKeyProvider::generate_key(
   const unsigned id = next_id_++;
   lock.unlock();
   ref.id = {static_cast<std::uint8_t>(id >> 8), static_cast<std::uint8_t>(id)};
-  SIGNET_ASSIGN_OR_RETURN(auto key, SoftwareKey::generate(request.algorithm, ref));
+  SIGNET_ASSIGN_OR_RETURN(auto key, test::SoftwareSigner::generate(request.algorithm, ref));
   // The canned signature is a real one over a TBS-sized message, so its length and DER shape
   // (ECDSA r and s lengths vary) are those of a typical signature.
   SIGNET_ASSIGN_OR_RETURN(base::Bytes signature, key->sign(base::Bytes(400, 0x5a)));

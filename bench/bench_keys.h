@@ -1,9 +1,9 @@
 // Keys the bench makes in memory: the subject keys its CSRs are signed with, and a CA key
 // whose signatures cost nothing, used to measure everything an issuance does besides signing.
 //
-// The bench keeps its own small software key rather than the test suite's SoftwareSigner so
-// that it builds with SIGNET_BUILD_TESTS=OFF. Nothing here belongs in production: the keys
-// live in process memory. Both classes are thread-safe (sign() only reads).
+// Software keys come from the test suite's SoftwareSigner (tests/support), which the bench
+// builds even with SIGNET_BUILD_TESTS=OFF. Nothing here belongs in production: the keys live
+// in process memory. Thread-safe.
 #pragma once
 
 #include <map>
@@ -14,29 +14,6 @@
 #include "base/openssl.h"
 
 namespace signet::bench {
-
-// A private key in OpenSSL, signing with its algorithm's default digest (as Pkcs11Signer
-// does: DER ECDSA-Sig-Value for EC, PKCS#1 v1.5 for RSA).
-class SoftwareKey final : public base::Signer {
- public:
-  static base::Result<std::shared_ptr<SoftwareKey>> generate(base::KeyAlgorithm algorithm,
-                                                             base::KeyRef ref);
-
-  const base::KeyRef& key_ref() const override { return ref_; }
-  base::KeyAlgorithm algorithm() const override { return algorithm_; }
-  const base::Bytes& public_key_der() const override { return spki_; }
-  base::Result<base::Bytes> sign(base::ByteView message) const override;
-
-  SoftwareKey(base::EvpPkeyPtr key, base::KeyAlgorithm algorithm, base::KeyRef ref,
-              base::Bytes spki)
-      : key_(std::move(key)), algorithm_(algorithm), ref_(std::move(ref)), spki_(std::move(spki)) {}
-
- private:
-  base::EvpPkeyPtr key_;
-  base::KeyAlgorithm algorithm_;
-  base::KeyRef ref_;
-  base::Bytes spki_;
-};
 
 // A KeyProvider whose generate_key() makes a real SoftwareKey (so that a root CA's
 // self-signed certificate is genuine), but whose find_key() - what the Authority uses to
