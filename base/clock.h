@@ -36,6 +36,15 @@ class FixedClock final : public Clock {
 inline std::int64_t to_unix_seconds(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
-inline TimePoint from_unix_seconds(std::int64_t s) { return TimePoint(std::chrono::seconds(s)); }
+// Saturates outside what a TimePoint holds (about 1677 to 2262 with nanosecond ticks): a
+// certificate valid "until 9999-12-31" (RFC 5280 §4.1.2.5) then reads as valid until 2262,
+// instead of overflowing.
+inline TimePoint from_unix_seconds(std::int64_t s) {
+  constexpr std::int64_t kLimit =
+      std::chrono::duration_cast<std::chrono::seconds>(TimePoint::duration::max()).count();
+  if (s >= kLimit) return TimePoint::max();
+  if (s <= -kLimit) return TimePoint::min();
+  return TimePoint(std::chrono::seconds(s));
+}
 
 }  // namespace signet::base

@@ -13,6 +13,7 @@
 
 #include "base/bytes.h"
 #include "base/result.h"
+#include "base/secure_buffer.h"
 
 namespace signet::base {
 
@@ -61,6 +62,14 @@ class Signer {
   virtual Result<Bytes> sign(ByteView message) const = 0;
 };
 
+// A software secret (the local-key pathway's PKCS#8 private key) kept only encrypted under a
+// key-encryption key that lives on a token: RFC 5649 AES key wrap with padding
+// (CKM_AES_KEY_WRAP_PAD), performed by the token with a non-extractable AES-256 key.
+struct WrappedSecret {
+  KeyRef kek;     // the token's key-encryption key
+  Bytes wrapped;  // the RFC 5649 output
+};
+
 struct KeyGenerationRequest {
   std::string token;  // token label or serial; empty means the provider's default token
   KeyAlgorithm algorithm = KeyAlgorithm::kEcP256;
@@ -79,6 +88,19 @@ class KeyProvider {
   virtual Result<std::shared_ptr<Signer>> find_key_by_uri(std::string_view uri) = 0;
   // Deletes both halves of a key pair (used when an order that generated it fails).
   virtual Result<void> destroy_key(const KeyRef& ref) = 0;
+
+  // Checks that the token (label or serial; "" = the default) can take another key pair
+  // before one is generated: kResourceExhausted naming the token and what it lacks (free
+  // private or public memory, as the token reports it) when it cannot. A token that does not
+  // report its free space passes.
+  virtual Result<void> check_room(std::string_view token) = 0;
+
+  // Wraps `secret` under the token's key-encryption key (created on first use: AES-256,
+  // CKA_SENSITIVE, not extractable, CKA_WRAP/CKA_UNWRAP only, label "signet-kek").
+  virtual Result<WrappedSecret> wrap_secret(std::string_view token, ByteView secret) = 0;
+  // The secret again, in locked memory. kVerificationFailed when the wrapped bytes were
+  // altered (RFC 5649's integrity check), kNotFound when the KEK is gone.
+  virtual Result<SecureBuffer> unwrap_secret(const WrappedSecret& wrapped) = 0;
 };
 
 }  // namespace signet::base

@@ -36,6 +36,8 @@ std::string_view to_string(ErrorCode code) {
       return "conflict";
     case ErrorCode::kUnavailable:
       return "unavailable";
+    case ErrorCode::kResourceExhausted:
+      return "resource exhausted";
     case ErrorCode::kInternal:
       return "internal error";
   }

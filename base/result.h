@@ -33,6 +33,7 @@ enum class ErrorCode {
   kIoError,             // file system failures outside the store
   kConflict,            // the state changed underneath (concurrent update)
   kUnavailable,         // a resource is busy or locked by another process
+  kResourceExhausted,   // a token has no room left for another object
   kInternal,            // a bug: an invariant did not hold
 };
 

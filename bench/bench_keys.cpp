@@ -76,4 +76,18 @@ Result<void> CannedSignatureKeyProvider::destroy_key(const base::KeyRef& ref) {
   return base::ok();
 }
 
+Result<void> CannedSignatureKeyProvider::check_room(std::string_view /*token*/) {
+  return base::ok();
+}
+
+Result<base::WrappedSecret> CannedSignatureKeyProvider::wrap_secret(std::string_view /*token*/,
+                                                                    base::ByteView /*secret*/) {
+  return Error(ErrorCode::kNotSupported, "the bench's key provider does not wrap secrets");
+}
+
+Result<base::SecureBuffer> CannedSignatureKeyProvider::unwrap_secret(
+    const base::WrappedSecret& /*wrapped*/) {
+  return Error(ErrorCode::kNotSupported, "the bench's key provider does not unwrap secrets");
+}
+
 }  // namespace signet::bench

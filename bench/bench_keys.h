@@ -28,6 +28,11 @@ class CannedSignatureKeyProvider final : public base::KeyProvider {
   base::Result<std::shared_ptr<base::Signer>> find_key(const base::KeyRef& ref) override;
   base::Result<std::shared_ptr<base::Signer>> find_key_by_uri(std::string_view uri) override;
   base::Result<void> destroy_key(const base::KeyRef& ref) override;
+  // Always room; the bench never wraps software keys (kNotSupported).
+  base::Result<void> check_room(std::string_view token) override;
+  base::Result<base::WrappedSecret> wrap_secret(std::string_view token,
+                                                base::ByteView secret) override;
+  base::Result<base::SecureBuffer> unwrap_secret(const base::WrappedSecret& wrapped) override;
 
  private:
   std::mutex mutex_;                                             // guards the two fields below

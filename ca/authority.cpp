@@ -9,6 +9,7 @@
 #include "pki/csr.h"
 #include "pki/digest.h"
 #include "pki/name.h"
+#include "pki/public_key.h"
 
 namespace signet::ca {
 
@@ -120,58 +121,93 @@ Result<Authority::SignedCertificate> Authority::sign_end_entity(
   }
   if (!report.ok()) return report.to_error("certificate request");
 
+  EndEntityPlan plan;
+  plan.ca_name = request.ca_name;
+  plan.subject_der = csr->subject_der();
+  plan.public_key_der = csr->public_key_der();
+  plan.validity_days = days;
+  plan.key_usage = end_entity_key_usage(csr->public_key());
+  plan.extended_key_usage = {pki::kOidServerAuth, pki::kOidClientAuth};
+  SIGNET_ASSIGN_OR_RETURN(auto record, sign_with(*ca, plan, sans, csr->subject(),
+                                                 csr->common_name(), csr->public_key().name));
+  return SignedCertificate{std::move(record)};
+}
+
+Result<CertificateRecord> Authority::sign_planned(const EndEntityPlan& plan) {
+  SIGNET_ASSIGN_OR_RETURN(auto ca, issuing_ca(plan.ca_name));
+  std::vector<pki::GeneralName> sans;
+  sans.reserve(plan.subject_alt_names.size());
+  for (const auto& text : plan.subject_alt_names) {
+    SIGNET_ASSIGN_OR_RETURN(auto name, pki::parse_general_name(text));
+    sans.push_back(std::move(name));
+  }
+  SIGNET_ASSIGN_OR_RETURN(auto subject, pki::format_distinguished_name(plan.subject_der));
+  SIGNET_ASSIGN_OR_RETURN(auto common_name, pki::common_name_of(plan.subject_der));
+  SIGNET_ASSIGN_OR_RETURN(auto key, pki::inspect_public_key(plan.public_key_der));
+  if (plan.validity_days < 1 || plan.validity_days > kMaxValidityDays) {
+    return Error(ErrorCode::kPolicyViolation, "validity of " + std::to_string(plan.validity_days) +
+                                                  " days is out of range (1 to 36500)");
+  }
+  return sign_with(*ca, plan, std::move(sans), std::move(subject), std::move(common_name),
+                   key.name);
+}
+
+Result<CertificateRecord> Authority::sign_with(const IssuingCa& ca, const EndEntityPlan& plan,
+                                               std::vector<pki::GeneralName> sans,
+                                               std::string subject_text, std::string common_name,
+                                               std::string key_algorithm) {
   const auto now = now_seconds();
   pki::SubjectFields fields;
   SIGNET_ASSIGN_OR_RETURN(fields.serial, pki::SerialNumber::random(rng_));
-  fields.subject_name_der = csr->subject_der();
+  fields.subject_name_der = plan.subject_der;
   fields.not_before = now - kBackdate;
   // RFC 5280 §6.1.3: nothing may outlive its issuer; cap rather than refuse, as Vault does.
-  fields.not_after = std::min(now + std::chrono::days(days), ca->certificate.not_after());
+  fields.not_after =
+      std::min(now + std::chrono::days(plan.validity_days), ca.certificate.not_after());
   if (fields.not_after <= now) {
     return Error(ErrorCode::kPolicyViolation,
-                 "CA '" + request.ca_name + "' has expired; renew it before issuing");
+                 "CA '" + plan.ca_name + "' has expired; renew it before issuing");
   }
-  fields.public_key_der = csr->public_key_der();
+  fields.public_key_der = plan.public_key_der;
   fields.is_ca = false;
-  fields.key_usage = end_entity_key_usage(csr->public_key());
-  fields.extended_key_usage = {pki::kOidServerAuth, pki::kOidClientAuth};
+  fields.key_usage = plan.key_usage;
+  fields.extended_key_usage = plan.extended_key_usage;
   fields.subject_alt_names = std::move(sans);
   SIGNET_ASSIGN_OR_RETURN(fields.subject_key_identifier,
                           pki::key_identifier(fields.public_key_der));
 
-  SIGNET_ASSIGN_OR_RETURN(base::Bytes tbs, ca->tbs_template.encode(fields));
-  auto signature = ca->signer->sign(tbs);
+  SIGNET_ASSIGN_OR_RETURN(base::Bytes tbs, ca.tbs_template.encode(fields));
+  auto signature = ca.signer->sign(tbs);
   if (!signature) {
-    return std::move(signature).error().with_context("signing with the key of CA '" +
-                                                     request.ca_name + "'");
+    return std::move(signature).error().with_context("signing with the key of CA '" + plan.ca_name +
+                                                     "'");
   }
   base::Bytes der =
-      pki::assemble_signed(tbs, ca->tbs_template.signature_algorithm_der(), *signature);
-  SIGNET_TRY(check_first_certificate(*ca, der));
+      pki::assemble_signed(tbs, ca.tbs_template.signature_algorithm_der(), *signature);
+  SIGNET_TRY(check_first_certificate(ca, der));
 
   // The record is described from what we just encoded (tests prove that encoding equal to
   // OpenSSL's), not by parsing it again: a parse costs more than the token's signature.
-  SignedCertificate out;
-  CertificateRecord& record = out.record;
-  record.ca_name = request.ca_name;
+  CertificateRecord record;
+  record.ca_name = plan.ca_name;
   record.serial = std::move(fields.serial);
   record.fingerprint_sha256 = pki::sha256(der);
   record.der = std::move(der);
-  record.subject = csr->subject();
-  record.common_name = csr->common_name();
+  record.subject = std::move(subject_text);
+  record.common_name = std::move(common_name);
   record.subject_alt_names.reserve(fields.subject_alt_names.size());
   for (const auto& name : fields.subject_alt_names) {
     record.subject_alt_names.push_back(name.to_string());
   }
-  record.issuer = ca->subject_text;
+  record.issuer = ca.subject_text;
   record.not_before = fields.not_before;
   record.not_after = fields.not_after;
   record.recorded_at = now;
-  record.key_algorithm = csr->public_key().name;
-  record.digest = ca->digest_name;
+  record.key_algorithm = std::move(key_algorithm);
+  record.digest = ca.digest_name;
   record.source = CertificateSource::kManaged;
   record.is_ca = false;
-  return out;
+  return record;
 }
 
 // The first certificate each issuing context signs is parsed back by OpenSSL and its signature

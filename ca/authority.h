@@ -46,6 +46,27 @@ struct CaSettingsUpdate {
   std::optional<int> default_validity_days;
 };
 
+// A new certificate for an existing CA: the same key (renewal), or a new key generated on the
+// token (rollover). The previous certificate moves to previous_certificates_der and stays
+// available for verifying what it signed.
+struct RenewCaRequest {
+  std::string name;
+  std::optional<base::KeyAlgorithm> new_key;  // rollover: generate a key of this algorithm
+  std::string token;                          // where to generate it; "" = where the old key is
+  std::optional<int> validity_days;           // default: as at creation (3650 / 1825)
+};
+
+// One end-entity certificate to sign, after the RA profile decided what it carries.
+struct EndEntityPlan {
+  std::string ca_name;
+  base::Bytes subject_der;
+  base::Bytes public_key_der;                  // SPKI
+  std::vector<std::string> subject_alt_names;  // "DNS:x"...
+  int validity_days = 365;
+  std::uint16_t key_usage = 0;                  // pki::KeyUsageBit flags
+  std::vector<std::string> extended_key_usage;  // dotted OIDs
+};
+
 struct IssueFromCsrRequest {
   std::string ca_name;
   base::Bytes csr;                   // PEM or DER
@@ -68,6 +89,10 @@ class Authority {
   // be a CA certificate, and verify against the next certificate of the bundle when given.
   base::Result<CaRecord> import_ca_certificate(std::string_view name, base::ByteView bundle);
   base::Result<CaRecord> update_settings(std::string_view name, const CaSettingsUpdate& update);
+  // Renews or rolls over a CA certificate (audit: ca.renewed / ca.rolled_over). A root signs
+  // itself; an intermediate is signed by its parent here (an externally signed CA gets a new
+  // pending CSR instead). The new certificate is recorded in the inventory.
+  base::Result<CaRecord> renew_ca(const RenewCaRequest& request);
 
   base::Result<CaRecord> find_ca(std::string_view name);
   // The CA's certificate followed by its issuers up to the root (or the external chain).
@@ -79,6 +104,15 @@ class Authority {
   // completes after the group commit: many issuances can be in flight from one thread.
   std::future<base::Result<CertificateRecord>> issue_from_csr_async(
       const IssueFromCsrRequest& request);
+
+  // Signs a planned certificate and returns its record, NOT committed: the caller commits it
+  // (with its order and events, ca::CertificateCommit) and retries with a fresh serial on
+  // kAlreadyExists. Validity is capped at the CA certificate's notAfter.
+  base::Result<CertificateRecord> sign_planned(const EndEntityPlan& plan);
+  // The CA certificate (current or previous) whose key signed `certificate_der`, followed by
+  // its issuers: the chain to hand out with it.
+  base::Result<std::vector<base::Bytes>> chain_for(std::string_view ca_name,
+                                                   base::ByteView certificate_der);
 
  private:
   struct IssuingCa;  // the cached signer, certificate and TBS template of one CA
@@ -95,6 +129,10 @@ class Authority {
       base::TimePoint not_before, base::TimePoint not_after);
   struct SignedCertificate;
   base::Result<SignedCertificate> sign_end_entity(const IssueFromCsrRequest& request);
+  base::Result<CertificateRecord> sign_with(const IssuingCa& ca, const EndEntityPlan& plan,
+                                            std::vector<pki::GeneralName> sans,
+                                            std::string subject_text, std::string common_name,
+                                            std::string key_algorithm);
   static base::Result<void> check_first_certificate(const IssuingCa& ca, base::ByteView der);
   base::Result<CertificateRecord> commit_with_retry(const IssueFromCsrRequest& request,
                                                     SignedCertificate signed_cert);

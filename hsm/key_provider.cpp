@@ -2,6 +2,7 @@
 
 #include "hsm/internal/key_generation.h"
 #include "hsm/internal/public_key.h"
+#include "hsm/internal/secret_wrap.h"
 #include "hsm/internal/token.h"
 #include "hsm/pkcs11_uri.h"
 
@@ -287,6 +288,64 @@ base::Result<void> Pkcs11KeyProvider::destroy_key(const base::KeyRef& ref) {
   if (!destroyed)
     return std::move(destroyed).error().with_context("destroying key " + ref.to_uri());
   return destroyed;
+}
+
+base::Result<void> Pkcs11KeyProvider::check_room(std::string_view token_name) {
+  SIGNET_ASSIGN_OR_RETURN(auto token, token(token_name));
+  SIGNET_ASSIGN_OR_RETURN(TokenInfo info, token->current_info());
+  return internal::check_room(info);
+}
+
+base::Result<base::WrappedSecret> Pkcs11KeyProvider::wrap_secret(std::string_view token_name,
+                                                                 base::ByteView secret) {
+  auto wrapped = [&]() -> base::Result<base::WrappedSecret> {
+    SIGNET_ASSIGN_OR_RETURN(auto token, token(token_name));
+    SIGNET_ASSIGN_OR_RETURN(TokenInfo info, token->current_info());
+    SIGNET_ASSIGN_OR_RETURN(CK_MECHANISM_TYPE mechanism,
+                            internal::wrap_mechanism(*token->module(), info));
+    SIGNET_TRY(internal::check_kek_generation(*token->module(), info));
+    return token->run([&](Session& session) -> base::Result<base::WrappedSecret> {
+      internal::Kek kek;
+      {
+        std::lock_guard lock(kek_mutex_);
+        SIGNET_ASSIGN_OR_RETURN(kek, internal::find_or_create_kek(session, *options_.rng));
+      }
+      SIGNET_ASSIGN_OR_RETURN(auto bytes,
+                              internal::wrap_secret(session, mechanism, kek.handle, secret));
+      base::WrappedSecret out;
+      out.kek.token_serial = token->serial();
+      out.kek.token_label = token->label();
+      out.kek.id = std::move(kek.id);
+      out.kek.object_label = std::string(internal::kKekLabel);
+      out.wrapped = std::move(bytes);
+      return out;
+    });
+  }();
+  if (!wrapped) {
+    return std::move(wrapped).error().with_context(
+        "wrapping a secret under the key-encryption key of token '" +
+        std::string(token_name.empty() ? default_token_ : token_name) + "'");
+  }
+  return wrapped;
+}
+
+base::Result<base::SecureBuffer> Pkcs11KeyProvider::unwrap_secret(
+    const base::WrappedSecret& wrapped) {
+  auto secret = [&]() -> base::Result<base::SecureBuffer> {
+    SIGNET_ASSIGN_OR_RETURN(auto token, token_for_ref(wrapped.kek));
+    SIGNET_ASSIGN_OR_RETURN(TokenInfo info, token->current_info());
+    SIGNET_ASSIGN_OR_RETURN(CK_MECHANISM_TYPE mechanism,
+                            internal::wrap_mechanism(*token->module(), info));
+    return token->run([&](Session& session) -> base::Result<base::SecureBuffer> {
+      SIGNET_ASSIGN_OR_RETURN(CK_OBJECT_HANDLE kek, internal::kek_by_id(session, wrapped.kek.id));
+      return internal::unwrap_secret(session, mechanism, kek, wrapped.wrapped);
+    });
+  }();
+  if (!secret) {
+    return std::move(secret).error().with_context("unwrapping a secret with key-encryption key " +
+                                                  wrapped.kek.to_uri());
+  }
+  return secret;
 }
 
 base::Result<std::vector<KeyInfo>> Pkcs11KeyProvider::list_keys(std::string_view token_name) {

@@ -77,10 +77,19 @@ class Pkcs11KeyProvider final : public base::KeyProvider {
   base::Result<std::shared_ptr<base::Signer>> find_key(const base::KeyRef& ref) override;
   base::Result<std::shared_ptr<base::Signer>> find_key_by_uri(std::string_view uri) override;
   base::Result<void> destroy_key(const base::KeyRef& ref) override;
+  // C_GetTokenInfo's free private and public memory against what a key pair needs.
+  base::Result<void> check_room(std::string_view token) override;
+  // RFC 5649 by the token (CKM_AES_KEY_WRAP_PAD) under its "signet-kek" AES-256 key, which the
+  // first wrap creates (see hsm/internal/secret_wrap.h). kNotSupported when the token lacks
+  // the mechanisms.
+  base::Result<base::WrappedSecret> wrap_secret(std::string_view token,
+                                                base::ByteView secret) override;
+  base::Result<base::SecureBuffer> unwrap_secret(const base::WrappedSecret& wrapped) override;
 
   // Every initialised token of every module.
   base::Result<std::vector<TokenInfo>> tokens() const;
-  // The private keys on one token (label or serial; "" = the default token).
+  // The private keys on one token (label or serial; "" = the default token). Secret keys such
+  // as the key-encryption key are not listed: they are not key pairs an order could orphan.
   base::Result<std::vector<KeyInfo>> list_keys(std::string_view token);
   // C_GetAttributeValue of the private half of `ref`.
   base::Result<PrivateKeyAttributes> read_private_key_attributes(const base::KeyRef& ref);
@@ -101,6 +110,8 @@ class Pkcs11KeyProvider final : public base::KeyProvider {
 
   std::mutex mutex_;                                                // guards tokens_
   std::map<std::string, std::shared_ptr<internal::Token>> tokens_;  // by "module\0serial"
+  // Serialises finding-or-creating the key-encryption key, so that this process makes one.
+  std::mutex kek_mutex_;
 };
 
 }  // namespace signet::hsm

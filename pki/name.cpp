@@ -334,7 +334,7 @@ base::Result<std::pair<int, std::string>> decode_hex_value(const Ava& ava,
   }
 }
 
-base::Result<base::Bytes> encode_name(const std::vector<Rdn>& rdns, const NameParser& parser) {
+base::Result<base::Bytes> encode_rdns(const std::vector<Rdn>& rdns, const NameParser& parser) {
   base::X509NamePtr name(X509_NAME_new());
   if (!name) return base::openssl_error(ErrorCode::kCryptoError, "cannot allocate a name");
   for (const Rdn& rdn : rdns) {
@@ -395,7 +395,7 @@ base::Result<base::Bytes> parse_distinguished_name(std::string_view text) {
   } else {
     SIGNET_ASSIGN_OR_RETURN(rdns, parser.parse_rfc4514());
   }
-  return encode_name(rdns, parser);
+  return encode_rdns(rdns, parser);
 }
 
 base::Result<std::string> format_distinguished_name(base::ByteView name_der) {
@@ -410,6 +410,63 @@ base::Result<std::string> common_name_of(base::ByteView name_der) {
 
 bool is_empty_name(base::ByteView name_der) {
   return name_der.size() == 2 && name_der[0] == 0x30 && name_der[1] == 0x00;
+}
+
+base::Result<std::vector<NameAttribute>> name_attributes(base::ByteView name_der) {
+  SIGNET_ASSIGN_OR_RETURN(auto name, decode_name(name_der));
+  std::vector<NameAttribute> out;
+  const int count = X509_NAME_entry_count(name.get());
+  for (int i = 0; i < count; ++i) {
+    const X509_NAME_ENTRY* entry = X509_NAME_get_entry(name.get(), i);
+    const ASN1_OBJECT* object = X509_NAME_ENTRY_get_object(entry);
+    NameAttribute attribute;
+    const int nid = OBJ_obj2nid(object);
+    if (nid != NID_undef) {
+      attribute.type = OBJ_nid2sn(nid);
+    } else {
+      char dotted[128];
+      const int length = OBJ_obj2txt(dotted, sizeof(dotted), object, 1);
+      if (length <= 0 || static_cast<std::size_t>(length) >= sizeof(dotted)) {
+        return base::openssl_error(ErrorCode::kInvalidArgument,
+                                   "an attribute type in the name is not a valid OID");
+      }
+      attribute.type.assign(dotted, static_cast<std::size_t>(length));
+    }
+    unsigned char* utf8 = nullptr;
+    const int length = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(entry));
+    if (length < 0) {
+      return base::openssl_error(ErrorCode::kInvalidArgument, "the value of '" + attribute.type +
+                                                                  "' in the name is not a string");
+    }
+    attribute.value.assign(reinterpret_cast<const char*>(utf8), static_cast<std::size_t>(length));
+    OPENSSL_free(utf8);
+    out.push_back(std::move(attribute));
+  }
+  return out;
+}
+
+base::Result<base::Bytes> encode_name(const std::vector<NameAttribute>& attributes) {
+  // Messages quote the attributes in OpenSSL's slash form.
+  std::string text;
+  for (const auto& attribute : attributes) text += "/" + attribute.type + "=" + attribute.value;
+  const NameParser parser(text);
+  std::vector<Rdn> rdns;
+  for (const auto& attribute : attributes) {
+    if (attribute.type.empty()) return parser.error("missing attribute type");
+    if (attribute.value.empty()) return parser.error("empty value for '" + attribute.type + "'");
+    Ava ava{attribute.type, attribute.value, false};
+    // name_attributes() names every type OpenSSL knows by its short name: accept those too.
+    const AttributeType* known = nullptr;
+    if (!resolve_type(ava, parser, &known) && OBJ_sn2nid(ava.type.c_str()) != NID_undef) {
+      base::drain_openssl_errors();
+      char dotted[128];
+      const int length =
+          OBJ_obj2txt(dotted, sizeof(dotted), OBJ_nid2obj(OBJ_sn2nid(ava.type.c_str())), 1);
+      if (length > 0 && static_cast<std::size_t>(length) < sizeof(dotted)) ava.type = dotted;
+    }
+    rdns.push_back(Rdn{std::move(ava)});
+  }
+  return encode_rdns(rdns, parser);
 }
 
 }  // namespace signet::pki

@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/bytes.h"
 #include "base/result.h"
@@ -28,5 +29,22 @@ base::Result<std::string> common_name_of(base::ByteView name_der);
 
 // True for the DER of an empty Name (SEQUENCE {}).
 bool is_empty_name(base::ByteView name_der);
+
+// One attribute of a Name, by OpenSSL's short name ("CN", "O", "OU", "C", "L", "ST",
+// "emailAddress", "serialNumber", "DC", "UID"...; the dotted OID for others) and its value as
+// UTF-8.
+struct NameAttribute {
+  std::string type;
+  std::string value;
+  bool operator==(const NameAttribute&) const = default;
+};
+
+// The attributes of a DER Name in X.509 order (most significant first); multi-valued RDNs are
+// flattened. kInvalidArgument for a malformed Name.
+base::Result<std::vector<NameAttribute>> name_attributes(base::ByteView name_der);
+
+// Encodes attributes (X.509 order, one per RDN) as a DER Name with the string types
+// parse_distinguished_name uses. kInvalidArgument for an unknown type or an empty value.
+base::Result<base::Bytes> encode_name(const std::vector<NameAttribute>& attributes);
 
 }  // namespace signet::pki

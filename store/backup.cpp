@@ -21,7 +21,7 @@ base::Result<void> check_backup(const fs::path& data_file) {
   options.map_size = 0;  // the size recorded in the file
   SIGNET_ASSIGN_OR_RETURN(auto env, lmdb::Environment::open(data_file, options));
   SIGNET_ASSIGN_OR_RETURN(auto txn, lmdb::Transaction::begin_read(*env));
-  auto tables = schema::open_tables(txn, /*create=*/false);
+  auto tables = schema::open_meta(txn);  // a store of any version has it
   if (!tables) {
     return Error(ErrorCode::kStorageError, "'" + data_file.string() + "' is not a Signet store (" +
                                                tables.error().message() + ")");

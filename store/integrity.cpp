@@ -1,9 +1,11 @@
 // LmdbStore::check_integrity: every record decodes, and the indexes and the records agree
 // exactly (each index entry resolves to a record carrying the indexed value, and each record
-// has each of its index entries, counted).
+// has each of its index entries, counted); the same for the revocation, order and alert
+// indexes; and the audit log's hash chain verifies.
 #include <algorithm>
 #include <map>
 
+#include "ca/audit.h"
 #include "store/internal/store_impl.h"
 
 namespace signet::store {
@@ -19,7 +21,15 @@ struct Expected {
   base::Bytes fingerprint;
   std::vector<std::string> names;
   schema::NotAfterKey not_after{};
+  // Keys of the indexes whose entries carry the id in the key (value empty).
+  base::Bytes not_before, cn, ca, profile;  // profile empty: none
+  std::vector<std::string> dns;
+  std::optional<base::Bytes> key_location;
+  std::uint64_t revocation = 0;  // its sequence; 0: not revoked
 };
+
+base::ByteView bytes_of(const std::string& s) { return base::as_bytes(s); }
+bool same(base::ByteView a, base::ByteView b) { return std::ranges::equal(a, b); }
 
 class Checker {
  public:
@@ -34,24 +44,48 @@ class Checker {
       names += e.names.size();
     }
     const std::size_t n = records_.size();
-    SIGNET_TRY(
-        check_index(tables_.cert_by_ca_serial, managed, [](const Expected& e, base::ByteView key) {
-          return !e.ca_serial.empty() && std::ranges::equal(e.ca_serial, key);
-        }));
-    SIGNET_TRY(check_index(tables_.cert_by_serial, n, [](const Expected& e, base::ByteView key) {
-      return std::ranges::equal(e.serial, key);
+    std::size_t profiles = 0, dns = 0, keys = 0, revoked = 0;
+    for (const auto& [id, e] : records_) {
+      profiles += e.profile.empty() ? 0 : 1;
+      dns += e.dns.size();
+      keys += e.key_location ? 1 : 0;
+      revoked += e.revocation != 0 ? 1 : 0;
+    }
+    SIGNET_TRY(check_index(tables_.cert_by_ca_serial, managed, [](const Expected& e, auto key) {
+      return !e.ca_serial.empty() && same(e.ca_serial, key);
     }));
-    SIGNET_TRY(
-        check_index(tables_.cert_by_fingerprint, n, [](const Expected& e, base::ByteView key) {
-          return std::ranges::equal(e.fingerprint, key);
-        }));
-    SIGNET_TRY(check_index(tables_.cert_by_name, names, [](const Expected& e, base::ByteView key) {
-      return std::ranges::any_of(e.names, [&](const std::string& name) {
-        return std::ranges::equal(base::as_bytes(name), key);
-      });
+    SIGNET_TRY(check_index(tables_.cert_by_serial, n,
+                           [](const Expected& e, auto key) { return same(e.serial, key); }));
+    SIGNET_TRY(check_index(tables_.cert_by_fingerprint, n,
+                           [](const Expected& e, auto key) { return same(e.fingerprint, key); }));
+    SIGNET_TRY(check_index(tables_.cert_by_name, names, [](const Expected& e, auto key) {
+      return std::ranges::any_of(e.names,
+                                 [&](const auto& name) { return same(bytes_of(name), key); });
     }));
-    SIGNET_TRY(check_not_after(n));
+    SIGNET_TRY(check_index(tables_.cert_by_dns, dns, [](const Expected& e, auto key) {
+      return std::ranges::any_of(e.dns,
+                                 [&](const auto& name) { return same(bytes_of(name), key); });
+    }));
+    SIGNET_TRY(check_index(tables_.cert_by_key, keys, [](const Expected& e, auto key) {
+      return e.key_location && same(*e.key_location, key);
+    }));
+    SIGNET_TRY(check_key_index(tables_.cert_by_not_after, n,
+                               [](const Expected& e, auto key) { return same(e.not_after, key); }));
+    SIGNET_TRY(check_key_index(tables_.cert_by_not_before, n, [](const Expected& e, auto key) {
+      return same(e.not_before, key);
+    }));
+    SIGNET_TRY(check_key_index(tables_.cert_by_cn, n,
+                               [](const Expected& e, auto key) { return same(e.cn, key); }));
+    SIGNET_TRY(check_key_index(tables_.cert_by_ca, n,
+                               [](const Expected& e, auto key) { return same(e.ca, key); }));
+    SIGNET_TRY(check_key_index(tables_.cert_by_profile, profiles, [](const Expected& e, auto key) {
+      return !e.profile.empty() && same(e.profile, key);
+    }));
+    SIGNET_TRY(check_revocations(revoked));
     SIGNET_TRY(check_cas());
+    SIGNET_TRY(check_profiles());
+    SIGNET_TRY(check_orders());
+    SIGNET_TRY(check_alerts());
     return check_audit();
   }
 
@@ -76,10 +110,25 @@ class Checker {
           auto key = schema::ca_serial_key(record->ca_name, record->serial);
           e.ca_serial.assign(key.view().begin(), key.view().end());
         }
-        e.serial = record->serial.magnitude();
+        const auto serial = schema::serial_key(record->serial);
+        e.serial.assign(serial.begin(), serial.end());
         e.fingerprint = record->fingerprint_sha256;
         e.names = schema::name_keys(*record);
         e.not_after = schema::not_after_key(record->not_after, id);
+        const auto not_before = schema::not_after_key(record->not_before, id);
+        e.not_before.assign(not_before.begin(), not_before.end());
+        e.cn = schema::cn_sort_key(record->common_name, id);
+        e.ca = schema::prefixed_key(record->ca_name, e.not_after);
+        if (!record->profile.empty())
+          e.profile = schema::prefixed_key(record->profile, e.not_after);
+        e.dns = schema::dns_keys(*record);
+        e.key_location = schema::key_location_key(*record);
+        if (record->revocation) {
+          e.revocation = record->revocation->sequence;
+          if (e.revocation == 0) {
+            problem("certificate id " + std::to_string(id) + " is revoked without a sequence");
+          }
+        }
         records_.emplace(id, std::move(e));
       }
       SIGNET_ASSIGN_OR_RETURN(entry, cursor.next());
@@ -116,19 +165,23 @@ class Checker {
     return base::ok();
   }
 
-  base::Result<void> check_not_after(std::size_t expected) {
+  // As check_index, for the indexes whose keys end in the 8-byte id (and whose values are
+  // empty).
+  template <typename Matches>
+  base::Result<void> check_key_index(const lmdb::Table& index, std::size_t expected,
+                                     Matches matches) {
     std::size_t valid = 0;
-    const auto& index = tables_.cert_by_not_after;
     SIGNET_ASSIGN_OR_RETURN(auto cursor, lmdb::Cursor::open(txn_, index));
     SIGNET_ASSIGN_OR_RETURN(auto entry, cursor.first());
     while (entry) {
       ++report_.index_entries;
-      const std::uint64_t id = entry->key.size() == 16 ? schema::id_from(entry->key.subspan(8)) : 0;
+      const auto& key = entry->key;
+      const std::uint64_t id = key.size() >= 8 ? schema::id_from(key.subspan(key.size() - 8)) : 0;
       auto record = records_.find(id);
       if (record == records_.end()) {
         problem(dangling(index, id).message());
-      } else if (!std::ranges::equal(record->second.not_after, entry->key)) {
-        problem("the index 'cert_by_not_after' entry " + base::to_hex(entry->key) +
+      } else if (!matches(record->second, key)) {
+        problem("the index '" + std::string(index.name) + "' entry " + base::to_hex(key) +
                 " does not match certificate id " + std::to_string(id));
       } else {
         ++valid;
@@ -136,8 +189,36 @@ class Checker {
       SIGNET_ASSIGN_OR_RETURN(entry, cursor.next());
     }
     if (valid != expected) {
-      problem("the index 'cert_by_not_after' has " + std::to_string(valid) + " valid entries for " +
-              std::to_string(expected) + " expected");
+      problem("the index '" + std::string(index.name) + "' has " + std::to_string(valid) +
+              " valid entries for " + std::to_string(expected) + " expected");
+    }
+    return base::ok();
+  }
+
+  // Each revocation entry names a record revoked with that sequence, and each revoked record
+  // has its entry.
+  base::Result<void> check_revocations(std::size_t expected) {
+    std::size_t valid = 0;
+    SIGNET_ASSIGN_OR_RETURN(auto cursor, lmdb::Cursor::open(txn_, tables_.revocations));
+    SIGNET_ASSIGN_OR_RETURN(auto entry, cursor.first());
+    for (; entry; ++report_.revocations) {
+      const std::uint64_t sequence = schema::id_from(entry->key);
+      const std::uint64_t id = schema::id_from(entry->value);
+      auto record = records_.find(id);
+      if (record == records_.end()) {
+        problem(dangling(tables_.revocations, id).message());
+      } else if (record->second.revocation != sequence) {
+        problem("revocation " + std::to_string(sequence) + " names certificate id " +
+                std::to_string(id) + ", whose revocation sequence is " +
+                std::to_string(record->second.revocation));
+      } else {
+        ++valid;
+      }
+      SIGNET_ASSIGN_OR_RETURN(entry, cursor.next());
+    }
+    if (valid != expected) {
+      problem("the table 'revocations' has " + std::to_string(valid) + " valid entries for " +
+              std::to_string(expected) + " revoked certificates");
     }
     return base::ok();
   }
@@ -158,7 +239,110 @@ class Checker {
     return base::ok();
   }
 
-  // Sequence numbers run 1, 2, 3... without gaps.
+  base::Result<void> check_profiles() {
+    SIGNET_ASSIGN_OR_RETURN(auto cursor, lmdb::Cursor::open(txn_, tables_.profiles));
+    SIGNET_ASSIGN_OR_RETURN(auto entry, cursor.first());
+    for (; entry; ++report_.profiles) {
+      auto profile = codec::decode_profile(entry->value, tables_.profiles.name, entry->key);
+      if (!profile) {
+        problem(profile.error().message());
+      } else if (!same(schema::prefixed_key(profile->ca_name, bytes_of(profile->name)),
+                       entry->key)) {
+        problem("the profile under " + base::to_hex(entry->key) + " is named '" +
+                profile->qualified_name() + "'");
+      }
+      SIGNET_ASSIGN_OR_RETURN(entry, cursor.next());
+    }
+    return base::ok();
+  }
+
+  // Every order decodes and has exactly its order_by_status entry.
+  base::Result<void> check_orders() {
+    std::map<std::uint64_t, ca::OrderStatus> statuses;
+    SIGNET_ASSIGN_OR_RETURN(auto cursor, lmdb::Cursor::open(txn_, tables_.orders));
+    SIGNET_ASSIGN_OR_RETURN(auto entry, cursor.first());
+    for (; entry; ++report_.orders) {
+      auto order = codec::decode_order(entry->value, tables_.orders.name, entry->key);
+      if (!order) {
+        problem(order.error().message());
+      } else {
+        statuses.emplace(schema::id_from(entry->key), order->status);
+      }
+      SIGNET_ASSIGN_OR_RETURN(entry, cursor.next());
+    }
+    std::size_t valid = 0;
+    SIGNET_ASSIGN_OR_RETURN(auto index, lmdb::Cursor::open(txn_, tables_.order_by_status));
+    SIGNET_ASSIGN_OR_RETURN(entry, index.first());
+    while (entry) {
+      ++report_.index_entries;
+      const std::uint64_t id = entry->key.size() == 9 ? schema::id_from(entry->key.subspan(1)) : 0;
+      auto order = statuses.find(id);
+      if (order == statuses.end() || schema::order_status_byte(order->second) != entry->key[0]) {
+        problem("the index 'order_by_status' entry " + base::to_hex(entry->key) +
+                " does not match an order");
+      } else {
+        ++valid;
+      }
+      SIGNET_ASSIGN_OR_RETURN(entry, index.next());
+    }
+    if (valid != statuses.size()) {
+      problem("the index 'order_by_status' has " + std::to_string(valid) + " valid entries for " +
+              std::to_string(statuses.size()) + " orders");
+    }
+    return base::ok();
+  }
+
+  // Every alert decodes; alert_open holds exactly the unacknowledged ones, and
+  // alert_by_dedupe points each key to an unacknowledged alert carrying it.
+  base::Result<void> check_alerts() {
+    std::map<std::uint64_t, ca::Alert> alerts;
+    SIGNET_ASSIGN_OR_RETURN(auto cursor, lmdb::Cursor::open(txn_, tables_.alerts));
+    SIGNET_ASSIGN_OR_RETURN(auto entry, cursor.first());
+    for (; entry; ++report_.alerts) {
+      auto alert = codec::decode_alert(entry->value, tables_.alerts.name, entry->key);
+      if (!alert) {
+        problem(alert.error().message());
+      } else {
+        alerts.emplace(schema::id_from(entry->key), std::move(*alert));
+      }
+      SIGNET_ASSIGN_OR_RETURN(entry, cursor.next());
+    }
+    std::size_t open = 0;
+    for (const auto& [id, alert] : alerts) open += alert.acknowledged ? 0 : 1;
+    std::size_t valid = 0;
+    SIGNET_ASSIGN_OR_RETURN(auto index, lmdb::Cursor::open(txn_, tables_.alert_open));
+    SIGNET_ASSIGN_OR_RETURN(entry, index.first());
+    while (entry) {
+      ++report_.index_entries;
+      auto alert = alerts.find(schema::id_from(entry->key));
+      if (alert == alerts.end() || alert->second.acknowledged) {
+        problem("the index 'alert_open' entry " + base::to_hex(entry->key) +
+                " is not an unacknowledged alert");
+      } else {
+        ++valid;
+      }
+      SIGNET_ASSIGN_OR_RETURN(entry, index.next());
+    }
+    if (valid != open) {
+      problem("the index 'alert_open' has " + std::to_string(valid) + " valid entries for " +
+              std::to_string(open) + " unacknowledged alerts");
+    }
+    SIGNET_ASSIGN_OR_RETURN(auto dedupe, lmdb::Cursor::open(txn_, tables_.alert_by_dedupe));
+    SIGNET_ASSIGN_OR_RETURN(entry, dedupe.first());
+    while (entry) {
+      ++report_.index_entries;
+      auto alert = alerts.find(schema::id_from(entry->value));
+      if (alert == alerts.end() || alert->second.acknowledged ||
+          !same(schema::dedupe_index_key(alert->second.dedupe_key), entry->key)) {
+        problem("the index 'alert_by_dedupe' entry " + base::to_hex(entry->key) +
+                " does not point to an unacknowledged alert with that key");
+      }
+      SIGNET_ASSIGN_OR_RETURN(entry, dedupe.next());
+    }
+    return base::ok();
+  }
+
+  // Sequence numbers run 1, 2, 3... without gaps, and each entry chains to the one before.
   base::Result<void> check_audit() {
     SIGNET_ASSIGN_OR_RETURN(auto cursor, lmdb::Cursor::open(txn_, tables_.audit));
     SIGNET_ASSIGN_OR_RETURN(auto entry, cursor.first());
@@ -169,8 +353,18 @@ class Checker {
         problem("the audit log has sequence " + std::to_string(sequence) + " where " +
                 std::to_string(report_.audit_events) + " was expected");
       }
-      if (auto event = codec::decode_audit(entry->value, tables_.audit.name, entry->key); !event) {
+      auto event = codec::decode_audit(entry->value, tables_.audit.name, entry->key);
+      if (!event) {
         problem(event.error().message());
+      } else if (chain_ok_) {
+        event->sequence = sequence;
+        if (!same(event->previous_hash, head_) ||
+            !same(event->hash, ca::audit_entry_hash(*event, head_))) {
+          problem("the audit hash chain breaks at entry " + std::to_string(sequence) +
+                  " (ca::verify_audit_chain tells how)");
+          chain_ok_ = false;
+        }
+        head_ = event->hash;
       }
       SIGNET_ASSIGN_OR_RETURN(entry, cursor.next());
     }
@@ -181,6 +375,8 @@ class Checker {
   const schema::Tables& tables_;
   IntegrityReport& report_;
   std::map<std::uint64_t, Expected> records_;
+  base::Bytes head_ = base::Bytes(ca::kAuditHashSize, 0);  // the audit chain so far
+  bool chain_ok_ = true;
 };
 
 }  // namespace

@@ -17,8 +17,6 @@ namespace {
 using base::Error;
 using base::ErrorCode;
 
-constexpr std::size_t kMaxPageSize = 1000;
-
 }  // namespace
 
 LmdbStore::LmdbStore(std::unique_ptr<Impl> impl, int stale_readers_cleared)
@@ -53,18 +51,61 @@ base::Result<std::unique_ptr<LmdbStore>> LmdbStore::open(const std::filesystem::
 
 // ---- Inventory ----
 
-std::future<base::Result<std::uint64_t>> LmdbStore::put_certificate_async(
-    ca::CertificateRecord record, std::optional<ca::AuditEvent> event) {
-  if (auto valid = schema::validate(record); !valid) {
+std::future<base::Result<std::uint64_t>> LmdbStore::commit_certificate_async(
+    ca::CertificateCommit commit) {
+  if (auto valid = schema::validate(commit.record); !valid) {
     return impl_->ready(std::move(valid).error().with_context("recording a certificate"));
   }
-  // Encoding happens here, on the caller's thread, so the writer thread only writes.
+  if (commit.order && commit.order->id == 0) {
+    return impl_->ready(Error(ErrorCode::kInvalidArgument,
+                              "the order a certificate commit completes has no id (create it "
+                              "first)"));
+  }
+  // Encoding and index keys are prepared here, on the caller's thread, so the writer thread
+  // mostly writes.
   CertificateWrite write;
+  const auto& record = commit.record;
   codec::encode(record, write.encoded);
   write.name_keys = schema::name_keys(record);
-  if (event) codec::encode(*event, write.encoded_event);
-  write.record = std::move(record);
+  write.dns_keys = schema::dns_keys(record);
+  write.cn_prefix = schema::cn_sort_key(record.common_name, 0);
+  write.cn_prefix.resize(write.cn_prefix.size() - 8);
+  write.key_location = schema::key_location_key(record);
+  write.commit = std::move(commit);
   return impl_->writer->submit(std::move(write));
+}
+
+base::Result<ca::CertificateRecord> LmdbStore::revoke_certificate(ca::RevocationCommit commit) {
+  const std::uint64_t id = commit.certificate_id;
+  auto done = impl_->writer->submit(RevocationWrite{std::move(commit)}).get();
+  if (!done)
+    return std::move(done).error().with_context("revoking certificate id " + std::to_string(id));
+  // A revocation is permanent, so what is read now carries the one just committed.
+  SIGNET_ASSIGN_OR_RETURN(auto record, find_certificate_by_id(id));
+  if (!record) {
+    return Error(ErrorCode::kInternal,
+                 "certificate id " + std::to_string(id) + " vanished after its revocation");
+  }
+  return std::move(*record);
+}
+
+base::Result<std::optional<ca::CertificateRecord>> LmdbStore::find_certificate_by_id(
+    std::uint64_t id) {
+  if (id == 0) return std::optional<ca::CertificateRecord>();
+  SIGNET_ASSIGN_OR_RETURN(auto txn, lmdb::Transaction::begin_read(*impl_->env));
+  return impl_->load(txn, id);
+}
+
+base::Result<std::vector<ca::CertificateRecord>> LmdbStore::find_certificates_by_key(
+    const base::KeyRef& key) {
+  SIGNET_ASSIGN_OR_RETURN(auto txn, lmdb::Transaction::begin_read(*impl_->env));
+  SIGNET_ASSIGN_OR_RETURN(
+      auto all, impl_->load_all(txn, impl_->tables.cert_by_key, schema::key_ref_key(key)));
+  // A hashed key is compared with the real location.
+  std::erase_if(all, [&](const ca::CertificateRecord& r) {
+    return !r.key_location || !(*r.key_location == key);
+  });
+  return all;
 }
 
 base::Result<std::optional<ca::CertificateRecord>> LmdbStore::find_certificate(
@@ -75,8 +116,8 @@ base::Result<std::optional<ca::CertificateRecord>> LmdbStore::find_certificate(
   }
   SIGNET_ASSIGN_OR_RETURN(auto txn, lmdb::Transaction::begin_read(*impl_->env));
   if (ca_name.empty()) {  // discovered certificates are not in cert_by_ca_serial
-    SIGNET_ASSIGN_OR_RETURN(auto all,
-                            impl_->load_all(txn, impl_->tables.cert_by_serial, serial.magnitude()));
+    SIGNET_ASSIGN_OR_RETURN(
+        auto all, impl_->load_all(txn, impl_->tables.cert_by_serial, schema::serial_key(serial)));
     for (auto& record : all) {
       if (record.ca_name.empty()) return Found(std::move(record));
     }
@@ -92,9 +133,11 @@ base::Result<std::optional<ca::CertificateRecord>> LmdbStore::find_certificate(
 
 base::Result<std::vector<ca::CertificateRecord>> LmdbStore::find_certificates_by_serial(
     const pki::SerialNumber& serial) {
-  if (serial.magnitude().empty()) return std::vector<ca::CertificateRecord>();
+  if (serial.magnitude().empty() || serial.magnitude().size() > 20) {
+    return std::vector<ca::CertificateRecord>();
+  }
   SIGNET_ASSIGN_OR_RETURN(auto txn, lmdb::Transaction::begin_read(*impl_->env));
-  return impl_->load_all(txn, impl_->tables.cert_by_serial, serial.magnitude());
+  return impl_->load_all(txn, impl_->tables.cert_by_serial, schema::serial_key(serial));
 }
 
 base::Result<std::optional<ca::CertificateRecord>> LmdbStore::find_certificate_by_fingerprint(
@@ -125,73 +168,13 @@ base::Result<std::vector<ca::CertificateRecord>> LmdbStore::find_certificates_by
   return all;
 }
 
-base::Result<ca::CertificatePage> LmdbStore::list_certificates(const ca::CertificateQuery& query) {
-  if (query.limit < 1 || query.limit > kMaxPageSize) {
-    return Error(ErrorCode::kInvalidArgument, "the page size must be between 1 and " +
-                                                  std::to_string(kMaxPageSize) + ", not " +
-                                                  std::to_string(query.limit));
-  }
-  base::Bytes after;
-  if (!query.cursor.empty()) {
-    auto decoded = base::from_hex(query.cursor);
-    if (!decoded || decoded->size() != sizeof(schema::NotAfterKey)) {
-      return Error(ErrorCode::kInvalidArgument,
-                   "the cursor '" + query.cursor.substr(0, 64) + "' is not one this store gave");
-    }
-    after = std::move(*decoded);
-  }
-  std::optional<std::int64_t> bound_seconds;
-  if (query.not_after_before) bound_seconds = schema::floor_seconds(*query.not_after_before);
-  // Bounds the work of one call when filters reject most of what is scanned.
-  const std::size_t scan_budget = std::max<std::size_t>(10'000, query.limit * 10);
-
-  const auto& index = impl_->tables.cert_by_not_after;
-  SIGNET_ASSIGN_OR_RETURN(auto txn, lmdb::Transaction::begin_read(*impl_->env));
-  SIGNET_ASSIGN_OR_RETURN(auto cursor, lmdb::Cursor::open(txn, index));
-  std::optional<lmdb::Entry> entry;
-  if (after.empty()) {
-    SIGNET_ASSIGN_OR_RETURN(entry, cursor.first());
-  } else {
-    SIGNET_ASSIGN_OR_RETURN(entry, cursor.seek(after));
-    if (entry && std::ranges::equal(entry->key, after)) {
-      SIGNET_ASSIGN_OR_RETURN(entry, cursor.next());
-    }
-  }
-  // True while `entry` may still match: it exists and is not past the notAfter bound.
-  auto in_range = [&](const std::optional<lmdb::Entry>& e) {
-    return e && e->key.size() == sizeof(schema::NotAfterKey) &&
-           (!bound_seconds || schema::not_after_seconds(e->key) <= *bound_seconds);
-  };
-
-  ca::CertificatePage page;
-  base::Bytes last_key;
-  std::size_t scanned = 0;
-  while (in_range(entry)) {
-    SIGNET_ASSIGN_OR_RETURN(auto record, impl_->load_indexed(txn, index, entry->key.subspan(8)));
-    last_key.assign(entry->key.begin(), entry->key.end());
-    const bool match = (!query.ca_name || record.ca_name == *query.ca_name) &&
-                       (!query.status || ca::status_at(record, query.now) == *query.status) &&
-                       (!query.not_after_before || record.not_after < *query.not_after_before);
-    if (match) page.items.push_back(std::move(record));
-    SIGNET_ASSIGN_OR_RETURN(entry, cursor.next());
-    if (page.items.size() == query.limit || ++scanned >= scan_budget) break;
-  }
-  if (entry && !in_range(entry) && entry->key.size() != sizeof(schema::NotAfterKey)) {
-    return Error(ErrorCode::kStorageError, "the index 'cert_by_not_after' has a key of " +
-                                               std::to_string(entry->key.size()) + " bytes");
-  }
-  if (in_range(entry) && !last_key.empty()) page.next_cursor = base::to_hex(last_key);
-  return page;
-}
-
 // ---- CaDirectory ----
 
 base::Result<void> LmdbStore::create_ca(const ca::CaRecord& record,
                                         std::optional<ca::AuditEvent> event) {
   if (record.name.empty()) return Error(ErrorCode::kInvalidArgument, "a CA needs a name");
   SIGNET_TRY(schema::validate_ca_name(record.name));
-  CaWrite write{record, /*create=*/true, {}};
-  if (event) codec::encode(*event, write.encoded_event);
+  CaWrite write{record, /*create=*/true, std::move(event)};
   auto done = impl_->writer->submit(std::move(write)).get();
   if (!done) return std::move(done).error();
   return base::ok();
@@ -199,8 +182,7 @@ base::Result<void> LmdbStore::create_ca(const ca::CaRecord& record,
 
 base::Result<void> LmdbStore::update_ca(const ca::CaRecord& record,
                                         std::optional<ca::AuditEvent> event) {
-  CaWrite write{record, /*create=*/false, {}};
-  if (event) codec::encode(*event, write.encoded_event);
+  CaWrite write{record, /*create=*/false, std::move(event)};
   auto done = impl_->writer->submit(std::move(write)).get();
   if (!done) return std::move(done).error();
   return base::ok();
@@ -234,9 +216,7 @@ base::Result<std::vector<ca::CaRecord>> LmdbStore::list_cas() {
 // ---- AuditSink ----
 
 base::Result<std::uint64_t> LmdbStore::append_audit(ca::AuditEvent event) {
-  AuditWrite write;
-  codec::encode(event, write.encoded_event);
-  return impl_->writer->submit(std::move(write)).get();
+  return impl_->writer->submit(AuditWrite{std::move(event)}).get();
 }
 
 base::Result<std::vector<ca::AuditEvent>> LmdbStore::list_audit(std::uint64_t after,

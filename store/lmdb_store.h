@@ -1,6 +1,8 @@
-// LmdbStore: Signet's records (certificates, CAs, the audit log) in one LMDB environment.
+// LmdbStore: Signet's records (certificates, CAs, RA profiles, orders, alerts, the audit log) in
+// one LMDB environment.
 //
-// It implements ca::Inventory, ca::CaDirectory and ca::AuditSink over a single environment
+// It implements ca::Inventory, ca::CaDirectory, ca::AuditSink, ca::ProfileDirectory,
+// ca::OrderLog and ca::AlertLog over a single environment
 // under `<state_dir>/store/` (data.mdb and lock.mdb). Open ONE LmdbStore per state directory
 // per process and share it (LMDB allows one environment per file per process); the process
 // owns it through the unique_ptr that open() returns.
@@ -11,6 +13,9 @@
 // store/internal/batch_writer.h), so many concurrent issuances share an fsync. A process killed
 // at any point leaves each record either whole or absent; the next open clears the dead
 // process's reader slots (mdb_reader_check).
+//
+// The audit log is hash-chained (ca/audit.h): the writer assigns each event's sequence,
+// previous_hash and hash inside the transaction that writes it, whatever write it belongs to.
 //
 // Space: the map starts at options.initial_map_size (a sparse reservation, not disk use) and
 // doubles when full, up to options.max_map_size. A full disk makes the affected writes fail
@@ -54,11 +59,20 @@ struct IntegrityReport {
   std::uint64_t index_entries = 0;
   std::uint64_t cas = 0;
   std::uint64_t audit_events = 0;
+  std::uint64_t revocations = 0;
+  std::uint64_t profiles = 0;
+  std::uint64_t orders = 0;
+  std::uint64_t alerts = 0;
   std::vector<std::string> problems;  // empty when consistent
   bool ok() const { return problems.empty(); }
 };
 
-class LmdbStore final : public ca::Inventory, public ca::CaDirectory, public ca::AuditSink {
+class LmdbStore final : public ca::Inventory,
+                        public ca::CaDirectory,
+                        public ca::AuditSink,
+                        public ca::ProfileDirectory,
+                        public ca::OrderLog,
+                        public ca::AlertLog {
  public:
   // Opens the store under `<state_dir>/store/`, creating it (and state_dir, when its parent
   // exists) on first use. Fails with kIoError / kPermissionDenied naming the path when the
@@ -80,11 +94,16 @@ class LmdbStore final : public ca::Inventory, public ca::CaDirectory, public ca:
   LmdbStore& operator=(const LmdbStore&) = delete;
 
   // ---- ca::Inventory ----
-  // Records from put_certificate_async are validated at once (kInvalidArgument: no serial, a
-  // fingerprint that is not 32 bytes, a CA name over 255 bytes). A discovered certificate (empty
-  // ca_name) is unique by fingerprint only.
-  std::future<base::Result<std::uint64_t>> put_certificate_async(
-      ca::CertificateRecord record, std::optional<ca::AuditEvent> event) override;
+  // Records are validated at once (kInvalidArgument: no serial, a fingerprint that is not 32
+  // bytes, a CA name over 255 bytes). A discovered certificate (empty ca_name) is unique by
+  // fingerprint only. A record that arrives revoked gets its revocation sequence too.
+  std::future<base::Result<std::uint64_t>> commit_certificate_async(
+      ca::CertificateCommit commit) override;
+  base::Result<ca::CertificateRecord> revoke_certificate(ca::RevocationCommit commit) override;
+  base::Result<std::optional<ca::CertificateRecord>> find_certificate_by_id(
+      std::uint64_t id) override;
+  base::Result<std::vector<ca::CertificateRecord>> find_certificates_by_key(
+      const base::KeyRef& key) override;
   base::Result<std::optional<ca::CertificateRecord>> find_certificate(
       std::string_view ca_name, const pki::SerialNumber& serial) override;
   base::Result<std::vector<ca::CertificateRecord>> find_certificates_by_serial(
@@ -95,9 +114,28 @@ class LmdbStore final : public ca::Inventory, public ca::CaDirectory, public ca:
   // case-insensitively.
   base::Result<std::vector<ca::CertificateRecord>> find_certificates_by_name(
       std::string_view name) override;
-  // A page may come back with fewer than `limit` items (even none) and a next_cursor when the
-  // filters skipped the rest of what was scanned; next_cursor is "" once the end is reached.
+  // Which index answers (store/inventory_queries.cpp):
+  //  - A search, or status "revoked", or (for sorts other than notAfter) a CA, profile or
+  //    discovered filter first collects the candidates from its own index (cert_by_name by
+  //    prefix, cert_by_dns for "*.suffix", revocations, cert_by_ca, cert_by_profile), applies
+  //    every filter and sorts them in memory — as long as that index yields at most
+  //    kCollectBound (10,000) candidates. Such a page is exact: `limit` items unless it is
+  //    the last.
+  //  - Otherwise the sort's own index is walked (cert_by_not_after, cert_by_not_before,
+  //    cert_by_cn, cert_by_serial; for notAfter, cert_by_ca or cert_by_profile when filtered
+  //    by CA or profile, and only the notAfter range that expiry, status and
+  //    not_after_before allow), applying the other filters to each record. One call reads at
+  //    most max(10,000, 10 x limit) entries: a page may then come back with fewer than `limit`
+  //    items (even none) and a next_cursor.
+  // The cursor holds the sort, the direction and the last item's sort key, so a page may be
+  // answered by either plan; a cursor from another sort or direction is refused. CN sort uses
+  // the first 200 bytes of the lower-cased CN; serial sort is numeric. A search prefix finds
+  // CN and SAN values up to 400 bytes long (longer ones are found by exact name only).
   base::Result<ca::CertificatePage> list_certificates(const ca::CertificateQuery& query) override;
+  // Walks the revocations table (sequence order) from `after`, keeping `ca_name`'s.
+  base::Result<std::vector<ca::CertificateRecord>> list_revocations(std::string_view ca_name,
+                                                                    std::uint64_t after,
+                                                                    std::size_t limit) override;
 
   // ---- ca::CaDirectory ----
   // create_ca stores the record with the revision it carries (normally 0); update_ca
@@ -114,6 +152,40 @@ class LmdbStore final : public ca::Inventory, public ca::CaDirectory, public ca:
   base::Result<std::vector<ca::AuditEvent>> list_audit(std::uint64_t after,
                                                        std::size_t limit) override;
 
+  // ---- ca::ProfileDirectory ----
+  base::Result<void> create_profile(const ca::Profile& profile,
+                                    std::optional<ca::AuditEvent> event) override;
+  base::Result<ca::Profile> update_profile(const ca::Profile& profile,
+                                           std::optional<ca::AuditEvent> event) override;
+  base::Result<std::optional<ca::Profile>> find_profile(std::string_view ca_name,
+                                                        std::string_view name) override;
+  base::Result<std::vector<ca::Profile>> find_profiles_by_name(std::string_view name) override;
+  base::Result<std::vector<ca::Profile>> list_profiles(std::string_view ca_name) override;
+
+  // ---- ca::OrderLog ----
+  // update_order (and a commit or revocation carrying an order) refuses an unknown order
+  // with kNotFound. list_orders with a status walks the order_by_status index; with only a
+  // kind it walks every order from `before` down until the page is full.
+  base::Result<std::uint64_t> create_order(ca::Order order,
+                                           std::vector<ca::AuditEvent> events) override;
+  base::Result<std::uint64_t> update_order(const ca::Order& order,
+                                           std::vector<ca::AuditEvent> events,
+                                           std::optional<ca::Alert> alert) override;
+  base::Result<std::optional<ca::Order>> find_order(std::uint64_t id) override;
+  base::Result<std::vector<ca::Order>> list_orders(const ca::OrderQuery& query) override;
+  base::Result<std::vector<ca::Order>> list_unfinished_orders() override;  // oldest first
+
+  // ---- ca::AlertLog ----
+  // An alert with an empty dedupe_key is never deduplicated. The audit event of raise_alert
+  // (acknowledge_alert) is written only when it raises (acknowledges) the alert.
+  base::Result<std::uint64_t> raise_alert(ca::Alert alert,
+                                          std::optional<ca::AuditEvent> event) override;
+  base::Result<ca::Alert> acknowledge_alert(std::uint64_t id, std::string by, base::TimePoint at,
+                                            std::optional<ca::AuditEvent> event) override;
+  base::Result<std::optional<ca::Alert>> find_alert(std::uint64_t id) override;
+  base::Result<std::vector<ca::Alert>> list_alerts(bool include_acknowledged,
+                                                   std::size_t limit) override;
+
   // ---- operations ----
   // A consistent, compacted copy of the store into `<backup_dir>/store/data.mdb`, taken while
   // the store is in use (writers continue; the copy is the state at its start). `backup_dir`
@@ -122,7 +194,8 @@ class LmdbStore final : public ca::Inventory, public ca::CaDirectory, public ca:
   base::Result<void> backup_to(const std::filesystem::path& backup_dir);
 
   // Walks every table: each record decodes, each index entry resolves to a record that
-  // carries the indexed value, and each record has its index entries.
+  // carries the indexed value, each record has its index entries, the order, alert and
+  // revocation indexes agree with their records, and the audit hash chain verifies.
   base::Result<IntegrityReport> check_integrity();
 
   // ---- statistics (for tests, the bench and the status page) ----
@@ -134,8 +207,10 @@ class LmdbStore final : public ca::Inventory, public ca::CaDirectory, public ca:
   int stale_readers_cleared() const { return stale_readers_cleared_; }  // at open
   const std::filesystem::path& path() const;                            // the environment directory
 
- private:
+  // The insides (store/internal/store_impl.h), opaque outside store/.
   struct Impl;
+
+ private:
   explicit LmdbStore(std::unique_ptr<Impl> impl, int stale_readers_cleared);
 
   std::unique_ptr<Impl> impl_;

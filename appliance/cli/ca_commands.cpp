@@ -1,4 +1,4 @@
-// signet ca create-root | create-intermediate | import-cert | list | show | set | export
+// signet ca create-root | create-intermediate | import-cert | list | show | set | export | renew
 #include <iostream>
 #include <memory>
 
@@ -34,6 +34,15 @@ Result<ca::NewCaRequest> to_request(const CreateOptions& o, CliContext& ctx) {
 }
 
 Result<void> show_created(CliContext& ctx, const ca::CaRecord& record) {
+  // Every CA gets its "default" RA profile, so that `cert issue --ca N` works at once.
+  auto service = ctx.service();
+  auto profile = service ? (*service)->ensure_default_profile(record.name)
+                         : base::Result<ca::Profile>(service.error());
+  if (!profile) {
+    std::cerr << "signet: warning: CA '" << record.name
+              << "' was created, but its default profile was not: " << profile.error().describe()
+              << " (it is created on first use)\n";
+  }
   if (ctx.json()) {
     print_json(ca_json(record, ctx.clock().now()));
   } else {
@@ -41,6 +50,18 @@ Result<void> show_created(CliContext& ctx, const ca::CaRecord& record) {
     print_ca(record, ctx.clock().now());
   }
   return base::ok();
+}
+
+// Issuance goes through RA profiles, whose validity rule decides the default: a CA's default
+// validity is therefore also written to its "default" profile (a new version when it changes;
+// its maximum is raised to match when it was lower).
+Result<ca::Profile> follow_default_validity(CliContext& ctx, const std::string& ca_name, int days) {
+  SIGNET_ASSIGN_OR_RETURN(auto* service, ctx.service());
+  SIGNET_ASSIGN_OR_RETURN(auto profile, service->ensure_default_profile(ca_name));
+  if (profile.validity.default_days == days && profile.validity.max_days >= days) return profile;
+  profile.validity.default_days = days;
+  if (profile.validity.max_days < days) profile.validity.max_days = days;
+  return service->update_profile(std::move(profile));
 }
 
 void add_create_options(CLI::App* cmd, CreateOptions& o) {
@@ -60,7 +81,8 @@ void add_create_options(CLI::App* cmd, CreateOptions& o) {
 }  // namespace
 
 void register_ca_commands(CLI::App& app, Action& selected) {
-  auto* ca = app.add_subcommand("ca", "certificate authorities: create, import, show, configure");
+  auto* ca =
+      app.add_subcommand("ca", "certificate authorities: create, import, show, configure, renew");
   ca->require_subcommand(1);
 
   {
@@ -197,7 +219,8 @@ void register_ca_commands(CLI::App& app, Action& selected) {
                     "base URL for CRL (<base>/crl/<ca>.crl), OCSP (<base>/ocsp/<ca>) and CA "
                     "issuer (<base>/ca/<ca>.crt) URLs; '' removes them");
     cmd->add_option("--default-validity-days", o->validity_days,
-                    "validity of issued certificates when a request names none");
+                    "validity of issued certificates when a request names none (also set in the "
+                    "CA's 'default' RA profile)");
     cmd->callback([&selected, o] {
       selected = [o](CliContext& ctx) -> Result<void> {
         if (!o->base_url && !o->validity_days) {
@@ -207,10 +230,82 @@ void register_ca_commands(CLI::App& app, Action& selected) {
         SIGNET_ASSIGN_OR_RETURN(auto* authority, ctx.authority());
         SIGNET_ASSIGN_OR_RETURN(
             auto record, authority->update_settings(o->name, {o->base_url, o->validity_days}));
+        std::optional<ca::Profile> profile;
+        if (o->validity_days) {
+          SIGNET_ASSIGN_OR_RETURN(profile,
+                                  follow_default_validity(ctx, o->name, *o->validity_days));
+        }
+        if (ctx.json()) {
+          auto j = ca_json(record, ctx.clock().now());
+          if (profile) j["default_profile_version"] = profile->version;
+          print_json(j);
+        } else {
+          std::cout << "Updated CA '" << record.name << "'.\n";
+          if (profile) {
+            std::cout << "Its profile '" << profile->qualified_name() << "' (version "
+                      << profile->version << ") issues for " << profile->validity.default_days
+                      << " days unless a request says otherwise.\n";
+          }
+          print_ca(record, ctx.clock().now());
+        }
+        return base::ok();
+      };
+    });
+  }
+  {
+    struct RenewOptions {
+      std::string name, new_key, token, csr_out;
+      std::optional<int> days;
+    };
+    auto o = std::make_shared<RenewOptions>();
+    auto* cmd = ca->add_subcommand(
+        "renew",
+        "a new certificate for a CA with the same key, or with --new-key a rollover to a new key "
+        "generated on the token; the old certificate stays for verifying what it signed");
+    cmd->add_option("name", o->name, "CA name")->required();
+    cmd->add_option("--new-key", o->new_key,
+                    "roll over to a new key of this algorithm (ec-p256, ec-p384, rsa-2048, "
+                    "rsa-3072, rsa-4096, ed25519)");
+    cmd->add_option("--token", o->token,
+                    "with --new-key: the token that generates it (default: the old key's)");
+    cmd->add_option("--days,--validity-days", o->days,
+                    "validity of the new CA certificate (default: as at creation)");
+    cmd->add_option("--csr-out", o->csr_out,
+                    "for a CA signed by an external root: where to write the new CSR (PEM)");
+    cmd->callback([&selected, o] {
+      selected = [o](CliContext& ctx) -> Result<void> {
+        if (o->new_key.empty() && !o->token.empty()) {
+          return Error(ErrorCode::kInvalidArgument,
+                       "--token goes with --new-key (a renewal keeps the key where it is)");
+        }
+        ca::RenewCaRequest request;
+        request.name = o->name;
+        if (!o->new_key.empty()) {
+          SIGNET_ASSIGN_OR_RETURN(request.new_key, base::parse_key_algorithm(o->new_key));
+        }
+        request.token = o->token;
+        request.validity_days = o->days;
+        SIGNET_ASSIGN_OR_RETURN(auto* authority, ctx.authority());
+        SIGNET_ASSIGN_OR_RETURN(auto current, authority->find_ca(o->name));
+        if (current.external_parent && o->csr_out.empty()) {
+          return Error(ErrorCode::kInvalidArgument,
+                       "CA '" + o->name +
+                           "' is signed by an external root: give --csr-out FILE for the new CSR");
+        }
+        SIGNET_ASSIGN_OR_RETURN(auto record, authority->renew_ca(request));
+        if (!record.pending_csr_der.empty() && !o->csr_out.empty()) {
+          const std::string pem = pki::pem_encode("CERTIFICATE REQUEST", record.pending_csr_der);
+          SIGNET_TRY(write_output(o->csr_out, base::as_bytes(pem)));
+        }
         if (ctx.json()) {
           print_json(ca_json(record, ctx.clock().now()));
         } else {
-          std::cout << "Updated CA '" << record.name << "'.\n";
+          std::cout << (request.new_key ? "Rolled over" : "Renewed") << " CA '" << record.name
+                    << "'"
+                    << (record.state == ca::CaState::kAwaitingCertificate
+                            ? ": send the new CSR to the external root, then 'ca import-cert'"
+                            : "")
+                    << ".\n";
           print_ca(record, ctx.clock().now());
         }
         return base::ok();

@@ -11,6 +11,7 @@
 #include <iostream>
 
 #include "appliance/cli/softhsm_state.h"
+#include "appliance/cli/worker_identity.h"
 #include "base/secret_input.h"
 #include "hsm/key_provider.h"
 #include "hsm/module.h"
@@ -36,10 +37,13 @@ std::filesystem::path default_state_dir() {
 CliContext::CliContext(GlobalOptions options)
     : options_(std::move(options)),
       state_dir_(options_.state_dir.empty() ? default_state_dir()
-                                            : std::filesystem::path(options_.state_dir)) {}
+                                            : std::filesystem::path(options_.state_dir)),
+      worker_(current_worker()) {}
 
 CliContext::~CliContext() {
-  // Order matters: the Authority uses the store and the keys; signers hold the module.
+  // Order matters: the service uses the Authority; the Authority uses the store and the keys;
+  // signers hold the module.
+  service_.reset();
   authority_.reset();
   keys_.reset();
   store_.reset();
@@ -161,6 +165,49 @@ Result<ca::CaDirectory*> CliContext::cas() {
 Result<ca::AuditSink*> CliContext::audit() {
   SIGNET_ASSIGN_OR_RETURN(auto* records, store());
   return static_cast<ca::AuditSink*>(records);
+}
+
+Result<ca::ProfileDirectory*> CliContext::profiles() {
+  SIGNET_ASSIGN_OR_RETURN(auto* records, store());
+  return static_cast<ca::ProfileDirectory*>(records);
+}
+
+Result<ca::OrderLog*> CliContext::orders() {
+  SIGNET_ASSIGN_OR_RETURN(auto* records, store());
+  return static_cast<ca::OrderLog*>(records);
+}
+
+Result<ca::AlertLog*> CliContext::alerts() {
+  SIGNET_ASSIGN_OR_RETURN(auto* records, store());
+  return static_cast<ca::AlertLog*>(records);
+}
+
+Result<ca::CertificateService*> CliContext::service() {
+  if (service_) return service_.get();
+  SIGNET_ASSIGN_OR_RETURN(auto* records, store());
+  SIGNET_ASSIGN_OR_RETURN(auto* ca_authority, authority());
+  SIGNET_ASSIGN_OR_RETURN(auto* key_provider, keys());
+  ca::RecordStores stores{*records, *records, *records, *records, *records, *records};
+  auto service = std::make_unique<ca::CertificateService>(*ca_authority, stores, *key_provider,
+                                                          clock_, rng_, actor(), worker_);
+  // Orders left `pending`/`processing` by a process that is gone (killed, crashed) fail now,
+  // with their alerts, and the keys they generated on a token are deleted.
+  auto interrupted = service->fail_interrupted_orders(
+      [](std::string_view worker) { return worker_alive(worker); });
+  if (!interrupted) {
+    std::cerr << "signet: warning: cannot check for interrupted orders: "
+              << interrupted.error().describe() << "\n";
+  } else {
+    for (const auto& order : *interrupted) {
+      std::cerr << "signet: warning: order " << order.id << " (" << ca::to_string(order.kind)
+                << (order.common_name.empty() ? "" : " of '" + order.common_name + "'")
+                << ") was interrupted by the end of its process and is now failed; see "
+                   "'signet order show "
+                << order.id << "'\n";
+    }
+  }
+  service_ = std::move(service);
+  return service_.get();
 }
 
 std::string CliContext::actor() const {

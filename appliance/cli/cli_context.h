@@ -1,9 +1,11 @@
 // CliContext: the `signet` command line's composition root. It resolves the global settings
 // (state directory, PKCS#11 module, default token, PIN file) from flags and environment, and
 // builds the concrete pieces on first use: the LMDB store, the PKCS#11 module and key
-// provider, and the ca::Authority over them. Commands receive it and ask for what they need,
-// so that `signet token list` never opens the store and `signet cert show` never logs in to
-// a token. Single-threaded use (one command per process).
+// provider, the ca::Authority and the ca::CertificateService over them. Commands receive it
+// and ask for what they need, so that `signet token list` never opens the store and
+// `signet cert list` never loads the PKCS#11 module. The service names this process as its
+// worker ("pid:<pid>:<start>", worker_identity.h); creating it first fails the orders that a
+// killed process left unfinished. Single-threaded use (one command per process).
 #pragma once
 
 #include <filesystem>
@@ -16,6 +18,7 @@
 #include "base/rng.h"
 #include "base/secure_buffer.h"
 #include "ca/authority.h"
+#include "ca/certificate_service.h"
 
 namespace signet::hsm {
 class Pkcs11Module;
@@ -66,11 +69,17 @@ class CliContext {
   base::Result<ca::Inventory*> inventory();
   base::Result<ca::CaDirectory*> cas();
   base::Result<ca::AuditSink*> audit();
+  base::Result<ca::ProfileDirectory*> profiles();
+  base::Result<ca::OrderLog*> orders();
+  base::Result<ca::AlertLog*> alerts();
+  // The lifecycle service; on first use it fails orders whose worker died (warning on stderr).
+  base::Result<ca::CertificateService*> service();
 
   // The PIN for a token: from the PIN file when one is configured, else a terminal prompt.
   base::Result<base::SecureBuffer> read_pin(const std::string& token_label);
 
   std::string actor() const;
+  const std::string& worker() const { return worker_; }
 
  private:
   // Restores SoftHSM token files torn by a killed process (see softhsm_state.h).
@@ -84,6 +93,8 @@ class CliContext {
   std::shared_ptr<hsm::Pkcs11Module> module_;
   std::shared_ptr<hsm::Pkcs11KeyProvider> keys_;
   std::unique_ptr<ca::Authority> authority_;
+  std::unique_ptr<ca::CertificateService> service_;
+  std::string worker_;
 };
 
 }  // namespace signet::appliance

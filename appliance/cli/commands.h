@@ -17,5 +17,11 @@ void register_token_commands(CLI::App& app, Action& selected);
 void register_ca_commands(CLI::App& app, Action& selected);
 void register_cert_commands(CLI::App& app, Action& selected);
 void register_store_commands(CLI::App& app, Action& selected);
+void register_profile_commands(CLI::App& app, Action& selected);
+void register_order_commands(CLI::App& app, Action& selected);
+void register_alert_commands(CLI::App& app, Action& selected);
+void register_audit_commands(CLI::App& app, Action& selected);
+// Under `signet cert`: issue, renew, rekey, reissue, revoke, import.
+void register_cert_lifecycle_commands(CLI::App* cert, Action& selected);
 
 }  // namespace signet::appliance

@@ -57,6 +57,10 @@ int main(int argc, char** argv) {
   signet::appliance::register_token_commands(app, selected);
   signet::appliance::register_ca_commands(app, selected);
   signet::appliance::register_cert_commands(app, selected);
+  signet::appliance::register_profile_commands(app, selected);
+  signet::appliance::register_order_commands(app, selected);
+  signet::appliance::register_alert_commands(app, selected);
+  signet::appliance::register_audit_commands(app, selected);
   signet::appliance::register_store_commands(app, selected);
 
   try {

@@ -2,12 +2,14 @@
 // per kind of object, so that `show` and `list` describe a certificate the same way.
 #pragma once
 
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "base/clock.h"
 #include "base/result.h"
+#include "ca/order.h"
 #include "ca/records.h"
 
 namespace signet::appliance {
@@ -18,9 +20,20 @@ std::string colon_hex(base::ByteView bytes);  // "AB:CD:..."
 
 nlohmann::json certificate_json(const ca::CertificateRecord& record, base::TimePoint now);
 nlohmann::json ca_json(const ca::CaRecord& record, base::TimePoint now);
+nlohmann::json order_json(const ca::Order& order, base::TimePoint now);
+nlohmann::json alert_json(const ca::Alert& alert);
 
-void print_certificate(const ca::CertificateRecord& record, base::TimePoint now);
+void print_certificate(const ca::CertificateRecord& record, base::TimePoint now,
+                       std::FILE* out = stdout);
+// Of certificate_json(), with "predecessor"/"successor" added when known.
+void print_certificate_json(const nlohmann::json& certificate, std::FILE* out = stdout);
 void print_ca(const ca::CaRecord& record, base::TimePoint now);
+void print_order(const ca::Order& order, base::TimePoint now, std::FILE* out = stdout);
+// "Label:                 value" lines for the given keys of a JSON object, skipping absent,
+// null and empty values; arrays print comma-separated.
+void print_fields(const nlohmann::json& j,
+                  const std::vector<std::pair<std::string, std::string>>& fields,
+                  std::FILE* out = stdout);
 
 // A fixed-width table: the header row, then the rows.
 void print_table(const std::vector<std::string>& header,
@@ -28,8 +41,10 @@ void print_table(const std::vector<std::string>& header,
 
 void print_json(const nlohmann::json& value);
 
-// Writes to a file (mode 0644, replacing it) or to stdout when path is empty or "-".
-base::Result<void> write_output(const std::string& path, base::ByteView data);
+// Writes to a file (`mode`, default 0644, replacing it) or to stdout when path is empty or "-".
+base::Result<void> write_output(const std::string& path, base::ByteView data, int mode = 0644);
+// Key material (a PFX): a file only, mode 0600; refuses stdout.
+base::Result<void> write_private_output(const std::string& path, base::ByteView data);
 base::Result<base::Bytes> read_input_file(const std::string& path);
 
 }  // namespace signet::appliance

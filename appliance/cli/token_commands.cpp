@@ -1,10 +1,12 @@
-// signet token list | init
+// signet token list | init | keys
+#include <algorithm>
 #include <iostream>
 #include <memory>
 
 #include "appliance/cli/commands.h"
 #include "appliance/cli/output.h"
 #include "base/secret_input.h"
+#include "hsm/key_provider.h"
 #include "hsm/module.h"
 #include "hsm/token_init.h"
 
@@ -114,10 +116,64 @@ Result<void> init_token(CliContext& ctx, const std::string& label) {
   return base::ok();
 }
 
+struct KeysOptions {
+  std::string token;
+  bool orphans = false;
+};
+
+Result<void> list_keys(CliContext& ctx, const KeysOptions& o) {
+  SIGNET_ASSIGN_OR_RETURN(auto* provider, ctx.keys());
+  SIGNET_ASSIGN_OR_RETURN(auto keys, provider->list_keys(o.token));
+  if (o.orphans) {
+    std::vector<base::KeyRef> refs;
+    for (const auto& k : keys) refs.push_back(k.ref);
+    SIGNET_ASSIGN_OR_RETURN(auto* service, ctx.service());
+    SIGNET_ASSIGN_OR_RETURN(auto orphaned, service->orphaned_keys(refs));
+    std::erase_if(keys, [&](const hsm::KeyInfo& k) {
+      return std::find(orphaned.begin(), orphaned.end(), k.ref) == orphaned.end();
+    });
+  }
+  nlohmann::json items = nlohmann::json::array();
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& k : keys) {
+    auto attributes = provider->read_private_key_attributes(k.ref);
+    nlohmann::json j = {{"uri", k.ref.to_uri()},
+                        {"label", k.ref.object_label},
+                        {"id", base::to_hex(k.ref.id)},
+                        {"token_serial", k.ref.token_serial},
+                        {"token_label", k.ref.token_label},
+                        {"key_type", k.key_type},
+                        {"has_public_key", k.has_public_key}};
+    j["algorithm"] = k.algorithm ? nlohmann::json(std::string(base::to_string(*k.algorithm)))
+                                 : nlohmann::json(nullptr);
+    std::string protection = "?";
+    if (attributes) {
+      j["sensitive"] = attributes->sensitive;
+      j["extractable"] = attributes->extractable;
+      j["never_extractable"] = attributes->never_extractable;
+      j["local"] = attributes->local;
+      protection = std::string(attributes->sensitive ? "sensitive" : "NOT sensitive") +
+                   (attributes->extractable ? ", EXTRACTABLE" : ", not extractable") +
+                   (attributes->local ? ", generated on the token" : ", imported");
+    }
+    items.push_back(j);
+    rows.push_back({k.ref.object_label.empty() ? "-" : k.ref.object_label, base::to_hex(k.ref.id),
+                    k.algorithm ? std::string(base::to_string(*k.algorithm)) : k.key_type,
+                    protection, k.ref.to_uri()});
+  }
+  if (ctx.json()) {
+    print_json(items);
+  } else {
+    print_table({"LABEL", "ID", "ALGORITHM", "PROTECTION", "URI"}, rows);
+    if (o.orphans && rows.empty()) std::cout << "No orphaned keys: every key is referenced.\n";
+  }
+  return base::ok();
+}
+
 }  // namespace
 
 void register_token_commands(CLI::App& app, Action& selected) {
-  auto* token = app.add_subcommand("token", "PKCS#11 tokens: list, initialise");
+  auto* token = app.add_subcommand("token", "PKCS#11 tokens: list, initialise, keys");
   token->require_subcommand(1);
   {
     auto all = std::make_shared<bool>(false);
@@ -153,6 +209,17 @@ void register_token_commands(CLI::App& app, Action& selected) {
     cmd->callback([&selected, label] {
       selected = [label](CliContext& ctx) { return init_token(ctx, *label); };
     });
+  }
+  {
+    auto o = std::make_shared<KeysOptions>();
+    auto* cmd = token->add_subcommand(
+        "keys",
+        "list the private keys on a token with their protection; --orphans: only those no CA "
+        "and no certificate references (left behind by failed or deleted work)");
+    cmd->add_option("--token", o->token, "token label or serial (default: the global --token)");
+    cmd->add_flag("--orphans", o->orphans, "only keys that nothing references");
+    cmd->callback(
+        [&selected, o] { selected = [o](CliContext& ctx) { return list_keys(ctx, *o); }; });
   }
 }
 

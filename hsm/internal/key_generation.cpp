@@ -12,9 +12,6 @@ using base::Error;
 using base::ErrorCode;
 using base::KeyAlgorithm;
 
-// Enough for the largest key pair we make (RSA-4096 private key plus its attributes).
-constexpr unsigned long kMinimumFreeBytes = 4096;
-
 struct Mechanisms {
   CK_MECHANISM_TYPE generate;
   const char* generate_name;
@@ -89,13 +86,19 @@ base::Result<void> check_room(const TokenInfo& token) {
   auto short_of = [](const std::optional<unsigned long>& free) {
     return free && *free < kMinimumFreeBytes;
   };
-  if (short_of(token.free_private_memory) || short_of(token.free_public_memory)) {
-    return Error(ErrorCode::kTokenError, token.describe() + " is full: it reports " +
-                                             std::to_string(token.free_private_memory.value_or(0)) +
-                                             " bytes free for private objects and " +
-                                             std::to_string(token.free_public_memory.value_or(0)) +
-                                             " for public ones; a key pair needs about " +
-                                             std::to_string(kMinimumFreeBytes));
+  std::string lacking;
+  if (short_of(token.free_private_memory)) {
+    lacking = std::to_string(*token.free_private_memory) + " bytes free for private objects";
+  }
+  if (short_of(token.free_public_memory)) {
+    if (!lacking.empty()) lacking += " and ";
+    lacking += std::to_string(*token.free_public_memory) + " bytes free for public objects";
+  }
+  if (!lacking.empty()) {
+    return Error(ErrorCode::kResourceExhausted,
+                 token.describe() + " has no room for another key pair: it reports only " +
+                     lacking + ", and a key pair needs about " + std::to_string(kMinimumFreeBytes) +
+                     " bytes of each");
   }
   return base::ok();
 }

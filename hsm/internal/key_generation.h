@@ -18,6 +18,8 @@
 namespace signet::hsm::internal {
 
 inline constexpr std::size_t kKeyIdSize = 16;
+// Enough for the largest key pair we make (RSA-4096 private key plus its attributes).
+inline constexpr unsigned long kMinimumFreeBytes = 4096;
 
 struct GeneratedPair {
   CK_OBJECT_HANDLE public_key = CK_INVALID_HANDLE;
@@ -29,8 +31,9 @@ struct GeneratedPair {
 base::Result<void> check_mechanisms(const Pkcs11Module& module, const TokenInfo& token,
                                     base::KeyAlgorithm algorithm);
 
-// kTokenError ("full") when the token reports less free memory than a key pair needs.
-// Tokens that do not report free memory pass.
+// kResourceExhausted, naming the token and which memory (private, public) is short, when the
+// token reports less free memory than a key pair needs (kMinimumFreeBytes of each). Tokens
+// that do not report free memory (CK_UNAVAILABLE_INFORMATION, CK_EFFECTIVELY_INFINITE) pass.
 base::Result<void> check_room(const TokenInfo& token);
 
 // A random CKA_ID that no object visible in `session` has.

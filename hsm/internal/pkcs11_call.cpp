@@ -194,6 +194,19 @@ Error translate(CK_RV rv, const CallSite& site) {
                      token + " cannot generate a key of this kind (" + detail + ")");
       }
       break;
+    case CKR_WRAPPED_KEY_INVALID:
+    case CKR_WRAPPED_KEY_LEN_RANGE:
+    case CKR_ENCRYPTED_DATA_INVALID:
+    case CKR_ENCRYPTED_DATA_LEN_RANGE:
+    // SoftHSM 2.6 answers a failed RFC 5649 integrity check with CKR_GENERAL_ERROR.
+    case CKR_GENERAL_ERROR:
+    case CKR_FUNCTION_FAILED:
+      if (site.purpose == Purpose::kUnwrap) {
+        return Error(ErrorCode::kVerificationFailed,
+                     "the wrapped secret fails its integrity check on " + token +
+                         ": it was altered, or wrapped under another key (" + detail + ")");
+      }
+      break;
     default:
       break;
   }

@@ -21,7 +21,9 @@ namespace signet::hsm::internal {
 
 // What the caller was doing; changes how some return values read (CKR_MECHANISM_INVALID
 // during key generation means "this token cannot make such keys").
-enum class Purpose { kGeneral, kLogin, kSoLogin, kKeyGeneration, kTokenInit };
+// C_UnwrapKey's failures that mean "these wrapped bytes do not decrypt" read as
+// kVerificationFailed under kUnwrap.
+enum class Purpose { kGeneral, kLogin, kSoLogin, kKeyGeneration, kTokenInit, kUnwrap };
 
 struct CallSite {
   const char* function = "";  // "C_Sign"

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "ca/audit.h"
 #include "store/internal/codec.h"
 
 namespace signet::store {
@@ -115,9 +116,7 @@ base::Result<void> BatchWriter::try_commit(std::vector<Request>& batch,
                                            std::vector<Outcome>& outcomes, bool& map_full) {
   outcomes.clear();
   SIGNET_ASSIGN_OR_RETURN(auto txn, lmdb::Transaction::begin_write(env_));
-  Counters counters;
-  SIGNET_ASSIGN_OR_RETURN(counters.next_id, next_key(txn, tables_.certs));
-  SIGNET_ASSIGN_OR_RETURN(counters.next_sequence, next_key(txn, tables_.audit));
+  SIGNET_ASSIGN_OR_RETURN(auto counters, read_counters(txn));
   for (auto& request : batch) {
     auto applied =
         std::visit([&](auto& op) { return apply(txn, op, counters, outcomes); }, request.op);
@@ -129,6 +128,30 @@ base::Result<void> BatchWriter::try_commit(std::vector<Request>& batch,
   auto committed = txn.commit();
   map_full = txn.hit_map_full();
   return committed;
+}
+
+base::Result<BatchWriter::Counters> BatchWriter::read_counters(lmdb::Transaction& txn) {
+  Counters counters;
+  SIGNET_ASSIGN_OR_RETURN(counters.next_id, next_key(txn, tables_.certs));
+  SIGNET_ASSIGN_OR_RETURN(counters.next_revocation, next_key(txn, tables_.revocations));
+  SIGNET_ASSIGN_OR_RETURN(counters.next_order, next_key(txn, tables_.orders));
+  SIGNET_ASSIGN_OR_RETURN(counters.next_alert, next_key(txn, tables_.alerts));
+  SIGNET_ASSIGN_OR_RETURN(auto cursor, lmdb::Cursor::open(txn, tables_.audit));
+  SIGNET_ASSIGN_OR_RETURN(auto last, cursor.last());
+  if (!last) {
+    counters.audit_head.assign(ca::kAuditHashSize, 0);
+    return counters;
+  }
+  counters.next_sequence = schema::id_from(last->key) + 1;
+  SIGNET_ASSIGN_OR_RETURN(auto event,
+                          codec::decode_audit(last->value, tables_.audit.name, last->key));
+  if (event.hash.size() != ca::kAuditHashSize) {
+    return Error(ErrorCode::kStorageError, "the last audit entry (" +
+                                               std::to_string(counters.next_sequence - 1) +
+                                               ") has no hash to chain the next entry to");
+  }
+  counters.audit_head = std::move(event.hash);
+  return counters;
 }
 
 base::Result<void> BatchWriter::grow_map() {
@@ -144,53 +167,22 @@ base::Result<void> BatchWriter::grow_map() {
   return base::ok();
 }
 
-base::Result<void> BatchWriter::put_event(lmdb::Transaction& txn, const base::Bytes& encoded,
+base::Result<void> BatchWriter::put_event(lmdb::Transaction& txn, ca::AuditEvent& event,
                                           Counters& counters) {
-  if (encoded.empty()) return base::ok();
-  const auto key = schema::id_key(counters.next_sequence++);
-  return txn.put(tables_.audit, key, encoded, MDB_APPEND);
+  event.sequence = counters.next_sequence;
+  event.previous_hash = counters.audit_head;
+  event.hash = ca::audit_entry_hash(event, event.previous_hash);
+  codec::encode(event, scratch_);
+  SIGNET_TRY(txn.put(tables_.audit, schema::id_key(event.sequence), scratch_, MDB_APPEND));
+  ++counters.next_sequence;
+  counters.audit_head = event.hash;
+  return base::ok();
 }
 
-base::Result<void> BatchWriter::apply(lmdb::Transaction& txn, CertificateWrite& w,
-                                      Counters& counters, std::vector<Outcome>& outcomes) {
-  const auto& r = w.record;
-  const bool managed = !r.ca_name.empty();
-  const auto ca_serial = schema::ca_serial_key(r.ca_name, r.serial);
-  // Existence checks first, so that a refused record writes nothing. They see the writes of
-  // earlier requests in this batch, which catches duplicates within the batch too.
-  if (managed) {
-    SIGNET_ASSIGN_OR_RETURN(auto existing, txn.get(tables_.cert_by_ca_serial, ca_serial.view()));
-    if (existing) {
-      return refuse(outcomes,
-                    Error(ErrorCode::kAlreadyExists,
-                          "CA '" + r.ca_name + "' already has a certificate with serial " +
-                              r.serial.to_hex() + " (id " +
-                              std::to_string(schema::id_from(*existing)) + ")"));
-    }
-  }
-  SIGNET_ASSIGN_OR_RETURN(auto known, txn.get(tables_.cert_by_fingerprint, r.fingerprint_sha256));
-  if (known) {
-    return refuse(
-        outcomes,
-        Error(ErrorCode::kAlreadyExists,
-              "a certificate with SHA-256 fingerprint " + base::to_hex(r.fingerprint_sha256) +
-                  " is already recorded (id " + std::to_string(schema::id_from(*known)) + ")"));
-  }
-
-  const std::uint64_t id = counters.next_id++;
-  const auto key = schema::id_key(id);
-  SIGNET_TRY(txn.put(tables_.certs, key, w.encoded, MDB_APPEND));
-  if (managed)
-    SIGNET_TRY(txn.put(tables_.cert_by_ca_serial, ca_serial.view(), key, MDB_NOOVERWRITE));
-  SIGNET_TRY(txn.put(tables_.cert_by_serial, r.serial.magnitude(), key));
-  SIGNET_TRY(txn.put(tables_.cert_by_fingerprint, r.fingerprint_sha256, key, MDB_NOOVERWRITE));
-  for (const auto& name : w.name_keys) {
-    SIGNET_TRY(txn.put(tables_.cert_by_name, base::as_bytes(name), key));
-  }
-  SIGNET_TRY(
-      txn.put(tables_.cert_by_not_after, schema::not_after_key(r.not_after, id), base::ByteView()));
-  SIGNET_TRY(put_event(txn, w.encoded_event, counters));
-  outcomes.emplace_back(id);
+base::Result<void> BatchWriter::put_events(lmdb::Transaction& txn,
+                                           std::vector<ca::AuditEvent>& events,
+                                           Counters& counters) {
+  for (auto& event : events) SIGNET_TRY(put_event(txn, event, counters));
   return base::ok();
 }
 
@@ -225,7 +217,7 @@ base::Result<void> BatchWriter::apply(lmdb::Transaction& txn, CaWrite& w, Counte
     codec::encode(updated, scratch_);
   }
   SIGNET_TRY(txn.put(tables_.cas, name, scratch_, w.create ? MDB_NOOVERWRITE : 0));
-  SIGNET_TRY(put_event(txn, w.encoded_event, counters));
+  if (w.event) SIGNET_TRY(put_event(txn, *w.event, counters));
   outcomes.emplace_back(revision);
   return base::ok();
 }
@@ -233,7 +225,7 @@ base::Result<void> BatchWriter::apply(lmdb::Transaction& txn, CaWrite& w, Counte
 base::Result<void> BatchWriter::apply(lmdb::Transaction& txn, AuditWrite& w, Counters& counters,
                                       std::vector<Outcome>& outcomes) {
   const std::uint64_t sequence = counters.next_sequence;
-  SIGNET_TRY(put_event(txn, w.encoded_event, counters));
+  SIGNET_TRY(put_event(txn, w.event, counters));
   outcomes.emplace_back(sequence);
   return base::ok();
 }

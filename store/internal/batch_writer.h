@@ -1,13 +1,15 @@
 // BatchWriter: the store's one writer thread and its group commit.
 //
-// Every write to the store (certificates, CA records, audit events) is queued here. The writer
+// Every write to the store (certificates, revocations, CA records, profiles, orders, alerts,
+// audit events) is queued here. The writer
 // thread takes everything queued (up to max_batch requests) into ONE write transaction, applies
 // each request, commits with fsync, and only then completes each request's future. So one
 // fsync covers many issuances, and throughput comes from concurrency rather than from skipping
 // durability.
 //
 // Within a batch each request succeeds or fails alone: existence checks (serial per CA,
-// fingerprint, CA name, CA revision) happen before anything of that request is written, and see
+// fingerprint, CA name, revisions and versions, predecessor rules, "already revoked") happen
+// before anything of that request is written, and see
 // the earlier requests of the same batch, so a duplicate fails with kAlreadyExists while its
 // neighbours commit. A failure of the transaction itself (a full disk at commit, an I/O error)
 // fails every request of the batch and writes nothing. When the map fills up (MDB_MAP_FULL) the
@@ -41,23 +43,52 @@
 
 namespace signet::store {
 
-// A certificate ready to write: the record, its encoding and its name keys are prepared by the
-// submitting thread so that the writer thread only does B-tree work.
+// A certificate commit ready to write: the commit, and the record's encoding and index keys,
+// prepared by the submitting thread so that the writer thread mostly does B-tree work. (The
+// record is re-encoded in the writer only when it arrives revoked: the revocation's sequence
+// is assigned there.)
 struct CertificateWrite {
-  ca::CertificateRecord record;
+  ca::CertificateCommit commit;
   base::Bytes encoded;
   std::vector<std::string> name_keys;
-  base::Bytes encoded_event;  // empty: no audit event
+  std::vector<std::string> dns_keys;
+  base::Bytes cn_prefix;  // schema::cn_sort_key without its 8-byte id
+  std::optional<base::Bytes> key_location;
 };
 struct CaWrite {
   ca::CaRecord record;
   bool create = false;  // false: update (revision-checked)
-  base::Bytes encoded_event;
+  std::optional<ca::AuditEvent> event;
 };
 struct AuditWrite {
-  base::Bytes encoded_event;
+  ca::AuditEvent event;
 };
-using WriteOp = std::variant<CertificateWrite, CaWrite, AuditWrite>;
+struct RevocationWrite {  // completes with the revocation's sequence
+  ca::RevocationCommit commit;
+};
+struct ProfileWrite {  // completes with the stored version
+  ca::Profile profile;
+  bool create = false;  // false: update (version-checked)
+  std::optional<ca::AuditEvent> event;
+};
+struct OrderWrite {  // completes with the order's id (create) or its new revision (update)
+  ca::Order order;
+  bool create = false;  // false: update (revision-checked)
+  std::vector<ca::AuditEvent> events;
+  std::optional<ca::Alert> alert;
+};
+struct AlertWrite {  // completes with the alert's id, or the open duplicate's
+  ca::Alert alert;
+  std::optional<ca::AuditEvent> event;  // written only when the alert is raised
+};
+struct AcknowledgeWrite {  // completes with the alert's id
+  std::uint64_t id = 0;
+  std::string by;
+  base::TimePoint at{};
+  std::optional<ca::AuditEvent> event;  // written only when this acknowledges it
+};
+using WriteOp = std::variant<CertificateWrite, CaWrite, AuditWrite, RevocationWrite, ProfileWrite,
+                             OrderWrite, AlertWrite, AcknowledgeWrite>;
 
 struct BatchWriterOptions {
   std::size_t max_batch = 1024;
@@ -77,8 +108,8 @@ class BatchWriter {
   BatchWriter(const BatchWriter&) = delete;
   BatchWriter& operator=(const BatchWriter&) = delete;
 
-  // Completes with the certificate's id, the audit event's sequence number, or the CA's stored
-  // revision.
+  // Completes with what each WriteOp names: the certificate's id, the audit event's sequence
+  // number, the CA's stored revision...
   std::future<base::Result<std::uint64_t>> submit(WriteOp op);
 
   std::uint64_t commits() const { return commits_.load(std::memory_order_relaxed); }
@@ -94,11 +125,18 @@ class BatchWriter {
     std::promise<base::Result<std::uint64_t>> done;
   };
   using Outcome = base::Result<std::uint64_t>;
-  // The ids and sequence numbers the next request of the transaction gets.
+  // The ids and sequence numbers the next request of the transaction gets, and the head of
+  // the audit hash chain.
   struct Counters {
     std::uint64_t next_id = 1;
     std::uint64_t next_sequence = 1;
+    base::Bytes audit_head;  // the last entry's hash; 32 zero bytes for an empty log
+    std::uint64_t next_revocation = 1;
+    std::uint64_t next_order = 1;
+    std::uint64_t next_alert = 1;
   };
+  // A request's own refusal (the transaction goes on), or nothing.
+  using Refusal = std::optional<base::Error>;
 
   void run();
   void commit_batch(std::vector<Request>& batch);
@@ -106,17 +144,52 @@ class BatchWriter {
   // failed (nothing written); `map_full` then says whether growing the map may help.
   base::Result<void> try_commit(std::vector<Request>& batch, std::vector<Outcome>& outcomes,
                                 bool& map_full);
+  base::Result<Counters> read_counters(lmdb::Transaction& txn);
   base::Result<void> grow_map();
   // Each appends the request's own outcome (its id, or why it alone was refused) to
   // `outcomes`, or returns an error when the transaction itself failed.
-  base::Result<void> apply(lmdb::Transaction& txn, CertificateWrite& w, Counters& counters,
-                           std::vector<Outcome>& outcomes);
+  // batch_writer.cpp:
   base::Result<void> apply(lmdb::Transaction& txn, CaWrite& w, Counters& counters,
                            std::vector<Outcome>& outcomes);
   base::Result<void> apply(lmdb::Transaction& txn, AuditWrite& w, Counters& counters,
                            std::vector<Outcome>& outcomes);
-  base::Result<void> put_event(lmdb::Transaction& txn, const base::Bytes& encoded,
-                               Counters& counters);
+  // certificate_writes.cpp:
+  base::Result<void> apply(lmdb::Transaction& txn, CertificateWrite& w, Counters& counters,
+                           std::vector<Outcome>& outcomes);
+  base::Result<void> apply(lmdb::Transaction& txn, RevocationWrite& w, Counters& counters,
+                           std::vector<Outcome>& outcomes);
+  // lifecycle_writes.cpp:
+  base::Result<void> apply(lmdb::Transaction& txn, ProfileWrite& w, Counters& counters,
+                           std::vector<Outcome>& outcomes);
+  base::Result<void> apply(lmdb::Transaction& txn, OrderWrite& w, Counters& counters,
+                           std::vector<Outcome>& outcomes);
+  base::Result<void> apply(lmdb::Transaction& txn, AlertWrite& w, Counters& counters,
+                           std::vector<Outcome>& outcomes);
+  base::Result<void> apply(lmdb::Transaction& txn, AcknowledgeWrite& w, Counters& counters,
+                           std::vector<Outcome>& outcomes);
+
+  // Shared steps (their refusals leave nothing written).
+  // Assigns the event's sequence and hashes and appends it.
+  base::Result<void> put_event(lmdb::Transaction& txn, ca::AuditEvent& event, Counters& counters);
+  base::Result<void> put_events(lmdb::Transaction& txn, std::vector<ca::AuditEvent>& events,
+                                Counters& counters);
+  // The stored order `order` replaces: kNotFound, or kConflict when the revisions differ.
+  base::Result<Refusal> check_order(lmdb::Transaction& txn, const ca::Order& order,
+                                    ca::OrderStatus& stored_status);
+  // Writes `order` with its revision bumped over a stored one of `stored_status`.
+  base::Result<void> put_order(lmdb::Transaction& txn, ca::Order& order,
+                               std::optional<ca::OrderStatus> stored_status);
+  // Raises `alert` unless an open alert has its dedupe key; returns the id either way.
+  base::Result<std::uint64_t> raise(lmdb::Transaction& txn, ca::Alert& alert, Counters& counters,
+                                    bool& raised);
+  // Loads the certificate `id` (nullopt when absent).
+  base::Result<std::optional<ca::CertificateRecord>> load_certificate(lmdb::Transaction& txn,
+                                                                      std::uint64_t id);
+  // Marks `record` revoked with the next revocation sequence and records it in `revocations`
+  // (the caller writes the record).
+  base::Result<void> record_revocation(lmdb::Transaction& txn, ca::CertificateRecord& record,
+                                       const ca::Revocation& revocation, Counters& counters);
+  base::Result<void> put_certificate(lmdb::Transaction& txn, const ca::CertificateRecord& record);
 
   lmdb::Environment& env_;
   const schema::Tables& tables_;
@@ -127,7 +200,7 @@ class BatchWriter {
   std::deque<Request> queue_;  // guarded by mutex_
   bool stopping_ = false;      // guarded by mutex_
 
-  base::Bytes scratch_;  // writer thread only: re-encoding CA records
+  base::Bytes scratch_;  // writer thread only: encoding records
 
   std::atomic<std::uint64_t> commits_{0};
   std::atomic<std::uint64_t> records_committed_{0};

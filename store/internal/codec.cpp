@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "store/internal/tlv.h"
+
 namespace signet::store::codec {
 
 namespace {
@@ -10,19 +12,21 @@ using base::Bytes;
 using base::ByteView;
 using base::Error;
 using base::ErrorCode;
+using tlv::Decoder;
+using tlv::encode_key_ref;
+using tlv::Writer;
 
 // Field tags. Never reuse or renumber a tag: records on disk keep them forever.
 namespace cert_tag {
 constexpr std::uint8_t kCaName = 1, kSerial = 2, kFingerprint = 3, kDer = 4, kSubject = 5,
                        kCommonName = 6, kSubjectAltName = 7, kIssuer = 8, kNotBefore = 9,
                        kNotAfter = 10, kRecordedAt = 11, kKeyAlgorithm = 12, kDigest = 13,
-                       kSource = 14, kIsCa = 15, kRevocation = 16, kKeyLocation = 17, kProfile = 18;
+                       kSource = 14, kIsCa = 15, kRevocation = 16, kKeyLocation = 17, kProfile = 18,
+                       kProfileVersion = 19, kOrderId = 20, kPredecessorId = 21, kSuccessorId = 22,
+                       kWrappedKey = 23;
 }
 namespace revocation_tag {
-constexpr std::uint8_t kRevokedAt = 1, kReason = 2, kInvalidityDate = 3;
-}
-namespace key_ref_tag {
-constexpr std::uint8_t kTokenSerial = 1, kId = 2, kTokenLabel = 3, kObjectLabel = 4;
+constexpr std::uint8_t kRevokedAt = 1, kReason = 2, kInvalidityDate = 3, kSequence = 4;
 }
 namespace ca_tag {
 constexpr std::uint8_t kName = 1, kState = 2, kParent = 3, kExternalParent = 4, kKey = 5,
@@ -30,168 +34,16 @@ constexpr std::uint8_t kName = 1, kState = 2, kParent = 3, kExternalParent = 4, 
                        kExternalChain = 10, kPendingCsr = 11, kSettings = 12, kCreatedAt = 13,
                        kRevision = 14;
 }
+namespace wrapped_tag {
+constexpr std::uint8_t kKek = 1, kWrapped = 2;
+}
 namespace settings_tag {
 constexpr std::uint8_t kBaseUrl = 1, kDefaultValidityDays = 2;
 }
 namespace audit_tag {
-constexpr std::uint8_t kTime = 1, kActor = 2, kAction = 3, kObject = 4, kDetail = 5;
+constexpr std::uint8_t kTime = 1, kActor = 2, kAction = 3, kObject = 4, kDetail = 5,
+                       kPreviousHash = 6, kHash = 7;
 }
-
-// ---- writing ----
-
-class Writer {
- public:
-  explicit Writer(Bytes& out) : out_(out) {}
-
-  void bytes(std::uint8_t tag, ByteView value) {
-    out_.push_back(tag);
-    varint(value.size());
-    out_.insert(out_.end(), value.begin(), value.end());
-  }
-  // Empty text and byte strings are left out: absent decodes as empty.
-  void optional_bytes(std::uint8_t tag, ByteView value) {
-    if (!value.empty()) bytes(tag, value);
-  }
-  void text(std::uint8_t tag, std::string_view value) {
-    optional_bytes(tag, base::as_bytes(value));
-  }
-  void u64(std::uint8_t tag, std::uint64_t value) {
-    std::uint8_t be[8];
-    lmdb_be64(be, value);
-    bytes(tag, be);
-  }
-  void i64(std::uint8_t tag, std::int64_t value) { u64(tag, static_cast<std::uint64_t>(value)); }
-  void time(std::uint8_t tag, base::TimePoint t) { i64(tag, t.time_since_epoch().count()); }
-  void u8(std::uint8_t tag, std::uint8_t value) { bytes(tag, ByteView(&value, 1)); }
-
- private:
-  static void lmdb_be64(std::uint8_t* out, std::uint64_t v) {
-    for (int i = 7; i >= 0; --i) {
-      out[i] = static_cast<std::uint8_t>(v);
-      v >>= 8;
-    }
-  }
-  void varint(std::size_t n) {
-    while (n >= 0x80) {
-      out_.push_back(static_cast<std::uint8_t>(n | 0x80));
-      n >>= 7;
-    }
-    out_.push_back(static_cast<std::uint8_t>(n));
-  }
-
-  Bytes& out_;
-};
-
-void encode_key_ref(const base::KeyRef& ref, Bytes& out) {
-  Writer w(out);
-  w.text(key_ref_tag::kTokenSerial, ref.token_serial);
-  w.optional_bytes(key_ref_tag::kId, ref.id);
-  w.text(key_ref_tag::kTokenLabel, ref.token_label);
-  w.text(key_ref_tag::kObjectLabel, ref.object_label);
-}
-
-// ---- reading ----
-
-// Names the record in every error it reports.
-class Decoder {
- public:
-  Decoder(std::string_view table, ByteView key) : table_(table), key_(key) {}
-
-  Error corrupt(std::string_view what) const {
-    return Error(ErrorCode::kStorageError, "corrupt record in table '" + std::string(table_) +
-                                               "' at key " + base::to_hex(key_) + ": " +
-                                               std::string(what));
-  }
-
-  // Walks the TLV fields of `data`, calling on_field(tag, value) -> Result<void> for each.
-  template <typename F>
-  base::Result<void> fields(ByteView data, F&& on_field) const {
-    std::size_t pos = 0;
-    while (pos < data.size()) {
-      const std::uint8_t tag = data[pos++];
-      std::uint64_t length = 0;
-      int shift = 0;
-      while (true) {
-        if (pos >= data.size()) return corrupt("field " + std::to_string(tag) + " is truncated");
-        if (shift > 56) return corrupt("field " + std::to_string(tag) + " has a bad length");
-        const std::uint8_t b = data[pos++];
-        length |= static_cast<std::uint64_t>(b & 0x7f) << shift;
-        shift += 7;
-        if ((b & 0x80) == 0) break;
-      }
-      if (length > data.size() - pos) {
-        return corrupt("field " + std::to_string(tag) + " claims " + std::to_string(length) +
-                       " bytes but only " + std::to_string(data.size() - pos) + " remain");
-      }
-      SIGNET_TRY(on_field(tag, data.subspan(pos, length)));
-      pos += length;
-    }
-    return base::ok();
-  }
-
-  base::Result<ByteView> body(ByteView data) const {
-    if (data.empty()) return corrupt("the record is empty");
-    if (data[0] == 0 || data[0] > kFormatVersion) {
-      return corrupt("unknown format version " + std::to_string(data[0]) +
-                     " (this build reads up to " + std::to_string(kFormatVersion) + ")");
-    }
-    return data.subspan(1);
-  }
-
-  base::Result<std::uint64_t> u64(std::uint8_t tag, ByteView v) const {
-    if (v.size() != 8) {
-      return corrupt("field " + std::to_string(tag) + " has " + std::to_string(v.size()) +
-                     " bytes, expected 8");
-    }
-    std::uint64_t out = 0;
-    for (std::uint8_t b : v) out = (out << 8) | b;
-    return out;
-  }
-  base::Result<std::int64_t> i64(std::uint8_t tag, ByteView v) const {
-    SIGNET_ASSIGN_OR_RETURN(auto u, u64(tag, v));
-    return static_cast<std::int64_t>(u);
-  }
-  base::Result<base::TimePoint> time(std::uint8_t tag, ByteView v) const {
-    SIGNET_ASSIGN_OR_RETURN(auto ticks, i64(tag, v));
-    return base::TimePoint(base::TimePoint::duration(ticks));
-  }
-  base::Result<std::uint8_t> u8(std::uint8_t tag, ByteView v, std::uint8_t max) const {
-    if (v.size() != 1 || v[0] > max) {
-      return corrupt("field " + std::to_string(tag) + " is not a value in 0.." +
-                     std::to_string(max));
-    }
-    return v[0];
-  }
-  static std::string text(ByteView v) { return std::string(base::as_chars(v)); }
-
-  base::Result<base::KeyRef> key_ref(ByteView data) const {
-    base::KeyRef ref;
-    SIGNET_TRY(fields(data, [&](std::uint8_t tag, ByteView v) -> base::Result<void> {
-      switch (tag) {
-        case key_ref_tag::kTokenSerial:
-          ref.token_serial = text(v);
-          break;
-        case key_ref_tag::kId:
-          ref.id.assign(v.begin(), v.end());
-          break;
-        case key_ref_tag::kTokenLabel:
-          ref.token_label = text(v);
-          break;
-        case key_ref_tag::kObjectLabel:
-          ref.object_label = text(v);
-          break;
-        default:
-          break;  // a field from a newer build
-      }
-      return base::ok();
-    }));
-    return ref;
-  }
-
- private:
-  std::string_view table_;
-  ByteView key_;
-};
 
 }  // namespace
 
@@ -224,6 +76,7 @@ void encode(const ca::CertificateRecord& r, Bytes& out) {
     if (r.revocation->invalidity_date) {
       n.time(revocation_tag::kInvalidityDate, *r.revocation->invalidity_date);
     }
+    n.nonzero_u64(revocation_tag::kSequence, r.revocation->sequence);
     w.bytes(cert_tag::kRevocation, nested);
   }
   if (r.key_location) {
@@ -232,6 +85,18 @@ void encode(const ca::CertificateRecord& r, Bytes& out) {
     w.bytes(cert_tag::kKeyLocation, nested);
   }
   w.text(cert_tag::kProfile, r.profile);
+  w.nonzero_u64(cert_tag::kProfileVersion, r.profile_version);
+  w.nonzero_u64(cert_tag::kOrderId, r.order_id);
+  w.nonzero_u64(cert_tag::kPredecessorId, r.predecessor_id);
+  w.nonzero_u64(cert_tag::kSuccessorId, r.successor_id);
+  if (r.wrapped_key) {
+    Bytes nested, kek;
+    encode_key_ref(r.wrapped_key->kek, kek);
+    Writer n(nested);
+    n.bytes(wrapped_tag::kKek, kek);
+    n.bytes(wrapped_tag::kWrapped, r.wrapped_key->wrapped);
+    w.bytes(cert_tag::kWrappedKey, nested);
+  }
 }
 
 base::Result<ca::CertificateRecord> decode_certificate(ByteView data, std::string_view table,
@@ -320,6 +185,10 @@ base::Result<ca::CertificateRecord> decode_certificate(ByteView data, std::strin
               SIGNET_ASSIGN_OR_RETURN(rev.invalidity_date, d.time(t, rv));
               break;
             }
+            case revocation_tag::kSequence: {
+              SIGNET_ASSIGN_OR_RETURN(rev.sequence, d.u64(t, rv));
+              break;
+            }
             default:
               break;
           }
@@ -335,6 +204,35 @@ base::Result<ca::CertificateRecord> decode_certificate(ByteView data, std::strin
       case cert_tag::kProfile:
         r.profile = Decoder::text(v);
         break;
+      case cert_tag::kProfileVersion: {
+        SIGNET_ASSIGN_OR_RETURN(r.profile_version, d.u64(tag, v));
+        break;
+      }
+      case cert_tag::kOrderId: {
+        SIGNET_ASSIGN_OR_RETURN(r.order_id, d.u64(tag, v));
+        break;
+      }
+      case cert_tag::kPredecessorId: {
+        SIGNET_ASSIGN_OR_RETURN(r.predecessor_id, d.u64(tag, v));
+        break;
+      }
+      case cert_tag::kSuccessorId: {
+        SIGNET_ASSIGN_OR_RETURN(r.successor_id, d.u64(tag, v));
+        break;
+      }
+      case cert_tag::kWrappedKey: {
+        base::WrappedSecret wrapped;
+        SIGNET_TRY(d.fields(v, [&](std::uint8_t t, ByteView wv) -> base::Result<void> {
+          if (t == wrapped_tag::kKek) {
+            SIGNET_ASSIGN_OR_RETURN(wrapped.kek, d.key_ref(wv));
+          } else if (t == wrapped_tag::kWrapped) {
+            wrapped.wrapped.assign(wv.begin(), wv.end());
+          }
+          return base::ok();
+        }));
+        r.wrapped_key = std::move(wrapped);
+        break;
+      }
       default:
         break;  // a field from a newer build
     }
@@ -448,7 +346,7 @@ base::Result<ca::CaRecord> decode_ca(ByteView data, std::string_view table, Byte
 
 void encode(const ca::AuditEvent& e, Bytes& out) {
   out.clear();
-  out.reserve(e.actor.size() + e.action.size() + e.object.size() + e.detail.size() + 24);
+  out.reserve(e.actor.size() + e.action.size() + e.object.size() + e.detail.size() + 96);
   out.push_back(kFormatVersion);
   Writer w(out);
   w.time(audit_tag::kTime, e.time);
@@ -456,6 +354,8 @@ void encode(const ca::AuditEvent& e, Bytes& out) {
   w.text(audit_tag::kAction, e.action);
   w.text(audit_tag::kObject, e.object);
   w.text(audit_tag::kDetail, e.detail);
+  w.optional_bytes(audit_tag::kPreviousHash, e.previous_hash);
+  w.optional_bytes(audit_tag::kHash, e.hash);
 }
 
 base::Result<ca::AuditEvent> decode_audit(ByteView data, std::string_view table, ByteView key) {
@@ -479,6 +379,12 @@ base::Result<ca::AuditEvent> decode_audit(ByteView data, std::string_view table,
         break;
       case audit_tag::kDetail:
         e.detail = Decoder::text(v);
+        break;
+      case audit_tag::kPreviousHash:
+        e.previous_hash.assign(v.begin(), v.end());
+        break;
+      case audit_tag::kHash:
+        e.hash.assign(v.begin(), v.end());
         break;
       default:
         break;

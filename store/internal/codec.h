@@ -7,8 +7,8 @@
 // as a signed 64-bit integer, enums are one byte with an explicit mapping, nested structures
 // (Revocation, KeyRef, CaSettings) are TLV inside a field, and repeated fields repeat the tag.
 //
-// Record ids and audit sequence numbers are the table keys and are not inside the value, so a
-// record can be encoded before the store's writer assigns its id.
+// Record, order and alert ids and audit sequence numbers are the table keys and are not inside
+// the value, so a record can be encoded before the store's writer assigns its id.
 //
 // Decoding validates every length and value and reports a corrupt record as kStorageError
 // naming the table and key. Plain functions; thread-safe.
@@ -28,7 +28,11 @@ inline constexpr std::uint8_t kFormatVersion = 1;
 // Appends the encoding to `out` (which is cleared first; its capacity is reused).
 void encode(const ca::CertificateRecord& record, base::Bytes& out);
 void encode(const ca::CaRecord& record, base::Bytes& out);
-void encode(const ca::AuditEvent& event, base::Bytes& out);
+void encode(const ca::AuditEvent& event, base::Bytes& out);  // with previous_hash and hash
+// store/internal/codec_lifecycle.cpp:
+void encode(const ca::Profile& profile, base::Bytes& out);
+void encode(const ca::Order& order, base::Bytes& out);  // id is the key, not encoded
+void encode(const ca::Alert& alert, base::Bytes& out);  // id is the key, not encoded
 
 // `table` and `key` only name the record in an error message.
 base::Result<ca::CertificateRecord> decode_certificate(base::ByteView data, std::string_view table,
@@ -37,5 +41,11 @@ base::Result<ca::CaRecord> decode_ca(base::ByteView data, std::string_view table
                                      base::ByteView key);
 base::Result<ca::AuditEvent> decode_audit(base::ByteView data, std::string_view table,
                                           base::ByteView key);
+base::Result<ca::Profile> decode_profile(base::ByteView data, std::string_view table,
+                                         base::ByteView key);
+base::Result<ca::Order> decode_order(base::ByteView data, std::string_view table,
+                                     base::ByteView key);
+base::Result<ca::Alert> decode_alert(base::ByteView data, std::string_view table,
+                                     base::ByteView key);
 
 }  // namespace signet::store::codec

@@ -53,7 +53,7 @@ struct Table {
 
 struct EnvironmentOptions {
   std::size_t map_size = std::size_t{1} << 30;
-  unsigned max_tables = 16;
+  unsigned max_tables = 32;
   unsigned max_readers = 256;
   // Extra mdb_env_open flags (MDB_RDONLY, MDB_NOLOCK, MDB_NOSUBDIR for one-off inspections).
   // MDB_NOTLS is always added. MDB_NOSYNC, MDB_NOMETASYNC and MDB_WRITEMAP are refused:
@@ -187,6 +187,7 @@ class Cursor {
   base::Result<std::optional<Entry>> first() { return get(MDB_FIRST); }
   base::Result<std::optional<Entry>> last() { return get(MDB_LAST); }
   base::Result<std::optional<Entry>> next() { return get(MDB_NEXT); }
+  base::Result<std::optional<Entry>> prev() { return get(MDB_PREV); }
   // The first entry whose key is >= `key`.
   base::Result<std::optional<Entry>> seek(base::ByteView key) { return get(MDB_SET_RANGE, key); }
   // The first value of exactly `key` (dupsort tables: then next_dup() for the others).

@@ -33,8 +33,27 @@ base::Result<Tables> open_tables(lmdb::Transaction& txn, bool create) {
   SIGNET_ASSIGN_OR_RETURN(t.cert_by_fingerprint, txn.open_table("cert_by_fingerprint", c));
   SIGNET_ASSIGN_OR_RETURN(t.cert_by_name, txn.open_table("cert_by_name", c | dup));
   SIGNET_ASSIGN_OR_RETURN(t.cert_by_not_after, txn.open_table("cert_by_not_after", c));
+  SIGNET_ASSIGN_OR_RETURN(t.cert_by_not_before, txn.open_table("cert_by_not_before", c));
+  SIGNET_ASSIGN_OR_RETURN(t.cert_by_cn, txn.open_table("cert_by_cn", c));
+  SIGNET_ASSIGN_OR_RETURN(t.cert_by_ca, txn.open_table("cert_by_ca", c));
+  SIGNET_ASSIGN_OR_RETURN(t.cert_by_profile, txn.open_table("cert_by_profile", c));
+  SIGNET_ASSIGN_OR_RETURN(t.cert_by_dns, txn.open_table("cert_by_dns", c | dup));
+  SIGNET_ASSIGN_OR_RETURN(t.cert_by_key, txn.open_table("cert_by_key", c | dup));
+  SIGNET_ASSIGN_OR_RETURN(t.revocations, txn.open_table("revocations", c));
   SIGNET_ASSIGN_OR_RETURN(t.cas, txn.open_table("cas", c));
   SIGNET_ASSIGN_OR_RETURN(t.audit, txn.open_table("audit", c));
+  SIGNET_ASSIGN_OR_RETURN(t.profiles, txn.open_table("profiles", c));
+  SIGNET_ASSIGN_OR_RETURN(t.orders, txn.open_table("orders", c));
+  SIGNET_ASSIGN_OR_RETURN(t.order_by_status, txn.open_table("order_by_status", c));
+  SIGNET_ASSIGN_OR_RETURN(t.alerts, txn.open_table("alerts", c));
+  SIGNET_ASSIGN_OR_RETURN(t.alert_open, txn.open_table("alert_open", c));
+  SIGNET_ASSIGN_OR_RETURN(t.alert_by_dedupe, txn.open_table("alert_by_dedupe", c));
+  return t;
+}
+
+base::Result<Tables> open_meta(lmdb::Transaction& txn) {
+  Tables t;
+  SIGNET_ASSIGN_OR_RETURN(t.meta, txn.open_table("meta", 0));
   return t;
 }
 
@@ -56,6 +75,10 @@ const std::vector<MigrationStep>& migration_steps() {
   static const std::vector<MigrationStep> steps = {
       {0, "initial layout: the version-1 tables (created by open_tables)",
        [](lmdb::Transaction&, const Tables&) { return base::ok(); }},
+      {1,
+       "certificate lifecycle: sort, filter and search indexes, revocation sequences, the "
+       "audit hash chain, profiles, orders and alerts",
+       migrate_to_v2},
   };
   return steps;
 }
@@ -118,6 +141,148 @@ SmallKey ca_serial_key(std::string_view ca_name, const pki::SerialNumber& serial
   return key;
 }
 
+SerialKey serial_key(const pki::SerialNumber& serial) {
+  SerialKey key{};
+  const auto& magnitude = serial.magnitude();
+  const std::size_t n = std::min(magnitude.size(), key.size());  // validate() keeps it <= 20
+  std::copy_n(magnitude.end() - static_cast<std::ptrdiff_t>(n), n, key.end() - n);
+  return key;
+}
+
+base::Bytes cn_sort_key(std::string_view common_name, std::uint64_t id) {
+  const std::size_t n = std::min(common_name.size(), kMaxCnSortBytes);
+  base::Bytes key(n + 1 + 8);
+  std::transform(common_name.begin(), common_name.begin() + static_cast<std::ptrdiff_t>(n),
+                 key.begin(), [](char c) { return static_cast<std::uint8_t>(lower_ascii(c)); });
+  key[n] = 0x00;
+  lmdb::put_be64(key.data() + n + 1, id);
+  return key;
+}
+
+base::Bytes prefixed_key(std::string_view prefix, base::ByteView suffix) {
+  base::Bytes key;
+  key.reserve(prefix.size() + 1 + suffix.size());
+  key.insert(key.end(), prefix.begin(), prefix.end());
+  key.push_back(0x00);
+  key.insert(key.end(), suffix.begin(), suffix.end());
+  return key;
+}
+
+std::string reversed_dns_key(std::string_view name) {
+  if (name.empty() || name.size() > 253) return {};
+  std::vector<std::string_view> labels;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t dot = name.find('.', start);
+    auto label = name.substr(start, dot == std::string_view::npos ? name.npos : dot - start);
+    if (label.empty()) return {};
+    for (char c : label) {
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '_' || c == '*';
+      if (!ok) return {};
+    }
+    labels.push_back(label);
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  if (labels.size() < 2) return {};
+  std::string key;
+  key.reserve(name.size());
+  for (auto it = labels.rbegin(); it != labels.rend(); ++it) {
+    if (!key.empty()) key.push_back('.');
+    for (char c : *it) key.push_back(lower_ascii(c));
+  }
+  return key;
+}
+
+std::vector<std::string> dns_keys(const ca::CertificateRecord& record) {
+  std::vector<std::string> keys;
+  if (auto cn = reversed_dns_key(record.common_name); !cn.empty()) keys.push_back(std::move(cn));
+  for (const auto& san : record.subject_alt_names) {
+    if (san.size() < 4 || lower_ascii(san[0]) != 'd' || lower_ascii(san[1]) != 'n' ||
+        lower_ascii(san[2]) != 's' || san[3] != ':') {
+      continue;
+    }
+    if (auto key = reversed_dns_key(san_value(san)); !key.empty()) keys.push_back(std::move(key));
+  }
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  return keys;
+}
+
+namespace {
+
+// Keys longer than kMaxLiteralNameKey become kHashedKeyMarker + SHA-256.
+base::Bytes fit_key(base::Bytes key) {
+  if (key.size() <= kMaxLiteralNameKey) return key;
+  const auto digest = pki::sha256(key);
+  base::Bytes hashed{kHashedKeyMarker};
+  hashed.insert(hashed.end(), digest.begin(), digest.end());
+  return hashed;
+}
+
+}  // namespace
+
+base::Bytes key_ref_key(const base::KeyRef& key) {
+  return fit_key(prefixed_key(key.token_serial, key.id));
+}
+
+std::optional<base::Bytes> key_location_key(const ca::CertificateRecord& record) {
+  if (!record.key_location) return std::nullopt;
+  return key_ref_key(*record.key_location);
+}
+
+base::Bytes dedupe_index_key(std::string_view dedupe_key) {
+  return fit_key(base::Bytes(dedupe_key.begin(), dedupe_key.end()));
+}
+
+std::uint8_t order_status_byte(ca::OrderStatus status) {
+  switch (status) {
+    case ca::OrderStatus::kPending:
+      return 0;
+    case ca::OrderStatus::kProcessing:
+      return 1;
+    case ca::OrderStatus::kComplete:
+      return 2;
+    case ca::OrderStatus::kFailed:
+      return 3;
+  }
+  return 3;
+}
+
+std::array<std::uint8_t, 9> order_status_key(ca::OrderStatus status, std::uint64_t id) {
+  std::array<std::uint8_t, 9> key;
+  key[0] = order_status_byte(status);
+  lmdb::put_be64(key.data() + 1, id);
+  return key;
+}
+
+bool matches_search(const ca::CertificateRecord& record, std::string_view search) {
+  if (search.empty()) return true;
+  std::string wanted(search.size(), '\0');
+  std::transform(search.begin(), search.end(), wanted.begin(), lower_ascii);
+  auto lowered = [](std::string_view v) {
+    std::string out(v.size(), '\0');
+    std::transform(v.begin(), v.end(), out.begin(), lower_ascii);
+    return out;
+  };
+  if (wanted.starts_with("*.")) {
+    const std::string_view suffix = std::string_view(wanted).substr(1);  // ".example.com"
+    auto under = [&](std::string_view name) {
+      return name.size() > suffix.size() && lowered(name).ends_with(suffix);
+    };
+    if (under(record.common_name)) return true;
+    return std::any_of(record.subject_alt_names.begin(), record.subject_alt_names.end(),
+                       [&](const std::string& san) {
+                         return lowered(san.substr(0, 4)) == "dns:" && under(san_value(san));
+                       });
+  }
+  if (lowered(record.common_name).starts_with(wanted)) return true;
+  return std::any_of(
+      record.subject_alt_names.begin(), record.subject_alt_names.end(),
+      [&](const std::string& san) { return lowered(san_value(san)).starts_with(wanted); });
+}
+
 std::string name_key(std::string_view value) {
   std::string key(value.size(), '\0');
   std::transform(value.begin(), value.end(), key.begin(), lower_ascii);
@@ -166,6 +331,12 @@ base::Result<void> validate_ca_name(std::string_view name) {
 
 base::Result<void> validate(const ca::CertificateRecord& record) {
   SIGNET_TRY(validate_ca_name(record.ca_name));
+  if (record.profile.size() > kMaxCaNameLength || record.profile.find('\0') != std::string::npos) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "the certificate record's profile name '" + record.profile.substr(0, 40) +
+                     "' must be at most " + std::to_string(kMaxCaNameLength) +
+                     " bytes without a NUL byte");
+  }
   if (record.serial.magnitude().empty() || record.serial.magnitude().size() > 20) {
     return Error(ErrorCode::kInvalidArgument,
                  "the certificate record has no valid serial number (1 to 20 octets)");

@@ -4,20 +4,40 @@
 //   meta                 "schema_version" -> 4-byte big-endian version
 //   certs                8-byte big-endian id -> codec-encoded CertificateRecord
 //   cert_by_ca_serial    ca name + 0x00 + serial magnitude -> id     (unique: one serial per CA)
-//   cert_by_serial       serial magnitude -> id                      (dupsort: any CA)
+//   cert_by_serial       serial magnitude, zero-padded on the left to 20 bytes -> id
+//                        (dupsort: any CA; byte order is numeric order, so it is also the
+//                        serial sort index)
 //   cert_by_fingerprint  32-byte SHA-256 -> id                       (unique)
 //   cert_by_name         lower-cased CN or SAN value -> id           (dupsort; hashed when long)
-//   cert_by_not_after    8-byte biased big-endian seconds + 8-byte id -> empty
+//   cert_by_not_after    SortTimeKey(notAfter, id) -> empty
+//   cert_by_not_before   SortTimeKey(notBefore, id) -> empty                       (since v2)
+//   cert_by_cn           lower-cased CN (first 200 bytes) + 0x00 + 8-byte id -> empty (v2)
+//   cert_by_ca           ca name + 0x00 + SortTimeKey(notAfter, id) -> empty       (v2)
+//                        (discovered certificates under the empty name: "\0" + key)
+//   cert_by_profile      profile name + 0x00 + SortTimeKey(notAfter, id) -> empty  (v2)
+//   cert_by_dns          reversed DNS labels ("com.example.www") of DNS SANs and of a
+//                        DNS-looking CN -> id                        (dupsort)      (v2)
+//   cert_by_key          token serial + 0x00 + CKA_ID -> id          (dupsort)      (v2)
+//   revocations          8-byte revocation sequence -> 8-byte certificate id        (v2)
 //   cas                  CA name -> codec-encoded CaRecord
-//   audit                8-byte big-endian sequence -> codec-encoded AuditEvent
+//   audit                8-byte big-endian sequence -> codec-encoded AuditEvent (with its
+//                        previous_hash and hash since v2)
+//   profiles             ca name + 0x00 + profile name -> codec-encoded Profile     (v2)
+//   orders               8-byte id -> codec-encoded Order                           (v2)
+//   order_by_status      1-byte OrderStatus + 8-byte id -> empty                    (v2)
+//   alerts               8-byte id -> codec-encoded Alert                           (v2)
+//   alert_open           8-byte id of each unacknowledged alert -> empty            (v2)
+//   alert_by_dedupe      dedupe key (hashed when long) -> id of its unacknowledged alert (v2)
 //
 // Discovered certificates (empty CA name) have no cert_by_ca_serial entry: serials are only
-// unique per issuer, and those issuers are not ours. Plain functions; thread-safe.
+// unique per issuer, and those issuers are not ours. Every certificate index is written in the
+// same transaction as its record. Plain functions; thread-safe.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,7 +50,7 @@
 
 namespace signet::store::schema {
 
-inline constexpr std::uint32_t kCurrentVersion = 1;
+inline constexpr std::uint32_t kCurrentVersion = 2;
 inline constexpr std::string_view kSchemaVersionKey = "schema_version";
 
 // Longest CA name we accept: its index key (name + 0x00 + 20-byte serial) must stay well under
@@ -48,12 +68,28 @@ struct Tables {
   lmdb::Table cert_by_fingerprint;
   lmdb::Table cert_by_name;
   lmdb::Table cert_by_not_after;
+  lmdb::Table cert_by_not_before;
+  lmdb::Table cert_by_cn;
+  lmdb::Table cert_by_ca;
+  lmdb::Table cert_by_profile;
+  lmdb::Table cert_by_dns;
+  lmdb::Table cert_by_key;
+  lmdb::Table revocations;
   lmdb::Table cas;
   lmdb::Table audit;
+  lmdb::Table profiles;
+  lmdb::Table orders;
+  lmdb::Table order_by_status;
+  lmdb::Table alerts;
+  lmdb::Table alert_open;
+  lmdb::Table alert_by_dedupe;
 };
+inline constexpr unsigned kTableCount = 23;
 
 // Opens every table; in a write transaction, creates the missing ones.
 base::Result<Tables> open_tables(lmdb::Transaction& txn, bool create);
+// Only the meta table (enough for read_version on a store of any version).
+base::Result<Tables> open_meta(lmdb::Transaction& txn);
 
 // The stored schema version; 0 when there is none (a new, empty store).
 base::Result<std::uint32_t> read_version(lmdb::Transaction& txn, const Tables& tables);
@@ -70,6 +106,11 @@ struct MigrationStep {
   std::function<base::Result<void>(lmdb::Transaction&, const Tables&)> apply;
 };
 const std::vector<MigrationStep>& migration_steps();
+// Version 1 -> 2 (store/internal/migration_v2.cpp): re-keys cert_by_serial, builds the v2
+// certificate indexes and the revocations table from the records, and computes the audit hash
+// chain over the existing entries. Rebuilds from the records, so it may run over a store that
+// has some or all of them already.
+base::Result<void> migrate_to_v2(lmdb::Transaction& txn, const Tables& tables);
 
 // ---- keys ----
 
@@ -86,6 +127,10 @@ inline std::uint64_t id_from(base::ByteView bytes) {
   return bytes.size() == 8 ? lmdb::get_be64(bytes.data()) : 0;
 }
 
+// The key of a time-sorted index (cert_by_not_after, cert_by_not_before, and the suffix of
+// cert_by_ca and cert_by_profile): 8-byte biased big-endian seconds + 8-byte id.
+using SortTimeKey = NotAfterKey;
+
 // Seconds are floored and their sign bit flipped so that byte order is time order, pre-1970
 // included.
 NotAfterKey not_after_key(base::TimePoint not_after, std::uint64_t id);
@@ -100,6 +145,37 @@ struct SmallKey {
 };
 SmallKey ca_serial_key(std::string_view ca_name, const pki::SerialNumber& serial);
 
+// cert_by_serial: the magnitude zero-padded on the left to 20 bytes (byte order = numeric).
+using SerialKey = std::array<std::uint8_t, 20>;
+SerialKey serial_key(const pki::SerialNumber& serial);
+
+// cert_by_cn: lower-cased CN (its first kMaxCnSortBytes bytes) + 0x00 + 8-byte id.
+inline constexpr std::size_t kMaxCnSortBytes = 200;
+base::Bytes cn_sort_key(std::string_view common_name, std::uint64_t id);
+
+// `prefix` + 0x00 + `suffix`: cert_by_ca, cert_by_profile, cert_by_key, profiles.
+base::Bytes prefixed_key(std::string_view prefix, base::ByteView suffix);
+
+// cert_by_dns: "www.Example.com" -> "com.example.www". Empty when `name` does not look like
+// a DNS name (letters, digits, '-', '_', '*', at least two non-empty labels).
+std::string reversed_dns_key(std::string_view name);
+// The distinct cert_by_dns keys of a record: its DNS SANs and its CN when DNS-looking.
+std::vector<std::string> dns_keys(const ca::CertificateRecord& record);
+
+// cert_by_key: token serial + 0x00 + CKA_ID (hashed when long); nullopt without key_location.
+std::optional<base::Bytes> key_location_key(const ca::CertificateRecord& record);
+base::Bytes key_ref_key(const base::KeyRef& key);
+
+// alert_by_dedupe: the dedupe key, hashed when long.
+base::Bytes dedupe_index_key(std::string_view dedupe_key);
+// order_by_status: status byte + 8-byte id.
+std::array<std::uint8_t, 9> order_status_key(ca::OrderStatus status, std::uint64_t id);
+std::uint8_t order_status_byte(ca::OrderStatus status);
+
+// CertificateQuery::search on one record: a prefix of the CN or a SAN value, or "*.suffix"
+// for DNS names strictly under the suffix (ASCII case-insensitive).
+bool matches_search(const ca::CertificateRecord& record, std::string_view search);
+
 // The cert_by_name key of a query or of one indexed value.
 std::string name_key(std::string_view value);
 // The distinct cert_by_name keys of a record: its CN and the values of its SANs ("DNS:x" is
@@ -109,7 +185,7 @@ std::vector<std::string> name_keys(const ca::CertificateRecord& record);
 bool has_name(const ca::CertificateRecord& record, std::string_view name);
 
 // Checks what the store needs of a record before it is queued: a serial, a 32-byte
-// fingerprint, and a CA name that fits its index key.
+// fingerprint, and a CA name and a profile name that fit their index keys.
 base::Result<void> validate(const ca::CertificateRecord& record);
 base::Result<void> validate_ca_name(std::string_view name);
 

@@ -1,6 +1,9 @@
 // An in-memory implementation of ca/records.h for unit tests of ca/: the same contract as
-// the LMDB store (serial uniqueness per CA, fingerprint uniqueness, CA revisions, audit
-// sequence), without I/O. Thread-safe through one mutex.
+// the LMDB store (serial uniqueness per CA, fingerprint uniqueness, CA / order / profile
+// revisions, predecessor rules, revocation and audit sequences, the audit hash chain, alert
+// dedupe), without I/O. Queries are answered by brute force (filter, sort, offset), which is
+// fine at test sizes; cursors are opaque and carry the sort, as the store's do.
+// Thread-safe through one mutex.
 #pragma once
 
 #include <map>
@@ -10,10 +13,21 @@
 
 namespace signet::test {
 
-class MemoryStore final : public ca::Inventory, public ca::CaDirectory, public ca::AuditSink {
+class MemoryStore final : public ca::Inventory,
+                          public ca::CaDirectory,
+                          public ca::AuditSink,
+                          public ca::ProfileDirectory,
+                          public ca::OrderLog,
+                          public ca::AlertLog {
  public:
-  std::future<base::Result<std::uint64_t>> put_certificate_async(
-      ca::CertificateRecord record, std::optional<ca::AuditEvent> event) override;
+  // ---- ca::Inventory ----
+  std::future<base::Result<std::uint64_t>> commit_certificate_async(
+      ca::CertificateCommit commit) override;
+  base::Result<ca::CertificateRecord> revoke_certificate(ca::RevocationCommit commit) override;
+  base::Result<std::optional<ca::CertificateRecord>> find_certificate_by_id(
+      std::uint64_t id) override;
+  base::Result<std::vector<ca::CertificateRecord>> find_certificates_by_key(
+      const base::KeyRef& key) override;
   base::Result<std::optional<ca::CertificateRecord>> find_certificate(
       std::string_view ca_name, const pki::SerialNumber& serial) override;
   base::Result<std::vector<ca::CertificateRecord>> find_certificates_by_serial(
@@ -23,7 +37,11 @@ class MemoryStore final : public ca::Inventory, public ca::CaDirectory, public c
   base::Result<std::vector<ca::CertificateRecord>> find_certificates_by_name(
       std::string_view name) override;
   base::Result<ca::CertificatePage> list_certificates(const ca::CertificateQuery& query) override;
+  base::Result<std::vector<ca::CertificateRecord>> list_revocations(std::string_view ca_name,
+                                                                    std::uint64_t after,
+                                                                    std::size_t limit) override;
 
+  // ---- ca::CaDirectory ----
   base::Result<void> create_ca(const ca::CaRecord& record,
                                std::optional<ca::AuditEvent> event) override;
   base::Result<void> update_ca(const ca::CaRecord& record,
@@ -31,21 +49,63 @@ class MemoryStore final : public ca::Inventory, public ca::CaDirectory, public c
   base::Result<std::optional<ca::CaRecord>> find_ca(std::string_view name) override;
   base::Result<std::vector<ca::CaRecord>> list_cas() override;
 
+  // ---- ca::AuditSink ----
   base::Result<std::uint64_t> append_audit(ca::AuditEvent event) override;
   base::Result<std::vector<ca::AuditEvent>> list_audit(std::uint64_t after,
                                                        std::size_t limit) override;
 
-  // Makes the next `count` certificate puts fail with kAlreadyExists (a serial collision).
+  // ---- ca::ProfileDirectory ----
+  base::Result<void> create_profile(const ca::Profile& profile,
+                                    std::optional<ca::AuditEvent> event) override;
+  base::Result<ca::Profile> update_profile(const ca::Profile& profile,
+                                           std::optional<ca::AuditEvent> event) override;
+  base::Result<std::optional<ca::Profile>> find_profile(std::string_view ca_name,
+                                                        std::string_view name) override;
+  base::Result<std::vector<ca::Profile>> find_profiles_by_name(std::string_view name) override;
+  base::Result<std::vector<ca::Profile>> list_profiles(std::string_view ca_name) override;
+
+  // ---- ca::OrderLog ----
+  base::Result<std::uint64_t> create_order(ca::Order order,
+                                           std::vector<ca::AuditEvent> events) override;
+  base::Result<std::uint64_t> update_order(const ca::Order& order,
+                                           std::vector<ca::AuditEvent> events,
+                                           std::optional<ca::Alert> alert) override;
+  base::Result<std::optional<ca::Order>> find_order(std::uint64_t id) override;
+  base::Result<std::vector<ca::Order>> list_orders(const ca::OrderQuery& query) override;
+  base::Result<std::vector<ca::Order>> list_unfinished_orders() override;
+
+  // ---- ca::AlertLog ----
+  base::Result<std::uint64_t> raise_alert(ca::Alert alert,
+                                          std::optional<ca::AuditEvent> event) override;
+  base::Result<ca::Alert> acknowledge_alert(std::uint64_t id, std::string by, base::TimePoint at,
+                                            std::optional<ca::AuditEvent> event) override;
+  base::Result<std::optional<ca::Alert>> find_alert(std::uint64_t id) override;
+  base::Result<std::vector<ca::Alert>> list_alerts(bool include_acknowledged,
+                                                   std::size_t limit) override;
+
+  // ---- for tests ----
+  // Makes the next `count` certificate commits fail with kAlreadyExists (a serial collision).
   void inject_collisions(int count);
   std::size_t certificate_count();
 
  private:
+  base::Result<std::uint64_t> commit_locked(ca::CertificateCommit& commit);
+  // Checks an order write against the stored revision (kNotFound, kConflict).
+  base::Result<void> check_order_locked(const ca::Order& order) const;
+  // Stores the order with its revision bumped; returns the new revision.
+  std::uint64_t store_order_locked(ca::Order order);
+  std::uint64_t raise_locked(ca::Alert alert, bool& raised);
   std::uint64_t append_locked(ca::AuditEvent event);
+  void append_all_locked(std::vector<ca::AuditEvent>& events);
 
   std::mutex mutex_;  // guards everything below
   std::map<std::uint64_t, ca::CertificateRecord> certificates_;
   std::map<std::string, ca::CaRecord, std::less<>> cas_;
   std::vector<ca::AuditEvent> audit_;
+  std::map<std::pair<std::string, std::string>, ca::Profile> profiles_;  // (ca, name)
+  std::map<std::uint64_t, ca::Order> orders_;
+  std::map<std::uint64_t, ca::Alert> alerts_;
+  std::uint64_t next_revocation_sequence_ = 1;
   int collisions_to_inject_ = 0;
 };
 

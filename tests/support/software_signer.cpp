@@ -2,6 +2,7 @@
 
 #include <openssl/core_names.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 
 #include <vector>
 
@@ -13,51 +14,7 @@ using base::KeyAlgorithm;
 
 namespace {
 
-base::EvpPkeyPtr generate_pkey(KeyAlgorithm algorithm) {
-  switch (algorithm) {
-    case KeyAlgorithm::kEcP256:
-      return base::EvpPkeyPtr(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
-    case KeyAlgorithm::kEcP384:
-      return base::EvpPkeyPtr(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384"));
-    case KeyAlgorithm::kEd25519:
-      return base::EvpPkeyPtr(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
-    default:
-      return base::EvpPkeyPtr(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA",
-                                                static_cast<size_t>(base::rsa_bits(algorithm))));
-  }
-}
-
-base::Result<base::Bytes> spki_of(EVP_PKEY* key) {
-  unsigned char* der = nullptr;
-  const int length = i2d_PUBKEY(key, &der);
-  if (length <= 0) return base::openssl_error(ErrorCode::kCryptoError, "cannot encode the SPKI");
-  base::Bytes out(der, der + length);
-  OPENSSL_free(der);
-  return out;
-}
-
-base::Result<KeyAlgorithm> algorithm_of(EVP_PKEY* key) {
-  switch (EVP_PKEY_get_base_id(key)) {
-    case EVP_PKEY_ED25519:
-      return KeyAlgorithm::kEd25519;
-    case EVP_PKEY_EC: {
-      const int bits = EVP_PKEY_get_bits(key);
-      if (bits == 256) return KeyAlgorithm::kEcP256;
-      if (bits == 384) return KeyAlgorithm::kEcP384;
-      break;
-    }
-    case EVP_PKEY_RSA: {
-      const int bits = EVP_PKEY_get_bits(key);
-      if (bits == 2048) return KeyAlgorithm::kRsa2048;
-      if (bits == 3072) return KeyAlgorithm::kRsa3072;
-      if (bits == 4096) return KeyAlgorithm::kRsa4096;
-      break;
-    }
-    default:
-      break;
-  }
-  return Error(ErrorCode::kNotSupported, "the key is not one of Signet's algorithms");
-}
+using CipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, base::OpenSslDeleter<EVP_CIPHER_CTX_free>>;
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -90,12 +47,8 @@ base::Result<std::string> percent_decode(std::string_view text) {
 
 base::Result<std::shared_ptr<SoftwareSigner>> SoftwareSigner::generate(KeyAlgorithm algorithm,
                                                                        base::KeyRef ref) {
-  base::EvpPkeyPtr key = generate_pkey(algorithm);
-  if (!key) return base::openssl_error(ErrorCode::kCryptoError, "cannot generate a software key");
-  SIGNET_ASSIGN_OR_RETURN(auto spki, spki_of(key.get()));
-  if (ref.token_serial.empty()) ref.token_serial = "software";
-  return std::make_shared<SoftwareSigner>(std::move(key), algorithm, std::move(ref),
-                                          std::move(spki));
+  SIGNET_ASSIGN_OR_RETURN(auto key, pki::SoftwareKey::generate(algorithm, std::move(ref)));
+  return std::make_shared<SoftwareSigner>(std::move(key));
 }
 
 base::Result<std::shared_ptr<SoftwareSigner>> SoftwareSigner::from_private_key_pem(
@@ -104,50 +57,24 @@ base::Result<std::shared_ptr<SoftwareSigner>> SoftwareSigner::from_private_key_p
   base::EvpPkeyPtr key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr)
                            : nullptr);
   if (!key) return base::openssl_error(ErrorCode::kInvalidArgument, "not a PEM private key");
-  SIGNET_ASSIGN_OR_RETURN(auto algorithm, algorithm_of(key.get()));
-  SIGNET_ASSIGN_OR_RETURN(auto spki, spki_of(key.get()));
-  if (ref.token_serial.empty()) ref.token_serial = "software";
-  return std::make_shared<SoftwareSigner>(std::move(key), algorithm, std::move(ref),
-                                          std::move(spki));
-}
-
-base::Result<base::Bytes> SoftwareSigner::sign(base::ByteView message) const {
-  const char* digest = nullptr;
-  switch (this->digest()) {
-    case base::DigestAlgorithm::kNone:
-      digest = nullptr;
-      break;
-    case base::DigestAlgorithm::kSha256:
-      digest = "SHA256";
-      break;
-    case base::DigestAlgorithm::kSha384:
-      digest = "SHA384";
-      break;
-    case base::DigestAlgorithm::kSha512:
-      digest = "SHA512";
-      break;
+  // Through PKCS#8, so that pki::SoftwareKey alone decides which keys are acceptable.
+  std::unique_ptr<PKCS8_PRIV_KEY_INFO, base::OpenSslDeleter<PKCS8_PRIV_KEY_INFO_free>> info(
+      EVP_PKEY2PKCS8(key.get()));
+  const int der_length = info ? i2d_PKCS8_PRIV_KEY_INFO(info.get(), nullptr) : -1;
+  if (der_length <= 0) {
+    return base::openssl_error(ErrorCode::kInvalidArgument, "cannot encode the key as PKCS#8");
   }
-  base::EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-  if (!ctx || EVP_DigestSignInit_ex(ctx.get(), nullptr, digest, nullptr, nullptr, key_.get(),
-                                    nullptr) != 1) {
-    return base::openssl_error(ErrorCode::kCryptoError, "cannot start a software signature");
-  }
-  size_t length = 0;
-  if (EVP_DigestSign(ctx.get(), nullptr, &length, message.data(), message.size()) != 1) {
-    return base::openssl_error(ErrorCode::kCryptoError, "cannot size a software signature");
-  }
-  base::Bytes signature(length);
-  if (EVP_DigestSign(ctx.get(), signature.data(), &length, message.data(), message.size()) != 1) {
-    return base::openssl_error(ErrorCode::kCryptoError, "software signature failed");
-  }
-  signature.resize(length);
-  return signature;
+  base::SecureBuffer der(static_cast<std::size_t>(der_length));
+  unsigned char* cursor = der.mutable_view().data();
+  (void)i2d_PKCS8_PRIV_KEY_INFO(info.get(), &cursor);
+  SIGNET_ASSIGN_OR_RETURN(auto software, pki::SoftwareKey::from_pkcs8(der.view(), std::move(ref)));
+  return std::make_shared<SoftwareSigner>(std::move(software));
 }
 
 std::string SoftwareSigner::private_key_pem() const {
   base::BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio ||
-      PEM_write_bio_PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key_->native(), nullptr, nullptr, 0, nullptr,
+                                       nullptr) != 1) {
     return {};
   }
   char* data = nullptr;
@@ -228,6 +155,93 @@ base::Result<void> SoftwareKeyProvider::destroy_key(const base::KeyRef& ref) {
 std::size_t SoftwareKeyProvider::size() const {
   std::lock_guard lock(mutex_);
   return keys_.size();
+}
+
+void SoftwareKeyProvider::set_room(bool room) {
+  std::lock_guard lock(mutex_);
+  room_ = room;
+}
+
+void SoftwareKeyProvider::forget_kek() {
+  std::lock_guard lock(mutex_);
+  kek_ = base::SecureBuffer();
+}
+
+base::KeyRef SoftwareKeyProvider::kek_ref() const {
+  base::KeyRef ref;
+  ref.token_serial = "software";
+  ref.token_label = "software";
+  ref.id = {'k', 'e', 'k'};
+  ref.object_label = "signet-kek";
+  return ref;
+}
+
+base::Result<void> SoftwareKeyProvider::check_room(std::string_view token) {
+  std::lock_guard lock(mutex_);
+  if (room_) return base::ok();
+  return Error(ErrorCode::kResourceExhausted,
+               "software token '" + std::string(token.empty() ? "software" : token) +
+                   "' is full: it reports no free private memory (test hook)");
+}
+
+base::Result<base::WrappedSecret> SoftwareKeyProvider::wrap_secret(std::string_view /*token*/,
+                                                                   base::ByteView secret) {
+  if (secret.empty()) return Error(ErrorCode::kInvalidArgument, "there is no secret to wrap");
+  std::lock_guard lock(mutex_);
+  if (kek_.empty()) {
+    base::SecureBuffer kek(32);
+    if (RAND_priv_bytes(kek.mutable_view().data(), static_cast<int>(kek.size())) != 1) {
+      return base::openssl_error(ErrorCode::kCryptoError, "cannot make the software KEK");
+    }
+    kek_ = std::move(kek);
+  }
+  CipherCtxPtr context(EVP_CIPHER_CTX_new());
+  // RFC 5649 §4.1: the output is the input padded to 8 bytes, plus one 8-byte block.
+  base::Bytes wrapped((secret.size() + 7) / 8 * 8 + 8 + EVP_MAX_BLOCK_LENGTH);
+  int length = 0;
+  int final_length = 0;
+  if (!context ||
+      EVP_EncryptInit_ex(context.get(), EVP_aes_256_wrap_pad(), nullptr, kek_.view().data(),
+                         nullptr) != 1 ||
+      EVP_EncryptUpdate(context.get(), wrapped.data(), &length, secret.data(),
+                        static_cast<int>(secret.size())) != 1 ||
+      EVP_EncryptFinal_ex(context.get(), wrapped.data() + length, &final_length) != 1) {
+    return base::openssl_error(ErrorCode::kCryptoError, "cannot wrap the secret (RFC 5649)");
+  }
+  wrapped.resize(static_cast<std::size_t>(length + final_length));
+  return base::WrappedSecret{kek_ref(), std::move(wrapped)};
+}
+
+base::Result<base::SecureBuffer> SoftwareKeyProvider::unwrap_secret(
+    const base::WrappedSecret& wrapped) {
+  std::lock_guard lock(mutex_);
+  if (kek_.empty() || !(wrapped.kek == kek_ref())) {
+    return Error(ErrorCode::kNotFound, "the key-encryption key " + wrapped.kek.to_uri() +
+                                           " does not exist on the software token");
+  }
+  if (wrapped.wrapped.size() < 16 || wrapped.wrapped.size() % 8 != 0) {
+    return Error(ErrorCode::kVerificationFailed,
+                 "the wrapped secret is not RFC 5649 output (bad length)");
+  }
+  CipherCtxPtr context(EVP_CIPHER_CTX_new());
+  base::SecureBuffer plain(wrapped.wrapped.size());
+  int length = 0;
+  int final_length = 0;
+  if (!context || EVP_DecryptInit_ex(context.get(), EVP_aes_256_wrap_pad(), nullptr,
+                                     kek_.view().data(), nullptr) != 1) {
+    return base::openssl_error(ErrorCode::kCryptoError, "cannot start unwrapping (RFC 5649)");
+  }
+  if (EVP_DecryptUpdate(context.get(), plain.mutable_view().data(), &length, wrapped.wrapped.data(),
+                        static_cast<int>(wrapped.wrapped.size())) != 1 ||
+      EVP_DecryptFinal_ex(context.get(), plain.mutable_view().data() + length, &final_length) !=
+          1) {
+    base::drain_openssl_errors();
+    return Error(ErrorCode::kVerificationFailed,
+                 "the wrapped secret fails RFC 5649's integrity check: it was altered or "
+                 "wrapped under another key");
+  }
+  plain.truncate(static_cast<std::size_t>(length + final_length));
+  return plain;
 }
 
 }  // namespace signet::test

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "ca/audit.h"
 #include "tests/integration/store/store_fixtures.h"
 
 using namespace signet;
@@ -327,8 +328,16 @@ TEST_CASE("the map grows when it fills up, while readers keep reading") {
     }
   });
   std::vector<std::future<base::Result<std::uint64_t>>> pending;
+  // Replays after a full map must assign the same ids, revocation sequences and audit hashes:
+  // every commit carries an event, every fifth renews the one before (every tenth revoking
+  // it), and the log's hash chain must verify at the end.
   for (std::uint64_t n = 2; n <= 3000; ++n) {
-    pending.push_back(store->put_certificate_async(make_record("root", n), std::nullopt));
+    ca::CertificateCommit commit;
+    commit.record = make_record("root", n);
+    if (n % 5 == 0) commit.record.predecessor_id = n - 1;
+    if (n % 10 == 0) commit.revoke_predecessor = ca::Revocation{day(1), 4, std::nullopt, 0};
+    commit.events = {audit_event(day(1), "test", "certificate.issued", "c:" + std::to_string(n))};
+    pending.push_back(store->commit_certificate_async(std::move(commit)));
   }
   int failures = 0;
   for (auto& f : pending) {
@@ -345,6 +354,17 @@ TEST_CASE("the map grows when it fills up, while readers keep reading") {
   CHECK(store->map_resizes() > 0);
   CHECK(store->map_size() > options.initial_map_size);
   require_consistent(*store);
+  auto chain = ca::verify_audit_chain(*store);
+  REQUIRE(chain);
+  CHECK(chain->ok());
+  CHECK(chain->entries == 2999);
+  auto revocations = store->list_revocations("root", 0, 1000);
+  REQUIRE(revocations);
+  CHECK(revocations->size() == 300);
+  for (std::size_t i = 0; i < revocations->size(); ++i) {
+    CHECK((*revocations)[i].revocation->sequence == i + 1);
+    CHECK((*revocations)[i].successor_id == (*revocations)[i].id + 1);
+  }
 
   store.reset();
   store = open_store(dir.path(), options);  // a small initial size does not shrink the store

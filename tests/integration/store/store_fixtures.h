@@ -65,6 +65,17 @@ inline ca::CertificateRecord make_record(const std::string& ca, std::uint64_t n,
   return r;
 }
 
+inline ca::AuditEvent audit_event(base::TimePoint time, std::string actor, std::string action,
+                                  std::string object, std::string detail = "{}") {
+  ca::AuditEvent event;
+  event.time = time;
+  event.actor = std::move(actor);
+  event.action = std::move(action);
+  event.object = std::move(object);
+  event.detail = std::move(detail);
+  return event;
+}
+
 inline void require_same(const ca::CertificateRecord& a, const ca::CertificateRecord& b) {
   CHECK(a.ca_name == b.ca_name);
   CHECK(a.serial == b.serial);

@@ -88,7 +88,8 @@ TEST_CASE("a duplicate serial under one CA is refused and writes nothing") {
 
   auto clash = make_record("root", 2);
   clash.serial = first.serial;  // same CA, same serial, different certificate
-  ca::AuditEvent event{0, day(1), "cli:root", "certificate.issued", "certificate:root/x", "{}"};
+  ca::AuditEvent event =
+      audit_event(day(1), "cli:root", "certificate.issued", "certificate:root/x");
   auto refused = store->put_certificate(clash, event);
   REQUIRE_FALSE(refused);
   CHECK(refused.error().code() == ErrorCode::kAlreadyExists);
@@ -150,6 +151,11 @@ TEST_CASE("records the store cannot index are refused up front") {
   CHECK(
       store->put_certificate(make_record(std::string(300, 'c'), 3), std::nullopt).error().code() ==
       ErrorCode::kInvalidArgument);
+  auto long_profile = make_record("root", 4);
+  long_profile.profile = std::string(600, 'p');  // would not fit cert_by_profile's key
+  CHECK(store->put_certificate(long_profile, std::nullopt).error().code() ==
+        ErrorCode::kInvalidArgument);
+  require_consistent(*store);
 }
 
 TEST_CASE("a SAN longer than LMDB's key limit is indexed and found") {
@@ -309,7 +315,7 @@ TEST_CASE("CAs are created once, updated by revision, and listed by name") {
   root.settings.base_url = "http://pki.example";
   root.settings.default_validity_days = 90;
   root.created_at = day(3);
-  ca::AuditEvent created{0, day(3), "cli:root", "ca.created", "ca:root", "{\"x\":1}"};
+  ca::AuditEvent created = audit_event(day(3), "cli:root", "ca.created", "ca:root", "{\"x\":1}");
   REQUIRE(store->create_ca(root, created));
 
   auto duplicate = store->create_ca(root, std::nullopt);
@@ -375,11 +381,11 @@ TEST_CASE("audit events get 1, 2, 3... and an issuance's event commits with it")
   auto store = open_store(dir.path());
   for (int i = 1; i <= 3; ++i) {
     auto seq = store->append_audit(
-        {0, day(i), "cli:root", "test.event", "thing:" + std::to_string(i), "{}"});
+        audit_event(day(i), "cli:root", "test.event", "thing:" + std::to_string(i)));
     REQUIRE(seq);
     CHECK(*seq == static_cast<std::uint64_t>(i));
   }
-  ca::AuditEvent issued{0, day(5), "acme", "certificate.issued", "certificate:root/01", "{}"};
+  ca::AuditEvent issued = audit_event(day(5), "acme", "certificate.issued", "certificate:root/01");
   auto id = store->put_certificate(make_record("root", 1), issued);
   REQUIRE(id);
 
@@ -408,7 +414,7 @@ TEST_CASE("a store written by a newer schema is refused; an older one is migrate
     auto store = open_store(dir.path());
     REQUIRE(store->put_certificate(make_record("root", 1), std::nullopt));
   }
-  const std::uint8_t newer[4] = {0, 0, 0, 2};
+  const std::uint8_t newer[4] = {0, 0, 0, schema::kCurrentVersion + 1};
   with_raw_store(dir.path(), [&](lmdb::Transaction& txn, schema::Tables& t) {
     REQUIRE(txn.put(t.meta, base::as_bytes(schema::kSchemaVersionKey), newer));
   });
@@ -416,7 +422,8 @@ TEST_CASE("a store written by a newer schema is refused; an older one is migrate
   REQUIRE_FALSE(refused);
   CHECK(refused.error().code() == ErrorCode::kNotSupported);
   CHECK_THAT(refused.error().message(),
-             Catch::Contains("schema version 2") && Catch::Contains(dir.str()));
+             Catch::Contains("schema version " + std::to_string(schema::kCurrentVersion + 1)) &&
+                 Catch::Contains(dir.str()));
 
   // Version 0 (no version recorded) goes through the migration steps up to the current one.
   with_raw_store(dir.path(), [&](lmdb::Transaction& txn, schema::Tables& t) {

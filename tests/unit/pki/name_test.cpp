@@ -9,6 +9,13 @@ using namespace signet::pki;
 using signet::pki::testing::openssl_rfc2253_subject;
 using signet::pki::testing::openssl_self_signed;
 
+namespace signet::pki {
+// So that Catch prints attribute lists in failure messages.
+inline std::ostream& operator<<(std::ostream& out, const NameAttribute& attribute) {
+  return out << attribute.type << "=" << attribute.value;
+}
+}  // namespace signet::pki
+
 namespace {
 
 std::string error_of(std::string_view text) {
@@ -177,4 +184,118 @@ TEST_CASE("empty names and common names") {
   base::Bytes trailing = *no_cn;
   trailing.push_back(0);
   CHECK_FALSE(format_distinguished_name(trailing));
+}
+
+TEST_CASE("name_attributes lists a Name in X.509 order, flattening multi-valued RDNs") {
+  auto der =
+      parse_distinguished_name("CN=J\\C3\\BCrgen M\\C3\\BCller+UID=jm42,O=Beispiel GmbH,C=DE");
+  REQUIRE(der);
+  auto attributes = name_attributes(*der);
+  REQUIRE(attributes);
+  // Within the multi-valued RDN, DER orders the SET by encoding: the shorter UID first.
+  const std::vector<NameAttribute> expected = {
+      {"C", "DE"}, {"O", "Beispiel GmbH"}, {"UID", "jm42"}, {"CN", "Jürgen Müller"}};
+  CHECK(*attributes == expected);
+
+  // encode_name puts each attribute in its own RDN, so the DER differs from the multi-valued
+  // original but lists the same attributes, and openssl reads the UTF-8 back.
+  auto encoded = encode_name(*attributes);
+  REQUIRE(encoded);
+  CHECK(*encoded != *der);
+  auto again = name_attributes(*encoded);
+  REQUIRE(again);
+  CHECK(*again == expected);
+  auto text = format_distinguished_name(*encoded);
+  REQUIRE(text);
+  CHECK(*text == "CN=J\\C3\\BCrgen M\\C3\\BCller,UID=jm42,O=Beispiel GmbH,C=DE");
+}
+
+TEST_CASE("encode_name gives the same DER and string types as parse_distinguished_name") {
+  const std::vector<NameAttribute> attributes = {{"C", "DE"},
+                                                 {"ST", "Bayern"},
+                                                 {"O", "Example"},
+                                                 {"OU", "PKI"},
+                                                 {"DC", "example"},
+                                                 {"serialNumber", "A-1234"},
+                                                 {"emailAddress", "pki@example.com"},
+                                                 {"CN", "Zoë"}};
+  auto encoded = encode_name(attributes);
+  REQUIRE(encoded);
+  auto parsed = parse_distinguished_name(
+      "/C=DE/ST=Bayern/O=Example/OU=PKI/DC=example/serialNumber=A-1234/"
+      "emailAddress=pki@example.com/CN=Zoë");
+  REQUIRE(parsed);
+  CHECK(*encoded == *parsed);
+
+  // The string types, as an independent parser (openssl asn1parse) sees them.
+  test::TempDir dir;
+  test::write_file(dir / "name.der", *encoded);
+  const std::string dump = signet::pki::testing::must_run("openssl asn1parse -inform DER -in " +
+                                                          (dir / "name.der").string() + " 2>&1");
+  INFO(dump);
+  CHECK(dump.find("PRINTABLESTRING   :DE") != std::string::npos);
+  CHECK(dump.find("PRINTABLESTRING   :A-1234") != std::string::npos);
+  CHECK(dump.find("IA5STRING         :example") != std::string::npos);
+  CHECK(dump.find("IA5STRING         :pki@example.com") != std::string::npos);
+  CHECK(dump.find("UTF8STRING        :Example") != std::string::npos);
+}
+
+TEST_CASE("name_attributes names unknown types by OID and other OpenSSL types by short name") {
+  // python3-cryptography writes the Name: description (2.5.4.13, which OpenSSL knows but
+  // Signet's DN parser does not), a private OID, and a CN.
+  test::TempDir dir;
+  test::write_text(dir / "name.py", R"(
+import sys
+from cryptography import x509
+from cryptography.x509.oid import NameOID, ObjectIdentifier
+name = x509.Name([
+    x509.NameAttribute(ObjectIdentifier("2.5.4.13"), "first of its kind"),
+    x509.NameAttribute(ObjectIdentifier("1.3.6.1.4.1.99999.1"), "custom"),
+    x509.NameAttribute(NameOID.COMMON_NAME, "odd"),
+])
+open(sys.argv[1], "wb").write(name.public_bytes())
+)");
+  signet::pki::testing::must_run(std::string(signet::pki::testing::kPython) + " " +
+                                 (dir / "name.py").string() + " " + (dir / "name.der").string() +
+                                 " 2>&1");
+  auto attributes = name_attributes(test::read_file(dir / "name.der"));
+  REQUIRE(attributes);
+  const std::vector<NameAttribute> expected = {
+      {"description", "first of its kind"}, {"1.3.6.1.4.1.99999.1", "custom"}, {"CN", "odd"}};
+  CHECK(*attributes == expected);
+  auto encoded = encode_name(*attributes);
+  REQUIRE(encoded);
+  CHECK(*encoded == test::read_file(dir / "name.der"));  // all UTF8String, one per RDN
+  auto again = name_attributes(*encoded);
+  REQUIRE(again);
+  CHECK(*again == expected);
+}
+
+TEST_CASE("encode_name refuses unknown types, empty values and values of the wrong kind") {
+  auto unknown = encode_name({{"CN", "x"}, {"Nickname", "y"}});
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().code() == base::ErrorCode::kInvalidArgument);
+  CHECK(unknown.error().message().find("Nickname") != std::string::npos);
+
+  auto empty = encode_name({{"O", ""}});
+  REQUIRE_FALSE(empty);
+  CHECK(empty.error().code() == base::ErrorCode::kInvalidArgument);
+
+  auto country = encode_name({{"C", "Germany"}});
+  REQUIRE_FALSE(country);
+  CHECK(country.error().code() == base::ErrorCode::kInvalidArgument);
+
+  auto email = encode_name({{"emailAddress", "jürgen@example.com"}});
+  REQUIRE_FALSE(email);
+  CHECK(email.error().code() == base::ErrorCode::kInvalidArgument);
+
+  auto bad_utf8 = encode_name({{"CN", std::string("\xc3\x28")}});
+  REQUIRE_FALSE(bad_utf8);
+  CHECK(bad_utf8.error().code() == base::ErrorCode::kInvalidArgument);
+}
+
+TEST_CASE("name_attributes refuses bytes that are not a Name") {
+  auto bad = name_attributes(base::Bytes{0x04, 0x01, 0x00});
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().code() == base::ErrorCode::kInvalidArgument);
 }
