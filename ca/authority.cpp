@@ -61,13 +61,8 @@ base::TimePoint Authority::now_seconds() const {
 }
 
 AuditEvent Authority::make_event(std::string action, std::string object, std::string detail) const {
-  AuditEvent event;
-  event.time = clock_.now();
-  event.actor = actor_;
-  event.action = std::move(action);
-  event.object = std::move(object);
-  event.detail = std::move(detail);
-  return event;
+  return make_audit_event(clock_.now(), actor_, std::move(action), std::move(object),
+                          std::move(detail));
 }
 
 Result<CaRecord> Authority::find_ca(std::string_view name) {

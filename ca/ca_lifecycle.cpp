@@ -18,10 +18,6 @@ using base::Result;
 
 namespace {
 
-constexpr int kDefaultRootValidityDays = 3650;
-constexpr int kDefaultIntermediateValidityDays = 1825;
-constexpr int kMaxChainDepth = 16;
-
 // RFC 5280 §4.2.1.3: a CA key signs certificates and CRLs; digitalSignature lets the same key
 // sign OCSP responses directly (RFC 6960 §4.2.2.2).
 constexpr std::uint16_t kCaKeyUsage = pki::kKeyCertSign | pki::kCrlSign | pki::kDigitalSignature;

@@ -13,14 +13,6 @@ using base::Error;
 using base::ErrorCode;
 using base::Result;
 
-namespace {
-
-constexpr int kDefaultRootValidityDays = 3650;
-constexpr int kDefaultIntermediateValidityDays = 1825;
-constexpr int kMaxChainDepth = 16;
-
-}  // namespace
-
 Result<CaRecord> Authority::renew_ca(const RenewCaRequest& request) {
   SIGNET_ASSIGN_OR_RETURN(CaRecord record, find_ca(request.name));
   if (record.state != CaState::kActive || record.certificate_der.empty()) {

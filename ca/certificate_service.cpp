@@ -101,13 +101,8 @@ base::TimePoint CertificateService::now() const {
 
 AuditEvent CertificateService::make_event(std::string action, std::string object,
                                           std::string detail) const {
-  AuditEvent event;
-  event.time = clock_.now();
-  event.actor = actor_;
-  event.action = std::move(action);
-  event.object = std::move(object);
-  event.detail = std::move(detail);
-  return event;
+  return make_audit_event(clock_.now(), actor_, std::move(action), std::move(object),
+                          std::move(detail));
 }
 
 // ---- profiles ----
@@ -230,32 +225,27 @@ Result<OrderResult> CertificateService::issue(const IssueRequest& request,
   SIGNET_ASSIGN_OR_RETURN(auto profile, resolve_profile(request.profile));
   IssueRequest normalised = request;
   normalised.profile = {profile.name, profile.ca_name};
-  Order order;
-  order.kind = OrderKind::kIssue;
-  order.ca_name = profile.ca_name;
-  order.profile = profile.name;
-  order.profile_version = profile.version;
-  order.key_source = request.key.kind;
-  if (request.key.kind == KeySourceKind::kCsr) {
-    if (auto csr = pki::Csr::parse(request.key.csr)) order.common_name = csr->common_name();
-  } else if (!request.subject.empty()) {
-    if (auto der = pki::parse_distinguished_name(request.subject)) {
-      order.common_name = pki::common_name_of(*der).value_or("");
-    }
-  }
-  if (order.common_name.empty() && !request.subject_alt_names.empty()) {
-    order.common_name = request.subject_alt_names.front();
-  }
-  internal::OrderParameters parameters;
-  parameters.kind = OrderKind::kIssue;
-  parameters.issue = normalised;
-  order.parameters = internal::to_json(parameters);
-  order.resubmitted_from = resubmitted_from;
   if (request.key.kind == KeySourceKind::kNone || request.key.kind == KeySourceKind::kReuse) {
     return Error(ErrorCode::kInvalidArgument,
                  "a new certificate needs a key source: a CSR, a key on a token, a key generated "
                  "on a token, or a local key");
   }
+  std::string common_name;  // for the order list; the issuance reads the request again
+  if (request.key.kind == KeySourceKind::kCsr) {
+    if (auto csr = pki::Csr::parse(request.key.csr)) common_name = csr->common_name();
+  } else if (!request.subject.empty()) {
+    if (auto der = pki::parse_distinguished_name(request.subject)) {
+      common_name = pki::common_name_of(*der).value_or("");
+    }
+  }
+  if (common_name.empty() && !request.subject_alt_names.empty()) {
+    common_name = request.subject_alt_names.front();
+  }
+  internal::OrderParameters parameters;
+  parameters.kind = OrderKind::kIssue;
+  parameters.issue = normalised;
+  Order order =
+      internal::make_order(parameters, profile, std::move(common_name), 0, resubmitted_from);
   return issue_order(std::move(order), normalised, nullptr, false);
 }
 
@@ -314,20 +304,12 @@ Result<OrderResult> CertificateService::renew(const RenewRequest& request,
   } else {
     issue.key.kind = KeySourceKind::kReuse;
   }
-  Order order;
-  order.kind = OrderKind::kRenew;
-  order.ca_name = profile.ca_name;
-  order.profile = profile.name;
-  order.profile_version = profile.version;
-  order.key_source = issue.key.kind;
-  order.common_name = previous.common_name;
-  order.target_certificate_id = previous.id;
   internal::OrderParameters parameters;
   parameters.kind = OrderKind::kRenew;
   parameters.issue = issue;
   parameters.certificate_id = previous.id;
-  order.parameters = internal::to_json(parameters);
-  order.resubmitted_from = resubmitted_from;
+  Order order = internal::make_order(parameters, profile, previous.common_name, previous.id,
+                                     resubmitted_from);
   return issue_order(std::move(order), issue, &previous, false);
 }
 
@@ -352,21 +334,13 @@ Result<OrderResult> CertificateService::rekey(const RekeyRequest& request,
   issue.key = request.key;
   issue.validity_days = request.validity_days;
   issue.pfx_profile = request.pfx_profile;
-  Order order;
-  order.kind = request.as_reissue ? OrderKind::kReissue : OrderKind::kRekey;
-  order.ca_name = profile.ca_name;
-  order.profile = profile.name;
-  order.profile_version = profile.version;
-  order.key_source = issue.key.kind;
-  order.common_name = previous.common_name;
-  order.target_certificate_id = previous.id;
   internal::OrderParameters parameters;
-  parameters.kind = order.kind;
+  parameters.kind = request.as_reissue ? OrderKind::kReissue : OrderKind::kRekey;
   parameters.issue = issue;
   parameters.certificate_id = previous.id;
   parameters.revoke_previous = request.revoke_previous;
-  order.parameters = internal::to_json(parameters);
-  order.resubmitted_from = resubmitted_from;
+  Order order = internal::make_order(parameters, profile, previous.common_name, previous.id,
+                                     resubmitted_from);
   return issue_order(std::move(order), issue, &previous, request.revoke_previous);
 }
 

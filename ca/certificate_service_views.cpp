@@ -72,22 +72,14 @@ Result<OrderResult> CertificateService::revoke(const RevokeRequest& request,
   // Certificates issued before profiles existed revoke through their CA's default profile.
   SIGNET_ASSIGN_OR_RETURN(auto profile, resolve_profile({record.profile, record.ca_name}));
 
-  Order order;
-  order.kind = OrderKind::kRevoke;
-  order.ca_name = record.ca_name;
-  order.profile = profile.name;
-  order.profile_version = profile.version;
-  order.key_source = KeySourceKind::kNone;
-  order.common_name = record.common_name;
-  order.target_certificate_id = record.id;
-  order.resubmitted_from = resubmitted_from;
   internal::OrderParameters parameters;
   parameters.kind = OrderKind::kRevoke;
   parameters.issue.profile = {profile.name, profile.ca_name};
   parameters.certificate_id = record.id;
   parameters.reason = request.reason;
   parameters.invalidity_date = request.invalidity_date;
-  order.parameters = internal::to_json(parameters);
+  Order order =
+      internal::make_order(parameters, profile, record.common_name, record.id, resubmitted_from);
   SIGNET_ASSIGN_OR_RETURN(order, begin_order(std::move(order), "certificate.revoke.requested"));
 
   RevocationCommit commit;

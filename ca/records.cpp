@@ -128,4 +128,15 @@ CertificateStatus status_at(const CertificateRecord& record, base::TimePoint now
   return CertificateStatus::kActive;
 }
 
+AuditEvent make_audit_event(base::TimePoint time, std::string actor, std::string action,
+                            std::string object, std::string detail) {
+  AuditEvent event;
+  event.time = time;
+  event.actor = std::move(actor);
+  event.action = std::move(action);
+  event.object = std::move(object);
+  event.detail = std::move(detail);
+  return event;
+}
+
 }  // namespace signet::ca

@@ -132,6 +132,10 @@ struct AuditEvent {
   base::Bytes hash;           // 32 bytes: ca::audit_entry_hash(*this). Set by the store.
 };
 
+// An event as the services write it (the store adds sequence and hashes).
+AuditEvent make_audit_event(base::TimePoint time, std::string actor, std::string action,
+                            std::string object, std::string detail);
+
 // Everything one issuance commits, in ONE durable transaction: the certificate, its audit
 // events, the order it completes, and what it does to its predecessor. Either all of it is
 // written or none of it.

@@ -21,6 +21,11 @@ namespace signet::ca {
 inline constexpr auto kBackdate = std::chrono::seconds(60);
 // The longest validity anyone may ask for, CA or end entity (100 years).
 inline constexpr int kMaxValidityDays = 36500;
+// CA certificates when the operator names no validity.
+inline constexpr int kDefaultRootValidityDays = 3650;
+inline constexpr int kDefaultIntermediateValidityDays = 1825;
+// How far a chain is followed up to its root before it is called circular.
+inline constexpr int kMaxChainDepth = 16;
 
 struct Authority::IssuingCa {
   IssuingCa(CaRecord record, pki::Certificate certificate, std::shared_ptr<base::Signer> signer,

@@ -41,6 +41,22 @@ std::string to_json(const OrderParameters& p) {
   return out.dump();
 }
 
+Order make_order(const OrderParameters& parameters, const Profile& profile, std::string common_name,
+                 std::uint64_t target, std::uint64_t resubmitted_from) {
+  Order order;
+  order.kind = parameters.kind;
+  order.ca_name = profile.ca_name;
+  order.profile = profile.name;
+  order.profile_version = profile.version;
+  order.key_source =
+      parameters.kind == OrderKind::kRevoke ? KeySourceKind::kNone : parameters.issue.key.kind;
+  order.common_name = std::move(common_name);
+  order.target_certificate_id = target;
+  order.parameters = to_json(parameters);
+  order.resubmitted_from = resubmitted_from;
+  return order;
+}
+
 base::Result<OrderParameters> order_parameters_from_json(std::string_view text) {
   auto bad = [](const std::string& why) {
     return base::Error(base::ErrorCode::kInvalidArgument,

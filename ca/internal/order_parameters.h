@@ -22,6 +22,11 @@ struct OrderParameters {
 };
 
 std::string to_json(const OrderParameters& parameters);
+
+// A new order for `parameters` under `profile`, not yet stored: kind, CA, profile and its
+// version, key source, parameters; `target` is the certificate acted on (0: none).
+Order make_order(const OrderParameters& parameters, const Profile& profile, std::string common_name,
+                 std::uint64_t target, std::uint64_t resubmitted_from);
 base::Result<OrderParameters> order_parameters_from_json(std::string_view text);
 
 }  // namespace signet::ca::internal

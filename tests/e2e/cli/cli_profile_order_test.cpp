@@ -163,6 +163,30 @@ TEST_CASE("a failed order is listed, raises an alert, and resubmits once the cau
   require_refused(f.signet("order show 999"), "999");
 }
 
+TEST_CASE("a token error in the middle of an order fails it, names the cause, keeps nothing") {
+  CliFixture f;
+  make_cas(f);
+  const auto keys_before = json_of(f.signet("--json token keys")).size();
+  // The token to generate on does not exist: refused after the order was created.
+  require_refused(f.signet("cert issue --ca issuing --key-on-token --token nosuchtoken "
+                           "--subject CN=t.example.test"),
+                  "nosuchtoken");
+  // The key URI names no key on the token.
+  require_refused(f.signet("cert issue --ca issuing --key-uri 'pkcs11:object=missing;type=private' "
+                           "--subject CN=u.example.test"),
+                  "missing");
+  auto failed = json_of(f.signet("--json order list --status failed"));
+  REQUIRE(failed.size() == 2);
+  for (const auto& order : failed) {
+    CHECK_FALSE(order["error_message"].get<std::string>().empty());
+  }
+  CHECK(json_of(f.signet("--json alert list")).size() == 2);
+  CHECK(json_of(f.signet("--json token keys")).size() == keys_before);
+  auto listed = json_of(f.signet("--json cert list --ca issuing"));
+  CHECK(listed["items"].empty());
+  require_ok(f.signet("audit verify"));
+}
+
 TEST_CASE("expiry scans raise one alert per certificate, and the audit chain verifies") {
   CliFixture f;
   make_cas(f);

@@ -10,6 +10,7 @@
 #include "tests/support/memory_store.h"
 #include "tests/support/software_signer.h"
 #include "tests/support/test_support.h"
+#include "tests/unit/ca/ca_test_helpers.h"
 
 using namespace signet;
 using base::KeyAlgorithm;
@@ -60,28 +61,9 @@ struct Harness {
   }
 };
 
-base::Bytes csr_for(const base::Signer& key, const std::string& subject,
-                    const std::vector<std::string>& sans = {}) {
-  auto name = pki::parse_distinguished_name(subject);
-  REQUIRE(name);
-  std::vector<pki::GeneralName> names;
-  for (const auto& san : sans) names.push_back(*pki::parse_general_name(san));
-  auto csr = pki::build_csr(*name, names, key);
-  REQUIRE(csr);
-  return *csr;
-}
-
-std::shared_ptr<test::SoftwareSigner> subject_key(KeyAlgorithm alg = KeyAlgorithm::kEcP256) {
-  auto key = test::SoftwareSigner::generate(alg);
-  REQUIRE(key);
-  return *key;
-}
-
-pki::Certificate parse(const base::Bytes& der) {
-  auto cert = pki::Certificate::from_der(der);
-  REQUIRE(cert);
-  return *cert;
-}
+using test::csr_for;
+using test::parse;
+using test::subject_key;
 
 std::vector<std::string> actions(test::MemoryStore& store) {
   std::vector<std::string> out;

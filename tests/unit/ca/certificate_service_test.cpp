@@ -11,6 +11,7 @@
 #include "pki/name.h"
 #include "tests/support/memory_store.h"
 #include "tests/support/software_signer.h"
+#include "tests/unit/ca/ca_test_helpers.h"
 
 using namespace signet;
 using base::KeyAlgorithm;
@@ -75,21 +76,11 @@ struct Harness {
   }
 };
 
-base::Bytes csr_for(const base::Signer& key, const std::string& subject,
-                    const std::vector<std::string>& sans = {}) {
-  auto name = pki::parse_distinguished_name(subject);
-  REQUIRE(name);
-  std::vector<pki::GeneralName> names;
-  for (const auto& san : sans) names.push_back(*pki::parse_general_name(san));
-  auto csr = pki::build_csr(*name, names, key);
-  REQUIRE(csr);
-  return *csr;
-}
+using test::csr_for;
+using test::parse;
 
 std::shared_ptr<test::SoftwareSigner> new_key(KeyAlgorithm alg = KeyAlgorithm::kEcP256) {
-  auto key = test::SoftwareSigner::generate(alg);
-  REQUIRE(key);
-  return *key;
+  return test::subject_key(alg);
 }
 
 ca::IssueRequest csr_request(const base::Bytes& csr, std::string ca = "issuing") {
@@ -98,12 +89,6 @@ ca::IssueRequest csr_request(const base::Bytes& csr, std::string ca = "issuing")
   request.key.kind = ca::KeySourceKind::kCsr;
   request.key.csr = csr;
   return request;
-}
-
-pki::Certificate parse(const base::Bytes& der) {
-  auto certificate = pki::Certificate::from_der(der);
-  REQUIRE(certificate);
-  return *certificate;
 }
 
 }  // namespace
