@@ -24,10 +24,11 @@ void append_lp(base::Bytes& out, std::string_view text) {
 }  // namespace
 
 base::Bytes audit_entry_hash(const AuditEvent& event, base::ByteView previous_hash) {
-  base::Bytes input;
+  // Starting from the domain string (rather than inserting it into an empty vector) also
+  // keeps g++ 12 -O2 -fsanitize=thread from a false -Wstringop-overflow.
+  base::Bytes input(kDomain.begin(), kDomain.end());
   input.reserve(kDomain.size() + 16 + 16 + event.actor.size() + event.action.size() +
                 event.object.size() + event.detail.size() + previous_hash.size());
-  input.insert(input.end(), kDomain.begin(), kDomain.end());
   append_be(input, event.sequence, 8);
   append_be(input, static_cast<std::uint64_t>(event.time.time_since_epoch().count()), 8);
   append_lp(input, event.actor);
