@@ -121,6 +121,9 @@ class Authority {
   void forget_issuing_ca(std::string_view name);
   base::Result<std::shared_ptr<base::Signer>> obtain_ca_key(const NewCaRequest& request,
                                                             bool& generated);
+  base::Result<void> record_ca_certificate(const CaRecord& record,
+                                           const pki::Certificate& certificate,
+                                           std::string_view what);
   base::Result<CaRecord> finish_new_ca(const NewCaRequest& request, CaRecord record,
                                        const std::shared_ptr<base::Signer>& signer, bool generated);
   base::Result<base::Bytes> sign_ca_certificate(

@@ -170,24 +170,33 @@ Result<CaRecord> Authority::finish_new_ca(const NewCaRequest& request, CaRecord 
   }
   if (!record.certificate_der.empty()) {
     SIGNET_ASSIGN_OR_RETURN(auto certificate, pki::Certificate::from_der(record.certificate_der));
-    CertificateRecord entry = describe_certificate(certificate, now_seconds());
-    entry.ca_name = record.parent.empty() ? record.name : record.parent;
-    entry.key_location = record.key;
-    nlohmann::json issued = {{"ca", entry.ca_name},
-                             {"serial", entry.serial.to_hex()},
-                             {"subject", entry.subject},
-                             {"ca_certificate_of", record.name}};
-    auto put = inventory_.put_certificate(
-        entry,
-        make_event("certificate.issued",
-                   "certificate:" + entry.ca_name + "/" + entry.serial.to_hex(), issued.dump()));
-    if (!put) {
-      return std::move(put).error().with_context("CA '" + record.name +
-                                                 "' was created but its certificate could not be "
-                                                 "added to the inventory");
-    }
+    SIGNET_TRY(record_ca_certificate(record, certificate, "created"));
   }
   return record;
+}
+
+// Records a CA's certificate in the inventory, under the CA that signed it (a root under
+// itself), with the audit event certificate.issued.
+Result<void> Authority::record_ca_certificate(const CaRecord& record,
+                                              const pki::Certificate& certificate,
+                                              std::string_view what) {
+  CertificateRecord entry = describe_certificate(certificate, now_seconds());
+  entry.ca_name = record.parent.empty() ? record.name : record.parent;
+  entry.key_location = record.key;
+  nlohmann::json issued = {{"ca", entry.ca_name},
+                           {"serial", entry.serial.to_hex()},
+                           {"subject", entry.subject},
+                           {"ca_certificate_of", record.name}};
+  auto put = inventory_.put_certificate(
+      entry,
+      make_event("certificate.issued", "certificate:" + entry.ca_name + "/" + entry.serial.to_hex(),
+                 issued.dump()));
+  if (!put) {
+    return std::move(put).error().with_context("CA '" + record.name + "' was " + std::string(what) +
+                                               " but its certificate could not be added to the "
+                                               "inventory");
+  }
+  return base::ok();
 }
 
 Result<CaRecord> Authority::create_root(const NewCaRequest& request) {

@@ -3,7 +3,6 @@
 #include <nlohmann/json.hpp>
 
 #include "ca/authority.h"
-#include "ca/certificate_record.h"
 #include "ca/internal/issuing_ca.h"
 #include "pki/csr.h"
 
@@ -114,22 +113,7 @@ Result<CaRecord> Authority::renew_ca(const RenewCaRequest& request) {
   forget_issuing_ca(record.name);
   ++record.revision;
 
-  CertificateRecord entry = describe_certificate(renewed, now);
-  entry.ca_name = root ? record.name : record.parent;
-  entry.key_location = record.key;
-  nlohmann::json issued = {{"ca", entry.ca_name},
-                           {"serial", entry.serial.to_hex()},
-                           {"subject", entry.subject},
-                           {"ca_certificate_of", record.name}};
-  auto put = inventory_.put_certificate(
-      entry,
-      make_event("certificate.issued", "certificate:" + entry.ca_name + "/" + entry.serial.to_hex(),
-                 issued.dump()));
-  if (!put) {
-    return std::move(put).error().with_context("CA '" + record.name +
-                                               "' was renewed but its new certificate could not "
-                                               "be added to the inventory");
-  }
+  SIGNET_TRY(record_ca_certificate(record, renewed, "renewed"));
   return record;
 }
 
