@@ -79,10 +79,36 @@ Result<std::shared_ptr<const Authority::IssuingCa>> Authority::issuing_ca(std::s
     if (auto it = issuing_cache_.find(name); it != issuing_cache_.end()) return it->second;
   }
   SIGNET_ASSIGN_OR_RETURN(CaRecord record, find_ca(name));
+  if (!record.certificate_der.empty()) {
+    auto own = inventory_.find_certificate_by_fingerprint(pki::sha256(record.certificate_der));
+    if (!own) return std::move(own).error().with_context("checking CA '" + record.name + "'");
+    if (*own && (*own)->revocation) {
+      return Error(
+          ErrorCode::kPolicyViolation,
+          "CA '" + record.name + "' is revoked (its certificate was revoked with reason " +
+              std::string(to_string(static_cast<RevocationReason>((*own)->revocation->reason))) +
+              "); it issues nothing more");
+    }
+  }
   SIGNET_ASSIGN_OR_RETURN(auto context, IssuingCa::create(std::move(record), keys_));
   std::lock_guard lock(cache_mutex_);
   issuing_cache_.insert_or_assign(std::string(name), context);
   return context;
+}
+
+Result<CertificateRecord> Authority::ca_certificate_record(std::string_view name) {
+  SIGNET_ASSIGN_OR_RETURN(CaRecord record, find_ca(name));
+  if (record.certificate_der.empty()) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "CA '" + record.name + "' has no certificate yet (awaiting import)");
+  }
+  SIGNET_ASSIGN_OR_RETURN(
+      auto own, inventory_.find_certificate_by_fingerprint(pki::sha256(record.certificate_der)));
+  if (!own) {
+    return Error(ErrorCode::kNotFound,
+                 "the certificate of CA '" + record.name + "' is not in the inventory");
+  }
+  return std::move(*own);
 }
 
 void Authority::forget_issuing_ca(std::string_view name) {
@@ -167,6 +193,7 @@ Result<CertificateRecord> Authority::sign_with(const IssuingCa& ca, const EndEnt
   fields.is_ca = false;
   fields.key_usage = plan.key_usage;
   fields.extended_key_usage = plan.extended_key_usage;
+  fields.ocsp_no_check = plan.ocsp_no_check;
   fields.subject_alt_names = std::move(sans);
   SIGNET_ASSIGN_OR_RETURN(fields.subject_key_identifier,
                           pki::key_identifier(fields.public_key_der));

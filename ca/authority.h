@@ -41,9 +41,24 @@ struct NewCaRequest {
   bool external_parent = false;      // intermediate signed by a root outside Signet
 };
 
+// Unset fields stay as they are. Ranges are checked (kInvalidArgument naming the setting).
 struct CaSettingsUpdate {
   std::optional<std::string> base_url;  // "" clears it
   std::optional<int> default_validity_days;
+  // Revocation services (see CaSettings in ca/records.h).
+  std::optional<int> crl_validity_hours;
+  std::optional<int> crl_overlap_minutes;
+  std::optional<bool> crl_on_revocation;
+  std::optional<bool> delta_crls;  // on: needs a base URL (Freshest CRL points at the deltas)
+  std::optional<int> delta_crl_validity_minutes;
+  std::optional<int> crl_expired_grace_days;
+  std::optional<int> crl_history;
+  std::optional<OcspSigning> ocsp_signing;
+  std::optional<int> ocsp_validity_minutes;
+  std::optional<int> ocsp_signer_validity_days;
+  std::optional<int> ocsp_signer_renew_before_days;
+
+  bool empty() const;
 };
 
 // A new certificate for an existing CA: the same key (renewal), or a new key generated on the
@@ -65,6 +80,7 @@ struct EndEntityPlan {
   int validity_days = 365;
   std::uint16_t key_usage = 0;                  // pki::KeyUsageBit flags
   std::vector<std::string> extended_key_usage;  // dotted OIDs
+  bool ocsp_no_check = false;                   // a delegated OCSP responder certificate
 };
 
 struct IssueFromCsrRequest {
@@ -95,6 +111,12 @@ class Authority {
   base::Result<CaRecord> renew_ca(const RenewCaRequest& request);
 
   base::Result<CaRecord> find_ca(std::string_view name);
+  // The inventory record of the CA's current certificate (kept under its parent, a root under
+  // itself): what `signet ca revoke` revokes through the parent. A CA whose certificate is
+  // revoked issues nothing more.
+  base::Result<CertificateRecord> ca_certificate_record(std::string_view name);
+  // Drops what this Authority caches about the CA (after it was revoked or changed elsewhere).
+  void forget_ca(std::string_view name) { forget_issuing_ca(name); }
   // The CA's certificate followed by its issuers up to the root (or the external chain).
   base::Result<std::vector<base::Bytes>> ca_chain(std::string_view name);
 

@@ -36,6 +36,64 @@ Result<std::string> normalise_base_url(std::string url) {
   return url;
 }
 
+// Sets `target` from `value` when given, within [low, high]; records it in the audit detail.
+Result<void> set_bounded(const std::optional<int>& value, int& target, int low, int high,
+                         const char* name, nlohmann::json& detail) {
+  if (!value) return base::ok();
+  if (*value < low || *value > high) {
+    return Error(ErrorCode::kInvalidArgument, std::string(name) + " " + std::to_string(*value) +
+                                                  " is out of range (" + std::to_string(low) +
+                                                  " to " + std::to_string(high) + ")");
+  }
+  target = *value;
+  detail[name] = *value;
+  return base::ok();
+}
+
+Result<void> apply_revocation_settings(const CaSettingsUpdate& u, CaSettings& s,
+                                       nlohmann::json& detail) {
+  constexpr int kHoursPerYear = 8760, kMinutesPerWeek = 10080;
+  SIGNET_TRY(set_bounded(u.crl_validity_hours, s.crl_validity_hours, 1, kHoursPerYear,
+                         "crl_validity_hours", detail));
+  SIGNET_TRY(set_bounded(u.crl_overlap_minutes, s.crl_overlap_minutes, 0, kHoursPerYear * 60,
+                         "crl_overlap_minutes", detail));
+  SIGNET_TRY(set_bounded(u.delta_crl_validity_minutes, s.delta_crl_validity_minutes, 5,
+                         kMinutesPerWeek, "delta_crl_validity_minutes", detail));
+  SIGNET_TRY(set_bounded(u.crl_expired_grace_days, s.crl_expired_grace_days, -1, kMaxValidityDays,
+                         "crl_expired_grace_days", detail));
+  SIGNET_TRY(set_bounded(u.crl_history, s.crl_history, 1, 1000, "crl_history", detail));
+  SIGNET_TRY(set_bounded(u.ocsp_validity_minutes, s.ocsp_validity_minutes, 1, kMinutesPerWeek,
+                         "ocsp_validity_minutes", detail));
+  SIGNET_TRY(set_bounded(u.ocsp_signer_validity_days, s.ocsp_signer_validity_days, 1, 366,
+                         "ocsp_signer_validity_days", detail));
+  SIGNET_TRY(set_bounded(u.ocsp_signer_renew_before_days, s.ocsp_signer_renew_before_days, 0, 365,
+                         "ocsp_signer_renew_before_days", detail));
+  if (u.crl_on_revocation) detail["crl_on_revocation"] = s.crl_on_revocation = *u.crl_on_revocation;
+  if (u.delta_crls) detail["delta_crls"] = s.delta_crls = *u.delta_crls;
+  if (u.ocsp_signing) {
+    s.ocsp_signing = *u.ocsp_signing;
+    detail["ocsp_signing"] = to_string(s.ocsp_signing);
+  }
+  if (s.crl_overlap_minutes >= s.crl_validity_hours * 60) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "crl_overlap_minutes (" + std::to_string(s.crl_overlap_minutes) +
+                     ") must be shorter than the CRL validity (" +
+                     std::to_string(s.crl_validity_hours * 60) +
+                     " min), or every CRL would be due again as soon as it is made");
+  }
+  if (s.ocsp_signer_renew_before_days >= s.ocsp_signer_validity_days) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "ocsp_signer_renew_before_days must be below ocsp_signer_validity_days (" +
+                     std::to_string(s.ocsp_signer_validity_days) + ")");
+  }
+  if (s.delta_crls && s.base_url.empty()) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "delta CRLs need the CA's base URL: full CRLs point relying parties at the "
+                 "deltas (Freshest CRL); set --base-url too");
+  }
+  return base::ok();
+}
+
 Result<int> checked_validity(std::optional<int> requested, int fallback) {
   const int days = requested.value_or(fallback);
   if (days < 1 || days > kMaxValidityDays) {
@@ -59,12 +117,9 @@ pki::IssuerFields issuer_fields_for(const CaRecord& record, const pki::Certifica
       fields.authority_key_identifier = *ski;
     }
   }
-  if (!record.settings.base_url.empty()) {
-    const auto& base = record.settings.base_url;
-    fields.crl_url = base + "/crl/" + record.name + ".crl";
-    fields.ocsp_url = base + "/ocsp/" + record.name;
-    fields.ca_issuers_url = base + "/ca/" + record.name + ".crt";
-  }
+  fields.crl_url = full_crl_url(record);
+  fields.ocsp_url = ocsp_url(record);
+  fields.ca_issuers_url = ca_issuers_url(record);
   return fields;
 }
 
@@ -339,6 +394,13 @@ Result<CaRecord> Authority::import_ca_certificate(std::string_view name, base::B
   return record;
 }
 
+bool CaSettingsUpdate::empty() const {
+  return !base_url && !default_validity_days && !crl_validity_hours && !crl_overlap_minutes &&
+         !crl_on_revocation && !delta_crls && !delta_crl_validity_minutes &&
+         !crl_expired_grace_days && !crl_history && !ocsp_signing && !ocsp_validity_minutes &&
+         !ocsp_signer_validity_days && !ocsp_signer_renew_before_days;
+}
+
 Result<CaRecord> Authority::update_settings(std::string_view name, const CaSettingsUpdate& update) {
   SIGNET_ASSIGN_OR_RETURN(CaRecord record, find_ca(name));
   nlohmann::json detail = nlohmann::json::object();
@@ -351,6 +413,7 @@ Result<CaRecord> Authority::update_settings(std::string_view name, const CaSetti
                             checked_validity(update.default_validity_days, 0));
     detail["default_validity_days"] = record.settings.default_validity_days;
   }
+  SIGNET_TRY(apply_revocation_settings(update, record.settings, detail));
   SIGNET_TRY(cas_.update_ca(record, make_event("ca.updated", "ca:" + record.name, detail.dump())));
   forget_issuing_ca(record.name);
   ++record.revision;

@@ -96,6 +96,9 @@ struct RevokeRequest {
   std::uint64_t certificate_id = 0;
   RevocationReason reason = RevocationReason::kUnspecified;
   std::optional<base::TimePoint> invalidity_date;  // must not be in the future
+  // A CA certificate is revoked only when asked for explicitly (`signet ca revoke`), never
+  // by a serial that happens to name one.
+  bool ca_certificate = false;
 };
 
 // A local software key's one-time delivery. The password is random, shown once, never stored.

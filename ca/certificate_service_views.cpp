@@ -59,9 +59,15 @@ Result<OrderResult> CertificateService::revoke(const RevokeRequest& request,
     return Error(ErrorCode::kInvalidArgument,
                  name + " was imported, not issued here: only its issuer can revoke it");
   }
-  if (record.is_ca) {
-    return Error(ErrorCode::kNotSupported,
-                 name + " is a CA certificate; CA revocation is not available in this version");
+  if (record.is_ca && !request.ca_certificate) {
+    return Error(ErrorCode::kInvalidArgument,
+                 name +
+                     " is a CA certificate; revoke the CA with 'signet ca revoke NAME', which "
+                     "stops it issuing too");
+  }
+  if (record.is_ca && record.subject == record.issuer) {
+    return Error(ErrorCode::kInvalidArgument,
+                 name + " is a self-signed root: no CRL of an issuer above it can list it");
   }
   if (request.invalidity_date && *request.invalidity_date > clock_.now()) {
     return Error(ErrorCode::kInvalidArgument,
@@ -77,6 +83,7 @@ Result<OrderResult> CertificateService::revoke(const RevokeRequest& request,
   parameters.issue.profile = {profile.name, profile.ca_name};
   parameters.certificate_id = record.id;
   parameters.reason = request.reason;
+  parameters.ca_certificate = request.ca_certificate;
   parameters.invalidity_date = request.invalidity_date;
   Order order =
       internal::make_order(parameters, profile, record.common_name, record.id, resubmitted_from);
@@ -145,6 +152,7 @@ Result<OrderResult> CertificateService::resubmit(std::uint64_t order_id) {
       request.certificate_id = p.certificate_id;
       request.reason = p.reason;
       request.invalidity_date = p.invalidity_date;
+      request.ca_certificate = p.ca_certificate;
       return revoke(request, order_id);
     }
   }

@@ -122,6 +122,33 @@ std::string_view to_string(CaState state) {
   return state == CaState::kActive ? "active" : "awaiting-certificate";
 }
 
+std::string_view to_string(OcspSigning signing) {
+  return signing == OcspSigning::kCaKey ? "ca" : "delegated";
+}
+
+base::Result<OcspSigning> parse_ocsp_signing(std::string_view text) {
+  if (text == "ca") return OcspSigning::kCaKey;
+  if (text == "delegated") return OcspSigning::kDelegated;
+  return base::Error(base::ErrorCode::kInvalidArgument,
+                     "unknown OCSP signing mode '" + std::string(text) +
+                         "' (expected 'ca': the CA key signs responses, or 'delegated': a "
+                         "responder certificate with its own token key does)");
+}
+
+namespace {
+std::string published(const CaRecord& ca, std::string_view folder, std::string_view suffix) {
+  if (ca.settings.base_url.empty()) return {};
+  return ca.settings.base_url + "/" + std::string(folder) + "/" + ca.name + std::string(suffix);
+}
+}  // namespace
+
+std::string full_crl_url(const CaRecord& ca) { return published(ca, "crl", ".crl"); }
+std::string delta_crl_url(const CaRecord& ca) { return published(ca, "crl", "-delta.crl"); }
+std::string ocsp_url(const CaRecord& ca) { return published(ca, "ocsp", ""); }
+std::string ca_issuers_url(const CaRecord& ca) { return published(ca, "ca", ".crt"); }
+
+std::string_view to_string(CrlKind kind) { return kind == CrlKind::kFull ? "full" : "delta"; }
+
 CertificateStatus status_at(const CertificateRecord& record, base::TimePoint now) {
   if (record.revocation) return CertificateStatus::kRevoked;
   if (now >= record.not_after) return CertificateStatus::kExpired;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <future>
 #include <optional>
 #include <string>
@@ -164,6 +165,41 @@ struct RevocationCommit {
   std::optional<Order> order;  // stored as given, revision-checked
 };
 
+// One entry of a CA's revoked-certificate table: what a CRL entry needs, inline, so that a CRL
+// of a million entries is one cursor walk and no record reads.
+struct RevokedEntry {
+  base::ByteView serial;  // minimal big-endian magnitude; valid only during the visit
+  base::TimePoint revoked_at{};
+  int reason = 0;  // a RevocationReason value
+  std::optional<base::TimePoint> invalidity_date;
+  base::TimePoint not_after{};  // the certificate's, for dropping expired entries
+  std::uint64_t sequence = 0;   // the revocation's sequence (Revocation::sequence)
+};
+
+// Receives a scan of revoked entries. begin() comes first with an upper bound of the number
+// of entries that follow (to size buffers; it may be far above the real count), then visit()
+// once per entry; an error from visit() stops the scan and is returned by it.
+class RevokedVisitor {
+ public:
+  virtual ~RevokedVisitor() = default;
+  virtual void begin(std::uint64_t at_most) { (void)at_most; }
+  virtual base::Result<void> visit(const RevokedEntry& entry) = 0;
+};
+
+struct RevokedScan {
+  std::uint64_t entries = 0;  // how many were visited
+  // The highest revocation sequence in the store (any CA) in the snapshot the scan read:
+  // every revocation up to it was considered. A delta CRL built later starts after it.
+  std::uint64_t revocation_sequence = 0;
+};
+
+// What an OCSP responder needs to know of one serial.
+struct SerialStatus {
+  std::uint64_t certificate_id = 0;
+  base::TimePoint not_after{};
+  std::optional<Revocation> revocation;
+};
+
 class Inventory {
  public:
   virtual ~Inventory() = default;
@@ -218,17 +254,51 @@ class Inventory {
   virtual base::Result<std::vector<CertificateRecord>> list_revocations(std::string_view ca_name,
                                                                         std::uint64_t after,
                                                                         std::size_t limit) = 0;
+
+  // The CA's revoked certificates in ascending serial order, from one consistent snapshot
+  // (one read transaction), streamed to `visitor` without materialising them: the full CRL.
+  virtual base::Result<RevokedScan> scan_revoked(std::string_view ca_name,
+                                                 RevokedVisitor& visitor) = 0;
+  // The CA's revocations with sequence > after_sequence, in sequence order, from one
+  // snapshot: the delta CRL, and "has anything been revoked since the last CRL?".
+  virtual base::Result<RevokedScan> scan_revoked_since(std::string_view ca_name,
+                                                       std::uint64_t after_sequence,
+                                                       RevokedVisitor& visitor) = 0;
+  // The status of one serial of one CA (OCSP): nullopt when the CA never issued it.
+  virtual base::Result<std::optional<SerialStatus>> serial_status(
+      std::string_view ca_name, const pki::SerialNumber& serial) = 0;
 };
 
 enum class CaState { kActive, kAwaitingCertificate };
 std::string_view to_string(CaState state);  // "active", "awaiting-certificate"
 
-// Settings that issued certificates carry forever (so they live on the CA record).
+enum class OcspSigning { kCaKey, kDelegated };
+std::string_view to_string(OcspSigning signing);  // "ca", "delegated"
+base::Result<OcspSigning> parse_ocsp_signing(std::string_view text);
+
+// A CA's settings (they live on the CA record). Defaults follow what EJBCA and Vault PKI
+// operators expect: a daily CRL regenerated an hour before it expires and on every
+// revocation, no deltas until asked for, OCSP responses valid for an hour.
 struct CaSettings {
-  // Base URL of the plain-HTTP listener; empty: no CDP/AIA. Layout: <base>/crl/<ca>.crl,
-  // <base>/ocsp/<ca>, <base>/ca/<ca>.crt.
+  // Base URL of the plain-HTTP listener; empty: no CDP/AIA. Layout: <base>/crl/<ca>.crl
+  // (full), <base>/crl/<ca>-delta.crl, <base>/ocsp/<ca>, <base>/ca/<ca>.crt.
   std::string base_url;
   int default_validity_days = 365;
+
+  int crl_validity_hours = 24;          // nextUpdate - thisUpdate of a full CRL (1..8760)
+  int crl_overlap_minutes = 60;         // regenerate this long before nextUpdate (0..validity)
+  bool crl_on_revocation = true;        // regenerate when one of the CA's certificates is revoked
+  bool delta_crls = false;              // publish delta CRLs (and Freshest CRL on full ones)
+  int delta_crl_validity_minutes = 60;  // nextUpdate - thisUpdate of a delta CRL (5..10080)
+  // Entries of certificates expired more than this many days are left off (RFC 5280 §3.3
+  // allows it); negative: keep them forever.
+  int crl_expired_grace_days = 7;
+  int crl_history = 10;  // stored CRLs kept per kind (full, delta); the latest always stays
+
+  OcspSigning ocsp_signing = OcspSigning::kCaKey;
+  int ocsp_validity_minutes = 60;          // nextUpdate - thisUpdate of OCSP responses (1..10080)
+  int ocsp_signer_validity_days = 30;      // a delegated responder certificate's lifetime
+  int ocsp_signer_renew_before_days = 10;  // renewed automatically this long before expiry
 };
 
 struct CaRecord {
@@ -244,9 +314,18 @@ struct CaRecord {
   std::vector<base::Bytes> external_chain_der;         // issuers above an externally signed CA
   base::Bytes pending_csr_der;                         // the CSR sent to an external root
   CaSettings settings;
+  // The delegated OCSP responder certificate in the inventory (id-kp-OCSPSigning,
+  // id-pkix-ocsp-nocheck; its key on the CA's token); 0: none issued yet.
+  std::uint64_t ocsp_signer_certificate_id = 0;
   base::TimePoint created_at{};
   std::uint64_t revision = 0;  // bumped by the store on each update (optimistic locking)
 };
+
+// The CA's publication URLs under settings.base_url (see CaSettings); "" without a base URL.
+std::string full_crl_url(const CaRecord& ca);    // <base>/crl/<ca>.crl
+std::string delta_crl_url(const CaRecord& ca);   // <base>/crl/<ca>-delta.crl
+std::string ocsp_url(const CaRecord& ca);        // <base>/ocsp/<ca>
+std::string ca_issuers_url(const CaRecord& ca);  // <base>/ca/<ca>.crt
 
 class CaDirectory {
  public:
@@ -259,6 +338,51 @@ class CaDirectory {
   virtual base::Result<void> update_ca(const CaRecord& record, std::optional<AuditEvent> event) = 0;
   virtual base::Result<std::optional<CaRecord>> find_ca(std::string_view name) = 0;
   virtual base::Result<std::vector<CaRecord>> list_cas() = 0;  // by name
+};
+
+enum class CrlKind { kFull, kDelta };
+std::string_view to_string(CrlKind kind);  // "full", "delta"
+
+// A signed CRL as stored.
+struct CrlRecord {
+  std::string ca_name;
+  std::uint64_t number = 0;  // cRLNumber
+  CrlKind kind = CrlKind::kFull;
+  std::uint64_t base_number = 0;  // delta: the full CRL it completes (Delta CRL Indicator)
+  base::TimePoint this_update{};
+  base::TimePoint next_update{};
+  // Every revocation with a sequence up to this one is reflected (RevokedScan).
+  std::uint64_t revocation_sequence = 0;
+  std::uint64_t entries = 0;
+  std::uint64_t der_size = 0;  // set by the store; der may be left empty by listings
+  base::Bytes der;
+};
+
+// CRLs by CA and number. Numbers are per CA, shared by full and delta CRLs (RFC 5280 §5.2.3).
+class CrlLog {
+ public:
+  virtual ~CrlLog() = default;
+  // Hands out the CA's next CRL number (1, 2, 3...), durably before returning: a number is
+  // never handed out twice, even when the process dies before its CRL is stored (the gap this
+  // leaves is harmless; RFC 5280 asks for increasing numbers, not consecutive ones).
+  virtual base::Result<std::uint64_t> reserve_crl_number(std::string_view ca_name) = 0;
+  // Stores a signed CRL with its audit event in one durable transaction, then keeps only the
+  // newest `keep` CRLs of its kind for the CA (keep >= 1). kAlreadyExists when the CA has a
+  // CRL with this number; kInvalidArgument when the number was never reserved.
+  virtual base::Result<void> store_crl(const CrlRecord& crl, std::optional<AuditEvent> event,
+                                       std::size_t keep) = 0;
+  // The newest of that kind (highest number), with its DER.
+  virtual base::Result<std::optional<CrlRecord>> latest_crl(std::string_view ca_name,
+                                                            CrlKind kind) = 0;
+  // The same without its DER (der empty, der_size set): what schedulers and health checks
+  // need, without copying a CRL of tens of megabytes.
+  virtual base::Result<std::optional<CrlRecord>> latest_crl_info(std::string_view ca_name,
+                                                                 CrlKind kind) = 0;
+  virtual base::Result<std::optional<CrlRecord>> find_crl(std::string_view ca_name,
+                                                          std::uint64_t number) = 0;
+  // Newest first, without DER (der empty, der_size set), at most `limit`.
+  virtual base::Result<std::vector<CrlRecord>> list_crls(std::string_view ca_name,
+                                                         std::size_t limit) = 0;
 };
 
 class AuditSink {

@@ -33,6 +33,8 @@ constexpr std::uint8_t kOidAdOcsp[] = {0x2b, 0x06, 0x01, 0x05,
                                        0x05, 0x07, 0x30, 0x01};  // 1.3.6.1.5.5.7.48.1
 constexpr std::uint8_t kOidAdCaIssuers[] = {0x2b, 0x06, 0x01, 0x05,
                                             0x05, 0x07, 0x30, 0x02};  // 1.3.6.1.5.5.7.48.2
+constexpr std::uint8_t kOidOcspNoCheck[] = {0x2b, 0x06, 0x01, 0x05, 0x05,
+                                            0x07, 0x30, 0x01, 0x05};  // 1.3.6.1.5.5.7.48.1.5
 // RFC 5758 §3.2: ecdsa-with-SHA256/384/512 (1.2.840.10045.4.3.2/3/4), parameters absent.
 constexpr std::uint8_t kOidEcdsaSha256[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02};
 constexpr std::uint8_t kOidEcdsaSha384[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03};
@@ -76,24 +78,8 @@ base::Result<void> check_subject(const SubjectFields& s) {
   return base::ok();
 }
 
-// Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }.
-// DER omits a FALSE critical (X.690 §11.5); returns the marker of the extnValue octets.
-struct OpenExtension {
-  std::size_t extension;
-  std::size_t value;
-};
-OpenExtension open_extension(DerWriter& out, base::ByteView oid, bool critical) {
-  OpenExtension open;
-  open.extension = out.open(internal::kTagSequence);
-  out.write_oid(oid);
-  if (critical) out.write_boolean_true();
-  open.value = out.open(internal::kTagOctetString);
-  return open;
-}
-void close_extension(DerWriter& out, const OpenExtension& open) {
-  out.close(open.value);
-  out.close(open.extension);
-}
+using internal::close_extension;
+using internal::open_extension;
 
 // keyUsage as a DER named BIT STRING: trailing zero bits are removed (X.690 §11.2.2).
 void write_key_usage(DerWriter& out, std::uint16_t mask) {
@@ -148,6 +134,13 @@ base::Result<void> write_extensions(DerWriter& out, const SubjectFields& s,
     close_extension(out, ext);
   }
   out.write_raw(issuer_extensions);
+  if (s.ocsp_no_check) {
+    // RFC 6960 §4.2.2.2.1: id-pkix-ocsp-nocheck, extnValue NULL. Last, as
+    // encode_tbs_with_openssl() adds it.
+    const auto ext = open_extension(out, kOidOcspNoCheck, false);
+    out.write_null();
+    close_extension(out, ext);
+  }
   out.close(extensions);
   out.close(explicit_tag);
   return base::ok();
@@ -167,18 +160,9 @@ base::Result<base::Bytes> encode_issuer_extensions(const IssuerFields& issuer) {
                 issuer.ca_issuers_url.size());
   if (!issuer.crl_url.empty()) {
     SIGNET_TRY(check_url(issuer.crl_url, "CRL distribution point URL"));
-    // RFC 5280 §4.2.1.13: SEQUENCE OF DistributionPoint { distributionPoint [0]
-    // { fullName [0] IMPLICIT GeneralNames } }. A tagged CHOICE is explicitly tagged.
+    // RFC 5280 §4.2.1.13.
     const auto ext = open_extension(out, kOidCrlDistributionPoints, false);
-    const auto points = out.open(internal::kTagSequence);
-    const auto point = out.open(internal::kTagSequence);
-    const auto name = out.open(internal::kTagContext0);
-    const auto full_name = out.open(internal::kTagContext0);
-    out.write_tlv(0x86, base::as_bytes(issuer.crl_url));  // uniformResourceIdentifier [6]
-    out.close(full_name);
-    out.close(name);
-    out.close(point);
-    out.close(points);
+    internal::write_distribution_point_uri(out, issuer.crl_url);
     close_extension(out, ext);
   }
   if (!issuer.ocsp_url.empty() || !issuer.ca_issuers_url.empty()) {
@@ -230,6 +214,20 @@ void write_general_names(DerWriter& out, const std::vector<GeneralName>& names) 
   const auto sequence = out.open(kTagSequence);
   for (const auto& name : names) write_general_name(out, name);
   out.close(sequence);
+}
+
+void write_distribution_point_uri(DerWriter& out, std::string_view url) {
+  // SEQUENCE OF DistributionPoint { distributionPoint [0] { fullName [0] IMPLICIT
+  // GeneralNames } }. A tagged CHOICE is explicitly tagged.
+  const auto points = out.open(kTagSequence);
+  const auto point = out.open(kTagSequence);
+  const auto name = out.open(kTagContext0);
+  const auto full_name = out.open(kTagContext0);
+  out.write_tlv(0x86, base::as_bytes(url));  // uniformResourceIdentifier [6]
+  out.close(full_name);
+  out.close(name);
+  out.close(point);
+  out.close(points);
 }
 
 }  // namespace internal
@@ -291,7 +289,8 @@ base::Result<base::Bytes> TbsTemplate::encode(const SubjectFields& s) const {
   std::size_t estimate = 160 + signature_algorithm_der_.size() + issuer_name_der_.size() +
                          s.subject_name_der.size() + s.public_key_der.size() +
                          s.subject_key_identifier.size() + authority_key_identifier_der_.size() +
-                         issuer_extensions_der_.size() + 24 * s.extended_key_usage.size();
+                         issuer_extensions_der_.size() + 24 * s.extended_key_usage.size() +
+                         (s.ocsp_no_check ? 16 : 0);
   for (const auto& name : s.subject_alt_names) estimate += name.value.size() + 4;
   DerWriter out(estimate);
   // RFC 5280 §4.1: TBSCertificate.

@@ -62,6 +62,9 @@ struct SubjectFields {
   std::vector<std::string> extended_key_usage;  // dotted OIDs; empty: no extension
   std::vector<GeneralName> subject_alt_names;   // empty: no extension
   base::Bytes subject_key_identifier;           // empty: no extension
+  // id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1, NULL, not critical): a delegated OCSP
+  // responder certificate, which relying parties do not check for revocation.
+  bool ocsp_no_check = false;
 };
 
 class TbsTemplate {

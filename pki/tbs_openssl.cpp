@@ -294,6 +294,11 @@ base::Result<base::Bytes> encode_tbs_with_openssl(const IssuerFields& issuer,
   SIGNET_TRY(add_aki(x.get(), issuer));
   SIGNET_TRY(add_san(x.get(), s));
   SIGNET_TRY(add_issuer_urls(x.get(), issuer));
+  if (s.ocsp_no_check) {
+    Owned<ASN1_NULL, ASN1_NULL_free> null(ASN1_NULL_new());
+    if (!null) return failed("allocate the OCSP no-check value");
+    SIGNET_TRY(add(x.get(), NID_id_pkix_OCSP_noCheck, null.get(), false));
+  }
   unsigned char* der = nullptr;
   const int length = i2d_re_X509_tbs(x.get(), &der);
   if (length <= 0) return failed("encode the TBSCertificate");

@@ -1,7 +1,8 @@
 // LmdbStore::check_integrity: every record decodes, and the indexes and the records agree
 // exactly (each index entry resolves to a record carrying the indexed value, and each record
 // has each of its index entries, counted); the same for the revocation, order and alert
-// indexes; and the audit log's hash chain verifies.
+// indexes and the per-CA revoked table; stored CRLs have their DER under a reserved number;
+// and the audit log's hash chain verifies.
 #include <algorithm>
 #include <map>
 
@@ -26,6 +27,12 @@ struct Expected {
   std::vector<std::string> dns;
   std::optional<base::Bytes> key_location;
   std::uint64_t revocation = 0;  // its sequence; 0: not revoked
+};
+
+// A managed revoked record's entry in the revoked table.
+struct ExpectedRevoked {
+  std::uint64_t id = 0;
+  schema::RevokedValue value;
 };
 
 base::ByteView bytes_of(const std::string& s) { return base::as_bytes(s); }
@@ -82,7 +89,9 @@ class Checker {
       return !e.profile.empty() && same(e.profile, key);
     }));
     SIGNET_TRY(check_revocations(revoked));
+    SIGNET_TRY(check_revoked());
     SIGNET_TRY(check_cas());
+    SIGNET_TRY(check_crls());
     SIGNET_TRY(check_profiles());
     SIGNET_TRY(check_orders());
     SIGNET_TRY(check_alerts());
@@ -127,6 +136,11 @@ class Checker {
           e.revocation = record->revocation->sequence;
           if (e.revocation == 0) {
             problem("certificate id " + std::to_string(id) + " is revoked without a sequence");
+          }
+          if (!record->ca_name.empty()) {
+            const auto key = schema::revoked_key(record->ca_name, record->serial);
+            revoked_.emplace(base::Bytes(key.view().begin(), key.view().end()),
+                             ExpectedRevoked{id, schema::revoked_value(*record)});
           }
         }
         records_.emplace(id, std::move(e));
@@ -219,6 +233,83 @@ class Checker {
     if (valid != expected) {
       problem("the table 'revocations' has " + std::to_string(valid) + " valid entries for " +
               std::to_string(expected) + " revoked certificates");
+    }
+    return base::ok();
+  }
+
+  // Each entry of the revoked table is a revoked record of that CA and serial and carries
+  // exactly that record's revocation and notAfter; each such record has its entry.
+  base::Result<void> check_revoked() {
+    std::size_t valid = 0;
+    SIGNET_ASSIGN_OR_RETURN(auto cursor, lmdb::Cursor::open(txn_, tables_.revoked));
+    SIGNET_ASSIGN_OR_RETURN(auto entry, cursor.first());
+    for (; entry; ++report_.revoked_entries) {
+      auto expected = revoked_.find(base::Bytes(entry->key.begin(), entry->key.end()));
+      if (expected == revoked_.end()) {
+        problem("the table 'revoked' entry " + base::to_hex(entry->key) +
+                " names no revoked certificate of that CA and serial");
+      } else if (!same(expected->second.value.view(), entry->value)) {
+        problem("the table 'revoked' entry " + base::to_hex(entry->key) +
+                " does not match the revocation of certificate id " +
+                std::to_string(expected->second.id));
+      } else {
+        ++valid;
+      }
+      SIGNET_ASSIGN_OR_RETURN(entry, cursor.next());
+    }
+    if (valid != revoked_.size()) {
+      problem("the table 'revoked' has " + std::to_string(valid) + " valid entries for " +
+              std::to_string(revoked_.size()) + " revoked certificates of CAs");
+    }
+    return base::ok();
+  }
+
+  // Each stored CRL decodes under its own key, below its CA's next CRL number, with its DER
+  // of the recorded size; each DER belongs to a stored CRL.
+  base::Result<void> check_crls() {
+    std::map<std::string, std::uint64_t, std::less<>> next_numbers;
+    SIGNET_ASSIGN_OR_RETURN(auto numbers, lmdb::Cursor::open(txn_, tables_.crl_numbers));
+    SIGNET_ASSIGN_OR_RETURN(auto entry, numbers.first());
+    while (entry) {
+      const std::string ca(base::as_chars(entry->key));
+      if (entry->value.size() != 8) {
+        problem("the table 'crl_numbers' entry for CA '" + ca + "' is not an 8-byte number");
+      } else {
+        next_numbers.emplace(ca, schema::id_from(entry->value));
+      }
+      SIGNET_ASSIGN_OR_RETURN(entry, numbers.next());
+    }
+    std::size_t with_der = 0;
+    SIGNET_ASSIGN_OR_RETURN(auto cursor, lmdb::Cursor::open(txn_, tables_.crls));
+    SIGNET_ASSIGN_OR_RETURN(entry, cursor.first());
+    for (; entry; ++report_.crls) {
+      auto crl = codec::decode_crl(entry->value, tables_.crls.name, entry->key);
+      if (!crl) {
+        problem(crl.error().message());
+      } else {
+        const std::string name =
+            "CRL number " + std::to_string(crl->number) + " of CA '" + crl->ca_name + "'";
+        if (!same(schema::crl_key(crl->ca_name, crl->number).view(), entry->key)) {
+          problem("the stored " + name + " is under the key " + base::to_hex(entry->key));
+        }
+        auto next = next_numbers.find(crl->ca_name);
+        if (next == next_numbers.end() || crl->number >= next->second) {
+          problem("the stored " + name + " was never reserved");
+        }
+        SIGNET_ASSIGN_OR_RETURN(auto der, txn_.get(tables_.crl_der, entry->key));
+        if (!der || der->size() != crl->der_size) {
+          problem("the stored " + name + " lacks its DER of " + std::to_string(crl->der_size) +
+                  " bytes");
+        } else {
+          ++with_der;
+        }
+      }
+      SIGNET_ASSIGN_OR_RETURN(entry, cursor.next());
+    }
+    SIGNET_ASSIGN_OR_RETURN(const std::size_t ders, txn_.entries(tables_.crl_der));
+    if (ders != with_der) {
+      problem("the table 'crl_der' has " + std::to_string(ders) + " entries for " +
+              std::to_string(with_der) + " stored CRLs with DER");
     }
     return base::ok();
   }
@@ -375,6 +466,7 @@ class Checker {
   const schema::Tables& tables_;
   IntegrityReport& report_;
   std::map<std::uint64_t, Expected> records_;
+  std::map<base::Bytes, ExpectedRevoked> revoked_;         // by revoked table key
   base::Bytes head_ = base::Bytes(ca::kAuditHashSize, 0);  // the audit chain so far
   bool chain_ok_ = true;
 };

@@ -56,6 +56,11 @@ std::future<base::Result<std::uint64_t>> LmdbStore::commit_certificate_async(
   if (auto valid = schema::validate(commit.record); !valid) {
     return impl_->ready(std::move(valid).error().with_context("recording a certificate"));
   }
+  if (commit.revoke_predecessor) {
+    if (auto valid = schema::validate_revocation(*commit.revoke_predecessor); !valid) {
+      return impl_->ready(std::move(valid).error().with_context("revoking the predecessor"));
+    }
+  }
   if (commit.order && commit.order->id == 0) {
     return impl_->ready(Error(ErrorCode::kInvalidArgument,
                               "the order a certificate commit completes has no id (create it "
@@ -77,6 +82,9 @@ std::future<base::Result<std::uint64_t>> LmdbStore::commit_certificate_async(
 
 base::Result<ca::CertificateRecord> LmdbStore::revoke_certificate(ca::RevocationCommit commit) {
   const std::uint64_t id = commit.certificate_id;
+  if (auto valid = schema::validate_revocation(commit.revocation); !valid) {
+    return std::move(valid).error().with_context("revoking certificate id " + std::to_string(id));
+  }
   auto done = impl_->writer->submit(RevocationWrite{std::move(commit)}).get();
   if (!done)
     return std::move(done).error().with_context("revoking certificate id " + std::to_string(id));

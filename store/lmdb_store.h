@@ -2,7 +2,7 @@
 // one LMDB environment.
 //
 // It implements ca::Inventory, ca::CaDirectory, ca::AuditSink, ca::ProfileDirectory,
-// ca::OrderLog and ca::AlertLog over a single environment
+// ca::OrderLog, ca::AlertLog and ca::CrlLog over a single environment
 // under `<state_dir>/store/` (data.mdb and lock.mdb). Open ONE LmdbStore per state directory
 // per process and share it (LMDB allows one environment per file per process); the process
 // owns it through the unique_ptr that open() returns.
@@ -63,6 +63,8 @@ struct IntegrityReport {
   std::uint64_t profiles = 0;
   std::uint64_t orders = 0;
   std::uint64_t alerts = 0;
+  std::uint64_t revoked_entries = 0;  // entries of the per-CA revoked table
+  std::uint64_t crls = 0;
   std::vector<std::string> problems;  // empty when consistent
   bool ok() const { return problems.empty(); }
 };
@@ -72,7 +74,8 @@ class LmdbStore final : public ca::Inventory,
                         public ca::AuditSink,
                         public ca::ProfileDirectory,
                         public ca::OrderLog,
-                        public ca::AlertLog {
+                        public ca::AlertLog,
+                        public ca::CrlLog {
  public:
   // Opens the store under `<state_dir>/store/`, creating it (and state_dir, when its parent
   // exists) on first use. Fails with kIoError / kPermissionDenied naming the path when the
@@ -136,6 +139,20 @@ class LmdbStore final : public ca::Inventory,
   base::Result<std::vector<ca::CertificateRecord>> list_revocations(std::string_view ca_name,
                                                                     std::uint64_t after,
                                                                     std::size_t limit) override;
+  // (store/revocation_queries.cpp) One cursor over the CA's range of the revoked table, whose
+  // values carry everything a CRL entry needs: no record is read. begin() gets the entry
+  // count of the whole table (every CA). The entry's serial is a view into the key.
+  base::Result<ca::RevokedScan> scan_revoked(std::string_view ca_name,
+                                             ca::RevokedVisitor& visitor) override;
+  // Walks the revocations table from after_sequence + 1, glancing at each record's CA name
+  // and serial (without decoding the rest) and reading the CA's ones from the revoked table.
+  base::Result<ca::RevokedScan> scan_revoked_since(std::string_view ca_name,
+                                                   std::uint64_t after_sequence,
+                                                   ca::RevokedVisitor& visitor) override;
+  // Three point reads: cert_by_ca_serial, the record (only its notAfter is decoded), the
+  // revoked table. nullopt for the empty (discovered) CA name.
+  base::Result<std::optional<ca::SerialStatus>> serial_status(
+      std::string_view ca_name, const pki::SerialNumber& serial) override;
 
   // ---- ca::CaDirectory ----
   // create_ca stores the record with the revision it carries (normally 0); update_ca
@@ -186,6 +203,24 @@ class LmdbStore final : public ca::Inventory,
   base::Result<std::vector<ca::Alert>> list_alerts(bool include_acknowledged,
                                                    std::size_t limit) override;
 
+  // ---- ca::CrlLog ---- (store/crl_log.cpp)
+  // CRL numbers need no CA record (kInvalidArgument for an empty or invalid CA name). A
+  // reservation is its own durable write (sharing the writer's group commit). store_crl
+  // refuses number 0 and numbers at or above the CA's next one (kInvalidArgument), writes the
+  // metadata and the DER (apart, see schema.h) and the event, and prunes, in one transaction;
+  // it does not copy the DER before writing it. list_crls reads only the metadata.
+  base::Result<std::uint64_t> reserve_crl_number(std::string_view ca_name) override;
+  base::Result<void> store_crl(const ca::CrlRecord& crl, std::optional<ca::AuditEvent> event,
+                               std::size_t keep) override;
+  base::Result<std::optional<ca::CrlRecord>> latest_crl(std::string_view ca_name,
+                                                        ca::CrlKind kind) override;
+  base::Result<std::optional<ca::CrlRecord>> latest_crl_info(std::string_view ca_name,
+                                                             ca::CrlKind kind) override;
+  base::Result<std::optional<ca::CrlRecord>> find_crl(std::string_view ca_name,
+                                                      std::uint64_t number) override;
+  base::Result<std::vector<ca::CrlRecord>> list_crls(std::string_view ca_name,
+                                                     std::size_t limit) override;
+
   // ---- operations ----
   // A consistent, compacted copy of the store into `<backup_dir>/store/data.mdb`, taken while
   // the store is in use (writers continue; the copy is the state at its start). `backup_dir`
@@ -195,7 +230,8 @@ class LmdbStore final : public ca::Inventory,
 
   // Walks every table: each record decodes, each index entry resolves to a record that
   // carries the indexed value, each record has its index entries, the order, alert and
-  // revocation indexes agree with their records, and the audit hash chain verifies.
+  // revocation indexes and the revoked table agree with their records, each stored CRL has
+  // its DER (of its size) under a reserved number, and the audit hash chain verifies.
   base::Result<IntegrityReport> check_integrity();
 
   // ---- statistics (for tests, the bench and the status page) ----
@@ -212,6 +248,8 @@ class LmdbStore final : public ca::Inventory,
 
  private:
   explicit LmdbStore(std::unique_ptr<Impl> impl, int stale_readers_cleared);
+  base::Result<std::optional<ca::CrlRecord>> latest(std::string_view ca_name, ca::CrlKind kind,
+                                                    bool with_der);
 
   std::unique_ptr<Impl> impl_;
   int stale_readers_cleared_;

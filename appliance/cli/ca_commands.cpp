@@ -1,4 +1,5 @@
-// signet ca create-root | create-intermediate | import-cert | list | show | set | export | renew
+// signet ca create-root | create-intermediate | import-cert | list | show | set | revoke | export |
+// renew
 #include <iostream>
 #include <memory>
 
@@ -208,32 +209,78 @@ void register_ca_commands(CLI::App& app, Action& selected) {
   {
     struct SetOptions {
       std::string name;
-      std::optional<std::string> base_url;
-      std::optional<int> validity_days;
+      ca::CaSettingsUpdate update;
+      std::optional<std::string> crl_on_revocation, delta_crls, ocsp_signing;
     };
     auto o = std::make_shared<SetOptions>();
     auto* cmd = ca->add_subcommand(
-        "set", "change CA settings carried by the certificates it issues from now on");
+        "set", "change CA settings: publication URLs, default validity, CRL and OCSP service");
     cmd->add_option("name", o->name, "CA name")->required();
-    cmd->add_option("--base-url", o->base_url,
+    auto& u = o->update;
+    cmd->add_option("--base-url", u.base_url,
                     "base URL for CRL (<base>/crl/<ca>.crl), OCSP (<base>/ocsp/<ca>) and CA "
-                    "issuer (<base>/ca/<ca>.crt) URLs; '' removes them");
-    cmd->add_option("--default-validity-days", o->validity_days,
+                    "issuer (<base>/ca/<ca>.crt) URLs in the certificates it issues from now on; "
+                    "'' removes them");
+    cmd->add_option("--default-validity-days", u.default_validity_days,
                     "validity of issued certificates when a request names none (also set in the "
                     "CA's 'default' RA profile)");
+    cmd->add_option("--crl-validity-hours", u.crl_validity_hours,
+                    "nextUpdate - thisUpdate of full CRLs (default 24)");
+    cmd->add_option("--crl-overlap-minutes", u.crl_overlap_minutes,
+                    "regenerate CRLs this long before their nextUpdate (default 60)");
+    cmd->add_option("--crl-on-revocation", o->crl_on_revocation,
+                    "on|off: regenerate the CRL (or the delta) when a certificate is revoked "
+                    "(default on)")
+        ->check(CLI::IsMember({"on", "off"}));
+    cmd->add_option("--delta-crls", o->delta_crls,
+                    "on|off: publish delta CRLs at <base>/crl/<ca>-delta.crl (needs --base-url)")
+        ->check(CLI::IsMember({"on", "off"}));
+    cmd->add_option("--delta-crl-validity-minutes", u.delta_crl_validity_minutes,
+                    "nextUpdate - thisUpdate of delta CRLs (default 60)");
+    cmd->add_option("--crl-expired-grace-days", u.crl_expired_grace_days,
+                    "leave entries off once their certificate expired this many days ago "
+                    "(default 7; -1 keeps them forever)");
+    cmd->add_option("--crl-history", u.crl_history, "stored CRLs kept per kind (default 10)");
+    cmd->add_option("--ocsp-signing", o->ocsp_signing,
+                    "ca: the CA key signs OCSP responses; delegated: a responder certificate "
+                    "(id-kp-OCSPSigning, ocsp-nocheck) with its own token key, renewed "
+                    "automatically")
+        ->check(CLI::IsMember({"ca", "delegated"}));
+    cmd->add_option("--ocsp-validity-minutes", u.ocsp_validity_minutes,
+                    "nextUpdate - thisUpdate of OCSP responses (default 60)");
+    cmd->add_option("--ocsp-signer-validity-days", u.ocsp_signer_validity_days,
+                    "lifetime of delegated responder certificates (default 30)");
+    cmd->add_option("--ocsp-signer-renew-before-days", u.ocsp_signer_renew_before_days,
+                    "renew a delegated responder certificate this long before it expires "
+                    "(default 10)");
     cmd->callback([&selected, o] {
       selected = [o](CliContext& ctx) -> Result<void> {
-        if (!o->base_url && !o->validity_days) {
+        auto update = o->update;
+        if (o->crl_on_revocation) update.crl_on_revocation = *o->crl_on_revocation == "on";
+        if (o->delta_crls) update.delta_crls = *o->delta_crls == "on";
+        if (o->ocsp_signing) {
+          SIGNET_ASSIGN_OR_RETURN(update.ocsp_signing, ca::parse_ocsp_signing(*o->ocsp_signing));
+        }
+        if (update.empty()) {
           return Error(ErrorCode::kInvalidArgument,
-                       "nothing to change: give --base-url and/or --default-validity-days");
+                       "nothing to change: give at least one setting (see --help)");
         }
         SIGNET_ASSIGN_OR_RETURN(auto* authority, ctx.authority());
-        SIGNET_ASSIGN_OR_RETURN(
-            auto record, authority->update_settings(o->name, {o->base_url, o->validity_days}));
+        SIGNET_ASSIGN_OR_RETURN(auto record, authority->update_settings(o->name, update));
         std::optional<ca::Profile> profile;
-        if (o->validity_days) {
-          SIGNET_ASSIGN_OR_RETURN(profile,
-                                  follow_default_validity(ctx, o->name, *o->validity_days));
+        if (update.default_validity_days) {
+          SIGNET_ASSIGN_OR_RETURN(
+              profile, follow_default_validity(ctx, o->name, *update.default_validity_days));
+        }
+        // A CA switched to a delegated responder gets its certificate now, not on the first
+        // request.
+        if (update.ocsp_signing == ca::OcspSigning::kDelegated) {
+          SIGNET_ASSIGN_OR_RETURN(auto* signers, ctx.ocsp_signers());
+          SIGNET_ASSIGN_OR_RETURN(auto due, signers->renewal_due(record));
+          if (due) {
+            SIGNET_TRY(signers->renew(record.name));
+            SIGNET_ASSIGN_OR_RETURN(record, authority->find_ca(record.name));
+          }
         }
         if (ctx.json()) {
           auto j = ca_json(record, ctx.clock().now());
@@ -248,6 +295,65 @@ void register_ca_commands(CLI::App& app, Action& selected) {
           }
           print_ca(record, ctx.clock().now());
         }
+        return base::ok();
+      };
+    });
+  }
+  {
+    struct RevokeOptions {
+      std::string name, reason, invalidity_date;
+    };
+    auto o = std::make_shared<RevokeOptions>();
+    auto* cmd = ca->add_subcommand(
+        "revoke",
+        "revoke an intermediate CA's certificate through its parent (it then appears on the "
+        "parent's CRL and OCSP answers 'revoked'); the CA issues nothing more");
+    cmd->add_option("name", o->name, "CA name")->required();
+    cmd->add_option("--reason", o->reason,
+                    "unspecified, keyCompromise, cACompromise, affiliationChanged, superseded, "
+                    "cessationOfOperation, privilegeWithdrawn or aACompromise")
+        ->required();
+    cmd->add_option("--invalidity-date", o->invalidity_date,
+                    "when the key is known or suspected to have been compromised (RFC 3339 UTC)");
+    cmd->callback([&selected, o] {
+      selected = [o](CliContext& ctx) -> Result<void> {
+        ca::RevokeRequest request;
+        SIGNET_ASSIGN_OR_RETURN(request.reason, ca::parse_revocation_reason(o->reason));
+        if (!o->invalidity_date.empty()) {
+          SIGNET_ASSIGN_OR_RETURN(request.invalidity_date, parse_time(o->invalidity_date));
+        }
+        SIGNET_ASSIGN_OR_RETURN(auto* authority, ctx.authority());
+        SIGNET_ASSIGN_OR_RETURN(auto record, authority->find_ca(o->name));
+        if (record.external_parent) {
+          return Error(ErrorCode::kInvalidArgument,
+                       "CA '" + o->name +
+                           "' was certified by an external root; revoke it there (its CRL "
+                           "is not ours to sign)");
+        }
+        if (record.parent.empty()) {
+          return Error(ErrorCode::kInvalidArgument,
+                       "CA '" + o->name +
+                           "' is a root: no issuer above it signs a CRL that could list it. "
+                           "Withdraw it from the relying parties' trust stores instead");
+        }
+        SIGNET_ASSIGN_OR_RETURN(auto certificate, authority->ca_certificate_record(o->name));
+        request.certificate_id = certificate.id;
+        request.ca_certificate = true;
+        SIGNET_ASSIGN_OR_RETURN(auto* service, ctx.service());
+        SIGNET_ASSIGN_OR_RETURN(auto result, service->revoke(request));
+        authority->forget_ca(o->name);
+        refresh_after_revocation(ctx, record.parent);
+        const auto now = ctx.clock().now();
+        if (ctx.json()) {
+          auto j = certificate_json(result.certificate, now);
+          j["order_id"] = result.order.id;
+          j["ca"] = o->name;
+          print_json(j);
+          return base::ok();
+        }
+        std::cout << "Revoked the certificate of CA '" << o->name << "' (serial "
+                  << result.certificate.serial.to_hex() << ", order " << result.order.id
+                  << ") on the CRL of '" << record.parent << "'. It issues nothing more.\n";
         return base::ok();
       };
     });

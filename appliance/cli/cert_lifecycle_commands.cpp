@@ -152,6 +152,7 @@ void register_rekey(CLI::App* cert, Action& selected, const std::string& name, b
       request.pfx_profile = pfx_profile;
       SIGNET_ASSIGN_OR_RETURN(auto* service, ctx.service());
       SIGNET_ASSIGN_OR_RETURN(auto result, service->rekey(request));
+      if (o->revoke_previous) refresh_after_revocation(ctx, record.ca_name);
       auto output = o->output;
       output.pfx_out = o->key.pfx_out;
       output.password_out = o->key.password_out;
@@ -188,6 +189,7 @@ void register_revoke(CLI::App* cert, Action& selected) {
       request.certificate_id = record.id;
       SIGNET_ASSIGN_OR_RETURN(auto* service, ctx.service());
       SIGNET_ASSIGN_OR_RETURN(auto result, service->revoke(request));
+      refresh_after_revocation(ctx, result.certificate.ca_name);
       const auto now = ctx.clock().now();
       if (ctx.json()) {
         auto j = certificate_json(result.certificate, now);

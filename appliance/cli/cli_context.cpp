@@ -152,6 +152,49 @@ Result<ca::Authority*> CliContext::authority() {
   return authority_.get();
 }
 
+Result<ca::CrlLog*> CliContext::crl_log() {
+  SIGNET_ASSIGN_OR_RETURN(auto* records, store());
+  return static_cast<ca::CrlLog*>(records);
+}
+
+Result<crl::CrlService*> CliContext::crl_service() {
+  if (crl_service_) return crl_service_.get();
+  SIGNET_ASSIGN_OR_RETURN(auto* records, store());
+  SIGNET_ASSIGN_OR_RETURN(auto* key_provider, keys());
+  crl_service_ = std::make_unique<crl::CrlService>(
+      crl::CrlStores{*records, *records, *records, *records}, *key_provider, clock_, actor());
+  return crl_service_.get();
+}
+
+Result<crl::OcspSigners*> CliContext::ocsp_signers() {
+  if (ocsp_signers_) return ocsp_signers_.get();
+  SIGNET_ASSIGN_OR_RETURN(auto* records, store());
+  SIGNET_ASSIGN_OR_RETURN(auto* key_provider, keys());
+  SIGNET_ASSIGN_OR_RETURN(auto* ca_authority, authority());
+  ocsp_signers_ = std::make_unique<crl::OcspSigners>(
+      *ca_authority, crl::CrlStores{*records, *records, *records, *records}, *key_provider, clock_,
+      actor());
+  return ocsp_signers_.get();
+}
+
+Result<crl::RevocationScheduler*> CliContext::scheduler() {
+  if (scheduler_) return scheduler_.get();
+  SIGNET_ASSIGN_OR_RETURN(auto* records, store());
+  SIGNET_ASSIGN_OR_RETURN(auto* crls, crl_service());
+  SIGNET_ASSIGN_OR_RETURN(auto* signers, ocsp_signers());
+  scheduler_ = std::make_unique<crl::RevocationScheduler>(
+      *crls, signers, crl::CrlStores{*records, *records, *records, *records}, clock_);
+  return scheduler_.get();
+}
+
+Result<crl::OcspResponder*> CliContext::ocsp_responder() {
+  if (ocsp_responder_) return ocsp_responder_.get();
+  SIGNET_ASSIGN_OR_RETURN(auto* records, store());
+  SIGNET_ASSIGN_OR_RETURN(auto* signers, ocsp_signers());
+  ocsp_responder_ = std::make_unique<crl::OcspResponder>(*records, *records, *signers, clock_);
+  return ocsp_responder_.get();
+}
+
 Result<ca::Inventory*> CliContext::inventory() {
   SIGNET_ASSIGN_OR_RETURN(auto* records, store());
   return static_cast<ca::Inventory*>(records);

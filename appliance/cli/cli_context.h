@@ -19,6 +19,10 @@
 #include "base/secure_buffer.h"
 #include "ca/authority.h"
 #include "ca/certificate_service.h"
+#include "crl/crl_service.h"
+#include "crl/ocsp_responder.h"
+#include "crl/ocsp_signers.h"
+#include "crl/scheduler.h"
 
 namespace signet::hsm {
 class Pkcs11Module;
@@ -74,6 +78,12 @@ class CliContext {
   base::Result<ca::AlertLog*> alerts();
   // The lifecycle service; on first use it fails orders whose worker died (warning on stderr).
   base::Result<ca::CertificateService*> service();
+  // Revocation services over the same store and tokens.
+  base::Result<ca::CrlLog*> crl_log();
+  base::Result<crl::CrlService*> crl_service();
+  base::Result<crl::OcspSigners*> ocsp_signers();
+  base::Result<crl::RevocationScheduler*> scheduler();
+  base::Result<crl::OcspResponder*> ocsp_responder();
 
   // The PIN for a token: from the PIN file when one is configured, else a terminal prompt.
   base::Result<base::SecureBuffer> read_pin(const std::string& token_label);
@@ -94,6 +104,10 @@ class CliContext {
   std::shared_ptr<hsm::Pkcs11KeyProvider> keys_;
   std::unique_ptr<ca::Authority> authority_;
   std::unique_ptr<ca::CertificateService> service_;
+  std::unique_ptr<crl::CrlService> crl_service_;
+  std::unique_ptr<crl::OcspSigners> ocsp_signers_;
+  std::unique_ptr<crl::RevocationScheduler> scheduler_;
+  std::unique_ptr<crl::OcspResponder> ocsp_responder_;
   std::string worker_;
 };
 

@@ -8,6 +8,7 @@
 
 #include "appliance/cli/cli_context.h"
 #include "base/result.h"
+#include "crl/scheduler.h"
 
 namespace signet::appliance {
 
@@ -21,7 +22,17 @@ void register_profile_commands(CLI::App& app, Action& selected);
 void register_order_commands(CLI::App& app, Action& selected);
 void register_alert_commands(CLI::App& app, Action& selected);
 void register_audit_commands(CLI::App& app, Action& selected);
+void register_crl_commands(CLI::App& app, Action& selected);
+void register_ocsp_commands(CLI::App& app, Action& selected);
 // Under `signet cert`: issue, renew, rekey, reissue, revoke, import.
 void register_cert_lifecycle_commands(CLI::App* cert, Action& selected);
+
+// Prints what the revocation scheduler did; an error when any of it failed.
+base::Result<void> report_revocation_work(CliContext& ctx,
+                                          const std::vector<crl::WorkOutcome>& outcomes,
+                                          base::TimePoint now);
+// After a revocation: regenerates the CA's CRLs when it does so on revocation. Failures are
+// warnings (the revocation itself is recorded; `signet crl refresh` catches up).
+void refresh_after_revocation(CliContext& ctx, const std::string& ca_name);
 
 }  // namespace signet::appliance

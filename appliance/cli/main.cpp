@@ -61,6 +61,8 @@ int main(int argc, char** argv) {
   signet::appliance::register_order_commands(app, selected);
   signet::appliance::register_alert_commands(app, selected);
   signet::appliance::register_audit_commands(app, selected);
+  signet::appliance::register_crl_commands(app, selected);
+  signet::appliance::register_ocsp_commands(app, selected);
   signet::appliance::register_store_commands(app, selected);
 
   try {

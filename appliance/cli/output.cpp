@@ -128,10 +128,36 @@ nlohmann::json ca_json(const ca::CaRecord& r, base::TimePoint now) {
       {"previous_certificates", r.previous_certificates_der.size()},
   };
   if (!r.settings.base_url.empty()) {
-    j["crl_url"] = r.settings.base_url + "/crl/" + r.name + ".crl";
-    j["ocsp_url"] = r.settings.base_url + "/ocsp/" + r.name;
-    j["ca_issuers_url"] = r.settings.base_url + "/ca/" + r.name + ".crt";
+    j["crl_url"] = ca::full_crl_url(r);
+    if (r.settings.delta_crls) j["delta_crl_url"] = ca::delta_crl_url(r);
+    j["ocsp_url"] = ca::ocsp_url(r);
+    j["ca_issuers_url"] = ca::ca_issuers_url(r);
   }
+  const auto& s = r.settings;
+  j["revocation"] = {{"crl_validity_hours", s.crl_validity_hours},
+                     {"crl_overlap_minutes", s.crl_overlap_minutes},
+                     {"crl_on_revocation", s.crl_on_revocation},
+                     {"delta_crls", s.delta_crls},
+                     {"delta_crl_validity_minutes", s.delta_crl_validity_minutes},
+                     {"crl_expired_grace_days", s.crl_expired_grace_days},
+                     {"crl_history", s.crl_history},
+                     {"ocsp_signing", std::string(ca::to_string(s.ocsp_signing))},
+                     {"ocsp_validity_minutes", s.ocsp_validity_minutes},
+                     {"ocsp_signer_validity_days", s.ocsp_signer_validity_days},
+                     {"ocsp_signer_renew_before_days", s.ocsp_signer_renew_before_days},
+                     {"ocsp_signer_certificate_id", r.ocsp_signer_certificate_id}};
+  // One line each for people.
+  j["crl_schedule"] =
+      std::to_string(s.crl_validity_hours) + " h, regenerated " +
+      std::to_string(s.crl_overlap_minutes) + " min before nextUpdate" +
+      (s.crl_on_revocation ? " and on revocation" : "") +
+      (s.crl_expired_grace_days >= 0
+           ? "; expired entries kept " + std::to_string(s.crl_expired_grace_days) + " days"
+           : "; expired entries kept");
+  j["delta_crls"] =
+      s.delta_crls ? "every " + std::to_string(s.delta_crl_validity_minutes) + " min" : "off";
+  j["ocsp_signing"] = std::string(ca::to_string(s.ocsp_signing)) + ", responses valid " +
+                      std::to_string(s.ocsp_validity_minutes) + " min";
   if (auto cert = pki::Certificate::from_der(r.certificate_der)) {
     j["serial"] = cert->serial().to_hex();
     j["issuer"] = cert->issuer();
@@ -262,6 +288,10 @@ void print_ca(const ca::CaRecord& record, base::TimePoint now) {
                                       {"crl_url", "CRL URL"},
                                       {"ocsp_url", "OCSP URL"},
                                       {"ca_issuers_url", "CA issuers URL"},
+                                      {"delta_crl_url", "Delta CRL URL"},
+                                      {"crl_schedule", "CRLs"},
+                                      {"delta_crls", "Delta CRLs"},
+                                      {"ocsp_signing", "OCSP signing"},
                                       {"created_at", "Created"}});
 }
 

@@ -37,6 +37,7 @@ std::string to_json(const OrderParameters& p) {
   if (p.kind == OrderKind::kRevoke) {
     out["reason"] = std::string(to_string(p.reason));
     if (p.invalidity_date) out["invalidity_date"] = seconds_of(*p.invalidity_date);
+    if (p.ca_certificate) out["ca_certificate"] = true;
   }
   return out.dump();
 }
@@ -97,6 +98,7 @@ base::Result<OrderParameters> order_parameters_from_json(std::string_view text) 
     }
     p.certificate_id = document.value("certificate_id", std::uint64_t{0});
     p.revoke_previous = document.value("revoke_previous", false);
+    p.ca_certificate = document.value("ca_certificate", false);
     if (document.contains("reason")) {
       SIGNET_ASSIGN_OR_RETURN(p.reason,
                               parse_revocation_reason(document.at("reason").get<std::string>()));

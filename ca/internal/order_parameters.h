@@ -19,6 +19,7 @@ struct OrderParameters {
   bool revoke_previous = false;                              // rekey, reissue
   RevocationReason reason = RevocationReason::kUnspecified;  // revoke
   std::optional<base::TimePoint> invalidity_date;            // revoke
+  bool ca_certificate = false;                               // revoke: a CA's certificate
 };
 
 std::string to_json(const OrderParameters& parameters);

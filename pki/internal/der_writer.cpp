@@ -65,34 +65,73 @@ void DerWriter::write_bit_string(base::ByteView bits, std::uint8_t unused_bits) 
   write_raw(bits);
 }
 
-base::Result<void> DerWriter::write_time(base::TimePoint time) {
-  using namespace std::chrono;
-  const auto seconds = floor<std::chrono::seconds>(time);
-  const auto day = floor<days>(seconds);
-  const year_month_day date{day};
-  const hh_mm_ss clock{seconds - day};
-  const int year = static_cast<int>(date.year());
-  if (year < 0 || year > 9999) {
+namespace {
+
+// Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant, "chrono-Compatible
+// Low-Level Date Algorithms", civil_from_days).
+struct CivilDate {
+  std::int64_t year;
+  unsigned month;
+  unsigned day;
+};
+CivilDate civil_from_days(std::int64_t days) {
+  days += 719468;
+  const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(days - era * 146097);                 // [0, 146096]
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;  // [0, 399]
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);                // [0, 365]
+  const unsigned mp = (5 * doy + 2) / 153;                                     // [0, 11]
+  const unsigned day = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned month = mp < 10 ? mp + 3 : mp - 9;
+  return {static_cast<std::int64_t>(yoe) + era * 400 + (month <= 2 ? 1 : 0), month, day};
+}
+
+inline std::uint8_t* put2(std::uint8_t* p, unsigned v) {
+  p[0] = static_cast<std::uint8_t>('0' + v / 10);
+  p[1] = static_cast<std::uint8_t>('0' + v % 10);
+  return p + 2;
+}
+
+}  // namespace
+
+std::size_t encode_time_tlv(base::TimePoint time, TimeForm form, std::uint8_t* out) {
+  const std::int64_t seconds =
+      std::chrono::floor<std::chrono::seconds>(time).time_since_epoch().count();
+  std::int64_t days = seconds / 86400;
+  std::int64_t second_of_day = seconds % 86400;
+  if (second_of_day < 0) {
+    second_of_day += 86400;
+    --days;
+  }
+  const CivilDate date = civil_from_days(days);
+  if (date.year < 0 || date.year > 9999) return 0;
+  const auto year = static_cast<unsigned>(date.year);
+  const bool utc = form == TimeForm::kRfc5280 && year >= 1950 && year <= 2049;
+  std::uint8_t* p = out;
+  *p++ = utc ? kTagUtcTime : kTagGeneralizedTime;
+  *p++ = utc ? 13 : 15;
+  if (!utc) p = put2(p, year / 100);
+  p = put2(p, year % 100);
+  p = put2(p, date.month);
+  p = put2(p, date.day);
+  const auto sod = static_cast<unsigned>(second_of_day);
+  p = put2(p, sod / 3600);
+  p = put2(p, sod / 60 % 60);
+  p = put2(p, sod % 60);
+  *p++ = 'Z';
+  return static_cast<std::size_t>(p - out);
+}
+
+base::Result<void> DerWriter::write_time(base::TimePoint time, TimeForm form) {
+  std::uint8_t tlv[kMaxTimeTlvSize];
+  const std::size_t size = encode_time_tlv(time, form, tlv);
+  if (size == 0) {
+    const auto year = static_cast<int>(
+        std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(time)).year());
     return Error(ErrorCode::kInvalidArgument,
                  "year " + std::to_string(year) + " cannot be encoded in an X.509 time");
   }
-  const bool utc = year >= 1950 && year <= 2049;
-  char text[15];
-  std::size_t n = 0;
-  auto put2 = [&](unsigned v) {
-    text[n++] = static_cast<char>('0' + v / 10);
-    text[n++] = static_cast<char>('0' + v % 10);
-  };
-  if (!utc) put2(static_cast<unsigned>(year / 100));
-  put2(static_cast<unsigned>(year % 100));
-  put2(static_cast<unsigned>(date.month()));
-  put2(static_cast<unsigned>(date.day()));
-  put2(static_cast<unsigned>(clock.hours().count()));
-  put2(static_cast<unsigned>(clock.minutes().count()));
-  put2(static_cast<unsigned>(clock.seconds().count()));
-  text[n++] = 'Z';
-  write_tlv(utc ? kTagUtcTime : kTagGeneralizedTime,
-            base::ByteView(reinterpret_cast<const std::uint8_t*>(text), n));
+  write_raw(base::ByteView(tlv, size));
   return base::ok();
 }
 

@@ -32,8 +32,23 @@ inline constexpr std::uint8_t kTagUtcTime = 0x17;
 inline constexpr std::uint8_t kTagGeneralizedTime = 0x18;
 inline constexpr std::uint8_t kTagSequence = 0x30;
 inline constexpr std::uint8_t kTagSet = 0x31;
+inline constexpr std::uint8_t kTagEnumerated = 0x0a;
 inline constexpr std::uint8_t kTagContext0 = 0xa0;  // [0] constructed
+inline constexpr std::uint8_t kTagContext1 = 0xa1;  // [1] constructed
+inline constexpr std::uint8_t kTagContext2 = 0xa2;  // [2] constructed
 inline constexpr std::uint8_t kTagContext3 = 0xa3;  // [3] constructed
+
+// Which time type encode_time_tlv() writes.
+enum class TimeForm {
+  kRfc5280,      // RFC 5280 §4.1.2.5 / §5.1.2.4: UTCTime for 1950-2049, GeneralizedTime otherwise
+  kGeneralized,  // always GeneralizedTime (invalidityDate, every OCSP time)
+};
+// The most octets encode_time_tlv() writes: tag, length and "YYYYMMDDHHMMSSZ".
+inline constexpr std::size_t kMaxTimeTlvSize = 17;
+// Writes the whole time TLV (seconds, 'Z', X.690 §11.7/§11.8) to `out`, which has room for
+// kMaxTimeTlvSize octets; returns the octets written, 0 when the year is outside 0..9999.
+// Plain arithmetic (no locale, no tm): the CRL encoder calls it once or twice per entry.
+std::size_t encode_time_tlv(base::TimePoint time, TimeForm form, std::uint8_t* out);
 
 // The number of octets a DER length field takes for `length` content octets.
 std::size_t der_length_size(std::size_t length);
@@ -66,7 +81,10 @@ class DerWriter {
   // A BIT STRING of whole octets (0 unused bits) or with `unused_bits` in the last octet.
   void write_bit_string(base::ByteView bits, std::uint8_t unused_bits = 0);
   // RFC 5280 §4.1.2.5: UTCTime for 1950-2049, GeneralizedTime otherwise; seconds, 'Z'.
-  base::Result<void> write_time(base::TimePoint time);
+  base::Result<void> write_time(base::TimePoint time) {
+    return write_time(time, TimeForm::kRfc5280);
+  }
+  base::Result<void> write_time(base::TimePoint time, TimeForm form);
 
   const base::Bytes& bytes() const { return out_; }
   base::Bytes take() { return std::move(out_); }
@@ -78,6 +96,26 @@ class DerWriter {
 
   base::Bytes out_;
 };
+
+// Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }
+// (RFC 5280 §4.1). DER omits a FALSE critical (X.690 §11.5). open_extension() writes up to the
+// extnValue's octets; the caller writes the value and calls close_extension().
+struct OpenExtension {
+  std::size_t extension;
+  std::size_t value;
+};
+inline OpenExtension open_extension(DerWriter& out, base::ByteView oid, bool critical) {
+  OpenExtension open;
+  open.extension = out.open(kTagSequence);
+  out.write_oid(oid);
+  if (critical) out.write_boolean_true();
+  open.value = out.open(kTagOctetString);
+  return open;
+}
+inline void close_extension(DerWriter& out, const OpenExtension& open) {
+  out.close(open.value);
+  out.close(open.extension);
+}
 
 // One TLV read by DerReader.
 struct DerElement {

@@ -1,6 +1,8 @@
-// DER of GeneralName / GeneralNames (RFC 5280 §4.2.1.6), shared by certificates and requests.
+// DER of GeneralName / GeneralNames (RFC 5280 §4.2.1.6), shared by certificates, requests and
+// CRLs.
 #pragma once
 
+#include <string_view>
 #include <vector>
 
 #include "pki/general_name.h"
@@ -14,5 +16,9 @@ void write_general_name(DerWriter& out, const GeneralName& name);
 
 // GeneralNames ::= SEQUENCE SIZE (1..MAX) OF GeneralName
 void write_general_names(DerWriter& out, const std::vector<GeneralName>& names);
+
+// CRLDistributionPoints (RFC 5280 §4.2.1.13), also the syntax of Freshest CRL (§4.2.1.15,
+// §5.2.6): one DistributionPoint whose fullName is one URI.
+void write_distribution_point_uri(DerWriter& out, std::string_view url);
 
 }  // namespace signet::pki::internal

@@ -1,7 +1,7 @@
 // BatchWriter: the store's one writer thread and its group commit.
 //
 // Every write to the store (certificates, revocations, CA records, profiles, orders, alerts,
-// audit events) is queued here. The writer
+// audit events, CRL numbers and CRLs) is queued here. The writer
 // thread takes everything queued (up to max_batch requests) into ONE write transaction, applies
 // each request, commits with fsync, and only then completes each request's future. So one
 // fsync covers many issuances, and throughput comes from concurrency rather than from skipping
@@ -87,8 +87,19 @@ struct AcknowledgeWrite {  // completes with the alert's id
   base::TimePoint at{};
   std::optional<ca::AuditEvent> event;  // written only when this acknowledges it
 };
+struct CrlNumberWrite {  // completes with the number handed out
+  std::string ca_name;
+};
+struct CrlWrite {  // completes with 0
+  // The caller's CRL, not a copy (its DER may be tens of MB): the caller waits for the write
+  // to complete, so it outlives the request, replays included.
+  const ca::CrlRecord* crl = nullptr;
+  base::Bytes encoded;  // codec-encoded metadata, prepared by the caller
+  std::optional<ca::AuditEvent> event;
+  std::size_t keep = 1;  // CRLs of its kind kept for the CA (>= 1)
+};
 using WriteOp = std::variant<CertificateWrite, CaWrite, AuditWrite, RevocationWrite, ProfileWrite,
-                             OrderWrite, AlertWrite, AcknowledgeWrite>;
+                             OrderWrite, AlertWrite, AcknowledgeWrite, CrlNumberWrite, CrlWrite>;
 
 struct BatchWriterOptions {
   std::size_t max_batch = 1024;
@@ -167,6 +178,14 @@ class BatchWriter {
                            std::vector<Outcome>& outcomes);
   base::Result<void> apply(lmdb::Transaction& txn, AcknowledgeWrite& w, Counters& counters,
                            std::vector<Outcome>& outcomes);
+  // crl_writes.cpp:
+  base::Result<void> apply(lmdb::Transaction& txn, CrlNumberWrite& w, Counters& counters,
+                           std::vector<Outcome>& outcomes);
+  base::Result<void> apply(lmdb::Transaction& txn, CrlWrite& w, Counters& counters,
+                           std::vector<Outcome>& outcomes);
+  // Deletes the CA's CRLs of `kind` beyond the newest `keep`.
+  base::Result<void> prune_crls(lmdb::Transaction& txn, const std::string& ca_name,
+                                ca::CrlKind kind, std::size_t keep);
 
   // Shared steps (their refusals leave nothing written).
   // Assigns the event's sequence and hashes and appends it.
@@ -186,7 +205,7 @@ class BatchWriter {
   base::Result<std::optional<ca::CertificateRecord>> load_certificate(lmdb::Transaction& txn,
                                                                       std::uint64_t id);
   // Marks `record` revoked with the next revocation sequence and records it in `revocations`
-  // (the caller writes the record).
+  // and, for a CA's certificate, in `revoked` (the caller writes the record).
   base::Result<void> record_revocation(lmdb::Transaction& txn, ca::CertificateRecord& record,
                                        const ca::Revocation& revocation, Counters& counters);
   base::Result<void> put_certificate(lmdb::Transaction& txn, const ca::CertificateRecord& record);

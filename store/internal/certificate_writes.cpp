@@ -42,8 +42,11 @@ base::Result<void> BatchWriter::record_revocation(lmdb::Transaction& txn,
                                                   Counters& counters) {
   record.revocation = revocation;
   record.revocation->sequence = counters.next_revocation++;
-  return txn.put(tables_.revocations, schema::id_key(record.revocation->sequence),
-                 schema::id_key(record.id), MDB_APPEND);
+  SIGNET_TRY(txn.put(tables_.revocations, schema::id_key(record.revocation->sequence),
+                     schema::id_key(record.id), MDB_APPEND));
+  if (record.ca_name.empty()) return base::ok();  // a discovered certificate is on no CRL of ours
+  const auto key = schema::revoked_key(record.ca_name, record.serial);
+  return txn.put(tables_.revoked, key.view(), schema::revoked_value(record).view());
 }
 
 base::Result<BatchWriter::Refusal> BatchWriter::check_order(lmdb::Transaction& txn,

@@ -1,5 +1,6 @@
 #include "store/internal/codec.h"
 
+#include <limits>
 #include <utility>
 
 #include "store/internal/tlv.h"
@@ -32,17 +33,100 @@ namespace ca_tag {
 constexpr std::uint8_t kName = 1, kState = 2, kParent = 3, kExternalParent = 4, kKey = 5,
                        kKeyAlgorithm = 6, kSubject = 7, kCertificate = 8, kPreviousCertificate = 9,
                        kExternalChain = 10, kPendingCsr = 11, kSettings = 12, kCreatedAt = 13,
-                       kRevision = 14;
+                       kRevision = 14, kOcspSignerCertificateId = 15;
 }
 namespace wrapped_tag {
 constexpr std::uint8_t kKek = 1, kWrapped = 2;
 }
 namespace settings_tag {
-constexpr std::uint8_t kBaseUrl = 1, kDefaultValidityDays = 2;
+constexpr std::uint8_t kBaseUrl = 1, kDefaultValidityDays = 2, kCrlValidityHours = 3,
+                       kCrlOverlapMinutes = 4, kCrlOnRevocation = 5, kDeltaCrls = 6,
+                       kDeltaCrlValidityMinutes = 7, kCrlExpiredGraceDays = 8, kCrlHistory = 9,
+                       kOcspSigning = 10, kOcspValidityMinutes = 11, kOcspSignerValidityDays = 12,
+                       kOcspSignerRenewBeforeDays = 13;
 }
 namespace audit_tag {
 constexpr std::uint8_t kTime = 1, kActor = 2, kAction = 3, kObject = 4, kDetail = 5,
                        kPreviousHash = 6, kHash = 7;
+}
+
+// Every setting is written (a bool or an int whose default is not 0 must not read back as 0);
+// an absent tag (a record from before the setting existed) decodes to ca::CaSettings'
+// default.
+void encode_settings(const ca::CaSettings& s, Bytes& out) {
+  Writer w(out);
+  w.text(settings_tag::kBaseUrl, s.base_url);
+  w.i64(settings_tag::kDefaultValidityDays, s.default_validity_days);
+  w.i64(settings_tag::kCrlValidityHours, s.crl_validity_hours);
+  w.i64(settings_tag::kCrlOverlapMinutes, s.crl_overlap_minutes);
+  w.u8(settings_tag::kCrlOnRevocation, s.crl_on_revocation ? 1 : 0);
+  w.u8(settings_tag::kDeltaCrls, s.delta_crls ? 1 : 0);
+  w.i64(settings_tag::kDeltaCrlValidityMinutes, s.delta_crl_validity_minutes);
+  w.i64(settings_tag::kCrlExpiredGraceDays, s.crl_expired_grace_days);
+  w.i64(settings_tag::kCrlHistory, s.crl_history);
+  w.u8(settings_tag::kOcspSigning, s.ocsp_signing == ca::OcspSigning::kCaKey ? 0 : 1);
+  w.i64(settings_tag::kOcspValidityMinutes, s.ocsp_validity_minutes);
+  w.i64(settings_tag::kOcspSignerValidityDays, s.ocsp_signer_validity_days);
+  w.i64(settings_tag::kOcspSignerRenewBeforeDays, s.ocsp_signer_renew_before_days);
+}
+
+base::Result<ca::CaSettings> decode_settings(const Decoder& d, ByteView data) {
+  ca::CaSettings s;
+  // An int setting: any value an int holds (ca/ checks the ranges that make sense).
+  auto integer = [&](std::uint8_t tag, ByteView v, int& out) -> base::Result<void> {
+    SIGNET_ASSIGN_OR_RETURN(auto value, d.i64(tag, v));
+    if (value < std::numeric_limits<int>::min() || value > std::numeric_limits<int>::max()) {
+      return d.corrupt("CA setting " + std::to_string(tag) + " is out of range");
+    }
+    out = static_cast<int>(value);
+    return base::ok();
+  };
+  auto flag = [&](std::uint8_t tag, ByteView v, bool& out) -> base::Result<void> {
+    SIGNET_ASSIGN_OR_RETURN(auto b, d.u8(tag, v, 1));
+    out = b == 1;
+    return base::ok();
+  };
+  SIGNET_TRY(d.fields(data, [&](std::uint8_t t, ByteView v) -> base::Result<void> {
+    switch (t) {
+      case settings_tag::kBaseUrl:
+        s.base_url = Decoder::text(v);
+        return base::ok();
+      case settings_tag::kDefaultValidityDays: {
+        SIGNET_ASSIGN_OR_RETURN(auto days, d.i64(t, v));
+        if (days < 0 || days > 1'000'000) return d.corrupt("bad default validity");
+        s.default_validity_days = static_cast<int>(days);
+        return base::ok();
+      }
+      case settings_tag::kCrlValidityHours:
+        return integer(t, v, s.crl_validity_hours);
+      case settings_tag::kCrlOverlapMinutes:
+        return integer(t, v, s.crl_overlap_minutes);
+      case settings_tag::kCrlOnRevocation:
+        return flag(t, v, s.crl_on_revocation);
+      case settings_tag::kDeltaCrls:
+        return flag(t, v, s.delta_crls);
+      case settings_tag::kDeltaCrlValidityMinutes:
+        return integer(t, v, s.delta_crl_validity_minutes);
+      case settings_tag::kCrlExpiredGraceDays:
+        return integer(t, v, s.crl_expired_grace_days);
+      case settings_tag::kCrlHistory:
+        return integer(t, v, s.crl_history);
+      case settings_tag::kOcspSigning: {
+        SIGNET_ASSIGN_OR_RETURN(auto mode, d.u8(t, v, 1));
+        s.ocsp_signing = mode == 0 ? ca::OcspSigning::kCaKey : ca::OcspSigning::kDelegated;
+        return base::ok();
+      }
+      case settings_tag::kOcspValidityMinutes:
+        return integer(t, v, s.ocsp_validity_minutes);
+      case settings_tag::kOcspSignerValidityDays:
+        return integer(t, v, s.ocsp_signer_validity_days);
+      case settings_tag::kOcspSignerRenewBeforeDays:
+        return integer(t, v, s.ocsp_signer_renew_before_days);
+      default:
+        return base::ok();  // a setting from a newer build
+    }
+  }));
+  return s;
 }
 
 }  // namespace
@@ -243,6 +327,34 @@ base::Result<ca::CertificateRecord> decode_certificate(ByteView data, std::strin
   return r;
 }
 
+base::Result<CertificateGlance> glance_certificate(ByteView data, std::string_view table,
+                                                   ByteView key) {
+  const Decoder d(table, key);
+  SIGNET_ASSIGN_OR_RETURN(ByteView body, d.body(data));
+  CertificateGlance g;
+  bool have_serial = false;
+  SIGNET_TRY(d.fields(body, [&](std::uint8_t tag, ByteView v) -> base::Result<void> {
+    switch (tag) {
+      case cert_tag::kCaName:
+        g.ca_name = base::as_chars(v);
+        break;
+      case cert_tag::kSerial:
+        g.serial = v;
+        have_serial = !v.empty();
+        break;
+      case cert_tag::kNotAfter: {
+        SIGNET_ASSIGN_OR_RETURN(g.not_after, d.time(tag, v));
+        break;
+      }
+      default:
+        break;
+    }
+    return base::ok();
+  }));
+  if (!have_serial) return d.corrupt("the serial number is missing");
+  return g;
+}
+
 void encode(const ca::CaRecord& r, Bytes& out) {
   out.clear();
   out.push_back(kFormatVersion);
@@ -261,12 +373,11 @@ void encode(const ca::CaRecord& r, Bytes& out) {
   for (const auto& der : r.external_chain_der) w.bytes(ca_tag::kExternalChain, der);
   w.optional_bytes(ca_tag::kPendingCsr, r.pending_csr_der);
   nested.clear();
-  Writer s(nested);
-  s.text(settings_tag::kBaseUrl, r.settings.base_url);
-  s.i64(settings_tag::kDefaultValidityDays, r.settings.default_validity_days);
+  encode_settings(r.settings, nested);
   w.bytes(ca_tag::kSettings, nested);
   w.time(ca_tag::kCreatedAt, r.created_at);
   w.u64(ca_tag::kRevision, r.revision);
+  w.nonzero_u64(ca_tag::kOcspSignerCertificateId, r.ocsp_signer_certificate_id);
 }
 
 base::Result<ca::CaRecord> decode_ca(ByteView data, std::string_view table, ByteView key) {
@@ -316,23 +427,20 @@ base::Result<ca::CaRecord> decode_ca(ByteView data, std::string_view table, Byte
       case ca_tag::kPendingCsr:
         r.pending_csr_der.assign(v.begin(), v.end());
         break;
-      case ca_tag::kSettings:
-        SIGNET_TRY(d.fields(v, [&](std::uint8_t t, ByteView sv) -> base::Result<void> {
-          if (t == settings_tag::kBaseUrl) r.settings.base_url = Decoder::text(sv);
-          if (t == settings_tag::kDefaultValidityDays) {
-            SIGNET_ASSIGN_OR_RETURN(auto days, d.i64(t, sv));
-            if (days < 0 || days > 1'000'000) return d.corrupt("bad default validity");
-            r.settings.default_validity_days = static_cast<int>(days);
-          }
-          return base::ok();
-        }));
+      case ca_tag::kSettings: {
+        SIGNET_ASSIGN_OR_RETURN(r.settings, decode_settings(d, v));
         break;
+      }
       case ca_tag::kCreatedAt: {
         SIGNET_ASSIGN_OR_RETURN(r.created_at, d.time(tag, v));
         break;
       }
       case ca_tag::kRevision: {
         SIGNET_ASSIGN_OR_RETURN(r.revision, d.u64(tag, v));
+        break;
+      }
+      case ca_tag::kOcspSignerCertificateId: {
+        SIGNET_ASSIGN_OR_RETURN(r.ocsp_signer_certificate_id, d.u64(tag, v));
         break;
       }
       default:

@@ -6,6 +6,7 @@
 // Integers are fixed-width big-endian (8 bytes), time points are their system_clock tick count
 // as a signed 64-bit integer, enums are one byte with an explicit mapping, nested structures
 // (Revocation, KeyRef, CaSettings) are TLV inside a field, and repeated fields repeat the tag.
+// A stored CRL's metadata is encoded here; its DER is stored raw, apart (schema.h: crl_der).
 //
 // Record, order and alert ids and audit sequence numbers are the table keys and are not inside
 // the value, so a record can be encoded before the store's writer assigns its id.
@@ -33,6 +34,8 @@ void encode(const ca::AuditEvent& event, base::Bytes& out);  // with previous_ha
 void encode(const ca::Profile& profile, base::Bytes& out);
 void encode(const ca::Order& order, base::Bytes& out);  // id is the key, not encoded
 void encode(const ca::Alert& alert, base::Bytes& out);  // id is the key, not encoded
+// store/internal/codec_crl.cpp: everything but the DER (der_size is encoded instead).
+void encode(const ca::CrlRecord& crl, base::Bytes& out);
 
 // `table` and `key` only name the record in an error message.
 base::Result<ca::CertificateRecord> decode_certificate(base::ByteView data, std::string_view table,
@@ -47,5 +50,18 @@ base::Result<ca::Order> decode_order(base::ByteView data, std::string_view table
                                      base::ByteView key);
 base::Result<ca::Alert> decode_alert(base::ByteView data, std::string_view table,
                                      base::ByteView key);
+// The CRL's metadata; der is left empty.
+base::Result<ca::CrlRecord> decode_crl(base::ByteView data, std::string_view table,
+                                       base::ByteView key);
+
+// The fields of an encoded certificate record that the revocation paths need, read without
+// decoding (or copying) the rest: views into the encoded data.
+struct CertificateGlance {
+  std::string_view ca_name;
+  base::ByteView serial;  // the stored magnitude
+  base::TimePoint not_after{};
+};
+base::Result<CertificateGlance> glance_certificate(base::ByteView data, std::string_view table,
+                                                   base::ByteView key);
 
 }  // namespace signet::store::codec

@@ -48,6 +48,10 @@ base::Result<Tables> open_tables(lmdb::Transaction& txn, bool create) {
   SIGNET_ASSIGN_OR_RETURN(t.alerts, txn.open_table("alerts", c));
   SIGNET_ASSIGN_OR_RETURN(t.alert_open, txn.open_table("alert_open", c));
   SIGNET_ASSIGN_OR_RETURN(t.alert_by_dedupe, txn.open_table("alert_by_dedupe", c));
+  SIGNET_ASSIGN_OR_RETURN(t.revoked, txn.open_table("revoked", c));
+  SIGNET_ASSIGN_OR_RETURN(t.crls, txn.open_table("crls", c));
+  SIGNET_ASSIGN_OR_RETURN(t.crl_der, txn.open_table("crl_der", c));
+  SIGNET_ASSIGN_OR_RETURN(t.crl_numbers, txn.open_table("crl_numbers", c));
   return t;
 }
 
@@ -79,6 +83,8 @@ const std::vector<MigrationStep>& migration_steps() {
        "certificate lifecycle: sort, filter and search indexes, revocation sequences, the "
        "audit hash chain, profiles, orders and alerts",
        migrate_to_v2},
+      {2, "revocation services: the per-CA revoked table, stored CRLs and CRL numbers",
+       migrate_to_v3},
   };
   return steps;
 }
@@ -146,6 +152,99 @@ SerialKey serial_key(const pki::SerialNumber& serial) {
   const auto& magnitude = serial.magnitude();
   const std::size_t n = std::min(magnitude.size(), key.size());  // validate() keeps it <= 20
   std::copy_n(magnitude.end() - static_cast<std::ptrdiff_t>(n), n, key.end() - n);
+  return key;
+}
+
+namespace {
+
+// The prefix of a per-CA key: ca name + 0x00 (the name cut at kMaxCaNameLength, which
+// validate_ca_name enforces anyway). Returns where the suffix starts.
+std::size_t put_ca_prefix(std::string_view ca_name, SmallKey& key) {
+  const std::size_t name_size = std::min(ca_name.size(), kMaxCaNameLength);
+  std::copy_n(ca_name.data(), name_size, key.data.data());
+  key.data[name_size] = 0x00;
+  return name_size + 1;
+}
+
+void put_ticks(std::uint8_t* out, base::TimePoint t) {
+  lmdb::put_be64(out, static_cast<std::uint64_t>(t.time_since_epoch().count()));
+}
+base::TimePoint get_ticks(const std::uint8_t* in) {
+  return base::TimePoint(base::TimePoint::duration(static_cast<std::int64_t>(lmdb::get_be64(in))));
+}
+
+constexpr std::uint8_t kHasInvalidityDate = 0x01;
+
+}  // namespace
+
+SmallKey revoked_key(std::string_view ca_name, base::ByteView magnitude) {
+  SmallKey key;
+  const std::size_t at = put_ca_prefix(ca_name, key);
+  constexpr std::size_t kSerialSize = std::tuple_size_v<SerialKey>;
+  const std::size_t n = std::min(magnitude.size(), kSerialSize);  // validate() keeps it <= 20
+  std::fill_n(key.data.begin() + at, kSerialSize - n, 0);
+  std::copy_n(magnitude.end() - static_cast<std::ptrdiff_t>(n), n,
+              key.data.begin() + at + (kSerialSize - n));
+  key.size = at + kSerialSize;
+  return key;
+}
+
+SmallKey revoked_key(std::string_view ca_name, const pki::SerialNumber& serial) {
+  return revoked_key(ca_name, serial.magnitude());
+}
+
+base::ByteView revoked_key_serial(base::ByteView key, std::size_t prefix_size) {
+  if (key.size() != prefix_size + std::tuple_size_v<SerialKey>) return {};
+  auto serial = key.subspan(prefix_size);
+  std::size_t zeros = 0;
+  while (zeros < serial.size() && serial[zeros] == 0) ++zeros;
+  return serial.subspan(zeros);
+}
+
+RevokedValue revoked_value(const ca::CertificateRecord& record) {
+  RevokedValue value;
+  const auto& revocation = *record.revocation;
+  std::uint8_t* out = value.data.data();
+  put_ticks(out, revocation.revoked_at);
+  put_ticks(out + 8, record.not_after);
+  lmdb::put_be64(out + 16, revocation.sequence);
+  out[24] = static_cast<std::uint8_t>(revocation.reason);
+  out[25] = revocation.invalidity_date ? kHasInvalidityDate : 0;
+  value.size = kRevokedValueSize;
+  if (revocation.invalidity_date) {
+    put_ticks(out + 26, *revocation.invalidity_date);
+    value.size = kRevokedValueWithDateSize;
+  }
+  return value;
+}
+
+bool decode_revoked_value(base::ByteView value, ca::RevokedEntry& entry) {
+  if (value.size() != kRevokedValueSize && value.size() != kRevokedValueWithDateSize) {
+    return false;
+  }
+  const std::uint8_t* in = value.data();
+  const bool has_date = (in[25] & kHasInvalidityDate) != 0;
+  if ((in[25] & ~kHasInvalidityDate) != 0 || in[24] > 10 ||
+      has_date != (value.size() == kRevokedValueWithDateSize)) {
+    return false;
+  }
+  entry.revoked_at = get_ticks(in);
+  entry.not_after = get_ticks(in + 8);
+  entry.sequence = lmdb::get_be64(in + 16);
+  entry.reason = in[24];
+  if (has_date) {
+    entry.invalidity_date = get_ticks(in + 26);
+  } else {
+    entry.invalidity_date.reset();
+  }
+  return true;
+}
+
+SmallKey crl_key(std::string_view ca_name, std::uint64_t number) {
+  SmallKey key;
+  const std::size_t at = put_ca_prefix(ca_name, key);
+  lmdb::put_be64(key.data.data() + at, number);
+  key.size = at + 8;
   return key;
 }
 
@@ -329,8 +428,18 @@ base::Result<void> validate_ca_name(std::string_view name) {
   return base::ok();
 }
 
+base::Result<void> validate_revocation(const ca::Revocation& revocation) {
+  if (revocation.reason < 0 || revocation.reason > 10) {
+    return Error(ErrorCode::kInvalidArgument, "revocation reason " +
+                                                  std::to_string(revocation.reason) +
+                                                  " is not an RFC 5280 CRLReason code (0..10)");
+  }
+  return base::ok();
+}
+
 base::Result<void> validate(const ca::CertificateRecord& record) {
   SIGNET_TRY(validate_ca_name(record.ca_name));
+  if (record.revocation) SIGNET_TRY(validate_revocation(*record.revocation));
   if (record.profile.size() > kMaxCaNameLength || record.profile.find('\0') != std::string::npos) {
     return Error(ErrorCode::kInvalidArgument,
                  "the certificate record's profile name '" + record.profile.substr(0, 40) +

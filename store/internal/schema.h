@@ -28,12 +28,25 @@
 //   alerts               8-byte id -> codec-encoded Alert                           (v2)
 //   alert_open           8-byte id of each unacknowledged alert -> empty            (v2)
 //   alert_by_dedupe      dedupe key (hashed when long) -> id of its unacknowledged alert (v2)
+//   revoked              ca name + 0x00 + serial magnitude zero-padded on the left to 20 bytes
+//                        (byte order is numeric serial order within a CA) -> RevokedValue:
+//                        revoked_at (8), the certificate's not_after (8), revocation sequence
+//                        (8), reason (1), flags (1: bit 0 = has an invalidity date) and then
+//                        the invalidity date (8) when flagged; times are signed 64-bit
+//                        big-endian system_clock ticks, as the codec stores them. One entry
+//                        per revoked certificate of a CA (not discovered ones), written in
+//                        the transaction that revokes it: a full CRL is one cursor walk. (v3)
+//   crls                 ca name + 0x00 + 8-byte CRL number -> codec-encoded CrlRecord
+//                        without its DER (der_size set)                             (v3)
+//   crl_der              the same key -> the CRL's DER, raw (listing never reads it)  (v3)
+//   crl_numbers          ca name -> 8-byte next CRL number to hand out (absent: 1)  (v3)
 //
 // Discovered certificates (empty CA name) have no cert_by_ca_serial entry: serials are only
 // unique per issuer, and those issuers are not ours. Every certificate index is written in the
 // same transaction as its record. Plain functions; thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -50,7 +63,7 @@
 
 namespace signet::store::schema {
 
-inline constexpr std::uint32_t kCurrentVersion = 2;
+inline constexpr std::uint32_t kCurrentVersion = 3;
 inline constexpr std::string_view kSchemaVersionKey = "schema_version";
 
 // Longest CA name we accept: its index key (name + 0x00 + 20-byte serial) must stay well under
@@ -83,8 +96,12 @@ struct Tables {
   lmdb::Table alerts;
   lmdb::Table alert_open;
   lmdb::Table alert_by_dedupe;
+  lmdb::Table revoked;
+  lmdb::Table crls;
+  lmdb::Table crl_der;
+  lmdb::Table crl_numbers;
 };
-inline constexpr unsigned kTableCount = 23;
+inline constexpr unsigned kTableCount = 27;
 
 // Opens every table; in a write transaction, creates the missing ones.
 base::Result<Tables> open_tables(lmdb::Transaction& txn, bool create);
@@ -111,6 +128,9 @@ const std::vector<MigrationStep>& migration_steps();
 // chain over the existing entries. Rebuilds from the records, so it may run over a store that
 // has some or all of them already.
 base::Result<void> migrate_to_v2(lmdb::Transaction& txn, const Tables& tables);
+// Version 2 -> 3 (store/internal/migration_v3.cpp): builds the revoked table from the revoked
+// certificate records (the CRL tables start empty). Rebuilds, so it may run again.
+base::Result<void> migrate_to_v3(lmdb::Transaction& txn, const Tables& tables);
 
 // ---- keys ----
 
@@ -149,6 +169,57 @@ SmallKey ca_serial_key(std::string_view ca_name, const pki::SerialNumber& serial
 using SerialKey = std::array<std::uint8_t, 20>;
 SerialKey serial_key(const pki::SerialNumber& serial);
 
+// revoked: ca name + 0x00 + serial_key(serial).
+SmallKey revoked_key(std::string_view ca_name, const pki::SerialNumber& serial);
+SmallKey revoked_key(std::string_view ca_name, base::ByteView magnitude);  // at most 20 bytes
+// The minimal magnitude inside a revoked key (a view into it; empty when the key is not one of
+// `prefix_size` + 20 bytes or its serial is zero).
+base::ByteView revoked_key_serial(base::ByteView key, std::size_t prefix_size);
+
+// A revoked table value, fixed layout (see the table map above).
+inline constexpr std::size_t kRevokedValueSize = 26;
+inline constexpr std::size_t kRevokedValueWithDateSize = 34;
+struct RevokedValue {
+  std::array<std::uint8_t, kRevokedValueWithDateSize> data;
+  std::size_t size = 0;
+  base::ByteView view() const { return {data.data(), size}; }
+};
+// `record` must be revoked.
+RevokedValue revoked_value(const ca::CertificateRecord& record);
+// Decodes into `entry` (all but the serial); false when the value is malformed.
+bool decode_revoked_value(base::ByteView value, ca::RevokedEntry& entry);
+
+// crls and crl_der: ca name + 0x00 + 8-byte big-endian CRL number.
+SmallKey crl_key(std::string_view ca_name, std::uint64_t number);
+
+// Calls fn(entry) -> Result<bool> for the CA's entries of `crls` (or `crl_der`), newest
+// first, until it returns false. Opens a cursor: write nothing to the table inside `fn`.
+template <typename Fn>
+base::Result<void> for_each_crl_newest_first(lmdb::Transaction& txn, const lmdb::Table& table,
+                                             std::string_view ca_name, Fn&& fn) {
+  const auto first = crl_key(ca_name, 0);
+  const std::size_t prefix_size = first.size - 8;
+  const auto prefix = first.view().first(prefix_size);
+  // The first key after the CA's range: its prefix with the 0x00 separator made 0x01.
+  auto after = first;
+  after.data[prefix_size - 1] = 0x01;
+  after.size = prefix_size;
+  SIGNET_ASSIGN_OR_RETURN(auto cursor, lmdb::Cursor::open(txn, table));
+  SIGNET_ASSIGN_OR_RETURN(auto entry, cursor.seek(after.view()));
+  if (entry) {
+    SIGNET_ASSIGN_OR_RETURN(entry, cursor.prev());
+  } else {
+    SIGNET_ASSIGN_OR_RETURN(entry, cursor.last());
+  }
+  while (entry && entry->key.size() == prefix_size + 8 &&
+         std::equal(prefix.begin(), prefix.end(), entry->key.begin())) {
+    SIGNET_ASSIGN_OR_RETURN(const bool more, fn(*entry));
+    if (!more) break;
+    SIGNET_ASSIGN_OR_RETURN(entry, cursor.prev());
+  }
+  return base::ok();
+}
+
 // cert_by_cn: lower-cased CN (its first kMaxCnSortBytes bytes) + 0x00 + 8-byte id.
 inline constexpr std::size_t kMaxCnSortBytes = 200;
 base::Bytes cn_sort_key(std::string_view common_name, std::uint64_t id);
@@ -185,8 +256,11 @@ std::vector<std::string> name_keys(const ca::CertificateRecord& record);
 bool has_name(const ca::CertificateRecord& record, std::string_view name);
 
 // Checks what the store needs of a record before it is queued: a serial, a 32-byte
-// fingerprint, and a CA name and a profile name that fit their index keys.
+// fingerprint, a CA name and a profile name that fit their index keys, and a revocation (when
+// it arrives revoked) that validate_revocation accepts.
 base::Result<void> validate(const ca::CertificateRecord& record);
+// An RFC 5280 reason code (0..10): what the record codec and the revoked table can hold.
+base::Result<void> validate_revocation(const ca::Revocation& revocation);
 base::Result<void> validate_ca_name(std::string_view name);
 
 }  // namespace signet::store::schema

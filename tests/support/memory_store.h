@@ -1,9 +1,9 @@
 // An in-memory implementation of ca/records.h for unit tests of ca/: the same contract as
 // the LMDB store (serial uniqueness per CA, fingerprint uniqueness, CA / order / profile
 // revisions, predecessor rules, revocation and audit sequences, the audit hash chain, alert
-// dedupe), without I/O. Queries are answered by brute force (filter, sort, offset), which is
-// fine at test sizes; cursors are opaque and carry the sort, as the store's do.
-// Thread-safe through one mutex.
+// dedupe, CRL numbers and stored CRLs), without I/O. Queries are answered by brute force (filter,
+// sort, offset), which is fine at test sizes; cursors are opaque and carry the sort, as the store's
+// do. Thread-safe through one mutex.
 #pragma once
 
 #include <map>
@@ -18,7 +18,8 @@ class MemoryStore final : public ca::Inventory,
                           public ca::AuditSink,
                           public ca::ProfileDirectory,
                           public ca::OrderLog,
-                          public ca::AlertLog {
+                          public ca::AlertLog,
+                          public ca::CrlLog {
  public:
   // ---- ca::Inventory ----
   std::future<base::Result<std::uint64_t>> commit_certificate_async(
@@ -40,6 +41,15 @@ class MemoryStore final : public ca::Inventory,
   base::Result<std::vector<ca::CertificateRecord>> list_revocations(std::string_view ca_name,
                                                                     std::uint64_t after,
                                                                     std::size_t limit) override;
+  // The scans copy what they visit out of the store first and visit without the lock held
+  // (a visitor may call back into the store).
+  base::Result<ca::RevokedScan> scan_revoked(std::string_view ca_name,
+                                             ca::RevokedVisitor& visitor) override;
+  base::Result<ca::RevokedScan> scan_revoked_since(std::string_view ca_name,
+                                                   std::uint64_t after_sequence,
+                                                   ca::RevokedVisitor& visitor) override;
+  base::Result<std::optional<ca::SerialStatus>> serial_status(
+      std::string_view ca_name, const pki::SerialNumber& serial) override;
 
   // ---- ca::CaDirectory ----
   base::Result<void> create_ca(const ca::CaRecord& record,
@@ -83,6 +93,19 @@ class MemoryStore final : public ca::Inventory,
   base::Result<std::vector<ca::Alert>> list_alerts(bool include_acknowledged,
                                                    std::size_t limit) override;
 
+  // ---- ca::CrlLog ----
+  base::Result<std::uint64_t> reserve_crl_number(std::string_view ca_name) override;
+  base::Result<void> store_crl(const ca::CrlRecord& crl, std::optional<ca::AuditEvent> event,
+                               std::size_t keep) override;
+  base::Result<std::optional<ca::CrlRecord>> latest_crl(std::string_view ca_name,
+                                                        ca::CrlKind kind) override;
+  base::Result<std::optional<ca::CrlRecord>> latest_crl_info(std::string_view ca_name,
+                                                             ca::CrlKind kind) override;
+  base::Result<std::optional<ca::CrlRecord>> find_crl(std::string_view ca_name,
+                                                      std::uint64_t number) override;
+  base::Result<std::vector<ca::CrlRecord>> list_crls(std::string_view ca_name,
+                                                     std::size_t limit) override;
+
   // ---- for tests ----
   // Makes the next `count` certificate commits fail with kAlreadyExists (a serial collision).
   void inject_collisions(int count);
@@ -92,6 +115,11 @@ class MemoryStore final : public ca::Inventory,
   base::Result<std::uint64_t> commit_locked(ca::CertificateCommit& commit);
   // Checks an order write against the stored revision (kNotFound, kConflict).
   base::Result<void> check_order_locked(const ca::Order& order) const;
+  // The CA's revoked certificates (copies; the scans sort them).
+  std::vector<ca::CertificateRecord> revoked_locked(std::string_view ca_name) const;
+  base::Result<ca::RevokedScan> visit_all(std::vector<ca::CertificateRecord> revoked,
+                                          std::uint64_t revocation_sequence,
+                                          ca::RevokedVisitor& visitor);
   // Stores the order with its revision bumped; returns the new revision.
   std::uint64_t store_order_locked(ca::Order order);
   std::uint64_t raise_locked(ca::Alert alert, bool& raised);
@@ -106,6 +134,8 @@ class MemoryStore final : public ca::Inventory,
   std::map<std::uint64_t, ca::Order> orders_;
   std::map<std::uint64_t, ca::Alert> alerts_;
   std::uint64_t next_revocation_sequence_ = 1;
+  std::map<std::pair<std::string, std::uint64_t>, ca::CrlRecord> crls_;  // (ca, number)
+  std::map<std::string, std::uint64_t, std::less<>> next_crl_numbers_;   // absent: 1
   int collisions_to_inject_ = 0;
 };
 

@@ -1,6 +1,8 @@
-// Schema version 1 -> 2: a store laid out as version 1 wrote it (raw-magnitude serial index,
-// no lifecycle indexes, no revocation sequences, audit entries without hashes) opens migrated:
-// every index built, revocations numbered, the audit chain computed and verifiable.
+// Schema migrations. Version 1 -> 2: a store laid out as version 1 wrote it (raw-magnitude
+// serial index, no lifecycle indexes, no revocation sequences, audit entries without hashes)
+// opens migrated: every index built, revocations numbered, the audit chain computed and
+// verifiable. Version 2 -> 3: a store without the revocation services' tables opens with the
+// revoked table built from the revoked records and empty CRL tables.
 #include <catch2/catch.hpp>
 
 #include "ca/audit.h"
@@ -63,7 +65,106 @@ void downgrade_to_v1(const std::filesystem::path& state) {
   });
 }
 
+// Rewrites a (closed) store into the version-2 layout: the version-3 tables do not exist.
+void downgrade_to_v2(const std::filesystem::path& state) {
+  auto env = lmdb::Environment::open(state / "store", {});
+  REQUIRE(env);
+  auto txn = lmdb::Transaction::begin_write(**env);
+  REQUIRE(txn);
+  for (const char* name : {"revoked", "crls", "crl_der", "crl_numbers"}) {
+    auto table = txn->open_table(name, 0);
+    REQUIRE(table);
+    REQUIRE(mdb_drop(txn->handle(), table->dbi, 1) == MDB_SUCCESS);  // deletes the table
+  }
+  auto meta = txn->open_table("meta", 0);
+  REQUIRE(meta);
+  const std::uint8_t v2[4] = {0, 0, 0, 2};
+  REQUIRE(txn->put(*meta, base::as_bytes(schema::kSchemaVersionKey), v2));
+  REQUIRE(txn->commit());
+}
+
+// A scan that keeps the serials (hex) and sequences it is shown.
+class SerialCollector final : public ca::RevokedVisitor {
+ public:
+  base::Result<void> visit(const ca::RevokedEntry& entry) override {
+    serials.push_back(base::to_hex(entry.serial));
+    sequences.push_back(entry.sequence);
+    return base::ok();
+  }
+  std::vector<std::string> serials;
+  std::vector<std::uint64_t> sequences;
+};
+
 }  // namespace
+
+TEST_CASE("a version-2 store is migrated: the revoked table built from the revoked records") {
+  test::TempDir dir;
+  {
+    auto store = open_store(dir.path());
+    for (std::uint64_t n = 1; n <= 40; ++n) {
+      auto r = make_record(n % 2 ? "root" : "issuing", n, day(static_cast<int>(n)));
+      if (n % 10 == 0) {
+        r.ca_name = "";
+        r.source = ca::CertificateSource::kDiscovered;
+      }
+      if (n % 3 == 0) {
+        r.revocation = ca::Revocation{day(static_cast<int>(n)), 4,
+                                      n % 9 == 0 ? std::optional(day(-1)) : std::nullopt, 0};
+      }
+      REQUIRE(store->put_certificate(r, std::nullopt));
+    }
+    auto victim = store->find_certificate("root", serial_of(1));
+    REQUIRE(victim);
+    REQUIRE(store->revoke_certificate(
+        {(*victim)->id, ca::Revocation{day(50), 1, std::nullopt, 0}, {}, {}}));
+  }
+  downgrade_to_v2(dir.path());
+  {
+    auto env = lmdb::Environment::open(dir.path() / "store", {});
+    REQUIRE(env);
+    auto txn = lmdb::Transaction::begin_read(**env);
+    REQUIRE(txn);
+    CHECK_FALSE(txn->open_table("revoked", 0));  // really gone
+  }
+
+  auto store = open_store(dir.path());
+  require_consistent(*store);
+  auto report = store->check_integrity();
+  REQUIRE(report);
+  // Revoked: n = 3, 9, 15, 21, 27, 33, 39 (root) and 6, 12, 18, 24, 36 (issuing), plus root's
+  // serial 1; 30 is discovered (no entry).
+  CHECK(report->revoked_entries == 13);
+  SerialCollector root;
+  auto scanned = store->scan_revoked("root", root);
+  REQUIRE(scanned);
+  CHECK(scanned->entries == 8);
+  CHECK(scanned->revocation_sequence == 14);
+  std::vector<std::string> expected;
+  for (std::uint64_t n : {1, 3, 9, 15, 21, 27, 33, 39}) {
+    expected.push_back(base::to_hex(serial_of(n).magnitude()));
+  }
+  CHECK(root.serials == expected);
+  CHECK(root.sequences.front() == 14);  // revoked last, by revoke_certificate
+  auto status = store->serial_status("issuing", serial_of(18));
+  REQUIRE(status);
+  REQUIRE(status->has_value());
+  REQUIRE((*status)->revocation);
+  CHECK((*status)->revocation->invalidity_date == day(-1));
+  CHECK((*status)->not_after == day(18));
+  // The CRL tables exist and work.
+  auto number = store->reserve_crl_number("root");
+  REQUIRE(number);
+  CHECK(*number == 1);
+  auto listed = store->list_crls("root", 10);
+  REQUIRE(listed);
+  CHECK(listed->empty());
+  store.reset();
+  with_raw_store(dir.path(), [&](lmdb::Transaction& txn, schema::Tables& t) {
+    auto version = schema::read_version(txn, t);
+    REQUIRE(version);
+    CHECK(*version == 3);
+  });
+}
 
 TEST_CASE("a version-1 store is migrated: indexes built, revocations numbered, audit chained") {
   test::TempDir dir;
@@ -99,6 +200,12 @@ TEST_CASE("a version-1 store is migrated: indexes built, revocations numbered, a
   for (std::size_t i = 0; i < revoked->size(); ++i) {
     CHECK((*revoked)[i].revocation->sequence == i + 1);
   }
+  // ...and through version 3, the revoked table.
+  SerialCollector issuing;
+  auto scanned = store->scan_revoked("issuing", issuing);
+  REQUIRE(scanned);
+  CHECK(scanned->entries == 7);
+  CHECK(issuing.sequences == std::vector<std::uint64_t>{1, 2, 3, 4, 5, 6, 7});
   auto by_serial = store->find_certificates_by_serial(serial_of(7));
   REQUIRE(by_serial);
   CHECK(by_serial->size() == 1);

@@ -209,9 +209,13 @@ TEST_CASE("a serial collision discards the certificate, audits it and retries") 
 TEST_CASE("CA settings reach the certificates issued afterwards") {
   Harness h;
   h.root();
-  auto bad = h.authority.update_settings("root", {std::string("ftp://x"), {}});
-  CHECK_FALSE(bad);
-  auto updated = h.authority.update_settings("root", {std::string("http://pki.example.test/"), 7});
+  ca::CaSettingsUpdate ftp;
+  ftp.base_url = "ftp://x";
+  CHECK_FALSE(h.authority.update_settings("root", ftp));
+  ca::CaSettingsUpdate http;
+  http.base_url = "http://pki.example.test/";
+  http.default_validity_days = 7;
+  auto updated = h.authority.update_settings("root", http);
   REQUIRE(updated);
   CHECK(updated->settings.base_url == "http://pki.example.test");
   auto key = subject_key();
