@@ -3,6 +3,7 @@
 #include <iostream>
 #include <memory>
 
+#include "appliance/cli/cert_support.h"
 #include "appliance/cli/commands.h"
 #include "appliance/cli/output.h"
 #include "pki/pem.h"
@@ -301,7 +302,8 @@ void register_ca_commands(CLI::App& app, Action& selected) {
   }
   {
     struct RevokeOptions {
-      std::string name, reason, invalidity_date;
+      std::string name;
+      RevocationOptions revocation;
     };
     auto o = std::make_shared<RevokeOptions>();
     auto* cmd = ca->add_subcommand(
@@ -309,19 +311,10 @@ void register_ca_commands(CLI::App& app, Action& selected) {
         "revoke an intermediate CA's certificate through its parent (it then appears on the "
         "parent's CRL and OCSP answers 'revoked'); the CA issues nothing more");
     cmd->add_option("name", o->name, "CA name")->required();
-    cmd->add_option("--reason", o->reason,
-                    "unspecified, keyCompromise, cACompromise, affiliationChanged, superseded, "
-                    "cessationOfOperation, privilegeWithdrawn or aACompromise")
-        ->required();
-    cmd->add_option("--invalidity-date", o->invalidity_date,
-                    "when the key is known or suspected to have been compromised (RFC 3339 UTC)");
+    add_revocation_options(cmd, o->revocation);
     cmd->callback([&selected, o] {
       selected = [o](CliContext& ctx) -> Result<void> {
-        ca::RevokeRequest request;
-        SIGNET_ASSIGN_OR_RETURN(request.reason, ca::parse_revocation_reason(o->reason));
-        if (!o->invalidity_date.empty()) {
-          SIGNET_ASSIGN_OR_RETURN(request.invalidity_date, parse_time(o->invalidity_date));
-        }
+        SIGNET_ASSIGN_OR_RETURN(auto request, to_revoke_request(o->revocation));
         SIGNET_ASSIGN_OR_RETURN(auto* authority, ctx.authority());
         SIGNET_ASSIGN_OR_RETURN(auto record, authority->find_ca(o->name));
         if (record.external_parent) {

@@ -162,7 +162,8 @@ void register_rekey(CLI::App* cert, Action& selected, const std::string& name, b
 }
 
 struct RevokeOptions {
-  std::string id, ca, reason, invalidity_date;
+  std::string id, ca;
+  RevocationOptions revocation;
 };
 
 void register_revoke(CLI::App* cert, Action& selected) {
@@ -171,20 +172,10 @@ void register_revoke(CLI::App* cert, Action& selected) {
       "revoke", "revoke a certificate, permanently (RFC 5280 reasons; no certificateHold)");
   cmd->add_option("id", o->id, kIdHelp)->required();
   cmd->add_option("--ca", o->ca, "the issuing CA, when a serial is used by several");
-  cmd->add_option("--reason", o->reason,
-                  "unspecified, keyCompromise, cACompromise, affiliationChanged, superseded, "
-                  "cessationOfOperation, privilegeWithdrawn or aACompromise")
-      ->required();
-  cmd->add_option("--invalidity-date", o->invalidity_date,
-                  "when the key is known or suspected to have been compromised (RFC 3339 UTC, "
-                  "not in the future)");
+  add_revocation_options(cmd, o->revocation);
   cmd->callback([&selected, o] {
     selected = [o](CliContext& ctx) -> Result<void> {
-      ca::RevokeRequest request;
-      SIGNET_ASSIGN_OR_RETURN(request.reason, ca::parse_revocation_reason(o->reason));
-      if (!o->invalidity_date.empty()) {
-        SIGNET_ASSIGN_OR_RETURN(request.invalidity_date, parse_time(o->invalidity_date));
-      }
+      SIGNET_ASSIGN_OR_RETURN(auto request, to_revoke_request(o->revocation));
       SIGNET_ASSIGN_OR_RETURN(auto record, find_certificate(ctx, o->id, o->ca));
       request.certificate_id = record.id;
       SIGNET_ASSIGN_OR_RETURN(auto* service, ctx.service());

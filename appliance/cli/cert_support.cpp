@@ -220,4 +220,23 @@ Result<void> show_order_result(CliContext& ctx, const ca::OrderResult& result,
   return base::ok();
 }
 
+void add_revocation_options(CLI::App* cmd, RevocationOptions& o) {
+  cmd->add_option("--reason", o.reason,
+                  "unspecified, keyCompromise, cACompromise, affiliationChanged, superseded, "
+                  "cessationOfOperation, privilegeWithdrawn or aACompromise")
+      ->required();
+  cmd->add_option("--invalidity-date", o.invalidity_date,
+                  "when the key is known or suspected to have been compromised (RFC 3339 UTC, "
+                  "not in the future)");
+}
+
+base::Result<ca::RevokeRequest> to_revoke_request(const RevocationOptions& o) {
+  ca::RevokeRequest request;
+  SIGNET_ASSIGN_OR_RETURN(request.reason, ca::parse_revocation_reason(o.reason));
+  if (!o.invalidity_date.empty()) {
+    SIGNET_ASSIGN_OR_RETURN(request.invalidity_date, parse_time(o.invalidity_date));
+  }
+  return request;
+}
+
 }  // namespace signet::appliance

@@ -35,6 +35,13 @@ struct KeySourceOptions {
 // --pfx-profile and --password-out to `cmd`.
 void add_key_source_options(CLI::App* cmd, KeySourceOptions& o);
 
+// --reason (required) and --invalidity-date, as `cert revoke` and `ca revoke` take them.
+struct RevocationOptions {
+  std::string reason, invalidity_date;
+};
+void add_revocation_options(CLI::App* cmd, RevocationOptions& o);
+base::Result<ca::RevokeRequest> to_revoke_request(const RevocationOptions& o);
+
 // Checks the combination (one source; --key/--token only for generated keys; the PFX options
 // only with --local-key, which needs --pfx-out) and reads the CSR. `has_subject`: whether the
 // command was given --subject/--san (which a CSR carries itself).

@@ -168,8 +168,19 @@ TEST_CASE("signet ocsp respond answers openssl ocsp requests, with a delegated r
   CHECK(g.output.find(": good") != std::string::npos);
   auto b = ask(f.path("bad.pem"), "-no_nonce -sha256");
   INFO(b.output);
+  CHECK(b.output.find("Response verify OK") != std::string::npos);
   CHECK(b.output.find(": revoked") != std::string::npos);
   CHECK(b.output.find("keyCompromise") != std::string::npos);
+  // A serial this CA never issued.
+  require_ok(run_command("openssl ocsp -issuer " + f.path("issuing.pem") +
+                         " -serial 0x5157A7 -reqout " + f.path("req.der")));
+  require_ok(f.signet("ocsp respond --in " + f.path("req.der") + " --out " + f.path("resp.der")));
+  auto u = run_command("openssl ocsp -no_nonce -issuer " + f.path("issuing.pem") +
+                       " -serial 0x5157A7 -respin " + f.path("resp.der") + " -CAfile " +
+                       f.path("root.pem") + " -verify_other " + f.path("issuing.pem"));
+  INFO(u.output);
+  CHECK(u.output.find("Response verify OK") != std::string::npos);
+  CHECK(u.output.find(": unknown") != std::string::npos);
 
   auto set = json_of(f.signet("--json ca set issuing --ocsp-signing delegated"));
   CHECK(set["revocation"]["ocsp_signing"] == "delegated");
