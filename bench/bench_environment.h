@@ -3,10 +3,12 @@
 //
 // SoftHSM reads SOFTHSM2_CONF once, when the module is initialised, so create() writes a
 // softhsm2.conf inside the scratch directory and sets SOFTHSM2_CONF before it loads the module;
-// the bench's token therefore never touches the machine's own token store. One environment per
-// process. Members are declared so that they are destroyed in a safe order: everything that
-// holds the module or the store goes before them, and the directory goes last.
-// Not thread-safe to create or destroy; the providers and the store it hands out are.
+// the bench's token therefore never touches the machine's own token store. reopen() opens the
+// token and the store that an earlier create() left in a kept directory (signet-crl-bench
+// measures in a fresh process over a store filled by another). One environment per process. Members
+// are declared so that they are destroyed in a safe order: everything that holds the module or the
+// store goes before them, and the directory goes last. Not thread-safe to create or destroy; the
+// providers and the store it hands out are.
 #pragma once
 
 #include <filesystem>
@@ -23,18 +25,23 @@
 
 namespace signet::bench {
 
-// A fresh directory under $TMPDIR (or /tmp), removed recursively on destruction.
+// A fresh directory under `parent` (empty: $TMPDIR, or /tmp), removed recursively on
+// destruction unless keep() was called.
 class ScratchDir {
  public:
-  static base::Result<std::unique_ptr<ScratchDir>> create();
-  explicit ScratchDir(std::filesystem::path path) : path_(std::move(path)) {}  // takes ownership
+  static base::Result<std::unique_ptr<ScratchDir>> create(const std::filesystem::path& parent = {});
+  // Takes ownership of `path` (removes it at destruction) unless `remove` is false.
+  explicit ScratchDir(std::filesystem::path path, bool remove = true)
+      : path_(std::move(path)), remove_(remove) {}
   ~ScratchDir();
   ScratchDir(const ScratchDir&) = delete;
   ScratchDir& operator=(const ScratchDir&) = delete;
   const std::filesystem::path& path() const { return path_; }
+  void keep() { remove_ = false; }
 
  private:
   std::filesystem::path path_;
+  bool remove_ = true;
 };
 
 struct BenchEnvironment {
@@ -47,8 +54,16 @@ struct BenchEnvironment {
   std::unique_ptr<store::LmdbStore> store;
   std::string token_serial;
 
-  // `module_path`: the PKCS#11 library (SoftHSMv2).
-  static base::Result<std::unique_ptr<BenchEnvironment>> create(const std::string& module_path);
+  // `module_path`: the PKCS#11 library (SoftHSMv2). A fresh token and store in a new scratch
+  // directory under `parent` ($TMPDIR when empty), removed at exit unless dir->keep().
+  static base::Result<std::unique_ptr<BenchEnvironment>> create(
+      const std::string& module_path, const std::filesystem::path& parent = {},
+      const store::LmdbStoreOptions& store_options = {});
+  // The token and the store that create() made in `dir` (kept by an earlier run), opened
+  // again; `dir` is left in place at exit.
+  static base::Result<std::unique_ptr<BenchEnvironment>> reopen(
+      const std::filesystem::path& dir, const std::string& module_path,
+      const store::LmdbStoreOptions& store_options = {});
 };
 
 // `count` PKCS#10 requests (DER), each for its own EC P-256 key made in software, with

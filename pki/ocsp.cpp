@@ -20,9 +20,9 @@ using internal::TimeForm;
 
 namespace {
 
-using OcspRequestPtr = std::unique_ptr<OCSP_REQUEST, base::OpenSslDeleter<OCSP_REQUEST_free>>;
-using OcspResponsePtr = std::unique_ptr<OCSP_RESPONSE, base::OpenSslDeleter<OCSP_RESPONSE_free>>;
-using OcspBasicPtr = std::unique_ptr<OCSP_BASICRESP, base::OpenSslDeleter<OCSP_BASICRESP_free>>;
+using base::OcspBasicPtr;
+using base::OcspRequestPtr;
+using base::OcspResponsePtr;
 
 // id-pkix-ocsp-nonce 1.3.6.1.5.5.7.48.1.2 and id-pkix-ocsp-basic 1.3.6.1.5.5.7.48.1.1.
 constexpr std::uint8_t kOidNonce[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x02};
@@ -426,6 +426,36 @@ base::Result<OcspResponseInfo> inspect_ocsp_response(base::ByteView der) {
   }
   info.has_nonce = OCSP_BASICRESP_get_ext_by_NID(basic.get(), NID_id_pkix_OCSP_Nonce, -1) >= 0;
   return info;
+}
+
+std::string_view to_string(OcspResponseStatus status) {
+  switch (status) {
+    case OcspResponseStatus::kSuccessful:
+      return "successful";
+    case OcspResponseStatus::kMalformedRequest:
+      return "malformedRequest";
+    case OcspResponseStatus::kInternalError:
+      return "internalError";
+    case OcspResponseStatus::kTryLater:
+      return "tryLater";
+    case OcspResponseStatus::kSigRequired:
+      return "sigRequired";
+    case OcspResponseStatus::kUnauthorized:
+      return "unauthorized";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(OcspCertStatus status) {
+  switch (status) {
+    case OcspCertStatus::kGood:
+      return "good";
+    case OcspCertStatus::kRevoked:
+      return "revoked";
+    case OcspCertStatus::kUnknown:
+      return "unknown";
+  }
+  return "unknown";
 }
 
 }  // namespace signet::pki

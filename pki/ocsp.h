@@ -32,6 +32,10 @@ enum class OcspResponseStatus {
   kUnauthorized = 6,
 };
 
+// "successful", "malformedRequest", "internalError", "tryLater", "sigRequired",
+// "unauthorized" (RFC 6960's spelling).
+std::string_view to_string(OcspResponseStatus status);
+
 struct OcspCertId {
   OcspHash hash = OcspHash::kSha1;
   base::Bytes issuer_name_hash;  // checked to be the hash's length
@@ -73,6 +77,7 @@ base::Result<OcspIssuerHashes> ocsp_issuer_hashes(OcspHash hash, base::ByteView 
 base::Result<base::Bytes> ocsp_responder_key_hash(base::ByteView responder_spki_der);
 
 enum class OcspCertStatus { kGood, kRevoked, kUnknown };
+std::string_view to_string(OcspCertStatus status);  // "good", "revoked", "unknown"
 
 struct OcspSingleResponse {
   base::Bytes cert_id_der;  // OcspCertId::der

@@ -18,24 +18,6 @@ using base::Result;
 
 namespace {
 
-std::string_view status_name(pki::OcspResponseStatus status) {
-  switch (status) {
-    case pki::OcspResponseStatus::kSuccessful:
-      return "successful";
-    case pki::OcspResponseStatus::kMalformedRequest:
-      return "malformedRequest";
-    case pki::OcspResponseStatus::kInternalError:
-      return "internalError";
-    case pki::OcspResponseStatus::kTryLater:
-      return "tryLater";
-    case pki::OcspResponseStatus::kSigRequired:
-      return "sigRequired";
-    case pki::OcspResponseStatus::kUnauthorized:
-      return "unauthorized";
-  }
-  return "unknown";
-}
-
 nlohmann::json crl_json(const ca::CrlRecord& crl, base::TimePoint now) {
   nlohmann::json j = {{"ca", crl.ca_name},
                       {"number", crl.number},
@@ -333,9 +315,9 @@ void register_ocsp_commands(CLI::App& app, Action& selected) {
         auto outcome = responder->handle(request);
         SIGNET_TRY(write_output(o->out, outcome.response));
         if (outcome.status != pki::OcspResponseStatus::kSuccessful) {
-          return Error(ErrorCode::kInvalidArgument, "the response written is '" +
-                                                        std::string(status_name(outcome.status)) +
-                                                        "': " + outcome.error);
+          return Error(ErrorCode::kInvalidArgument,
+                       "the response written is '" + std::string(pki::to_string(outcome.status)) +
+                           "': " + outcome.error);
         }
         return base::ok();
       };

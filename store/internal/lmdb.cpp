@@ -1,10 +1,15 @@
 #include "store/internal/lmdb.h"
 
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <utility>
 
 namespace signet::store::lmdb {
 
@@ -136,6 +141,37 @@ base::Result<int> Environment::reader_check() {
     return to_error(rc, "checking for stale readers in '" + path_.string() + "'");
   }
   return dead;
+}
+
+namespace {
+
+// Where this process maps the file with inode `inode`, from /proc/self/maps (LMDB does not
+// say: mdb_env_info's me_mapaddr is only set for MDB_FIXEDMAP). {nullptr, 0} when absent.
+std::pair<void*, std::size_t> mapping_of(ino_t inode) {
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    unsigned long start = 0, end = 0, offset = 0, mapped_inode = 0;
+    char perms[8] = {}, device[16] = {};
+    if (std::sscanf(line.c_str(), "%lx-%lx %7s %lx %15s %lu", &start, &end, perms, &offset, device,
+                    &mapped_inode) == 6 &&
+        mapped_inode == inode && offset == 0 && end > start) {
+      return {reinterpret_cast<void*>(start), end - start};
+    }
+  }
+  return {nullptr, 0};
+}
+
+}  // namespace
+
+void Environment::release_mapped_pages() {
+  const char* data_path = nullptr;
+  struct stat st {};
+  if (mdb_env_get_path(env_, &data_path) != MDB_SUCCESS || data_path == nullptr) return;
+  const std::filesystem::path data = std::filesystem::path(data_path) / "data.mdb";
+  if (::stat(data.c_str(), &st) != 0) return;  // an optimisation only
+  auto [address, size] = mapping_of(st.st_ino);
+  if (address != nullptr) (void)::madvise(address, size, MADV_DONTNEED);
 }
 
 std::size_t Environment::map_size() {

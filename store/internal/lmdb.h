@@ -99,6 +99,13 @@ class Environment {
 
   // The current map size in bytes.
   std::size_t map_size();
+  // Drops this process's mappings of the map's pages: they stay in the page cache and fault
+  // back in on the next access. A long scan calls it now and then so that the resident set
+  // holds what it still reads, not every page it passed (a million-entry CRL would otherwise
+  // map most of a large store file). Safe because the map is read-only: the environment is
+  // never opened with MDB_WRITEMAP, so no page of it holds unwritten data. Call it inside a
+  // transaction of this process (which keeps grow() from remapping meanwhile).
+  void release_mapped_pages();
   // Remaps to `new_size` bytes. Blocks until no transaction of this process is active; the
   // calling thread must not hold one (it would deadlock).
   base::Result<void> grow(std::size_t new_size);

@@ -27,8 +27,8 @@ using namespace std::chrono_literals;
 
 inline base::TimePoint crl_day_one() { return base::from_unix_seconds(1'790'000'000); }
 
-using X509Ptr = std::unique_ptr<X509, base::OpenSslDeleter<X509_free>>;
-using X509CrlPtr = std::unique_ptr<X509_CRL, base::OpenSslDeleter<X509_CRL_free>>;
+using base::X509CrlPtr;
+using base::X509Ptr;
 
 inline X509Ptr openssl_certificate(const base::Bytes& der) {
   const unsigned char* p = der.data();

@@ -17,9 +17,9 @@ using test::RevocationHarness;
 
 namespace {
 
-using OcspRequestPtr = std::unique_ptr<OCSP_REQUEST, base::OpenSslDeleter<OCSP_REQUEST_free>>;
-using OcspResponsePtr = std::unique_ptr<OCSP_RESPONSE, base::OpenSslDeleter<OCSP_RESPONSE_free>>;
-using OcspBasicPtr = std::unique_ptr<OCSP_BASICRESP, base::OpenSslDeleter<OCSP_BASICRESP_free>>;
+using base::OcspBasicPtr;
+using base::OcspRequestPtr;
+using base::OcspResponsePtr;
 
 struct Request {
   OcspRequestPtr request{OCSP_REQUEST_new()};

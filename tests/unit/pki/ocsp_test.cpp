@@ -26,10 +26,10 @@ using signet::pki::testing::TestLeaf;
 
 namespace {
 
-using OcspRequestPtr = std::unique_ptr<OCSP_REQUEST, base::OpenSslDeleter<OCSP_REQUEST_free>>;
-using OcspResponsePtr = std::unique_ptr<OCSP_RESPONSE, base::OpenSslDeleter<OCSP_RESPONSE_free>>;
-using OcspBasicPtr = std::unique_ptr<OCSP_BASICRESP, base::OpenSslDeleter<OCSP_BASICRESP_free>>;
-using OcspCertIdPtr = std::unique_ptr<OCSP_CERTID, base::OpenSslDeleter<OCSP_CERTID_free>>;
+using base::OcspBasicPtr;
+using base::OcspCertIdPtr;
+using base::OcspRequestPtr;
+using base::OcspResponsePtr;
 struct X509StackFree {  // frees the stack, not the certificates it points to
   void operator()(STACK_OF(X509) * stack) const noexcept { sk_X509_free(stack); }
 };
