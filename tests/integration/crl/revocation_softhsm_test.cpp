@@ -33,10 +33,18 @@ struct Revocations : test::Appliance {
     crls = std::make_unique<crl::CrlService>(stores(), *keys, clock, "test");
     signers = std::make_unique<crl::OcspSigners>(*authority, stores(), *keys, clock, "test");
   }
-  void restart() {
+  // Closes the store and everything over it (a child process then opens its own), and
+  // opens them again, as a restarted appliance would.
+  void close_all() {
     signers.reset();
     crls.reset();
-    reopen();
+    service.reset();
+    authority.reset();
+    store.reset();
+  }
+  void open_all() {
+    open_store();
+    make_services();
     make_revocation_services();
   }
   ca::CertificateRecord revoke(std::uint64_t id, ca::RevocationReason reason) {
@@ -108,11 +116,7 @@ TEST_CASE("a revocation whose process died before the CRL is on the next CRL") {
   REQUIRE(r.crls->generate_full("issuing"));
   const auto store_dir = r.state.path();
   const auto id = leaf.certificate.id;
-  r.signers.reset();
-  r.crls.reset();
-  r.service.reset();
-  r.authority.reset();
-  r.store.reset();
+  r.close_all();
   // Another process revokes (the store only: no token needed) and is killed before any CRL.
   const pid_t child = fork_child([&] {
     auto opened = store::LmdbStore::open(store_dir);
@@ -127,9 +131,7 @@ TEST_CASE("a revocation whose process died before the CRL is on the next CRL") {
     return 12;
   });
   CHECK(wait_child(child) == 128 + SIGKILL);
-  r.open_store();
-  r.make_services();
-  r.make_revocation_services();
+  r.open_all();
   crl::RevocationScheduler scheduler(*r.crls, r.signers.get(), r.stores(), r.clock);
   auto done = scheduler.run_due("issuing");
   REQUIRE(done);
@@ -147,11 +149,7 @@ TEST_CASE("a CRL number reserved by a killed process is never handed out again")
   Revocations r;
   REQUIRE(r.crls->generate_full("issuing"));  // number 1
   const auto store_dir = r.state.path();
-  r.signers.reset();
-  r.crls.reset();
-  r.service.reset();
-  r.authority.reset();
-  r.store.reset();
+  r.close_all();
   const pid_t child = fork_child([&] {
     auto opened = store::LmdbStore::open(store_dir);
     if (!opened) return 10;
@@ -161,9 +159,7 @@ TEST_CASE("a CRL number reserved by a killed process is never handed out again")
     return 12;
   });
   CHECK(wait_child(child) == 128 + SIGKILL);
-  r.open_store();
-  r.make_services();
-  r.make_revocation_services();
+  r.open_all();
   auto next = r.crls->generate_full("issuing");
   REQUIRE(next);
   CHECK(next->number == 3);
