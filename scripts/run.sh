@@ -24,6 +24,9 @@ if ! "$signet" ca show root >/dev/null 2>&1; then
     --subject "CN=Signet Issuing CA,O=Signet" --key ec-p256 --path-length 0
 fi
 
+# CRLs for every CA that has none yet or whose CRL is due (what a timer runs until signetd does).
+"$signet" crl refresh
+
 echo
 echo "== Signet CAs (state: $SIGNET_STATE)"
 "$signet" ca list
@@ -37,4 +40,8 @@ cat <<EXAMPLE
     -subj "/CN=www.example.test" -addext "subjectAltName=DNS:www.example.test" -out www.csr
   $signet cert issue --ca issuing --csr www.csr --chain --out www.pem
   $signet cert list
+  $signet cert revoke SERIAL --reason keyCompromise      # the CRL is regenerated at once
+  $signet crl export --ca issuing --out issuing.crl.pem
+  openssl ocsp -issuer issuing.pem -cert www.pem -reqout req.der   # issuing.pem: ca export issuing
+  $signet ocsp respond --in req.der --out resp.der
 EXAMPLE
