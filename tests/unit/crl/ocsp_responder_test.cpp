@@ -4,8 +4,10 @@
 #include <openssl/ocsp.h>
 #include <openssl/rand.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <random>
+#include <thread>
 
 #include "pki/ocsp.h"
 #include "tests/unit/crl/crl_test_helpers.h"
@@ -294,4 +296,41 @@ TEST_CASE("OCSP reports internalError when the CA key is gone, and recovers") {
   CHECK(outcome.status == pki::OcspResponseStatus::kInternalError);
   CHECK(outcome.error.find("issuing") != std::string::npos);
   CHECK(responder.stats().internal_errors == 1);
+}
+
+TEST_CASE("OCSP answers from many threads while certificates are revoked") {
+  RevocationHarness h;
+  crl::OcspResponder responder(h.store, h.store, h.signers, h.clock, {.cache_entries = 8});
+  const auto issuing = h.ca("issuing").certificate_der;
+  std::vector<ca::CertificateRecord> leaves;
+  std::vector<base::Bytes> requests;
+  for (int i = 0; i < 12; ++i) {
+    leaves.push_back(h.issue("leaf" + std::to_string(i) + ".test"));
+    requests.push_back(make_request(leaves.back().der, issuing, EVP_sha1(), i % 3 == 0).der);
+  }
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 150; ++round) {
+        const auto& request = requests[(round + t) % requests.size()];
+        auto info = pki::inspect_ocsp_response(responder.respond(request));
+        if (!info || info->status != pki::OcspResponseStatus::kSuccessful ||
+            info->first_status == pki::OcspCertStatus::kUnknown) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (int i = 0; i < 12; i += 2) h.revoke(leaves[i], RevocationReason::kKeyCompromise);
+  for (auto& thread : threads) thread.join();
+  CHECK(failures == 0);
+  // Once revoked, never answered good again, cached or not.
+  for (int i = 0; i < 12; ++i) {
+    auto info = pki::inspect_ocsp_response(responder.respond(requests[i]));
+    REQUIRE(info);
+    CHECK(info->first_status ==
+          (i % 2 == 0 ? pki::OcspCertStatus::kRevoked : pki::OcspCertStatus::kGood));
+  }
+  CHECK(responder.stats().cached <= 8);
 }
