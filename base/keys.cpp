@@ -112,4 +112,38 @@ std::string KeyRef::to_uri() const {
   return uri;
 }
 
+std::size_t digest_size(DigestAlgorithm digest) {
+  switch (digest) {
+    case DigestAlgorithm::kNone:
+      return 0;
+    case DigestAlgorithm::kSha256:
+      return 32;
+    case DigestAlgorithm::kSha384:
+      return 48;
+    case DigestAlgorithm::kSha512:
+      return 64;
+  }
+  return 0;
+}
+
+Result<void> check_digest_length(ByteView digest, const SignatureScheme& scheme) {
+  const std::size_t expected = digest_size(scheme.digest);
+  if (expected == 0) {
+    return Error(ErrorCode::kInvalidArgument, "a signature over a digest needs a digest algorithm");
+  }
+  if (digest.size() != expected) {
+    return Error(ErrorCode::kInvalidArgument, "a " + std::string(to_string(scheme.digest)) +
+                                                  " digest has " + std::to_string(expected) +
+                                                  " bytes, not " + std::to_string(digest.size()));
+  }
+  return ok();
+}
+
+Result<Bytes> Signer::sign_digest(ByteView digest, const SignatureScheme& scheme) const {
+  (void)digest;
+  (void)scheme;
+  return Error(ErrorCode::kNotSupported,
+               "this key (" + key_ref().to_uri() + ") cannot sign a precomputed digest");
+}
+
 }  // namespace signet::base

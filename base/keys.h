@@ -32,6 +32,23 @@ enum class DigestAlgorithm { kNone, kSha256, kSha384, kSha512 };
 DigestAlgorithm default_digest(KeyAlgorithm algorithm);
 std::string_view to_string(DigestAlgorithm digest);  // "sha256", "sha384", "none"
 
+// How an RSA key pads a signature. PSS (RFC 8017 §8.1) uses MGF1 with the same digest and a
+// salt as long as the digest, as TLS 1.3 requires (RFC 8446 §4.2.3).
+enum class RsaPadding { kPkcs1v15, kPss };
+
+// What a signature over a digest computed by the caller looks like. For EC keys only
+// `digest` matters (it says how long the input is); Ed25519 cannot sign a digest.
+struct SignatureScheme {
+  DigestAlgorithm digest = DigestAlgorithm::kSha256;
+  RsaPadding padding = RsaPadding::kPkcs1v15;
+};
+
+// The length of a digest: 32, 48 or 64 bytes; 0 for kNone.
+std::size_t digest_size(DigestAlgorithm digest);
+// What every sign_digest() checks first: kInvalidArgument unless `digest` is exactly as long
+// as scheme.digest says (and scheme.digest is not kNone).
+Result<void> check_digest_length(ByteView digest, const SignatureScheme& scheme);
+
 // Where a key lives: the token's serial number and the key's CKA_ID. That pair is what we
 // persist (labels can be renamed or duplicated). Labels are kept for display and for URIs.
 // Never holds a PIN.
@@ -60,6 +77,14 @@ class Signer {
   virtual DigestAlgorithm digest() const { return default_digest(algorithm()); }
   virtual const Bytes& public_key_der() const = 0;  // SubjectPublicKeyInfo DER
   virtual Result<Bytes> sign(ByteView message) const = 0;
+
+  // Signs `digest`, already hashed by the caller with scheme.digest, as scheme says: RSA
+  // PKCS#1 v1.5 (DigestInfo built here) or PSS, or ECDSA (DER ECDSA-Sig-Value). This is what
+  // TLS and other OpenSSL callers need (hsm/openssl_provider.h), since they choose the digest
+  // and, for RSA, the padding. kInvalidArgument when the digest's length does not match
+  // scheme.digest; kNotSupported for Ed25519 (PureEdDSA signs the message) and for
+  // implementations that do not offer it.
+  virtual Result<Bytes> sign_digest(ByteView digest, const SignatureScheme& scheme) const;
 };
 
 // A software secret (the local-key pathway's PKCS#8 private key) kept only encrypted under a

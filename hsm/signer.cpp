@@ -49,6 +49,28 @@ base::ByteView digest_info_for(DigestAlgorithm digest) {
   }
 }
 
+CK_MECHANISM_TYPE pss_hash(DigestAlgorithm digest) {
+  switch (digest) {
+    case DigestAlgorithm::kSha384:
+      return CKM_SHA384;
+    case DigestAlgorithm::kSha512:
+      return CKM_SHA512;
+    default:
+      return CKM_SHA256;
+  }
+}
+
+CK_RSA_PKCS_MGF_TYPE pss_mgf(DigestAlgorithm digest) {
+  switch (digest) {
+    case DigestAlgorithm::kSha384:
+      return CKG_MGF1_SHA384;
+    case DigestAlgorithm::kSha512:
+      return CKG_MGF1_SHA512;
+    default:
+      return CKG_MGF1_SHA256;
+  }
+}
+
 }  // namespace
 
 Pkcs11Signer::Pkcs11Signer(std::shared_ptr<internal::Token> token, base::KeyRef ref,
@@ -126,11 +148,12 @@ base::Result<CK_OBJECT_HANDLE> Pkcs11Signer::key_handle(internal::Session& sessi
   return handle_;
 }
 
-base::Result<void> Pkcs11Signer::sign_raw(base::ByteView input, base::Bytes& raw) const {
+base::Result<void> Pkcs11Signer::sign_raw(const CK_MECHANISM& mechanism_in, base::ByteView input,
+                                          base::Bytes& raw) const {
   return token_->run([&](internal::Session& session) -> base::Result<void> {
     for (int attempt = 0;; ++attempt) {
       SIGNET_ASSIGN_OR_RETURN(CK_OBJECT_HANDLE key, key_handle(session, attempt > 0));
-      CK_MECHANISM mechanism{mechanism_, nullptr, 0};
+      CK_MECHANISM mechanism = mechanism_in;
       auto init =
           session.note(SIGNET_P11_CALL(session.functions(), C_SignInit, token_->label(),
                                        Purpose::kGeneral, session.handle(), &mechanism, key));
@@ -177,6 +200,17 @@ base::Result<base::Bytes> Pkcs11Signer::to_der_ecdsa(base::ByteView raw) const {
   return der;
 }
 
+base::Result<base::Bytes> Pkcs11Signer::sign_with(const CK_MECHANISM& mechanism,
+                                                  base::ByteView input) const {
+  base::Bytes raw;
+  auto signed_ok = sign_raw(mechanism, input, raw);
+  if (!signed_ok) {
+    return std::move(signed_ok).error().with_context("signing with " + ref_.to_uri());
+  }
+  if (mechanism.mechanism == CKM_ECDSA) return to_der_ecdsa(raw);
+  return raw;
+}
+
 base::Result<base::Bytes> Pkcs11Signer::sign(base::ByteView message) const {
   std::array<std::uint8_t, kMaxDigestInput> buffer;
   base::ByteView input = message;  // PureEdDSA signs the message itself
@@ -189,13 +223,33 @@ base::Result<base::Bytes> Pkcs11Signer::sign(base::ByteView message) const {
     }
     input = base::ByteView(buffer.data(), digest_info_.size() + digest_size);
   }
-  base::Bytes raw;
-  auto signed_ok = sign_raw(input, raw);
-  if (!signed_ok) {
-    return std::move(signed_ok).error().with_context("signing with " + ref_.to_uri());
+  return sign_with(CK_MECHANISM{mechanism_, nullptr, 0}, input);
+}
+
+base::Result<base::Bytes> Pkcs11Signer::sign_digest(base::ByteView digest,
+                                                    const base::SignatureScheme& scheme) const {
+  if (algorithm_ == base::KeyAlgorithm::kEd25519) {
+    return Error(
+        ErrorCode::kNotSupported,
+        "the Ed25519 key " + ref_.to_uri() + " cannot sign a digest: PureEdDSA signs the message");
   }
-  if (mechanism_ == CKM_ECDSA) return to_der_ecdsa(raw);
-  return raw;
+  SIGNET_TRY(base::check_digest_length(digest, scheme));
+  if (!base::is_rsa(algorithm_)) return sign_with(CK_MECHANISM{CKM_ECDSA, nullptr, 0}, digest);
+  if (scheme.padding == base::RsaPadding::kPss) {
+    // RFC 8017 §9.1 with MGF1 over the same hash and a salt as long as the digest.
+    CK_RSA_PKCS_PSS_PARAMS params{};
+    params.hashAlg = pss_hash(scheme.digest);
+    params.mgf = pss_mgf(scheme.digest);
+    params.sLen = digest.size();
+    return sign_with(CK_MECHANISM{CKM_RSA_PKCS_PSS, &params, sizeof(params)}, digest);
+  }
+  // RFC 8017 §9.2: PKCS#1 v1.5 signs DER DigestInfo(digest).
+  const base::ByteView prefix = digest_info_for(scheme.digest);
+  std::array<std::uint8_t, kMaxDigestInput> buffer;
+  std::copy(prefix.begin(), prefix.end(), buffer.begin());
+  std::copy(digest.begin(), digest.end(), buffer.begin() + prefix.size());
+  return sign_with(CK_MECHANISM{CKM_RSA_PKCS, nullptr, 0},
+                   base::ByteView(buffer.data(), prefix.size() + digest.size()));
 }
 
 }  // namespace signet::hsm

@@ -6,6 +6,10 @@
 // CKM_RSA_PKCS over DigestInfo(digest) (RFC 8017 §9.2), CKM_EDDSA over the message itself
 // (PureEdDSA, RFC 8032). P-384 uses SHA-384 (base::default_digest).
 //
+// sign_digest() signs a digest the caller computed (TLS through hsm/openssl_provider.h):
+// CKM_ECDSA, CKM_RSA_PKCS over DigestInfo(digest), or CKM_RSA_PKCS_PSS with MGF1 of the same
+// digest and a salt as long as the digest (RFC 8017 §9.1, RFC 8446 §4.2.3). Ed25519 cannot.
+//
 // The private key's object handle is cached; it is found again by CKA_ID after a stale handle
 // (CKR_OBJECT_HANDLE_INVALID, CKR_KEY_HANDLE_INVALID) or after the token's sessions died
 // (re-insert). Nothing else is looked up per signature.
@@ -43,12 +47,20 @@ class Pkcs11Signer final : public base::Signer {
   base::KeyAlgorithm algorithm() const override { return algorithm_; }
   const base::Bytes& public_key_der() const override { return public_key_der_; }
   base::Result<base::Bytes> sign(base::ByteView message) const override;
+  base::Result<base::Bytes> sign_digest(base::ByteView digest,
+                                        const base::SignatureScheme& scheme) const override;
 
  private:
   Pkcs11Signer(std::shared_ptr<internal::Token> token, base::KeyRef ref,
                base::KeyAlgorithm algorithm, base::Bytes public_key_der);
 
-  base::Result<void> sign_raw(base::ByteView input, base::Bytes& raw) const;
+  // One C_SignInit + C_Sign with `mechanism` (its parameter must outlive the call), retried
+  // once on a fresh handle after a stale one.
+  base::Result<void> sign_raw(const CK_MECHANISM& mechanism, base::ByteView input,
+                              base::Bytes& raw) const;
+  // sign_raw(), then the signature as X.509 wants it: DER ECDSA-Sig-Value for CKM_ECDSA, as
+  // the token gave it otherwise.
+  base::Result<base::Bytes> sign_with(const CK_MECHANISM& mechanism, base::ByteView input) const;
   base::Result<CK_OBJECT_HANDLE> key_handle(internal::Session& session, bool refresh) const;
   base::Result<base::Bytes> to_der_ecdsa(base::ByteView raw) const;
 

@@ -10,14 +10,14 @@ build_dir="${1:?usage: setup.sh BUILD_DIR [cmake args...]}"
 shift
 
 # Build tools, libraries, the default token (SoftHSMv2), and the independent tools the tests
-# use to check what we emit (openssl, GnuTLS certtool, python3-cryptography, OpenSC), and
+# use to check what we emit (openssl, GnuTLS certtool, python3-cryptography, OpenSC, curl), and
 # pkill/setsid for the tests that kill and detach processes.
 packages=(
   build-essential cmake ninja-build pkg-config git
   libssl-dev openssl liblmdb-dev lmdb-utils libp11-kit-dev
   softhsm2 opensc
-  catch2 libcli11-dev nlohmann-json3-dev
-  gnutls-bin python3 python3-cryptography procps util-linux
+  catch2 libcli11-dev nlohmann-json3-dev libboost1.74-dev
+  gnutls-bin python3 python3-cryptography procps util-linux curl
 )
 
 missing=()

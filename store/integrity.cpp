@@ -2,7 +2,8 @@
 // exactly (each index entry resolves to a record carrying the indexed value, and each record
 // has each of its index entries, counted); the same for the revocation, order and alert
 // indexes and the per-CA revoked table; stored CRLs have their DER under a reserved number;
-// and the audit log's hash chain verifies.
+// operators and API tokens decode under their own keys, and operator_certs holds exactly the
+// operators' certificate fingerprints; and the audit log's hash chain verifies.
 #include <algorithm>
 #include <map>
 
@@ -95,6 +96,8 @@ class Checker {
     SIGNET_TRY(check_profiles());
     SIGNET_TRY(check_orders());
     SIGNET_TRY(check_alerts());
+    SIGNET_TRY(check_operators());
+    SIGNET_TRY(check_api_tokens());
     return check_audit();
   }
 
@@ -429,6 +432,66 @@ class Checker {
                 " does not point to an unacknowledged alert with that key");
       }
       SIGNET_ASSIGN_OR_RETURN(entry, dedupe.next());
+    }
+    return base::ok();
+  }
+
+  // Every operator decodes under its own name; operator_certs maps each operator's
+  // certificate fingerprint to it, and nothing else.
+  base::Result<void> check_operators() {
+    std::map<base::Bytes, std::string> fingerprints;  // expected operator_certs entries
+    SIGNET_ASSIGN_OR_RETURN(auto cursor, lmdb::Cursor::open(txn_, tables_.operators));
+    SIGNET_ASSIGN_OR_RETURN(auto entry, cursor.first());
+    for (; entry; ++report_.operators) {
+      auto record = codec::decode_operator(entry->value, tables_.operators.name, entry->key);
+      if (!record) {
+        problem(record.error().message());
+      } else if (!same(bytes_of(record->name), entry->key)) {
+        problem("the operator record under '" + std::string(base::as_chars(entry->key)) +
+                "' is named '" + record->name + "'");
+      } else if (!record->certificate_fingerprint.empty()) {
+        auto [at, added] = fingerprints.emplace(record->certificate_fingerprint, record->name);
+        if (!added) {
+          problem("the operators '" + at->second + "' and '" + record->name +
+                  "' have the same client certificate " +
+                  base::to_hex(record->certificate_fingerprint));
+        }
+      }
+      SIGNET_ASSIGN_OR_RETURN(entry, cursor.next());
+    }
+    std::size_t valid = 0;
+    SIGNET_ASSIGN_OR_RETURN(auto index, lmdb::Cursor::open(txn_, tables_.operator_certs));
+    SIGNET_ASSIGN_OR_RETURN(entry, index.first());
+    while (entry) {
+      ++report_.index_entries;
+      auto expected = fingerprints.find(base::Bytes(entry->key.begin(), entry->key.end()));
+      if (expected == fingerprints.end() || !same(bytes_of(expected->second), entry->value)) {
+        problem("the index 'operator_certs' entry " + base::to_hex(entry->key) +
+                " does not match an operator with that certificate");
+      } else {
+        ++valid;
+      }
+      SIGNET_ASSIGN_OR_RETURN(entry, index.next());
+    }
+    if (valid != fingerprints.size()) {
+      problem("the index 'operator_certs' has " + std::to_string(valid) + " valid entries for " +
+              std::to_string(fingerprints.size()) + " operators with a client certificate");
+    }
+    return base::ok();
+  }
+
+  base::Result<void> check_api_tokens() {
+    SIGNET_ASSIGN_OR_RETURN(auto cursor, lmdb::Cursor::open(txn_, tables_.api_tokens));
+    SIGNET_ASSIGN_OR_RETURN(auto entry, cursor.first());
+    for (; entry; ++report_.api_tokens) {
+      auto record = codec::decode_api_token(entry->value, tables_.api_tokens.name, entry->key);
+      if (!record) {
+        problem(record.error().message());
+      } else if (!same(bytes_of(record->id), entry->key)) {
+        problem("the API token record under '" + std::string(base::as_chars(entry->key)) +
+                "' has the id '" + record->id + "'");
+      }
+      SIGNET_ASSIGN_OR_RETURN(entry, cursor.next());
     }
     return base::ok();
   }

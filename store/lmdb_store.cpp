@@ -17,6 +17,10 @@ namespace {
 using base::Error;
 using base::ErrorCode;
 
+// Every named table needs a slot of the environment's (mdb_env_set_maxdbs).
+static_assert(schema::kTableCount <= lmdb::EnvironmentOptions{}.max_tables,
+              "raise lmdb::EnvironmentOptions::max_tables for the new tables");
+
 }  // namespace
 
 LmdbStore::LmdbStore(std::unique_ptr<Impl> impl, int stale_readers_cleared)

@@ -1,8 +1,8 @@
-// LmdbStore: Signet's records (certificates, CAs, RA profiles, orders, alerts, the audit log) in
-// one LMDB environment.
+// LmdbStore: Signet's records (certificates, CAs, RA profiles, orders, alerts, the audit log,
+// operators and API tokens) in one LMDB environment.
 //
 // It implements ca::Inventory, ca::CaDirectory, ca::AuditSink, ca::ProfileDirectory,
-// ca::OrderLog, ca::AlertLog and ca::CrlLog over a single environment
+// ca::OrderLog, ca::AlertLog, ca::CrlLog and ca::OperatorDirectory over a single environment
 // under `<state_dir>/store/` (data.mdb and lock.mdb). Open ONE LmdbStore per state directory
 // per process and share it (LMDB allows one environment per file per process); the process
 // owns it through the unique_ptr that open() returns.
@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "ca/operators.h"
 #include "ca/records.h"
 
 namespace signet::store {
@@ -65,6 +66,8 @@ struct IntegrityReport {
   std::uint64_t alerts = 0;
   std::uint64_t revoked_entries = 0;  // entries of the per-CA revoked table
   std::uint64_t crls = 0;
+  std::uint64_t operators = 0;
+  std::uint64_t api_tokens = 0;
   std::vector<std::string> problems;  // empty when consistent
   bool ok() const { return problems.empty(); }
 };
@@ -75,7 +78,8 @@ class LmdbStore final : public ca::Inventory,
                         public ca::ProfileDirectory,
                         public ca::OrderLog,
                         public ca::AlertLog,
-                        public ca::CrlLog {
+                        public ca::CrlLog,
+                        public ca::OperatorDirectory {
  public:
   // Opens the store under `<state_dir>/store/`, creating it (and state_dir, when its parent
   // exists) on first use. Fails with kIoError / kPermissionDenied naming the path when the
@@ -221,6 +225,34 @@ class LmdbStore final : public ca::Inventory,
   base::Result<std::vector<ca::CrlRecord>> list_crls(std::string_view ca_name,
                                                      std::size_t limit) override;
 
+  // ---- ca::OperatorDirectory ---- (store/operator_records.cpp)
+  // Writes refuse (kInvalidArgument) an invalid operator name (ca::validate_operator_name), a
+  // certificate fingerprint that is neither empty nor 32 bytes, an API token id that is not 16
+  // lower-case hex characters and a secret hash that is not 32 bytes. A certificate
+  // fingerprint belongs to one operator at most: create and update refuse one that another
+  // operator has (kAlreadyExists), and the operator_certs index follows every create, update
+  // and delete in the same transaction. update_operator and delete_operator refuse an unknown
+  // name, update_api_token an unknown id (kNotFound). Deleting an operator leaves its API
+  // tokens alone (revoking them is the caller's decision). find_operator_by_certificate refuses
+  // a fingerprint that is not 32 bytes (kInvalidArgument); a name or id that cannot exist is
+  // simply not found.
+  base::Result<void> create_operator(const ca::OperatorRecord& record,
+                                     std::optional<ca::AuditEvent> event) override;
+  base::Result<void> update_operator(const ca::OperatorRecord& record,
+                                     std::optional<ca::AuditEvent> event) override;
+  base::Result<void> delete_operator(std::string_view name,
+                                     std::optional<ca::AuditEvent> event) override;
+  base::Result<std::optional<ca::OperatorRecord>> find_operator(std::string_view name) override;
+  base::Result<std::optional<ca::OperatorRecord>> find_operator_by_certificate(
+      base::ByteView fingerprint) override;
+  base::Result<std::vector<ca::OperatorRecord>> list_operators() override;
+  base::Result<void> create_api_token(const ca::ApiTokenRecord& record,
+                                      std::optional<ca::AuditEvent> event) override;
+  base::Result<void> update_api_token(const ca::ApiTokenRecord& record,
+                                      std::optional<ca::AuditEvent> event) override;
+  base::Result<std::optional<ca::ApiTokenRecord>> find_api_token(std::string_view id) override;
+  base::Result<std::vector<ca::ApiTokenRecord>> list_api_tokens() override;
+
   // ---- operations ----
   // A consistent, compacted copy of the store into `<backup_dir>/store/data.mdb`, taken while
   // the store is in use (writers continue; the copy is the state at its start). `backup_dir`
@@ -231,7 +263,9 @@ class LmdbStore final : public ca::Inventory,
   // Walks every table: each record decodes, each index entry resolves to a record that
   // carries the indexed value, each record has its index entries, the order, alert and
   // revocation indexes and the revoked table agree with their records, each stored CRL has
-  // its DER (of its size) under a reserved number, and the audit hash chain verifies.
+  // its DER (of its size) under a reserved number, operators and API tokens decode under
+  // their own names and ids and operator_certs agrees with the operators' fingerprints, and
+  // the audit hash chain verifies.
   base::Result<IntegrityReport> check_integrity();
 
   // ---- statistics (for tests, the bench and the status page) ----

@@ -37,7 +37,7 @@ bool matches(const ListOptions& o, const ca::AuditEvent& e) {
          (o.object.empty() || e.object == o.object);
 }
 
-Result<void> list(CliContext& ctx, const ListOptions& o) {
+Result<void> list(ApplianceContext& ctx, const ListOptions& o) {
   if (o.limit < 1 || o.limit > 10000) {
     return Error(ErrorCode::kInvalidArgument, "--limit must be between 1 and 10000");
   }
@@ -76,7 +76,7 @@ Result<void> list(CliContext& ctx, const ListOptions& o) {
   return base::ok();
 }
 
-Result<void> verify(CliContext& ctx) {
+Result<void> verify(ApplianceContext& ctx) {
   SIGNET_ASSIGN_OR_RETURN(auto* audit, ctx.audit());
   SIGNET_ASSIGN_OR_RETURN(auto report, ca::verify_audit_chain(*audit));
   if (ctx.json()) {
@@ -120,14 +120,14 @@ void register_audit_commands(CLI::App& app, Action& selected) {
     cmd->add_option("--object", o->object, "events about this object ('ca:root')");
     cmd->add_option("--after", o->after, "events after this sequence number");
     cmd->add_option("--limit", o->limit, "at most this many")->capture_default_str();
-    cmd->callback([&selected, o] { selected = [o](CliContext& ctx) { return list(ctx, *o); }; });
+    cmd->callback([&selected, o] { selected = [o](ApplianceContext& ctx) { return list(ctx, *o); }; });
   }
   {
     auto* cmd = audit->add_subcommand(
         "verify",
         "check every link of the hash chain; fails naming the first entry that was altered, "
         "removed or reordered");
-    cmd->callback([&selected] { selected = [](CliContext& ctx) { return verify(ctx); }; });
+    cmd->callback([&selected] { selected = [](ApplianceContext& ctx) { return verify(ctx); }; });
   }
 }
 

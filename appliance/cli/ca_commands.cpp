@@ -21,7 +21,7 @@ struct CreateOptions {
   bool external = false;
 };
 
-Result<ca::NewCaRequest> to_request(const CreateOptions& o, CliContext& ctx) {
+Result<ca::NewCaRequest> to_request(const CreateOptions& o, ApplianceContext& ctx) {
   ca::NewCaRequest request;
   request.name = o.name;
   request.subject = o.subject;
@@ -35,7 +35,7 @@ Result<ca::NewCaRequest> to_request(const CreateOptions& o, CliContext& ctx) {
   return request;
 }
 
-Result<void> show_created(CliContext& ctx, const ca::CaRecord& record) {
+Result<void> show_created(ApplianceContext& ctx, const ca::CaRecord& record) {
   // Every CA gets its "default" RA profile, so that `cert issue --ca N` works at once.
   auto service = ctx.service();
   auto profile = service ? (*service)->ensure_default_profile(record.name)
@@ -57,7 +57,7 @@ Result<void> show_created(CliContext& ctx, const ca::CaRecord& record) {
 // Issuance goes through RA profiles, whose validity rule decides the default: a CA's default
 // validity is therefore also written to its "default" profile (a new version when it changes;
 // its maximum is raised to match when it was lower).
-Result<ca::Profile> follow_default_validity(CliContext& ctx, const std::string& ca_name, int days) {
+Result<ca::Profile> follow_default_validity(ApplianceContext& ctx, const std::string& ca_name, int days) {
   SIGNET_ASSIGN_OR_RETURN(auto* service, ctx.service());
   SIGNET_ASSIGN_OR_RETURN(auto profile, service->ensure_default_profile(ca_name));
   if (profile.validity.default_days == days && profile.validity.max_days >= days) return profile;
@@ -93,7 +93,7 @@ void register_ca_commands(CLI::App& app, Action& selected) {
         ca->add_subcommand("create-root", "create a self-signed root CA with a key on the token");
     add_create_options(cmd, *o);
     cmd->callback([&selected, o] {
-      selected = [o](CliContext& ctx) -> Result<void> {
+      selected = [o](ApplianceContext& ctx) -> Result<void> {
         SIGNET_ASSIGN_OR_RETURN(auto request, to_request(*o, ctx));
         SIGNET_ASSIGN_OR_RETURN(auto* authority, ctx.authority());
         SIGNET_ASSIGN_OR_RETURN(auto record, authority->create_root(request));
@@ -113,7 +113,7 @@ void register_ca_commands(CLI::App& app, Action& selected) {
     cmd->add_option("--csr-out", o->csr_out, "with --external: where to write the CSR (PEM)");
     parent->excludes(external);
     cmd->callback([&selected, o] {
-      selected = [o](CliContext& ctx) -> Result<void> {
+      selected = [o](ApplianceContext& ctx) -> Result<void> {
         if (o->parent.empty() && !o->external) {
           return Error(ErrorCode::kInvalidArgument, "give --parent CA or --external");
         }
@@ -148,7 +148,7 @@ void register_ca_commands(CLI::App& app, Action& selected) {
     cmd->add_option("--name", o->name, "the CA awaiting its certificate")->required();
     cmd->add_option("--cert", o->cert, "certificate file (PEM or DER)")->required();
     cmd->callback([&selected, o] {
-      selected = [o](CliContext& ctx) -> Result<void> {
+      selected = [o](ApplianceContext& ctx) -> Result<void> {
         SIGNET_ASSIGN_OR_RETURN(auto bundle, read_input_file(o->cert));
         SIGNET_ASSIGN_OR_RETURN(auto* authority, ctx.authority());
         SIGNET_ASSIGN_OR_RETURN(auto record, authority->import_ca_certificate(o->name, bundle));
@@ -165,7 +165,7 @@ void register_ca_commands(CLI::App& app, Action& selected) {
   {
     auto* cmd = ca->add_subcommand("list", "list the CAs");
     cmd->callback([&selected] {
-      selected = [](CliContext& ctx) -> Result<void> {
+      selected = [](ApplianceContext& ctx) -> Result<void> {
         SIGNET_ASSIGN_OR_RETURN(auto* directory, ctx.cas());
         SIGNET_ASSIGN_OR_RETURN(auto cas, directory->list_cas());
         const auto now = ctx.clock().now();
@@ -195,7 +195,7 @@ void register_ca_commands(CLI::App& app, Action& selected) {
     auto* cmd = ca->add_subcommand("show", "show a CA's details and settings");
     cmd->add_option("name", *name, "CA name")->required();
     cmd->callback([&selected, name] {
-      selected = [name](CliContext& ctx) -> Result<void> {
+      selected = [name](ApplianceContext& ctx) -> Result<void> {
         SIGNET_ASSIGN_OR_RETURN(auto* authority, ctx.authority());
         SIGNET_ASSIGN_OR_RETURN(auto record, authority->find_ca(*name));
         if (ctx.json()) {
@@ -255,7 +255,7 @@ void register_ca_commands(CLI::App& app, Action& selected) {
                     "renew a delegated responder certificate this long before it expires "
                     "(default 10)");
     cmd->callback([&selected, o] {
-      selected = [o](CliContext& ctx) -> Result<void> {
+      selected = [o](ApplianceContext& ctx) -> Result<void> {
         auto update = o->update;
         if (o->crl_on_revocation) update.crl_on_revocation = *o->crl_on_revocation == "on";
         if (o->delta_crls) update.delta_crls = *o->delta_crls == "on";
@@ -313,7 +313,7 @@ void register_ca_commands(CLI::App& app, Action& selected) {
     cmd->add_option("name", o->name, "CA name")->required();
     add_revocation_options(cmd, o->revocation);
     cmd->callback([&selected, o] {
-      selected = [o](CliContext& ctx) -> Result<void> {
+      selected = [o](ApplianceContext& ctx) -> Result<void> {
         SIGNET_ASSIGN_OR_RETURN(auto request, to_revoke_request(o->revocation));
         SIGNET_ASSIGN_OR_RETURN(auto* authority, ctx.authority());
         SIGNET_ASSIGN_OR_RETURN(auto record, authority->find_ca(o->name));
@@ -372,7 +372,7 @@ void register_ca_commands(CLI::App& app, Action& selected) {
     cmd->add_option("--csr-out", o->csr_out,
                     "for a CA signed by an external root: where to write the new CSR (PEM)");
     cmd->callback([&selected, o] {
-      selected = [o](CliContext& ctx) -> Result<void> {
+      selected = [o](ApplianceContext& ctx) -> Result<void> {
         if (o->new_key.empty() && !o->token.empty()) {
           return Error(ErrorCode::kInvalidArgument,
                        "--token goes with --new-key (a renewal keeps the key where it is)");
@@ -425,7 +425,7 @@ void register_ca_commands(CLI::App& app, Action& selected) {
     cmd->add_flag("--chain", o->chain, "the CA certificate followed by its issuers (PEM only)");
     cmd->add_option("--out", o->out, "output file (default: stdout)");
     cmd->callback([&selected, o] {
-      selected = [o](CliContext& ctx) -> Result<void> {
+      selected = [o](ApplianceContext& ctx) -> Result<void> {
         if (o->chain && o->format == "der") {
           return Error(ErrorCode::kInvalidArgument,
                        "a DER file holds one certificate; use --format pem with --chain");

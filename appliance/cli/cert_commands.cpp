@@ -80,7 +80,7 @@ void register_list(CLI::App* cert, Action& selected) {
   cmd->add_option("--limit", o->limit, "at most this many (1-1000)")->capture_default_str();
   cmd->add_option("--after", o->after, "continue after this cursor (from a previous page)");
   cmd->callback([&selected, o] {
-    selected = [o](CliContext& ctx) -> Result<void> {
+    selected = [o](ApplianceContext& ctx) -> Result<void> {
       SIGNET_ASSIGN_OR_RETURN(auto query, to_query(*o, ctx.clock().now()));
       SIGNET_ASSIGN_OR_RETURN(auto* inventory, ctx.inventory());
       SIGNET_ASSIGN_OR_RETURN(auto page, inventory->list_certificates(query));
@@ -109,7 +109,7 @@ void register_list(CLI::App* cert, Action& selected) {
 }
 
 // Predecessor and successor by serial, for the detail view.
-void add_links(CliContext& ctx, const ca::CertificateRecord& record, nlohmann::json& j) {
+void add_links(ApplianceContext& ctx, const ca::CertificateRecord& record, nlohmann::json& j) {
   auto inventory = ctx.inventory();
   if (!inventory) return;
   auto link = [&](std::uint64_t id, const char* key) {
@@ -135,7 +135,7 @@ void register_show(CLI::App* cert, Action& selected) {
   cmd->add_option("id", o->id, "serial number or SHA-256 fingerprint (hex)")->required();
   cmd->add_option("--ca", o->ca, "the issuing CA, when a serial is used by several");
   cmd->callback([&selected, o] {
-    selected = [o](CliContext& ctx) -> Result<void> {
+    selected = [o](ApplianceContext& ctx) -> Result<void> {
       SIGNET_ASSIGN_OR_RETURN(auto found, find_certificate(ctx, o->id, o->ca));
       SIGNET_ASSIGN_OR_RETURN(auto* service, ctx.service());
       // By fingerprint: unambiguous even when several CAs used the serial.
@@ -157,7 +157,7 @@ struct ExportOptions {
   bool chain = false;
 };
 
-Result<void> export_pfx(CliContext& ctx, const ExportOptions& o,
+Result<void> export_pfx(ApplianceContext& ctx, const ExportOptions& o,
                         const ca::CertificateRecord& record) {
   if (o.out.empty() || o.out == "-") {
     return Error(ErrorCode::kInvalidArgument, "--format pfx needs --out FILE");
@@ -201,7 +201,7 @@ void register_export(CLI::App* cert, Action& selected) {
                   "with --format pfx: write the new password to this new file (mode 0600) "
                   "instead of stderr");
   cmd->callback([&selected, o] {
-    selected = [o](CliContext& ctx) -> Result<void> {
+    selected = [o](ApplianceContext& ctx) -> Result<void> {
       if (o->chain && o->format == "der") {
         return Error(ErrorCode::kInvalidArgument,
                      "a DER file holds one certificate; use --format pem with --chain");

@@ -37,7 +37,7 @@ struct IssueOptions {
   ResultOutput output;
 };
 
-Result<void> issue(CliContext& ctx, const IssueOptions& o) {
+Result<void> issue(ApplianceContext& ctx, const IssueOptions& o) {
   const bool has_subject = !o.subject.empty() || !o.sans.empty();
   SIGNET_ASSIGN_OR_RETURN(auto source, to_key_source(o.key, has_subject));
   if (source.kind != ca::KeySourceKind::kCsr && !has_subject) {
@@ -80,7 +80,7 @@ void register_issue(CLI::App* cert, Action& selected) {
       ->allow_extra_args(false);
   add_days_option(cmd, o->days);
   add_result_options(cmd, o->output);
-  cmd->callback([&selected, o] { selected = [o](CliContext& ctx) { return issue(ctx, *o); }; });
+  cmd->callback([&selected, o] { selected = [o](ApplianceContext& ctx) { return issue(ctx, *o); }; });
 }
 
 struct RenewOptions {
@@ -101,7 +101,7 @@ void register_renew(CLI::App* cert, Action& selected) {
   add_days_option(cmd, o->days);
   add_result_options(cmd, o->output);
   cmd->callback([&selected, o] {
-    selected = [o](CliContext& ctx) -> Result<void> {
+    selected = [o](ApplianceContext& ctx) -> Result<void> {
       SIGNET_ASSIGN_OR_RETURN(auto record, find_certificate(ctx, o->id, o->ca));
       ca::RenewRequest request;
       request.certificate_id = record.id;
@@ -139,7 +139,7 @@ void register_rekey(CLI::App* cert, Action& selected, const std::string& name, b
   add_days_option(cmd, o->days);
   add_result_options(cmd, o->output);
   cmd->callback([&selected, o, as_reissue] {
-    selected = [o, as_reissue](CliContext& ctx) -> Result<void> {
+    selected = [o, as_reissue](ApplianceContext& ctx) -> Result<void> {
       SIGNET_ASSIGN_OR_RETURN(auto source, to_key_source(o->key, false));
       SIGNET_ASSIGN_OR_RETURN(auto pfx_profile, pfx_profile_of(o->key));
       SIGNET_ASSIGN_OR_RETURN(auto record, find_certificate(ctx, o->id, o->ca));
@@ -174,7 +174,7 @@ void register_revoke(CLI::App* cert, Action& selected) {
   cmd->add_option("--ca", o->ca, "the issuing CA, when a serial is used by several");
   add_revocation_options(cmd, o->revocation);
   cmd->callback([&selected, o] {
-    selected = [o](CliContext& ctx) -> Result<void> {
+    selected = [o](ApplianceContext& ctx) -> Result<void> {
       SIGNET_ASSIGN_OR_RETURN(auto request, to_revoke_request(o->revocation));
       SIGNET_ASSIGN_OR_RETURN(auto record, find_certificate(ctx, o->id, o->ca));
       request.certificate_id = record.id;
@@ -221,7 +221,7 @@ void register_import(CLI::App* cert, Action& selected) {
       "file of a directory; known certificates (same SHA-256 fingerprint) are skipped");
   cmd->add_option("path", *path, "a file or a directory")->required();
   cmd->callback([&selected, path] {
-    selected = [path](CliContext& ctx) -> Result<void> {
+    selected = [path](ApplianceContext& ctx) -> Result<void> {
       SIGNET_ASSIGN_OR_RETURN(auto files, import_inputs(*path));
       SIGNET_ASSIGN_OR_RETURN(auto* service, ctx.service());
       ca::ImportReport total;

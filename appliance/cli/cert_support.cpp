@@ -16,7 +16,7 @@ using base::Error;
 using base::ErrorCode;
 using base::Result;
 
-Result<ca::CertificateRecord> find_certificate(CliContext& ctx, const std::string& id,
+Result<ca::CertificateRecord> find_certificate(ApplianceContext& ctx, const std::string& id,
                                                const std::string& ca_name) {
   SIGNET_ASSIGN_OR_RETURN(auto* inventory, ctx.inventory());
   auto bytes = base::from_hex(id);
@@ -160,7 +160,7 @@ Result<void> deliver_pfx(const ca::LocalKeyDelivery& delivery, const std::string
 
 namespace {
 
-Result<std::string> certificate_pem(CliContext& ctx, const ca::CertificateRecord& record,
+Result<std::string> certificate_pem(ApplianceContext& ctx, const ca::CertificateRecord& record,
                                     bool with_chain) {
   std::string pem = pki::pem_encode("CERTIFICATE", record.der);
   if (!with_chain) return pem;
@@ -174,7 +174,7 @@ Result<std::string> certificate_pem(CliContext& ctx, const ca::CertificateRecord
 
 }  // namespace
 
-Result<void> show_order_result(CliContext& ctx, const ca::OrderResult& result,
+Result<void> show_order_result(ApplianceContext& ctx, const ca::OrderResult& result,
                                const ResultOutput& output, const std::string& verb) {
   const auto now = ctx.clock().now();
   const auto& record = result.certificate;

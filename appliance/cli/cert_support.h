@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "appliance/cli/cli_context.h"
+#include "appliance/core/context.h"
 #include "base/result.h"
 #include "ca/certificate_service.h"
 
@@ -16,7 +16,7 @@ namespace signet::appliance {
 
 // ID is a SHA-256 fingerprint (32 bytes) or a serial number, hex with or without colons;
 // `ca_name` picks among CAs that used the same serial. Reads the inventory only.
-base::Result<ca::CertificateRecord> find_certificate(CliContext& ctx, const std::string& id,
+base::Result<ca::CertificateRecord> find_certificate(ApplianceContext& ctx, const std::string& id,
                                                      const std::string& ca_name);
 
 // Where the subject's key comes from, as typed: exactly one of --csr, --key-uri,
@@ -65,7 +65,7 @@ struct ResultOutput {
   bool chain = false;
   std::string pfx_out, password_out;
 };
-base::Result<void> show_order_result(CliContext& ctx, const ca::OrderResult& result,
+base::Result<void> show_order_result(ApplianceContext& ctx, const ca::OrderResult& result,
                                      const ResultOutput& output, const std::string& verb);
 
 }  // namespace signet::appliance

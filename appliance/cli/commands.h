@@ -1,18 +1,18 @@
 // The `signet` subcommands, registered on a CLI11 app. Parsing selects one Action; main()
-// runs it with the CliContext built from the global options, and prints its Error, if any,
+// runs it with the ApplianceContext built from the global options, and prints its Error, if any,
 // as one sentence on stderr.
 #pragma once
 
 #include <CLI/CLI.hpp>
 #include <functional>
 
-#include "appliance/cli/cli_context.h"
+#include "appliance/core/context.h"
 #include "base/result.h"
 #include "crl/scheduler.h"
 
 namespace signet::appliance {
 
-using Action = std::function<base::Result<void>(CliContext&)>;
+using Action = std::function<base::Result<void>(ApplianceContext&)>;
 
 void register_token_commands(CLI::App& app, Action& selected);
 void register_ca_commands(CLI::App& app, Action& selected);
@@ -28,11 +28,11 @@ void register_ocsp_commands(CLI::App& app, Action& selected);
 void register_cert_lifecycle_commands(CLI::App* cert, Action& selected);
 
 // Prints what the revocation scheduler did; an error when any of it failed.
-base::Result<void> report_revocation_work(CliContext& ctx,
+base::Result<void> report_revocation_work(ApplianceContext& ctx,
                                           const std::vector<crl::WorkOutcome>& outcomes,
                                           base::TimePoint now);
 // After a revocation: regenerates the CA's CRLs when it does so on revocation. Failures are
 // warnings (the revocation itself is recorded; `signet crl refresh` catches up).
-void refresh_after_revocation(CliContext& ctx, const std::string& ca_name);
+void refresh_after_revocation(ApplianceContext& ctx, const std::string& ca_name);
 
 }  // namespace signet::appliance

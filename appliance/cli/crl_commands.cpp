@@ -59,7 +59,7 @@ void add_selection(CLI::App* cmd, Selection& s) {
       ->excludes(number);
 }
 
-Result<ca::CrlRecord> selected_crl(CliContext& ctx, const Selection& s) {
+Result<ca::CrlRecord> selected_crl(ApplianceContext& ctx, const Selection& s) {
   SIGNET_ASSIGN_OR_RETURN(auto* crls, ctx.crl_service());
   if (s.number) return crls->find(s.ca, *s.number);
   return crls->latest(s.ca, s.delta ? ca::CrlKind::kDelta : ca::CrlKind::kFull);
@@ -86,7 +86,7 @@ void register_generate(CLI::App* crl, Action& selected) {
   cmd->add_option("--ca", o->ca, "CA name")->required();
   cmd->add_flag("--delta", o->delta, "a delta CRL over the latest full CRL (RFC 5280 §5.2.4)");
   cmd->callback([&selected, o] {
-    selected = [o](CliContext& ctx) -> Result<void> {
+    selected = [o](ApplianceContext& ctx) -> Result<void> {
       SIGNET_ASSIGN_OR_RETURN(auto* crls, ctx.crl_service());
       SIGNET_ASSIGN_OR_RETURN(auto record,
                               o->delta ? crls->generate_delta(o->ca) : crls->generate_full(o->ca));
@@ -108,7 +108,7 @@ void register_show(CLI::App* crl, Action& selected) {
   auto* cmd = crl->add_subcommand("show", "show a stored CRL (the latest full one by default)");
   add_selection(cmd, *s);
   cmd->callback([&selected, s] {
-    selected = [s](CliContext& ctx) -> Result<void> {
+    selected = [s](ApplianceContext& ctx) -> Result<void> {
       SIGNET_ASSIGN_OR_RETURN(auto record, selected_crl(ctx, *s));
       auto j = crl_json(record, ctx.clock().now());
       // What a relying party's parser reads from the stored bytes.
@@ -137,7 +137,7 @@ void register_list(CLI::App* crl, Action& selected) {
   cmd->add_option("--ca", o->ca, "CA name")->required();
   cmd->add_option("--limit", o->limit, "at most this many (1..1000)")->capture_default_str();
   cmd->callback([&selected, o] {
-    selected = [o](CliContext& ctx) -> Result<void> {
+    selected = [o](ApplianceContext& ctx) -> Result<void> {
       if (o->limit < 1 || o->limit > 1000) {
         return Error(ErrorCode::kInvalidArgument, "--limit must be between 1 and 1000");
       }
@@ -180,7 +180,7 @@ void register_export(CLI::App* crl, Action& selected) {
       ->capture_default_str();
   cmd->add_option("--out", o->out, "file to write (default: stdout)");
   cmd->callback([&selected, o] {
-    selected = [o](CliContext& ctx) -> Result<void> {
+    selected = [o](ApplianceContext& ctx) -> Result<void> {
       SIGNET_ASSIGN_OR_RETURN(auto record, selected_crl(ctx, o->selection));
       if (o->format == "der") return write_output(o->out, record.der);
       const auto pem = pki::pem_encode("X509 CRL", record.der);
@@ -203,7 +203,7 @@ void register_refresh(CLI::App* crl, Action& selected) {
   cmd->add_option("--ca", o->ca, "only this CA");
   cmd->add_flag("--dry-run", o->dry_run, "only say what is due");
   cmd->callback([&selected, o] {
-    selected = [o](CliContext& ctx) -> Result<void> {
+    selected = [o](ApplianceContext& ctx) -> Result<void> {
       SIGNET_ASSIGN_OR_RETURN(auto* scheduler, ctx.scheduler());
       const auto now = ctx.clock().now();
       if (o->dry_run) {
@@ -234,7 +234,7 @@ void register_refresh(CLI::App* crl, Action& selected) {
 
 }  // namespace
 
-Result<void> report_revocation_work(CliContext& ctx, const std::vector<crl::WorkOutcome>& outcomes,
+Result<void> report_revocation_work(ApplianceContext& ctx, const std::vector<crl::WorkOutcome>& outcomes,
                                     base::TimePoint now) {
   std::size_t failed = 0;
   nlohmann::json items = nlohmann::json::array();
@@ -263,7 +263,7 @@ Result<void> report_revocation_work(CliContext& ctx, const std::vector<crl::Work
   return base::ok();
 }
 
-void refresh_after_revocation(CliContext& ctx, const std::string& ca_name) {
+void refresh_after_revocation(ApplianceContext& ctx, const std::string& ca_name) {
   if (ca_name.empty()) return;  // a discovered certificate: not on any CRL of ours
   auto scheduler = ctx.scheduler();
   auto outcomes = scheduler ? (*scheduler)->on_revocation(ca_name)
@@ -309,7 +309,7 @@ void register_ocsp_commands(CLI::App& app, Action& selected) {
     cmd->add_option("--in", o->in, "the request (DER)")->required();
     cmd->add_option("--out", o->out, "where to write the response (DER; default stdout)");
     cmd->callback([&selected, o] {
-      selected = [o](CliContext& ctx) -> Result<void> {
+      selected = [o](ApplianceContext& ctx) -> Result<void> {
         SIGNET_ASSIGN_OR_RETURN(auto request, read_input_file(o->in));
         SIGNET_ASSIGN_OR_RETURN(auto* responder, ctx.ocsp_responder());
         auto outcome = responder->handle(request);
@@ -336,7 +336,7 @@ void register_ocsp_commands(CLI::App& app, Action& selected) {
     cmd->add_option("--ca", o->ca, "CA name")->required();
     cmd->add_flag("--renew", o->renew, "issue a new delegated responder certificate (new key)");
     cmd->callback([&selected, o] {
-      selected = [o](CliContext& ctx) -> Result<void> {
+      selected = [o](ApplianceContext& ctx) -> Result<void> {
         SIGNET_ASSIGN_OR_RETURN(auto* signers, ctx.ocsp_signers());
         SIGNET_ASSIGN_OR_RETURN(auto* cas, ctx.cas());
         if (o->renew) {

@@ -7,15 +7,10 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "appliance/cli/cli_context.h"
+#include "appliance/core/context.h"
 #include "appliance/cli/commands.h"
 
 namespace {
-
-std::string env_or(const char* name, std::string fallback) {
-  const char* value = std::getenv(name);
-  return value != nullptr && *value != '\0' ? std::string(value) : std::move(fallback);
-}
 
 // No core dumps: a dump of this process could hold a PIN read moments earlier.
 void harden_process() {
@@ -39,11 +34,7 @@ int main(int argc, char** argv) {
       "signet"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "signet 0.1.0");
-  GlobalOptions options;
-  options.state_dir = env_or("SIGNET_STATE", "");
-  options.module_path = env_or("SIGNET_PKCS11_MODULE", SIGNET_DEFAULT_PKCS11_MODULE);
-  options.token = env_or("SIGNET_TOKEN", "");
-  options.pin_file = env_or("SIGNET_PIN_FILE", "");
+  GlobalOptions options = GlobalOptions::from_environment(SIGNET_DEFAULT_PKCS11_MODULE);
   app.add_option("--state", options.state_dir, "state directory (env SIGNET_STATE)");
   app.add_option("--module", options.module_path, "PKCS#11 module (env SIGNET_PKCS11_MODULE)")
       ->capture_default_str();
@@ -74,7 +65,7 @@ int main(int argc, char** argv) {
     std::cerr << "signet: error: no command given; see signet --help\n";
     return 2;
   }
-  signet::appliance::CliContext context(options);
+  signet::appliance::ApplianceContext context(options);
   auto result = selected(context);
   if (!result) {
     std::cerr << "signet: error: " << result.error().describe() << "\n";

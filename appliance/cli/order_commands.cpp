@@ -14,7 +14,7 @@ using base::Error;
 using base::ErrorCode;
 using base::Result;
 
-Result<ca::Order> find_order(CliContext& ctx, std::uint64_t id) {
+Result<ca::Order> find_order(ApplianceContext& ctx, std::uint64_t id) {
   SIGNET_ASSIGN_OR_RETURN(auto* orders, ctx.orders());
   SIGNET_ASSIGN_OR_RETURN(auto found, orders->find_order(id));
   if (!found) return Error(ErrorCode::kNotFound, "no order has id " + std::to_string(id));
@@ -36,7 +36,7 @@ void register_order_list(CLI::App* order, Action& selected) {
   cmd->add_option("--limit", o->limit, "at most this many (1-1000)")->capture_default_str();
   cmd->add_option("--before", o->before, "only orders older than this id (the next page)");
   cmd->callback([&selected, o] {
-    selected = [o](CliContext& ctx) -> Result<void> {
+    selected = [o](ApplianceContext& ctx) -> Result<void> {
       ca::OrderQuery query;
       if (!o->status.empty()) {
         SIGNET_ASSIGN_OR_RETURN(query.status, ca::parse_order_status(o->status));
@@ -84,7 +84,7 @@ void register_order_show(CLI::App* order, Action& selected) {
       "show", "show an order: what was asked, by whom, its status, result or error");
   cmd->add_option("id", *id, "order id")->required();
   cmd->callback([&selected, id] {
-    selected = [id](CliContext& ctx) -> Result<void> {
+    selected = [id](ApplianceContext& ctx) -> Result<void> {
       SIGNET_ASSIGN_OR_RETURN(auto order, find_order(ctx, *id));
       const auto now = ctx.clock().now();
       if (ctx.json()) {
@@ -115,7 +115,7 @@ void register_order_resubmit(CLI::App* order, Action& selected) {
   cmd->add_option("--password-out", o->output.password_out,
                   "write the PKCS#12 password to this new file (mode 0600) instead of stderr");
   cmd->callback([&selected, o] {
-    selected = [o](CliContext& ctx) -> Result<void> {
+    selected = [o](ApplianceContext& ctx) -> Result<void> {
       SIGNET_ASSIGN_OR_RETURN(auto failed, find_order(ctx, o->id));
       const bool local = failed.key_source == ca::KeySourceKind::kLocalKey;
       if (local && o->output.pfx_out.empty()) {
@@ -175,7 +175,7 @@ void register_alert_commands(CLI::App& app, Action& selected) {
     cmd->add_flag("--all", o->all, "include acknowledged alerts");
     cmd->add_option("--limit", o->limit, "at most this many")->capture_default_str();
     cmd->callback([&selected, o] {
-      selected = [o](CliContext& ctx) -> Result<void> {
+      selected = [o](ApplianceContext& ctx) -> Result<void> {
         SIGNET_ASSIGN_OR_RETURN(auto* alerts, ctx.alerts());
         SIGNET_ASSIGN_OR_RETURN(auto list, alerts->list_alerts(o->all, o->limit));
         if (ctx.json()) {
@@ -199,7 +199,7 @@ void register_alert_commands(CLI::App& app, Action& selected) {
     auto* cmd = alert->add_subcommand("ack", "acknowledge an alert");
     cmd->add_option("id", *id, "alert id")->required();
     cmd->callback([&selected, id] {
-      selected = [id](CliContext& ctx) -> Result<void> {
+      selected = [id](ApplianceContext& ctx) -> Result<void> {
         SIGNET_ASSIGN_OR_RETURN(auto* service, ctx.service());
         SIGNET_ASSIGN_OR_RETURN(auto a, service->acknowledge_alert(*id));
         if (ctx.json()) {
@@ -218,7 +218,7 @@ void register_alert_commands(CLI::App& app, Action& selected) {
         "scan", "raise an alert for every active certificate expiring within --days");
     cmd->add_option("--days", *days, "expiring within this many days")->capture_default_str();
     cmd->callback([&selected, days] {
-      selected = [days](CliContext& ctx) -> Result<void> {
+      selected = [days](ApplianceContext& ctx) -> Result<void> {
         if (*days < 0) return Error(ErrorCode::kInvalidArgument, "--days must not be negative");
         SIGNET_ASSIGN_OR_RETURN(auto* service, ctx.service());
         SIGNET_ASSIGN_OR_RETURN(auto* alerts, ctx.alerts());

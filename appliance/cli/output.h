@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "appliance/core/views.h"
 #include "base/clock.h"
 #include "base/result.h"
 #include "ca/order.h"
@@ -14,14 +15,7 @@
 
 namespace signet::appliance {
 
-std::string format_time(base::TimePoint t);  // RFC 3339, UTC ("2026-11-23T03:12:20Z")
-base::Result<base::TimePoint> parse_time(std::string_view text);
-std::string colon_hex(base::ByteView bytes);  // "AB:CD:..."
 
-nlohmann::json certificate_json(const ca::CertificateRecord& record, base::TimePoint now);
-nlohmann::json ca_json(const ca::CaRecord& record, base::TimePoint now);
-nlohmann::json order_json(const ca::Order& order, base::TimePoint now);
-nlohmann::json alert_json(const ca::Alert& alert);
 
 void print_certificate(const ca::CertificateRecord& record, base::TimePoint now,
                        std::FILE* out = stdout);

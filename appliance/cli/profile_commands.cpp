@@ -152,7 +152,7 @@ nlohmann::json profile_json(const ca::Profile& p) {
   return nlohmann::json::parse(ca::profile_to_json(p, false));
 }
 
-void show_profile(CliContext& ctx, const ca::Profile& p, const std::string& verb) {
+void show_profile(ApplianceContext& ctx, const ca::Profile& p, const std::string& verb) {
   if (ctx.json()) {
     print_json(profile_json(p));
     return;
@@ -173,7 +173,7 @@ struct CreateOptions {
   RuleFlags flags;
 };
 
-Result<void> create(CliContext& ctx, const CreateOptions& o) {
+Result<void> create(ApplianceContext& ctx, const CreateOptions& o) {
   ca::Profile profile;
   if (!o.file.empty()) {
     if (o.flags.any()) {
@@ -217,7 +217,7 @@ struct UpdateOptions {
   RuleFlags flags;
 };
 
-Result<void> update(CliContext& ctx, const UpdateOptions& o) {
+Result<void> update(ApplianceContext& ctx, const UpdateOptions& o) {
   if (o.file.empty() && !o.flags.any()) {
     return Error(ErrorCode::kInvalidArgument, "nothing to change: give --file FILE or rule flags");
   }
@@ -263,14 +263,14 @@ void register_profile_commands(CLI::App& app, Action& selected) {
     cmd->add_option("--ca", o->ca, "the CA the profile issues from");
     cmd->add_option("--name", o->name, "profile name (letters, digits, '.', '_', '-')");
     add_rule_flags(cmd, o->flags);
-    cmd->callback([&selected, o] { selected = [o](CliContext& ctx) { return create(ctx, *o); }; });
+    cmd->callback([&selected, o] { selected = [o](ApplianceContext& ctx) { return create(ctx, *o); }; });
   }
   {
     auto ca_name = std::make_shared<std::string>();
     auto* cmd = profile->add_subcommand("list", "list the profiles (of one CA with --ca)");
     cmd->add_option("--ca", *ca_name, "only this CA's profiles");
     cmd->callback([&selected, ca_name] {
-      selected = [ca_name](CliContext& ctx) -> Result<void> {
+      selected = [ca_name](ApplianceContext& ctx) -> Result<void> {
         SIGNET_ASSIGN_OR_RETURN(auto* profiles, ctx.profiles());
         SIGNET_ASSIGN_OR_RETURN(auto list, profiles->list_profiles(*ca_name));
         if (ctx.json()) {
@@ -306,7 +306,7 @@ void register_profile_commands(CLI::App& app, Action& selected) {
     cmd->add_option("profile", o->profile, "NAME or CA/NAME")->required();
     cmd->add_option("--ca", o->ca, "the CA, for a name several CAs use");
     cmd->callback([&selected, o] {
-      selected = [o](CliContext& ctx) -> Result<void> {
+      selected = [o](ApplianceContext& ctx) -> Result<void> {
         SIGNET_ASSIGN_OR_RETURN(auto* service, ctx.service());
         SIGNET_ASSIGN_OR_RETURN(auto p, service->resolve_profile(selector_of(o->profile, o->ca)));
         show_profile(ctx, p, "");
@@ -324,7 +324,7 @@ void register_profile_commands(CLI::App& app, Action& selected) {
     cmd->add_option("--ca", o->ca, "the CA, for a name several CAs use");
     cmd->add_option("--file", o->file, "the whole profile as JSON");
     add_rule_flags(cmd, o->flags);
-    cmd->callback([&selected, o] { selected = [o](CliContext& ctx) { return update(ctx, *o); }; });
+    cmd->callback([&selected, o] { selected = [o](ApplianceContext& ctx) { return update(ctx, *o); }; });
   }
   {
     struct DisableOptions {
@@ -336,7 +336,7 @@ void register_profile_commands(CLI::App& app, Action& selected) {
     cmd->add_option("profile", o->profile, "NAME or CA/NAME")->required();
     cmd->add_option("--ca", o->ca, "the CA, for a name several CAs use");
     cmd->callback([&selected, o] {
-      selected = [o](CliContext& ctx) -> Result<void> {
+      selected = [o](ApplianceContext& ctx) -> Result<void> {
         SIGNET_ASSIGN_OR_RETURN(auto* service, ctx.service());
         SIGNET_ASSIGN_OR_RETURN(auto p, service->resolve_profile(selector_of(o->profile, o->ca)));
         SIGNET_ASSIGN_OR_RETURN(auto disabled, service->disable_profile(p.ca_name, p.name));

@@ -5,7 +5,7 @@
 
 #include "appliance/cli/commands.h"
 #include "appliance/cli/output.h"
-#include "appliance/cli/softhsm_state.h"
+#include "appliance/core/softhsm_state.h"
 #include "store/lmdb_store.h"
 
 namespace signet::appliance {
@@ -27,7 +27,7 @@ Result<void> copy_tree(const fs::path& from, const fs::path& to) {
   return base::ok();
 }
 
-Result<void> backup(CliContext& ctx, const fs::path& out) {
+Result<void> backup(ApplianceContext& ctx, const fs::path& out) {
   SIGNET_TRY(ctx.prepare_softhsm(false));
   SIGNET_ASSIGN_OR_RETURN(auto* store, ctx.store());
   // The store first: backup_to refuses a non-empty target before anything is written.
@@ -55,7 +55,7 @@ Result<void> backup(CliContext& ctx, const fs::path& out) {
   return base::ok();
 }
 
-Result<void> restore(CliContext& ctx, const fs::path& from) {
+Result<void> restore(ApplianceContext& ctx, const fs::path& from) {
   std::error_code error;
   if (!fs::exists(from / "store" / "data.mdb", error)) {
     return Error(ErrorCode::kNotFound,
@@ -97,7 +97,7 @@ void register_store_commands(CLI::App& app, Action& selected) {
         "state directory's SoftHSM token files");
     cmd->add_option("--out", *out, "a new or empty directory")->required();
     cmd->callback(
-        [&selected, out] { selected = [out](CliContext& ctx) { return backup(ctx, *out); }; });
+        [&selected, out] { selected = [out](ApplianceContext& ctx) { return backup(ctx, *out); }; });
   }
   {
     auto from = std::make_shared<std::string>();
@@ -105,7 +105,7 @@ void register_store_commands(CLI::App& app, Action& selected) {
         store->add_subcommand("restore", "restore a backup into a state directory without a store");
     cmd->add_option("--from", *from, "a directory written by 'signet store backup'")->required();
     cmd->callback(
-        [&selected, from] { selected = [from](CliContext& ctx) { return restore(ctx, *from); }; });
+        [&selected, from] { selected = [from](ApplianceContext& ctx) { return restore(ctx, *from); }; });
   }
 }
 

@@ -72,7 +72,7 @@ Result<base::SecureBuffer> random_pin(base::Rng& rng) {
   return pin;
 }
 
-Result<void> init_token(CliContext& ctx, const std::string& label) {
+Result<void> init_token(ApplianceContext& ctx, const std::string& label) {
   SIGNET_TRY(check_label(label));
   if (!ctx.module_is_softhsm()) {
     return Error(ErrorCode::kNotSupported,
@@ -121,7 +121,7 @@ struct KeysOptions {
   bool orphans = false;
 };
 
-Result<void> list_keys(CliContext& ctx, const KeysOptions& o) {
+Result<void> list_keys(ApplianceContext& ctx, const KeysOptions& o) {
   SIGNET_ASSIGN_OR_RETURN(auto* provider, ctx.keys());
   SIGNET_ASSIGN_OR_RETURN(auto keys, provider->list_keys(o.token));
   if (o.orphans) {
@@ -180,7 +180,7 @@ void register_token_commands(CLI::App& app, Action& selected) {
     auto* cmd = token->add_subcommand("list", "list the module's tokens");
     cmd->add_flag("--all", *all, "include uninitialised slots");
     cmd->callback([&selected, all] {
-      selected = [all](CliContext& ctx) -> Result<void> {
+      selected = [all](ApplianceContext& ctx) -> Result<void> {
         SIGNET_ASSIGN_OR_RETURN(auto* module, ctx.module());
         SIGNET_ASSIGN_OR_RETURN(auto tokens, module->tokens(*all));
         if (ctx.json()) {
@@ -207,7 +207,7 @@ void register_token_commands(CLI::App& app, Action& selected) {
         "to 0600 files under <state>/pins/");
     cmd->add_option("--label", *label, "token label (letters, digits, '.', '_', '-')")->required();
     cmd->callback([&selected, label] {
-      selected = [label](CliContext& ctx) { return init_token(ctx, *label); };
+      selected = [label](ApplianceContext& ctx) { return init_token(ctx, *label); };
     });
   }
   {
@@ -219,7 +219,7 @@ void register_token_commands(CLI::App& app, Action& selected) {
     cmd->add_option("--token", o->token, "token label or serial (default: the global --token)");
     cmd->add_flag("--orphans", o->orphans, "only keys that nothing references");
     cmd->callback(
-        [&selected, o] { selected = [o](CliContext& ctx) { return list_keys(ctx, *o); }; });
+        [&selected, o] { selected = [o](ApplianceContext& ctx) { return list_keys(ctx, *o); }; });
   }
 }
 

@@ -1,15 +1,16 @@
 // BatchWriter: the store's one writer thread and its group commit.
 //
 // Every write to the store (certificates, revocations, CA records, profiles, orders, alerts,
-// audit events, CRL numbers and CRLs) is queued here. The writer
+// audit events, CRL numbers and CRLs, operators and API tokens) is queued here. The writer
 // thread takes everything queued (up to max_batch requests) into ONE write transaction, applies
 // each request, commits with fsync, and only then completes each request's future. So one
 // fsync covers many issuances, and throughput comes from concurrency rather than from skipping
 // durability.
 //
 // Within a batch each request succeeds or fails alone: existence checks (serial per CA,
-// fingerprint, CA name, revisions and versions, predecessor rules, "already revoked") happen
-// before anything of that request is written, and see
+// fingerprint, CA name, revisions and versions, predecessor rules, "already revoked", operator
+// names, operator certificates, API token ids) happen before anything of that request is
+// written, and see
 // the earlier requests of the same batch, so a duplicate fails with kAlreadyExists while its
 // neighbours commit. A failure of the transaction itself (a full disk at commit, an I/O error)
 // fails every request of the batch and writes nothing. When the map fills up (MDB_MAP_FULL) the
@@ -37,6 +38,7 @@
 
 #include "base/bytes.h"
 #include "base/result.h"
+#include "ca/operators.h"
 #include "ca/records.h"
 #include "store/internal/lmdb.h"
 #include "store/internal/schema.h"
@@ -98,8 +100,23 @@ struct CrlWrite {  // completes with 0
   std::optional<ca::AuditEvent> event;
   std::size_t keep = 1;  // CRLs of its kind kept for the CA (>= 1)
 };
+struct OperatorWrite {  // completes with 0
+  ca::OperatorRecord record;
+  bool create = false;  // false: update (the operator must exist)
+  std::optional<ca::AuditEvent> event;
+};
+struct OperatorDeleteWrite {  // completes with 0
+  std::string name;
+  std::optional<ca::AuditEvent> event;
+};
+struct ApiTokenWrite {  // completes with 0
+  ca::ApiTokenRecord record;
+  bool create = false;  // false: update (the token must exist)
+  std::optional<ca::AuditEvent> event;
+};
 using WriteOp = std::variant<CertificateWrite, CaWrite, AuditWrite, RevocationWrite, ProfileWrite,
-                             OrderWrite, AlertWrite, AcknowledgeWrite, CrlNumberWrite, CrlWrite>;
+                             OrderWrite, AlertWrite, AcknowledgeWrite, CrlNumberWrite, CrlWrite,
+                             OperatorWrite, OperatorDeleteWrite, ApiTokenWrite>;
 
 struct BatchWriterOptions {
   std::size_t max_batch = 1024;
@@ -182,6 +199,13 @@ class BatchWriter {
   base::Result<void> apply(lmdb::Transaction& txn, CrlNumberWrite& w, Counters& counters,
                            std::vector<Outcome>& outcomes);
   base::Result<void> apply(lmdb::Transaction& txn, CrlWrite& w, Counters& counters,
+                           std::vector<Outcome>& outcomes);
+  // operator_writes.cpp:
+  base::Result<void> apply(lmdb::Transaction& txn, OperatorWrite& w, Counters& counters,
+                           std::vector<Outcome>& outcomes);
+  base::Result<void> apply(lmdb::Transaction& txn, OperatorDeleteWrite& w, Counters& counters,
+                           std::vector<Outcome>& outcomes);
+  base::Result<void> apply(lmdb::Transaction& txn, ApiTokenWrite& w, Counters& counters,
                            std::vector<Outcome>& outcomes);
   // Deletes the CA's CRLs of `kind` beyond the newest `keep`.
   base::Result<void> prune_crls(lmdb::Transaction& txn, const std::string& ca_name,

@@ -7,6 +7,7 @@
 // as a signed 64-bit integer, enums are one byte with an explicit mapping, nested structures
 // (Revocation, KeyRef, CaSettings) are TLV inside a field, and repeated fields repeat the tag.
 // A stored CRL's metadata is encoded here; its DER is stored raw, apart (schema.h: crl_der).
+// Operators and API tokens (ca/operators.h) are encoded here too.
 //
 // Record, order and alert ids and audit sequence numbers are the table keys and are not inside
 // the value, so a record can be encoded before the store's writer assigns its id.
@@ -20,6 +21,7 @@
 
 #include "base/bytes.h"
 #include "base/result.h"
+#include "ca/operators.h"
 #include "ca/records.h"
 
 namespace signet::store::codec {
@@ -36,6 +38,9 @@ void encode(const ca::Order& order, base::Bytes& out);  // id is the key, not en
 void encode(const ca::Alert& alert, base::Bytes& out);  // id is the key, not encoded
 // store/internal/codec_crl.cpp: everything but the DER (der_size is encoded instead).
 void encode(const ca::CrlRecord& crl, base::Bytes& out);
+// store/internal/codec_operators.cpp: every field (the name and id are also the keys).
+void encode(const ca::OperatorRecord& record, base::Bytes& out);
+void encode(const ca::ApiTokenRecord& record, base::Bytes& out);
 
 // `table` and `key` only name the record in an error message.
 base::Result<ca::CertificateRecord> decode_certificate(base::ByteView data, std::string_view table,
@@ -53,6 +58,12 @@ base::Result<ca::Alert> decode_alert(base::ByteView data, std::string_view table
 // The CRL's metadata; der is left empty.
 base::Result<ca::CrlRecord> decode_crl(base::ByteView data, std::string_view table,
                                        base::ByteView key);
+// Also check what the store guarantees of them: a name or id, a certificate fingerprint that
+// is empty or 32 bytes, a 32-byte secret hash, counters that fit their fields.
+base::Result<ca::OperatorRecord> decode_operator(base::ByteView data, std::string_view table,
+                                                 base::ByteView key);
+base::Result<ca::ApiTokenRecord> decode_api_token(base::ByteView data, std::string_view table,
+                                                  base::ByteView key);
 
 // The fields of an encoded certificate record that the revocation paths need, read without
 // decoding (or copying) the rest: views into the encoded data.

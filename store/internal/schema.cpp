@@ -52,6 +52,9 @@ base::Result<Tables> open_tables(lmdb::Transaction& txn, bool create) {
   SIGNET_ASSIGN_OR_RETURN(t.crls, txn.open_table("crls", c));
   SIGNET_ASSIGN_OR_RETURN(t.crl_der, txn.open_table("crl_der", c));
   SIGNET_ASSIGN_OR_RETURN(t.crl_numbers, txn.open_table("crl_numbers", c));
+  SIGNET_ASSIGN_OR_RETURN(t.operators, txn.open_table("operators", c));
+  SIGNET_ASSIGN_OR_RETURN(t.operator_certs, txn.open_table("operator_certs", c));
+  SIGNET_ASSIGN_OR_RETURN(t.api_tokens, txn.open_table("api_tokens", c));
   return t;
 }
 
@@ -85,6 +88,8 @@ const std::vector<MigrationStep>& migration_steps() {
        migrate_to_v2},
       {2, "revocation services: the per-CA revoked table, stored CRLs and CRL numbers",
        migrate_to_v3},
+      {3, "operators and API tokens: the operators, operator_certs and api_tokens tables",
+       migrate_to_v4},
   };
   return steps;
 }
@@ -424,6 +429,40 @@ base::Result<void> validate_ca_name(std::string_view name) {
   }
   if (name.find('\0') != std::string_view::npos) {
     return Error(ErrorCode::kInvalidArgument, "a CA name must not contain a NUL byte");
+  }
+  return base::ok();
+}
+
+base::Result<void> validate_operator(const ca::OperatorRecord& record) {
+  SIGNET_TRY(ca::validate_operator_name(record.name));
+  const std::size_t size = record.certificate_fingerprint.size();
+  if (size != 0 && size != 32) {
+    return Error(ErrorCode::kInvalidArgument, "the certificate fingerprint of operator '" +
+                                                  record.name + "' has " + std::to_string(size) +
+                                                  " bytes; a SHA-256 fingerprint has 32");
+  }
+  return base::ok();
+}
+
+bool is_api_token_id(std::string_view id) {
+  return id.size() == 16 && std::all_of(id.begin(), id.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+base::Result<void> validate_api_token(const ca::ApiTokenRecord& record) {
+  if (!is_api_token_id(record.id)) {
+    std::string shown;
+    for (char c : std::string_view(record.id).substr(0, 40)) {
+      shown.push_back(c >= 0x20 && c < 0x7f ? c : '?');
+    }
+    return Error(ErrorCode::kInvalidArgument,
+                 "the API token id '" + shown + "' is not 16 lower-case hex characters");
+  }
+  if (record.secret_hash.size() != 32) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "the secret hash of API token '" + record.id + "' has " +
+                     std::to_string(record.secret_hash.size()) + " bytes; a SHA-256 hash has 32");
   }
   return base::ok();
 }

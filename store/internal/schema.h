@@ -40,6 +40,12 @@
 //                        without its DER (der_size set)                             (v3)
 //   crl_der              the same key -> the CRL's DER, raw (listing never reads it)  (v3)
 //   crl_numbers          ca name -> 8-byte next CRL number to hand out (absent: 1)  (v3)
+//   operators            operator name -> codec-encoded OperatorRecord              (v4)
+//   operator_certs       32-byte SHA-256 of an operator's client certificate -> operator name
+//                        (unique: one operator per certificate; written in the transaction
+//                        that creates, updates or deletes the operator)             (v4)
+//   api_tokens           token id (16 lower-case hex characters) -> codec-encoded
+//                        ApiTokenRecord                                             (v4)
 //
 // Discovered certificates (empty CA name) have no cert_by_ca_serial entry: serials are only
 // unique per issuer, and those issuers are not ours. Every certificate index is written in the
@@ -58,12 +64,13 @@
 #include "base/bytes.h"
 #include "base/clock.h"
 #include "base/result.h"
+#include "ca/operators.h"
 #include "ca/records.h"
 #include "store/internal/lmdb.h"
 
 namespace signet::store::schema {
 
-inline constexpr std::uint32_t kCurrentVersion = 3;
+inline constexpr std::uint32_t kCurrentVersion = 4;
 inline constexpr std::string_view kSchemaVersionKey = "schema_version";
 
 // Longest CA name we accept: its index key (name + 0x00 + 20-byte serial) must stay well under
@@ -100,8 +107,11 @@ struct Tables {
   lmdb::Table crls;
   lmdb::Table crl_der;
   lmdb::Table crl_numbers;
+  lmdb::Table operators;
+  lmdb::Table operator_certs;
+  lmdb::Table api_tokens;
 };
-inline constexpr unsigned kTableCount = 27;
+inline constexpr unsigned kTableCount = 30;
 
 // Opens every table; in a write transaction, creates the missing ones.
 base::Result<Tables> open_tables(lmdb::Transaction& txn, bool create);
@@ -131,6 +141,9 @@ base::Result<void> migrate_to_v2(lmdb::Transaction& txn, const Tables& tables);
 // Version 2 -> 3 (store/internal/migration_v3.cpp): builds the revoked table from the revoked
 // certificate records (the CRL tables start empty). Rebuilds, so it may run again.
 base::Result<void> migrate_to_v3(lmdb::Transaction& txn, const Tables& tables);
+// Version 3 -> 4 (store/internal/migration_v4.cpp): the operator tables. open_tables creates
+// them empty; the step rebuilds operator_certs from the operator records, so it may run again.
+base::Result<void> migrate_to_v4(lmdb::Transaction& txn, const Tables& tables);
 
 // ---- keys ----
 
@@ -262,5 +275,12 @@ base::Result<void> validate(const ca::CertificateRecord& record);
 // An RFC 5280 reason code (0..10): what the record codec and the revoked table can hold.
 base::Result<void> validate_revocation(const ca::Revocation& revocation);
 base::Result<void> validate_ca_name(std::string_view name);
+// What the operator tables need (kInvalidArgument otherwise): a valid operator name
+// (ca::validate_operator_name) and a certificate fingerprint that is empty or 32 bytes; an API
+// token id of 16 lower-case hex characters and a 32-byte secret hash.
+base::Result<void> validate_operator(const ca::OperatorRecord& record);
+base::Result<void> validate_api_token(const ca::ApiTokenRecord& record);
+// Whether `id` has the form of an API token id (16 lower-case hex characters).
+bool is_api_token_id(std::string_view id);
 
 }  // namespace signet::store::schema

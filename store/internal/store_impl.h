@@ -1,5 +1,5 @@
 // LmdbStore's insides, shared by its .cpp files (lmdb_store.cpp, inventory_queries.cpp,
-// lifecycle_records.cpp, backup.cpp, integrity.cpp).
+// lifecycle_records.cpp, operator_records.cpp, backup.cpp, integrity.cpp).
 // Thread-safety as LmdbStore: env and tables are immutable after open; writer is thread-safe.
 #pragma once
 

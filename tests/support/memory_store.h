@@ -1,7 +1,8 @@
 // An in-memory implementation of ca/records.h for unit tests of ca/: the same contract as
 // the LMDB store (serial uniqueness per CA, fingerprint uniqueness, CA / order / profile
 // revisions, predecessor rules, revocation and audit sequences, the audit hash chain, alert
-// dedupe, CRL numbers and stored CRLs), without I/O. Queries are answered by brute force (filter,
+// dedupe, CRL numbers and stored CRLs, operators with unique client certificates and API
+// tokens), without I/O. Queries are answered by brute force (filter,
 // sort, offset), which is fine at test sizes; cursors are opaque and carry the sort, as the store's
 // do. Thread-safe through one mutex.
 #pragma once
@@ -9,6 +10,7 @@
 #include <map>
 #include <mutex>
 
+#include "ca/operators.h"
 #include "ca/records.h"
 
 namespace signet::test {
@@ -19,7 +21,8 @@ class MemoryStore final : public ca::Inventory,
                           public ca::ProfileDirectory,
                           public ca::OrderLog,
                           public ca::AlertLog,
-                          public ca::CrlLog {
+                          public ca::CrlLog,
+                          public ca::OperatorDirectory {
  public:
   // ---- ca::Inventory ----
   std::future<base::Result<std::uint64_t>> commit_certificate_async(
@@ -106,6 +109,24 @@ class MemoryStore final : public ca::Inventory,
   base::Result<std::vector<ca::CrlRecord>> list_crls(std::string_view ca_name,
                                                      std::size_t limit) override;
 
+  // ---- ca::OperatorDirectory ---- (memory_store_operators.cpp; the LMDB store's checks)
+  base::Result<void> create_operator(const ca::OperatorRecord& record,
+                                     std::optional<ca::AuditEvent> event) override;
+  base::Result<void> update_operator(const ca::OperatorRecord& record,
+                                     std::optional<ca::AuditEvent> event) override;
+  base::Result<void> delete_operator(std::string_view name,
+                                     std::optional<ca::AuditEvent> event) override;
+  base::Result<std::optional<ca::OperatorRecord>> find_operator(std::string_view name) override;
+  base::Result<std::optional<ca::OperatorRecord>> find_operator_by_certificate(
+      base::ByteView fingerprint) override;
+  base::Result<std::vector<ca::OperatorRecord>> list_operators() override;
+  base::Result<void> create_api_token(const ca::ApiTokenRecord& record,
+                                      std::optional<ca::AuditEvent> event) override;
+  base::Result<void> update_api_token(const ca::ApiTokenRecord& record,
+                                      std::optional<ca::AuditEvent> event) override;
+  base::Result<std::optional<ca::ApiTokenRecord>> find_api_token(std::string_view id) override;
+  base::Result<std::vector<ca::ApiTokenRecord>> list_api_tokens() override;
+
   // ---- for tests ----
   // Makes the next `count` certificate commits fail with kAlreadyExists (a serial collision).
   void inject_collisions(int count);
@@ -115,6 +136,8 @@ class MemoryStore final : public ca::Inventory,
   base::Result<std::uint64_t> commit_locked(ca::CertificateCommit& commit);
   // Checks an order write against the stored revision (kNotFound, kConflict).
   base::Result<void> check_order_locked(const ca::Order& order) const;
+  // Refuses a certificate fingerprint that an operator other than `name` has.
+  base::Result<void> check_certificate_locked(const ca::OperatorRecord& record) const;
   // The CA's revoked certificates (copies; the scans sort them).
   std::vector<ca::CertificateRecord> revoked_locked(std::string_view ca_name) const;
   base::Result<ca::RevokedScan> visit_all(std::vector<ca::CertificateRecord> revoked,
@@ -136,6 +159,8 @@ class MemoryStore final : public ca::Inventory,
   std::uint64_t next_revocation_sequence_ = 1;
   std::map<std::pair<std::string, std::uint64_t>, ca::CrlRecord> crls_;  // (ca, number)
   std::map<std::string, std::uint64_t, std::less<>> next_crl_numbers_;   // absent: 1
+  std::map<std::string, ca::OperatorRecord, std::less<>> operators_;
+  std::map<std::string, ca::ApiTokenRecord, std::less<>> api_tokens_;
   int collisions_to_inject_ = 0;
 };
 

@@ -39,6 +39,11 @@ class SoftwareSigner final : public base::Signer {
   base::Result<base::Bytes> sign(base::ByteView message) const override {
     return key_->sign(message);
   }
+  // EVP_PKEY_sign over a digest (pki::SoftwareKey::sign_digest).
+  base::Result<base::Bytes> sign_digest(base::ByteView digest,
+                                        const base::SignatureScheme& scheme) const override {
+    return key_->sign_digest(digest, scheme);
+  }
 
   // The private key as unencrypted PKCS#8 PEM (for handing to openssl in tests).
   std::string private_key_pem() const;

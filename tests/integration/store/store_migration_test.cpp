@@ -2,11 +2,13 @@
 // serial index, no lifecycle indexes, no revocation sequences, audit entries without hashes)
 // opens migrated: every index built, revocations numbered, the audit chain computed and
 // verifiable. Version 2 -> 3: a store without the revocation services' tables opens with the
-// revoked table built from the revoked records and empty CRL tables.
+// revoked table built from the revoked records and empty CRL tables. Version 3 -> 4: a store
+// without the operator tables opens with them, empty and working, and its records intact.
 #include <catch2/catch.hpp>
 
 #include "ca/audit.h"
 #include "store/internal/codec.h"
+#include "tests/integration/store/operator_fixtures.h"
 #include "tests/integration/store/store_fixtures.h"
 
 using namespace signet;
@@ -80,6 +82,24 @@ void downgrade_to_v2(const std::filesystem::path& state) {
   REQUIRE(meta);
   const std::uint8_t v2[4] = {0, 0, 0, 2};
   REQUIRE(txn->put(*meta, base::as_bytes(schema::kSchemaVersionKey), v2));
+  REQUIRE(txn->commit());
+}
+
+// Rewrites a (closed) store into the version-3 layout: the version-4 tables do not exist.
+void downgrade_to_v3(const std::filesystem::path& state) {
+  auto env = lmdb::Environment::open(state / "store", {});
+  REQUIRE(env);
+  auto txn = lmdb::Transaction::begin_write(**env);
+  REQUIRE(txn);
+  for (const char* name : {"operators", "operator_certs", "api_tokens"}) {
+    auto table = txn->open_table(name, 0);
+    REQUIRE(table);
+    REQUIRE(mdb_drop(txn->handle(), table->dbi, 1) == MDB_SUCCESS);  // deletes the table
+  }
+  auto meta = txn->open_table("meta", 0);
+  REQUIRE(meta);
+  const std::uint8_t v3[4] = {0, 0, 0, 3};
+  REQUIRE(txn->put(*meta, base::as_bytes(schema::kSchemaVersionKey), v3));
   REQUIRE(txn->commit());
 }
 
@@ -162,7 +182,69 @@ TEST_CASE("a version-2 store is migrated: the revoked table built from the revok
   with_raw_store(dir.path(), [&](lmdb::Transaction& txn, schema::Tables& t) {
     auto version = schema::read_version(txn, t);
     REQUIRE(version);
-    CHECK(*version == 3);
+    CHECK(*version == schema::kCurrentVersion);
+  });
+}
+
+TEST_CASE("a version-3 store is migrated: the operator tables appear, empty and working") {
+  test::TempDir dir;
+  {
+    auto store = open_store(dir.path());
+    ca::CaRecord root;
+    root.name = "root";
+    REQUIRE(store->create_ca(root, audit_event(day(1), "cli", "ca.created", "ca:root")));
+    for (std::uint64_t n = 1; n <= 10; ++n) {
+      auto r = make_record("root", n);
+      if (n % 4 == 0) r.revocation = ca::Revocation{day(2), 1, std::nullopt, 0};
+      REQUIRE(store->put_certificate(r, audit_event(day(1), "cli", "certificate.issued", "c")));
+    }
+    REQUIRE(store->reserve_crl_number("root"));
+  }
+  downgrade_to_v3(dir.path());
+  {
+    auto env = lmdb::Environment::open(dir.path() / "store", {});
+    REQUIRE(env);
+    auto txn = lmdb::Transaction::begin_read(**env);
+    REQUIRE(txn);
+    CHECK_FALSE(txn->open_table("operators", 0));  // really gone
+    CHECK_FALSE(txn->open_table("api_tokens", 0));
+  }
+
+  auto store = open_store(dir.path());
+  require_consistent(*store);
+  auto operators = store->list_operators();
+  REQUIRE(operators);
+  CHECK(operators->empty());
+  auto tokens = store->list_api_tokens();
+  REQUIRE(tokens);
+  CHECK(tokens->empty());
+  // What v3 held is intact.
+  auto found = store->find_certificate("root", serial_of(7));
+  REQUIRE(found);
+  CHECK(found->has_value());
+  auto report = store->check_integrity();
+  REQUIRE(report);
+  CHECK(report->certificates == 10);
+  CHECK(report->revoked_entries == 2);
+  CHECK(report->cas == 1);
+  // The new tables work, and their events chain onto the migrated log.
+  REQUIRE(store->create_operator(make_operator("alice"),
+                                 audit_event(day(3), "cli", "operator.created", "operator:alice")));
+  REQUIRE(store->create_api_token(make_token(1), std::nullopt));
+  auto alice = store->find_operator_by_certificate(certificate_fingerprint("alice"));
+  REQUIRE(alice);
+  REQUIRE(alice->has_value());
+  require_same(**alice, make_operator("alice"));
+  auto chain = ca::verify_audit_chain(*store);
+  REQUIRE(chain);
+  CHECK(chain->ok());
+  CHECK(chain->entries == 12);
+  require_consistent(*store);
+  store.reset();
+  with_raw_store(dir.path(), [&](lmdb::Transaction& txn, schema::Tables& t) {
+    auto version = schema::read_version(txn, t);
+    REQUIRE(version);
+    CHECK(*version == 4);
   });
 }
 

@@ -1,4 +1,4 @@
-#include "appliance/cli/cli_context.h"
+#include "appliance/core/context.h"
 
 #include <pwd.h>
 #include <sys/stat.h>
@@ -10,8 +10,8 @@
 #include <fstream>
 #include <iostream>
 
-#include "appliance/cli/softhsm_state.h"
-#include "appliance/cli/worker_identity.h"
+#include "appliance/core/softhsm_state.h"
+#include "appliance/core/worker_identity.h"
 #include "base/secret_input.h"
 #include "hsm/key_provider.h"
 #include "hsm/module.h"
@@ -34,13 +34,31 @@ std::filesystem::path default_state_dir() {
 
 }  // namespace
 
-CliContext::CliContext(GlobalOptions options)
+namespace {
+
+std::string env_or(const char* name, std::string fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? std::string(value) : std::move(fallback);
+}
+
+}  // namespace
+
+GlobalOptions GlobalOptions::from_environment(std::string default_module) {
+  GlobalOptions options;
+  options.state_dir = env_or("SIGNET_STATE", "");
+  options.module_path = env_or("SIGNET_PKCS11_MODULE", std::move(default_module));
+  options.token = env_or("SIGNET_TOKEN", "");
+  options.pin_file = env_or("SIGNET_PIN_FILE", "");
+  return options;
+}
+
+ApplianceContext::ApplianceContext(GlobalOptions options)
     : options_(std::move(options)),
       state_dir_(options_.state_dir.empty() ? default_state_dir()
                                             : std::filesystem::path(options_.state_dir)),
       worker_(current_worker()) {}
 
-CliContext::~CliContext() {
+ApplianceContext::~ApplianceContext() {
   // Order matters: the service uses the Authority; the Authority uses the store and the keys;
   // signers hold the module.
   service_.reset();
@@ -50,7 +68,7 @@ CliContext::~CliContext() {
   module_.reset();
 }
 
-Result<void> CliContext::ensure_state_dir() {
+Result<void> ApplianceContext::ensure_state_dir() {
   std::error_code error;
   if (std::filesystem::is_directory(state_dir_, error)) return base::ok();
   std::filesystem::create_directories(state_dir_, error);
@@ -63,12 +81,12 @@ Result<void> CliContext::ensure_state_dir() {
   return base::ok();
 }
 
-bool CliContext::module_is_softhsm() const {
+bool ApplianceContext::module_is_softhsm() const {
   return std::filesystem::path(options_.module_path).filename().string().find("softhsm") !=
          std::string::npos;
 }
 
-Result<void> CliContext::prepare_softhsm(bool create) {
+Result<void> ApplianceContext::prepare_softhsm(bool create) {
   const char* configured = std::getenv("SOFTHSM2_CONF");
   if (!module_is_softhsm() || (configured != nullptr && *configured != '\0')) return base::ok();
   const auto conf = softhsm_dir() / "softhsm2.conf";
@@ -96,7 +114,7 @@ Result<void> CliContext::prepare_softhsm(bool create) {
   return base::ok();
 }
 
-void CliContext::guard_softhsm() {
+void ApplianceContext::guard_softhsm() {
   if (!module_is_softhsm()) return;
   auto token_dir = softhsm_token_dir();
   if (!token_dir || !std::filesystem::is_directory(state_dir_)) return;
@@ -113,7 +131,7 @@ void CliContext::guard_softhsm() {
   }
 }
 
-Result<store::LmdbStore*> CliContext::store() {
+Result<store::LmdbStore*> ApplianceContext::store() {
   if (store_) return store_.get();
   SIGNET_TRY(ensure_state_dir());
   auto opened = store::LmdbStore::open(state_dir_);
@@ -122,7 +140,7 @@ Result<store::LmdbStore*> CliContext::store() {
   return store_.get();
 }
 
-Result<hsm::Pkcs11Module*> CliContext::module() {
+Result<hsm::Pkcs11Module*> ApplianceContext::module() {
   if (module_) return module_.get();
   SIGNET_TRY(prepare_softhsm(false));
   guard_softhsm();
@@ -130,12 +148,17 @@ Result<hsm::Pkcs11Module*> CliContext::module() {
   return module_.get();
 }
 
-Result<base::SecureBuffer> CliContext::read_pin(const std::string& token_label) {
+Result<base::SecureBuffer> ApplianceContext::read_pin(const std::string& token_label) {
   if (!options_.pin_file.empty()) return base::read_secret_file(options_.pin_file);
+  if (!options_.interactive) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "no PIN file for token '" + token_label +
+                     "': set SIGNET_PIN_FILE (or --pin-file) to a file of mode 0600");
+  }
   return base::prompt_secret("User PIN for token '" + token_label + "': ");
 }
 
-Result<hsm::Pkcs11KeyProvider*> CliContext::keys() {
+Result<hsm::Pkcs11KeyProvider*> ApplianceContext::keys() {
   if (keys_) return keys_.get();
   SIGNET_TRY(module());
   auto pins = [this](const hsm::TokenInfo& token) { return read_pin(token.label); };
@@ -143,7 +166,7 @@ Result<hsm::Pkcs11KeyProvider*> CliContext::keys() {
   return keys_.get();
 }
 
-Result<ca::Authority*> CliContext::authority() {
+Result<ca::Authority*> ApplianceContext::authority() {
   if (authority_) return authority_.get();
   SIGNET_ASSIGN_OR_RETURN(auto* records, store());
   SIGNET_ASSIGN_OR_RETURN(auto* key_provider, keys());
@@ -152,12 +175,12 @@ Result<ca::Authority*> CliContext::authority() {
   return authority_.get();
 }
 
-Result<ca::CrlLog*> CliContext::crl_log() {
+Result<ca::CrlLog*> ApplianceContext::crl_log() {
   SIGNET_ASSIGN_OR_RETURN(auto* records, store());
   return static_cast<ca::CrlLog*>(records);
 }
 
-Result<crl::CrlService*> CliContext::crl_service() {
+Result<crl::CrlService*> ApplianceContext::crl_service() {
   if (crl_service_) return crl_service_.get();
   SIGNET_ASSIGN_OR_RETURN(auto* records, store());
   SIGNET_ASSIGN_OR_RETURN(auto* key_provider, keys());
@@ -166,7 +189,7 @@ Result<crl::CrlService*> CliContext::crl_service() {
   return crl_service_.get();
 }
 
-Result<crl::OcspSigners*> CliContext::ocsp_signers() {
+Result<crl::OcspSigners*> ApplianceContext::ocsp_signers() {
   if (ocsp_signers_) return ocsp_signers_.get();
   SIGNET_ASSIGN_OR_RETURN(auto* records, store());
   SIGNET_ASSIGN_OR_RETURN(auto* key_provider, keys());
@@ -177,7 +200,7 @@ Result<crl::OcspSigners*> CliContext::ocsp_signers() {
   return ocsp_signers_.get();
 }
 
-Result<crl::RevocationScheduler*> CliContext::scheduler() {
+Result<crl::RevocationScheduler*> ApplianceContext::scheduler() {
   if (scheduler_) return scheduler_.get();
   SIGNET_ASSIGN_OR_RETURN(auto* records, store());
   SIGNET_ASSIGN_OR_RETURN(auto* crls, crl_service());
@@ -187,7 +210,7 @@ Result<crl::RevocationScheduler*> CliContext::scheduler() {
   return scheduler_.get();
 }
 
-Result<crl::OcspResponder*> CliContext::ocsp_responder() {
+Result<crl::OcspResponder*> ApplianceContext::ocsp_responder() {
   if (ocsp_responder_) return ocsp_responder_.get();
   SIGNET_ASSIGN_OR_RETURN(auto* records, store());
   SIGNET_ASSIGN_OR_RETURN(auto* signers, ocsp_signers());
@@ -195,37 +218,51 @@ Result<crl::OcspResponder*> CliContext::ocsp_responder() {
   return ocsp_responder_.get();
 }
 
-Result<ca::Inventory*> CliContext::inventory() {
+Result<ca::Inventory*> ApplianceContext::inventory() {
   SIGNET_ASSIGN_OR_RETURN(auto* records, store());
   return static_cast<ca::Inventory*>(records);
 }
 
-Result<ca::CaDirectory*> CliContext::cas() {
+Result<ca::CaDirectory*> ApplianceContext::cas() {
   SIGNET_ASSIGN_OR_RETURN(auto* records, store());
   return static_cast<ca::CaDirectory*>(records);
 }
 
-Result<ca::AuditSink*> CliContext::audit() {
+Result<ca::AuditSink*> ApplianceContext::audit() {
   SIGNET_ASSIGN_OR_RETURN(auto* records, store());
   return static_cast<ca::AuditSink*>(records);
 }
 
-Result<ca::ProfileDirectory*> CliContext::profiles() {
+Result<ca::ProfileDirectory*> ApplianceContext::profiles() {
   SIGNET_ASSIGN_OR_RETURN(auto* records, store());
   return static_cast<ca::ProfileDirectory*>(records);
 }
 
-Result<ca::OrderLog*> CliContext::orders() {
+Result<ca::OrderLog*> ApplianceContext::orders() {
   SIGNET_ASSIGN_OR_RETURN(auto* records, store());
   return static_cast<ca::OrderLog*>(records);
 }
 
-Result<ca::AlertLog*> CliContext::alerts() {
+Result<ca::AlertLog*> ApplianceContext::alerts() {
   SIGNET_ASSIGN_OR_RETURN(auto* records, store());
   return static_cast<ca::AlertLog*>(records);
 }
 
-Result<ca::CertificateService*> CliContext::service() {
+Result<ca::OperatorDirectory*> ApplianceContext::operators() {
+  SIGNET_ASSIGN_OR_RETURN(auto* records, store());
+  return static_cast<ca::OperatorDirectory*>(records);
+}
+
+Result<void> ApplianceContext::open_all() {
+  SIGNET_TRY(store());
+  SIGNET_TRY(keys());
+  SIGNET_TRY(service());
+  SIGNET_TRY(scheduler());
+  SIGNET_TRY(ocsp_responder());
+  return base::ok();
+}
+
+Result<ca::CertificateService*> ApplianceContext::service() {
   if (service_) return service_.get();
   SIGNET_ASSIGN_OR_RETURN(auto* records, store());
   SIGNET_ASSIGN_OR_RETURN(auto* ca_authority, authority());
@@ -253,7 +290,8 @@ Result<ca::CertificateService*> CliContext::service() {
   return service_.get();
 }
 
-std::string CliContext::actor() const {
+std::string ApplianceContext::actor() const {
+  if (!options_.actor.empty()) return options_.actor;
   std::string name = std::to_string(::getuid());
   if (const passwd* entry = ::getpwuid(::getuid()); entry != nullptr) name = entry->pw_name;
   return "cli:" + name;

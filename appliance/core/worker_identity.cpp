@@ -1,4 +1,4 @@
-#include "appliance/cli/worker_identity.h"
+#include "appliance/core/worker_identity.h"
 
 #include <unistd.h>
 

@@ -1,4 +1,4 @@
-#include "appliance/cli/softhsm_state.h"
+#include "appliance/core/softhsm_state.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -1,4 +1,4 @@
-// CliContext: the `signet` command line's composition root. It resolves the global settings
+// ApplianceContext: the `signet` command line's composition root. It resolves the global settings
 // (state directory, PKCS#11 module, default token, PIN file) from flags and environment, and
 // builds the concrete pieces on first use: the LMDB store, the PKCS#11 module and key
 // provider, the ca::Authority and the ca::CertificateService over them. Commands receive it
@@ -19,6 +19,7 @@
 #include "base/secure_buffer.h"
 #include "ca/authority.h"
 #include "ca/certificate_service.h"
+#include "ca/operators.h"
 #include "crl/crl_service.h"
 #include "crl/ocsp_responder.h"
 #include "crl/ocsp_signers.h"
@@ -40,14 +41,23 @@ struct GlobalOptions {
   std::string token;        // --token or SIGNET_TOKEN
   std::string pin_file;     // --pin-file or SIGNET_PIN_FILE
   bool json = false;        // --json
+  // Who the services name in orders and audit events; empty: "cli:<user>".
+  std::string actor;
+  // Whether a missing PIN file may be answered at a terminal prompt (the CLI) or is an
+  // error (signetd).
+  bool interactive = true;
+
+  // The settings from the environment (SIGNET_STATE, SIGNET_PKCS11_MODULE, SIGNET_TOKEN,
+  // SIGNET_PIN_FILE), with `default_module` when SIGNET_PKCS11_MODULE is unset.
+  static GlobalOptions from_environment(std::string default_module);
 };
 
-class CliContext {
+class ApplianceContext {
  public:
-  explicit CliContext(GlobalOptions options);
-  ~CliContext();
-  CliContext(const CliContext&) = delete;
-  CliContext& operator=(const CliContext&) = delete;
+  explicit ApplianceContext(GlobalOptions options);
+  ~ApplianceContext();
+  ApplianceContext(const ApplianceContext&) = delete;
+  ApplianceContext& operator=(const ApplianceContext&) = delete;
 
   const GlobalOptions& options() const { return options_; }
   bool json() const { return options_.json; }
@@ -76,6 +86,7 @@ class CliContext {
   base::Result<ca::ProfileDirectory*> profiles();
   base::Result<ca::OrderLog*> orders();
   base::Result<ca::AlertLog*> alerts();
+  base::Result<ca::OperatorDirectory*> operators();
   // The lifecycle service; on first use it fails orders whose worker died (warning on stderr).
   base::Result<ca::CertificateService*> service();
   // Revocation services over the same store and tokens.
@@ -84,6 +95,10 @@ class CliContext {
   base::Result<crl::OcspSigners*> ocsp_signers();
   base::Result<crl::RevocationScheduler*> scheduler();
   base::Result<crl::OcspResponder*> ocsp_responder();
+
+  // Creates every piece now (store, module, keys, services), so that a multi-threaded user
+  // (signetd) only ever reads them afterwards. The lazy getters above are not thread-safe.
+  base::Result<void> open_all();
 
   // The PIN for a token: from the PIN file when one is configured, else a terminal prompt.
   base::Result<base::SecureBuffer> read_pin(const std::string& token_label);

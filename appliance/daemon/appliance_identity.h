@@ -1,0 +1,43 @@
+// What signetd needs of its own before it serves anything, made on first start and reused
+// afterwards:
+//   - the internal appliance CA ("signet-appliance", an EC P-256 root whose key is on the
+//     default token), separate from the operators' CAs, with two RA profiles: "tls-server"
+//     (signetd's HTTPS certificate) and "operator" (client certificates for mTLS login);
+//   - signetd's TLS server certificate, key generated on the token, SANs for localhost and
+//     the configured host names and addresses; reissued when missing, revoked, within 30 days
+//     of expiry or lacking a configured name;
+//   - the initial administrator "admin", when there is no operator at all: the password comes
+//     from the file SIGNET_ADMIN_PASSWORD_FILE names, or is generated and written to
+//     <state>/initial-admin-password (mode 0600), whose path (never the password) is logged.
+// Single-threaded use at startup.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "appliance/api/auth.h"
+#include "appliance/core/context.h"
+#include "base/keys.h"
+#include "base/result.h"
+#include "ca/records.h"
+
+namespace signet::appliance {
+
+struct TlsIdentity {
+  ca::CertificateRecord certificate;        // signetd's server certificate
+  ca::CaRecord appliance_ca;                // its issuer (also the client-certificate anchor)
+  std::shared_ptr<base::Signer> key;        // the server key on the token
+};
+
+// `names`: DNS names and IP addresses the certificate must cover besides localhost,
+// 127.0.0.1 and ::1 (e.g. the listen address when it is not a wildcard).
+base::Result<TlsIdentity> ensure_tls_identity(ApplianceContext& context,
+                                              const std::vector<std::string>& names);
+
+// Returns the path of the generated password file when it made one, "" otherwise.
+base::Result<std::string> ensure_initial_administrator(ApplianceContext& context,
+                                                       Authenticator& authenticator);
+
+}  // namespace signet::appliance
