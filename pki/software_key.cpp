@@ -1,5 +1,6 @@
 #include "pki/software_key.h"
 
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 namespace signet::pki {
@@ -142,6 +143,41 @@ base::Result<base::Bytes> SoftwareKey::sign(base::ByteView message) const {
   base::Bytes signature(length);
   if (EVP_DigestSign(context.get(), signature.data(), &length, message.data(), message.size()) !=
       1) {
+    return base::openssl_error(ErrorCode::kCryptoError, "the software signature failed");
+  }
+  signature.resize(length);
+  return signature;
+}
+
+base::Result<base::Bytes> SoftwareKey::sign_digest(base::ByteView digest,
+                                                   const base::SignatureScheme& scheme) const {
+  if (algorithm_ == KeyAlgorithm::kEd25519) {
+    return Error(ErrorCode::kNotSupported,
+                 "an Ed25519 key cannot sign a digest: PureEdDSA signs the message");
+  }
+  SIGNET_TRY(base::check_digest_length(digest, scheme));
+  base::EvpMdPtr md(EVP_MD_fetch(nullptr, digest_name(scheme.digest), nullptr));
+  base::EvpPkeyCtxPtr context(EVP_PKEY_CTX_new_from_pkey(nullptr, key_.get(), nullptr));
+  if (!md || !context || EVP_PKEY_sign_init(context.get()) != 1 ||
+      EVP_PKEY_CTX_set_signature_md(context.get(), md.get()) != 1) {
+    return base::openssl_error(ErrorCode::kCryptoError, "cannot start a software signature");
+  }
+  if (base::is_rsa(algorithm_)) {
+    const bool pss = scheme.padding == base::RsaPadding::kPss;
+    // RFC 8446 §4.2.3: MGF1 with the signature's digest, salt as long as the digest.
+    if (EVP_PKEY_CTX_set_rsa_padding(context.get(),
+                                     pss ? RSA_PKCS1_PSS_PADDING : RSA_PKCS1_PADDING) != 1 ||
+        (pss && (EVP_PKEY_CTX_set_rsa_pss_saltlen(context.get(), RSA_PSS_SALTLEN_DIGEST) != 1 ||
+                 EVP_PKEY_CTX_set_rsa_mgf1_md(context.get(), md.get()) != 1))) {
+      return base::openssl_error(ErrorCode::kCryptoError, "cannot set the RSA padding");
+    }
+  }
+  size_t length = 0;
+  if (EVP_PKEY_sign(context.get(), nullptr, &length, digest.data(), digest.size()) != 1) {
+    return base::openssl_error(ErrorCode::kCryptoError, "cannot size a software signature");
+  }
+  base::Bytes signature(length);
+  if (EVP_PKEY_sign(context.get(), signature.data(), &length, digest.data(), digest.size()) != 1) {
     return base::openssl_error(ErrorCode::kCryptoError, "the software signature failed");
   }
   signature.resize(length);

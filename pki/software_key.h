@@ -30,6 +30,10 @@ class SoftwareKey final : public base::Signer {
   const base::Bytes& public_key_der() const override { return spki_; }
   // The algorithm's default digest: DER ECDSA-Sig-Value, PKCS#1 v1.5, raw Ed25519.
   base::Result<base::Bytes> sign(base::ByteView message) const override;
+  // EVP_PKEY_sign over the caller's digest: ECDSA (DER), RSA PKCS#1 v1.5 or PSS (MGF1 with the
+  // same digest, salt as long as the digest); kNotSupported for Ed25519.
+  base::Result<base::Bytes> sign_digest(base::ByteView digest,
+                                        const base::SignatureScheme& scheme) const override;
 
   // The private key as unencrypted PKCS#8 DER, in locked memory.
   base::Result<base::SecureBuffer> to_pkcs8() const;
