@@ -74,8 +74,6 @@ void raise_error(int reason, const std::string& message) {
 
 namespace {
 
-using Dispatch = void (*)(void);
-
 // The provider context lives from init to teardown; the bridge fills it in after loading.
 void provider_teardown(void* provctx) { delete static_cast<ProviderContext*>(provctx); }
 
@@ -106,10 +104,10 @@ int provider_get_params(void* /*provctx*/, OSSL_PARAM params[]) {
 }
 
 const OSSL_DISPATCH kProviderFunctions[] = {
-    {OSSL_FUNC_PROVIDER_TEARDOWN, reinterpret_cast<Dispatch>(&provider_teardown)},
-    {OSSL_FUNC_PROVIDER_QUERY_OPERATION, reinterpret_cast<Dispatch>(&provider_query)},
-    {OSSL_FUNC_PROVIDER_GETTABLE_PARAMS, reinterpret_cast<Dispatch>(&provider_gettable_params)},
-    {OSSL_FUNC_PROVIDER_GET_PARAMS, reinterpret_cast<Dispatch>(&provider_get_params)},
+    {OSSL_FUNC_PROVIDER_TEARDOWN, to_dispatch(&provider_teardown)},
+    {OSSL_FUNC_PROVIDER_QUERY_OPERATION, to_dispatch(&provider_query)},
+    {OSSL_FUNC_PROVIDER_GETTABLE_PARAMS, to_dispatch(&provider_gettable_params)},
+    {OSSL_FUNC_PROVIDER_GET_PARAMS, to_dispatch(&provider_get_params)},
     {0, nullptr}};
 
 int provider_init(const OSSL_CORE_HANDLE* /*handle*/, const OSSL_DISPATCH* /*in*/,

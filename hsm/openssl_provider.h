@@ -15,8 +15,20 @@
 // into it. Public-key operations (verify, key comparison) on a bridged key are served through
 // the default provider from the Signer's SubjectPublicKeyInfo.
 //
+// Fetches in the context that name no provider prefer "default" ("?provider=default"). A
+// bridged key's keymgmt names a signature only this provider offers ("SIGNET-TOKEN-ECDSA",
+// "-RSA", "-ED25519"), so EVP never pairs a token key with another provider's signature, in
+// this context or any other (X509_sign with a null library context works too). The keymgmt
+// exports and imports public parts only; nothing private ever exists outside the Signer.
+//
+// Errors: a failed signature fails the EVP call (libssl aborts the handshake) and queues a
+// provider error whose data string names the key and carries the Signer's error (read it with
+// ERR_get_error_all; ERR_error_string alone omits it).
+//
 // Thread-safe: keys may be made and used from many threads; each EVP_PKEY keeps its Signer
-// alive. The bridge must outlive every EVP_PKEY and SSL_CTX made from its context.
+// alive. The bridge must outlive every EVP_PKEY and SSL_CTX made from its context, and every
+// certificate or key that was compared with a bridged key (EVP_PKEY_eq and
+// X509_check_private_key cache a copy of the other public key in this provider).
 #pragma once
 
 #include <openssl/types.h>

@@ -24,24 +24,35 @@ if ! "$signet" ca show root >/dev/null 2>&1; then
     --subject "CN=Signet Issuing CA,O=Signet" --key ec-p256 --path-length 0
 fi
 
-# CRLs for every CA that has none yet or whose CRL is due (what a timer runs until signetd does).
+# The CAs publish their CRLs, certificates and OCSP at signetd's plain-HTTP listener.
+http_listen="${SIGNET_HTTP_LISTEN:-127.0.0.1:8080}"
+listen="${SIGNET_LISTEN:-127.0.0.1:8443}"
+for ca in root issuing; do
+  if ! "$signet" ca show "$ca" --json | grep -q '"base_url": *"http'; then
+    "$signet" ca set "$ca" --base-url "http://$http_listen" >/dev/null
+  fi
+done
+# CRLs for every CA that has none yet or whose CRL is due (signetd keeps them fresh from now on).
 "$signet" crl refresh
 
 echo
 echo "== Signet CAs (state: $SIGNET_STATE)"
 "$signet" ca list
-echo
-"$signet" ca show issuing
 cat <<EXAMPLE
 
-== Issue a certificate (paste into this shell):
-  export SIGNET_STATE='$SIGNET_STATE' SIGNET_TOKEN='$SIGNET_TOKEN' SIGNET_PIN_FILE='$SIGNET_PIN_FILE'
-  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout www.key \\
-    -subj "/CN=www.example.test" -addext "subjectAltName=DNS:www.example.test" -out www.csr
-  $signet cert issue --ca issuing --csr www.csr --chain --out www.pem
-  $signet cert list
-  $signet cert revoke SERIAL --reason keyCompromise      # the CRL is regenerated at once
-  $signet crl export --ca issuing --out issuing.crl.pem
-  openssl ocsp -issuer issuing.pem -cert www.pem -reqout req.der   # issuing.pem: ca export issuing
-  $signet ocsp respond --in req.der --out resp.der
+== Starting signetd: the REST API on https://$listen, CRLs/OCSP on http://$http_listen
+  The first start creates the administrator 'admin'; its password is in
+  $SIGNET_STATE/initial-admin-password (mode 0600) unless SIGNET_ADMIN_PASSWORD_FILE names one.
+  signetd's TLS certificate is issued by the appliance CA: $SIGNET_STATE/appliance-ca.pem
+
+  # log in, make an API token, issue a certificate (in another shell):
+  curl --cacert $SIGNET_STATE/appliance-ca.pem -c jar -H 'Content-Type: application/json' \\
+    -d '{"name":"admin","password":"'"\$(cat $SIGNET_STATE/initial-admin-password)"'"}' \\
+    https://$listen/api/v1/session          # prints the csrf_token for the next call
+  curl --cacert $SIGNET_STATE/appliance-ca.pem -b jar -H "X-CSRF-Token: CSRF" \\
+    -H 'Content-Type: application/json' -d '{"name":"me","role":"ra-officer"}' \\
+    https://$listen/api/v1/api-tokens       # prints the token once: save it to a 0600 file
+  # the signet CLI then works through signetd: SIGNET_API_TOKEN_FILE=token.txt $signet cert list
+  # API reference: https://$listen/api/openapi.json     Stop signetd with Ctrl-C (SIGTERM).
 EXAMPLE
+exec "$build_dir/appliance/signetd" --listen "$listen" --http-listen "$http_listen"

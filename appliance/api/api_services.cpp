@@ -50,7 +50,7 @@ std::unique_ptr<ca::CertificateService> ApiServices::service_for(const Principal
   auto& records = must(context_.store(), "the store");
   ca::RecordStores stores{records, records, records, records, records, records};
   return std::make_unique<ca::CertificateService>(authority(), stores,
-                                                  must(context_.keys(), "the key provider"),
+                                                  must(context_.signing_keys(), "the key provider"),
                                                   context_.clock(), context_.rng(),
                                                   principal.actor(), context_.worker());
 }
@@ -58,14 +58,14 @@ std::unique_ptr<ca::CertificateService> ApiServices::service_for(const Principal
 std::unique_ptr<crl::CrlService> ApiServices::crl_service_for(const Principal& principal) {
   auto& records = must(context_.store(), "the store");
   return std::make_unique<crl::CrlService>(crl::CrlStores{records, records, records, records},
-                                           must(context_.keys(), "the key provider"),
+                                           must(context_.signing_keys(), "the key provider"),
                                            context_.clock(), principal.actor());
 }
 
 std::unique_ptr<ca::Authority> ApiServices::authority_for(const Principal& principal) {
   auto& records = must(context_.store(), "the store");
   return std::make_unique<ca::Authority>(records, records, records,
-                                         must(context_.keys(), "the key provider"),
+                                         must(context_.signing_keys(), "the key provider"),
                                          context_.clock(), context_.rng(), principal.actor());
 }
 

@@ -81,18 +81,18 @@ std::string Metrics::render() const {
         << "# HELP signet_issuance_failures_total Issuance orders that failed.\n"
         << "# TYPE signet_issuance_failures_total counter\n"
         << "signet_issuance_failures_total " << failed_ << "\n"
-        << "# HELP signet_token_errors_total Requests that failed with a token error.\n"
+        << "# HELP signet_token_errors_total Signatures that failed with a token error.\n"
         << "# TYPE signet_token_errors_total counter\n"
         << "signet_token_errors_total " << token_errors_ << "\n"
-        << "# HELP signet_issuance_duration_seconds Time to sign and commit a certificate.\n"
-        << "# TYPE signet_issuance_duration_seconds histogram\n";
+        << "# HELP signet_signing_duration_seconds Time the token took per signature.\n"
+        << "# TYPE signet_signing_duration_seconds histogram\n";
     for (std::size_t i = 0; i < bucket_bounds_.size(); ++i) {
-      out << "signet_issuance_duration_seconds_bucket{le=\"" << number(bucket_bounds_[i])
+      out << "signet_signing_duration_seconds_bucket{le=\"" << number(bucket_bounds_[i])
           << "\"} " << buckets_[i] << "\n";
     }
-    out << "signet_issuance_duration_seconds_bucket{le=\"+Inf\"} " << latency_count_ << "\n"
-        << "signet_issuance_duration_seconds_sum " << number(latency_sum_) << "\n"
-        << "signet_issuance_duration_seconds_count " << latency_count_ << "\n";
+    out << "signet_signing_duration_seconds_bucket{le=\"+Inf\"} " << latency_count_ << "\n"
+        << "signet_signing_duration_seconds_sum " << number(latency_sum_) << "\n"
+        << "signet_signing_duration_seconds_count " << latency_count_ << "\n";
     gauges = gauges_;
   }
   // Gauges are sampled outside the lock: they read the store.

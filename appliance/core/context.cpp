@@ -63,6 +63,7 @@ ApplianceContext::~ApplianceContext() {
   // signers hold the module.
   service_.reset();
   authority_.reset();
+  observed_keys_.reset();
   keys_.reset();
   store_.reset();
   module_.reset();
@@ -166,10 +167,17 @@ Result<hsm::Pkcs11KeyProvider*> ApplianceContext::keys() {
   return keys_.get();
 }
 
+Result<base::KeyProvider*> ApplianceContext::signing_keys() {
+  SIGNET_ASSIGN_OR_RETURN(auto* inner, keys());
+  if (!signing_observer_) return static_cast<base::KeyProvider*>(inner);
+  if (!observed_keys_) observed_keys_ = std::make_unique<ObservedKeyProvider>(*inner, signing_observer_);
+  return static_cast<base::KeyProvider*>(observed_keys_.get());
+}
+
 Result<ca::Authority*> ApplianceContext::authority() {
   if (authority_) return authority_.get();
   SIGNET_ASSIGN_OR_RETURN(auto* records, store());
-  SIGNET_ASSIGN_OR_RETURN(auto* key_provider, keys());
+  SIGNET_ASSIGN_OR_RETURN(auto* key_provider, signing_keys());
   authority_ = std::make_unique<ca::Authority>(*records, *records, *records, *key_provider, clock_,
                                                rng_, actor());
   return authority_.get();
@@ -183,7 +191,7 @@ Result<ca::CrlLog*> ApplianceContext::crl_log() {
 Result<crl::CrlService*> ApplianceContext::crl_service() {
   if (crl_service_) return crl_service_.get();
   SIGNET_ASSIGN_OR_RETURN(auto* records, store());
-  SIGNET_ASSIGN_OR_RETURN(auto* key_provider, keys());
+  SIGNET_ASSIGN_OR_RETURN(auto* key_provider, signing_keys());
   crl_service_ = std::make_unique<crl::CrlService>(
       crl::CrlStores{*records, *records, *records, *records}, *key_provider, clock_, actor());
   return crl_service_.get();
@@ -192,7 +200,7 @@ Result<crl::CrlService*> ApplianceContext::crl_service() {
 Result<crl::OcspSigners*> ApplianceContext::ocsp_signers() {
   if (ocsp_signers_) return ocsp_signers_.get();
   SIGNET_ASSIGN_OR_RETURN(auto* records, store());
-  SIGNET_ASSIGN_OR_RETURN(auto* key_provider, keys());
+  SIGNET_ASSIGN_OR_RETURN(auto* key_provider, signing_keys());
   SIGNET_ASSIGN_OR_RETURN(auto* ca_authority, authority());
   ocsp_signers_ = std::make_unique<crl::OcspSigners>(
       *ca_authority, crl::CrlStores{*records, *records, *records, *records}, *key_provider, clock_,
@@ -266,7 +274,7 @@ Result<ca::CertificateService*> ApplianceContext::service() {
   if (service_) return service_.get();
   SIGNET_ASSIGN_OR_RETURN(auto* records, store());
   SIGNET_ASSIGN_OR_RETURN(auto* ca_authority, authority());
-  SIGNET_ASSIGN_OR_RETURN(auto* key_provider, keys());
+  SIGNET_ASSIGN_OR_RETURN(auto* key_provider, signing_keys());
   ca::RecordStores stores{*records, *records, *records, *records, *records, *records};
   auto service = std::make_unique<ca::CertificateService>(*ca_authority, stores, *key_provider,
                                                           clock_, rng_, actor(), worker_);

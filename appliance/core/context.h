@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 
+#include "appliance/core/observed_keys.h"
 #include "base/clock.h"
 #include "base/result.h"
 #include "base/rng.h"
@@ -79,6 +80,11 @@ class ApplianceContext {
   base::Result<store::LmdbStore*> store();
   base::Result<hsm::Pkcs11Module*> module();
   base::Result<hsm::Pkcs11KeyProvider*> keys();
+  // The provider the CA services sign through: keys(), observed when an observer was set.
+  base::Result<base::KeyProvider*> signing_keys();
+  // Every signature the services make is reported to `observer` (signetd's metrics). Call
+  // before the services are first used.
+  void set_signing_observer(SigningObserver observer) { signing_observer_ = std::move(observer); }
   base::Result<ca::Authority*> authority();
   base::Result<ca::Inventory*> inventory();
   base::Result<ca::CaDirectory*> cas();
@@ -117,6 +123,8 @@ class ApplianceContext {
   std::unique_ptr<store::LmdbStore> store_;
   std::shared_ptr<hsm::Pkcs11Module> module_;
   std::shared_ptr<hsm::Pkcs11KeyProvider> keys_;
+  SigningObserver signing_observer_;
+  std::unique_ptr<ObservedKeyProvider> observed_keys_;
   std::unique_ptr<ca::Authority> authority_;
   std::unique_ptr<ca::CertificateService> service_;
   std::unique_ptr<crl::CrlService> crl_service_;

@@ -160,6 +160,11 @@ Result<int> serve(DaemonSettings settings) {
   SIGNET_TRY(context.ensure_state_dir());
   SIGNET_ASSIGN_OR_RETURN(auto lock, DaemonLock::acquire(context.state_dir()));
   SIGNET_TRY(context.prepare_softhsm(false));
+  Metrics metrics;
+  context.set_signing_observer([&metrics](std::chrono::nanoseconds elapsed, bool token_error) {
+    metrics.signing_latency(elapsed);
+    if (token_error) metrics.token_error();
+  });
   SIGNET_TRY(context.open_all());
   SIGNET_ASSIGN_OR_RETURN(auto* operators, context.operators());
   SIGNET_ASSIGN_OR_RETURN(auto* audit, context.audit());
@@ -167,7 +172,6 @@ Result<int> serve(DaemonSettings settings) {
   AuthPolicy policy;
   policy.session_idle = settings.session_idle;
   policy.session_lifetime = settings.session_lifetime;
-  Metrics metrics;
   Authenticator authenticator(*operators, *audit, context.clock(), context.rng(), policy);
   SIGNET_ASSIGN_OR_RETURN(auto password_file,
                           ensure_initial_administrator(context, authenticator));

@@ -93,6 +93,12 @@ R guarded(R failure, Body&& body) noexcept {
   }
 }
 
+// An entry of an OSSL_DISPATCH table (OpenSSL's generic function pointer type).
+template <typename F>
+void (*to_dispatch(F* function))(void) {
+  return reinterpret_cast<void (*)(void)>(function);
+}
+
 // The algorithm tables of the two operations (provider_keymgmt.cpp, provider_signature.cpp).
 const OSSL_ALGORITHM* keymgmt_algorithms();
 const OSSL_ALGORITHM* signature_algorithms();

@@ -15,13 +15,6 @@
 namespace signet::hsm::internal {
 namespace {
 
-using Dispatch = void (*)(void);
-
-template <typename F>
-Dispatch fn(F* function) {
-  return reinterpret_cast<Dispatch>(function);
-}
-
 KeyData* as_key(void* keydata) { return static_cast<KeyData*>(keydata); }
 const KeyData* as_key(const void* keydata) { return static_cast<const KeyData*>(keydata); }
 
@@ -298,18 +291,18 @@ void* key_dup(const void* keydata, int selection) {
 
 template <KeyKind Kind>
 const OSSL_DISPATCH kKeymgmtFunctions[] = {
-    {OSSL_FUNC_KEYMGMT_NEW, fn(&key_new<Kind>)},
-    {OSSL_FUNC_KEYMGMT_FREE, fn(&key_free)},
-    {OSSL_FUNC_KEYMGMT_HAS, fn(&key_has)},
-    {OSSL_FUNC_KEYMGMT_MATCH, fn(&key_match)},
-    {OSSL_FUNC_KEYMGMT_IMPORT, fn(&key_import)},
-    {OSSL_FUNC_KEYMGMT_IMPORT_TYPES, fn(&key_import_types<Kind>)},
-    {OSSL_FUNC_KEYMGMT_EXPORT, fn(&key_export)},
-    {OSSL_FUNC_KEYMGMT_EXPORT_TYPES, fn(&key_export_types<Kind>)},
-    {OSSL_FUNC_KEYMGMT_GET_PARAMS, fn(&key_get_params)},
-    {OSSL_FUNC_KEYMGMT_GETTABLE_PARAMS, fn(&key_gettable_params<Kind>)},
-    {OSSL_FUNC_KEYMGMT_QUERY_OPERATION_NAME, fn(&key_query_operation_name<Kind>)},
-    {OSSL_FUNC_KEYMGMT_DUP, fn(&key_dup)},
+    {OSSL_FUNC_KEYMGMT_NEW, to_dispatch(&key_new<Kind>)},
+    {OSSL_FUNC_KEYMGMT_FREE, to_dispatch(&key_free)},
+    {OSSL_FUNC_KEYMGMT_HAS, to_dispatch(&key_has)},
+    {OSSL_FUNC_KEYMGMT_MATCH, to_dispatch(&key_match)},
+    {OSSL_FUNC_KEYMGMT_IMPORT, to_dispatch(&key_import)},
+    {OSSL_FUNC_KEYMGMT_IMPORT_TYPES, to_dispatch(&key_import_types<Kind>)},
+    {OSSL_FUNC_KEYMGMT_EXPORT, to_dispatch(&key_export)},
+    {OSSL_FUNC_KEYMGMT_EXPORT_TYPES, to_dispatch(&key_export_types<Kind>)},
+    {OSSL_FUNC_KEYMGMT_GET_PARAMS, to_dispatch(&key_get_params)},
+    {OSSL_FUNC_KEYMGMT_GETTABLE_PARAMS, to_dispatch(&key_gettable_params<Kind>)},
+    {OSSL_FUNC_KEYMGMT_QUERY_OPERATION_NAME, to_dispatch(&key_query_operation_name<Kind>)},
+    {OSSL_FUNC_KEYMGMT_DUP, to_dispatch(&key_dup)},
     {0, nullptr}};
 
 }  // namespace

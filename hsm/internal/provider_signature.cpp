@@ -15,13 +15,6 @@
 namespace signet::hsm::internal {
 namespace {
 
-using Dispatch = void (*)(void);
-
-template <typename F>
-Dispatch fn(F* function) {
-  return reinterpret_cast<Dispatch>(function);
-}
-
 SignatureContext* as_context(void* context) { return static_cast<SignatureContext*>(context); }
 
 // --- binding a key, sizes, signing -------------------------------------------------------
@@ -352,41 +345,41 @@ const OSSL_PARAM* signature_settable_ctx_params(void* /*context*/, void* /*provc
 
 template <KeyKind Kind>
 const OSSL_DISPATCH kHashingSignature[] = {
-    {OSSL_FUNC_SIGNATURE_NEWCTX, fn(&signature_newctx<Kind>)},
-    {OSSL_FUNC_SIGNATURE_FREECTX, fn(&signature_freectx)},
-    {OSSL_FUNC_SIGNATURE_DUPCTX, fn(&signature_dupctx)},
-    {OSSL_FUNC_SIGNATURE_SIGN_INIT, fn(&signature_sign_init)},
-    {OSSL_FUNC_SIGNATURE_SIGN, fn(&signature_sign)},
-    {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_INIT, fn(&signature_digest_sign_init)},
-    {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_UPDATE, fn(&signature_digest_sign_update)},
-    {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_FINAL, fn(&signature_digest_sign_final)},
-    {OSSL_FUNC_SIGNATURE_DIGEST_SIGN, fn(&signature_digest_sign)},
-    {OSSL_FUNC_SIGNATURE_VERIFY_INIT, fn(&signature_verify_init)},
-    {OSSL_FUNC_SIGNATURE_VERIFY, fn(&signature_verify)},
-    {OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_INIT, fn(&signature_digest_verify_init)},
-    {OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_UPDATE, fn(&signature_digest_verify_update)},
-    {OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_FINAL, fn(&signature_digest_verify_final)},
-    {OSSL_FUNC_SIGNATURE_DIGEST_VERIFY, fn(&signature_digest_verify)},
-    {OSSL_FUNC_SIGNATURE_SET_CTX_PARAMS, fn(&signature_set_ctx_params)},
-    {OSSL_FUNC_SIGNATURE_SETTABLE_CTX_PARAMS, fn(&signature_settable_ctx_params<Kind>)},
-    {OSSL_FUNC_SIGNATURE_GET_CTX_PARAMS, fn(&signature_get_ctx_params)},
-    {OSSL_FUNC_SIGNATURE_GETTABLE_CTX_PARAMS, fn(&signature_gettable_ctx_params)},
+    {OSSL_FUNC_SIGNATURE_NEWCTX, to_dispatch(&signature_newctx<Kind>)},
+    {OSSL_FUNC_SIGNATURE_FREECTX, to_dispatch(&signature_freectx)},
+    {OSSL_FUNC_SIGNATURE_DUPCTX, to_dispatch(&signature_dupctx)},
+    {OSSL_FUNC_SIGNATURE_SIGN_INIT, to_dispatch(&signature_sign_init)},
+    {OSSL_FUNC_SIGNATURE_SIGN, to_dispatch(&signature_sign)},
+    {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_INIT, to_dispatch(&signature_digest_sign_init)},
+    {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_UPDATE, to_dispatch(&signature_digest_sign_update)},
+    {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_FINAL, to_dispatch(&signature_digest_sign_final)},
+    {OSSL_FUNC_SIGNATURE_DIGEST_SIGN, to_dispatch(&signature_digest_sign)},
+    {OSSL_FUNC_SIGNATURE_VERIFY_INIT, to_dispatch(&signature_verify_init)},
+    {OSSL_FUNC_SIGNATURE_VERIFY, to_dispatch(&signature_verify)},
+    {OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_INIT, to_dispatch(&signature_digest_verify_init)},
+    {OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_UPDATE, to_dispatch(&signature_digest_verify_update)},
+    {OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_FINAL, to_dispatch(&signature_digest_verify_final)},
+    {OSSL_FUNC_SIGNATURE_DIGEST_VERIFY, to_dispatch(&signature_digest_verify)},
+    {OSSL_FUNC_SIGNATURE_SET_CTX_PARAMS, to_dispatch(&signature_set_ctx_params)},
+    {OSSL_FUNC_SIGNATURE_SETTABLE_CTX_PARAMS, to_dispatch(&signature_settable_ctx_params<Kind>)},
+    {OSSL_FUNC_SIGNATURE_GET_CTX_PARAMS, to_dispatch(&signature_get_ctx_params)},
+    {OSSL_FUNC_SIGNATURE_GETTABLE_CTX_PARAMS, to_dispatch(&signature_gettable_ctx_params)},
     {0, nullptr}};
 
 // PureEdDSA: one-shot only (RFC 8032 hashes the message twice; no streaming).
 const OSSL_DISPATCH kEd25519Signature[] = {
-    {OSSL_FUNC_SIGNATURE_NEWCTX, fn(&signature_newctx<KeyKind::kEd25519>)},
-    {OSSL_FUNC_SIGNATURE_FREECTX, fn(&signature_freectx)},
-    {OSSL_FUNC_SIGNATURE_DUPCTX, fn(&signature_dupctx)},
-    {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_INIT, fn(&signature_digest_sign_init)},
-    {OSSL_FUNC_SIGNATURE_DIGEST_SIGN, fn(&signature_digest_sign)},
-    {OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_INIT, fn(&signature_digest_verify_init)},
-    {OSSL_FUNC_SIGNATURE_DIGEST_VERIFY, fn(&signature_digest_verify)},
-    {OSSL_FUNC_SIGNATURE_SET_CTX_PARAMS, fn(&signature_set_ctx_params)},
+    {OSSL_FUNC_SIGNATURE_NEWCTX, to_dispatch(&signature_newctx<KeyKind::kEd25519>)},
+    {OSSL_FUNC_SIGNATURE_FREECTX, to_dispatch(&signature_freectx)},
+    {OSSL_FUNC_SIGNATURE_DUPCTX, to_dispatch(&signature_dupctx)},
+    {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_INIT, to_dispatch(&signature_digest_sign_init)},
+    {OSSL_FUNC_SIGNATURE_DIGEST_SIGN, to_dispatch(&signature_digest_sign)},
+    {OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_INIT, to_dispatch(&signature_digest_verify_init)},
+    {OSSL_FUNC_SIGNATURE_DIGEST_VERIFY, to_dispatch(&signature_digest_verify)},
+    {OSSL_FUNC_SIGNATURE_SET_CTX_PARAMS, to_dispatch(&signature_set_ctx_params)},
     {OSSL_FUNC_SIGNATURE_SETTABLE_CTX_PARAMS,
-     fn(&signature_settable_ctx_params<KeyKind::kEd25519>)},
-    {OSSL_FUNC_SIGNATURE_GET_CTX_PARAMS, fn(&signature_get_ctx_params)},
-    {OSSL_FUNC_SIGNATURE_GETTABLE_CTX_PARAMS, fn(&signature_gettable_ctx_params)},
+     to_dispatch(&signature_settable_ctx_params<KeyKind::kEd25519>)},
+    {OSSL_FUNC_SIGNATURE_GET_CTX_PARAMS, to_dispatch(&signature_get_ctx_params)},
+    {OSSL_FUNC_SIGNATURE_GETTABLE_CTX_PARAMS, to_dispatch(&signature_gettable_ctx_params)},
     {0, nullptr}};
 
 }  // namespace
