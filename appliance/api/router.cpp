@@ -63,8 +63,8 @@ const std::string& ApiCall::param(std::string_view name) const {
   return it == params.end() ? kEmpty : it->second;
 }
 
-Router::Router(Authenticator& authenticator, Metrics& metrics)
-    : authenticator_(authenticator), metrics_(metrics) {}
+Router::Router(Authenticator& authenticator, Metrics& metrics, base::Logger* logger)
+    : authenticator_(authenticator), metrics_(metrics), logger_(logger) {}
 
 void Router::add(std::string method, std::string pattern, Permission permission, RouteDoc doc,
                  ApiHandler handler) {
@@ -156,9 +156,20 @@ http::Response Router::run(const Route& route, http::Request& request,
   ApiCall call{request, *principal, std::move(params)};
   try {
     auto result = route.handler(call);
-    if (!result) return error_response(result.error());
+    if (!result) {
+      if (logger_ != nullptr && http_status_of(result.error().code()) >= 500) {
+        logger_->log(base::LogLevel::kError, route.method + " " + route.pattern + " by " +
+                                                 call.principal.actor() + ": " +
+                                                 result.error().describe());
+      }
+      return error_response(result.error());
+    }
     return std::move(result).value();
-  } catch (const std::exception&) {
+  } catch (const std::exception& e) {
+    if (logger_ != nullptr) {
+      logger_->log(base::LogLevel::kError,
+                   route.method + " " + route.pattern + ": exception: " + e.what());
+    }
     return error_response(500, "internal", "internal error");
   }
 }
@@ -333,7 +344,7 @@ http::Response error_response(const Error& error) {
     return error_response(status, error_code_name(error.code()),
                           "the appliance could not complete the request (" +
                               std::string(error_code_name(error.code())) +
-                              "); the audit log and signetd's log have the detail");
+                              "); signetd's log has the detail");
   }
   return error_response(status, error_code_name(error.code()), error.message());
 }

@@ -22,6 +22,7 @@
 
 #include "appliance/server/http.h"
 #include "appliance/api/principal.h"
+#include "base/log.h"
 #include "base/result.h"
 
 namespace signet::appliance {
@@ -71,7 +72,8 @@ struct RouteDoc {
 
 class Router {
  public:
-  Router(Authenticator& authenticator, Metrics& metrics);
+  // `logger` (optional) receives the detail of every 5xx answer, which clients never see.
+  Router(Authenticator& authenticator, Metrics& metrics, base::Logger* logger = nullptr);
 
   // `pattern`: "/api/v1/certificates/{id}/revoke"; a {name} segment matches one path segment.
   void add(std::string method, std::string pattern, Permission permission, RouteDoc doc,
@@ -99,6 +101,7 @@ class Router {
 
   Authenticator& authenticator_;
   Metrics& metrics_;
+  base::Logger* logger_;
   std::vector<std::shared_ptr<Route>> routes_;
 };
 

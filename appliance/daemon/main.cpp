@@ -188,7 +188,8 @@ Result<int> serve(DaemonSettings settings) {
   SIGNET_ASSIGN_OR_RETURN(auto tls, make_server_tls_context(*bridge, identity));
 
   ApiServices api(context, authenticator, metrics);
-  Router router(authenticator, metrics);
+  base::StderrLogger logger(base::LogLevel::kInfo);
+  Router router(authenticator, metrics, &logger);
   register_session_routes(router, api);
   register_operator_routes(router, api);
   register_certificate_routes(router, api);
@@ -221,7 +222,7 @@ Result<int> serve(DaemonSettings settings) {
                        [&relying_party](http::Request& request) {
                          return relying_party.handle(request);
                        }});
-  SIGNET_ASSIGN_OR_RETURN(auto server, HttpServer::create(std::move(listeners), limits));
+  SIGNET_ASSIGN_OR_RETURN(auto server, HttpServer::create(std::move(listeners), limits, &logger));
   server->start();
   ListenAddress https = settings.https, http = settings.http;
   https.port = server->bound_port(0);
