@@ -76,10 +76,12 @@ std::string url_encode(std::string_view text) {
   return out;
 }
 
-Result<ApiClient> ApiClient::create(std::string url, std::string ca_file, base::SecureBuffer token) {
+Result<ApiClient> ApiClient::create(std::string url, std::string ca_file,
+                                    base::SecureBuffer token) {
   constexpr std::string_view kScheme = "https://";
   if (url.rfind(kScheme, 0) != 0) {
-    return Error(ErrorCode::kInvalidArgument, "--server must be an https:// URL, not '" + url + "'");
+    return Error(ErrorCode::kInvalidArgument,
+                 "--server must be an https:// URL, not '" + url + "'");
   }
   while (!url.empty() && url.back() == '/') url.pop_back();
   std::string authority = url.substr(kScheme.size());
@@ -88,7 +90,8 @@ Result<ApiClient> ApiClient::create(std::string url, std::string ca_file, base::
     const auto close = authority.find(']');
     if (close == std::string::npos) return Error(ErrorCode::kInvalidArgument, "bad --server URL");
     host = authority.substr(1, close - 1);
-    if (close + 1 < authority.size() && authority[close + 1] == ':') port = authority.substr(close + 2);
+    if (close + 1 < authority.size() && authority[close + 1] == ':')
+      port = authority.substr(close + 2);
   } else {
     const auto colon = authority.rfind(':');
     host = authority.substr(0, colon);
@@ -107,8 +110,8 @@ Result<ApiReply> ApiClient::send(std::string_view method, std::string_view targe
   if (!ctx) return connection_error(url_, base::drain_openssl_errors());
   SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
   if (SSL_CTX_load_verify_locations(ctx.get(), ca_file_.c_str(), nullptr) != 1) {
-    return Error(ErrorCode::kNotFound, "cannot read the CA file '" + ca_file_ +
-                                           "' to verify signetd's certificate");
+    return Error(ErrorCode::kNotFound,
+                 "cannot read the CA file '" + ca_file_ + "' to verify signetd's certificate");
   }
   SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
   std::unique_ptr<BIO, BioFree> bio(BIO_new_ssl_connect(ctx.get()));
@@ -130,17 +133,17 @@ Result<ApiReply> ApiClient::send(std::string_view method, std::string_view targe
   if (BIO_do_connect(bio.get()) != 1 || BIO_do_handshake(bio.get()) != 1) {
     return connection_error(url_, base::drain_openssl_errors());
   }
-  std::string request = std::string(method) + " " + std::string(target) + " HTTP/1.1\r\nHost: " +
-                        address + "\r\nConnection: close\r\nAccept: application/json\r\n" +
-                        "User-Agent: signet-cli\r\n";
+  std::string request =
+      std::string(method) + " " + std::string(target) + " HTTP/1.1\r\nHost: " + address +
+      "\r\nConnection: close\r\nAccept: application/json\r\n" + "User-Agent: signet-cli\r\n";
   if (!token_.empty()) {
     request += "Authorization: Bearer ";
     request.append(reinterpret_cast<const char*>(token_.view().data()), token_.size());
     request += "\r\n";
   }
   if (!body.empty() || method == "POST" || method == "PATCH" || method == "PUT") {
-    request += "Content-Type: " + std::string(content_type) + "\r\nContent-Length: " +
-               std::to_string(body.size()) + "\r\n";
+    request += "Content-Type: " + std::string(content_type) +
+               "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   }
   request += "\r\n" + body;
   if (BIO_write(bio.get(), request.data(), static_cast<int>(request.size())) !=
@@ -158,31 +161,55 @@ Result<ApiReply> ApiClient::send(std::string_view method, std::string_view targe
     if (raw.size() > kMaxReply) return connection_error(url_, "the reply is too large");
   }
   ERR_clear_error();
-  return parse_reply(raw, url_);
+  auto reply = parse_reply(raw, url_);
+  OPENSSL_cleanse(raw.data(), raw.size());  // it may hold a one-time PKCS#12 password
+  return reply;
 }
+
+namespace {
+
+// The base::Error of a reply that is not 2xx: the server's message ({"error": {...}}) with its
+// code translated, or the bare status.
+Error reply_error(const ApiReply& reply, const nlohmann::json& parsed) {
+  std::string message = "signetd answered " + std::to_string(reply.status);
+  ErrorCode code = reply.status == 503 ? ErrorCode::kUnavailable : ErrorCode::kInternal;
+  if (parsed.is_object() && parsed.contains("error") && parsed["error"].is_object()) {
+    message = parsed["error"].value("message", message);
+    const std::string name = parsed["error"].value("code", "");
+    if (name == "not_found")
+      code = ErrorCode::kNotFound;
+    else if (name == "invalid_argument")
+      code = ErrorCode::kInvalidArgument;
+    else if (name == "policy_violation")
+      code = ErrorCode::kPolicyViolation;
+    else if (name == "already_exists")
+      code = ErrorCode::kAlreadyExists;
+    else if (name == "conflict")
+      code = ErrorCode::kConflict;
+    else if (name == "unauthenticated" || name == "forbidden")
+      code = ErrorCode::kPermissionDenied;
+  }
+  return Error(code, message);
+}
+
+}  // namespace
 
 Result<nlohmann::json> ApiClient::call(std::string_view method, std::string_view target,
                                        const nlohmann::json* body) const {
   SIGNET_ASSIGN_OR_RETURN(auto reply, send(method, target, body ? body->dump() : std::string()));
   auto parsed = nlohmann::json::parse(reply.body, nullptr, false);
+  OPENSSL_cleanse(reply.body.data(), reply.body.size());  // the caller wipes what it takes out
   if (reply.status >= 200 && reply.status < 300) {
     if (parsed.is_discarded()) return connection_error(url_, "the reply is not JSON");
     return parsed;
   }
-  std::string message = "signetd answered " + std::to_string(reply.status);
-  ErrorCode code = ErrorCode::kInternal;
-  if (!parsed.is_discarded() && parsed.contains("error")) {
-    message = parsed["error"].value("message", message);
-    const std::string name = parsed["error"].value("code", "");
-    if (name == "not_found") code = ErrorCode::kNotFound;
-    else if (name == "invalid_argument") code = ErrorCode::kInvalidArgument;
-    else if (name == "policy_violation") code = ErrorCode::kPolicyViolation;
-    else if (name == "already_exists") code = ErrorCode::kAlreadyExists;
-    else if (name == "conflict") code = ErrorCode::kConflict;
-    else if (name == "unauthenticated" || name == "forbidden") code = ErrorCode::kPermissionDenied;
-    else if (reply.status == 503) code = ErrorCode::kUnavailable;
-  }
-  return Error(code, message);
+  return reply_error(reply, parsed);
+}
+
+Result<std::string> ApiClient::download(std::string_view target) const {
+  SIGNET_ASSIGN_OR_RETURN(auto reply, send("GET", target));
+  if (reply.status >= 200 && reply.status < 300) return std::move(reply.body);
+  return reply_error(reply, nlohmann::json::parse(reply.body, nullptr, false));
 }
 
 }  // namespace signet::appliance

@@ -33,6 +33,8 @@ class ApiClient {
   // server's message; the JSON body of a 2xx reply otherwise.
   base::Result<nlohmann::json> call(std::string_view method, std::string_view target,
                                     const nlohmann::json* body = nullptr) const;
+  // A GET of a file (PEM, DER, CRL): the body of a 2xx reply; error replies as call() makes them.
+  base::Result<std::string> download(std::string_view target) const;
 
   const std::string& url() const { return url_; }
 

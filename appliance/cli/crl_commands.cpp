@@ -32,20 +32,6 @@ nlohmann::json crl_json(const ca::CrlRecord& crl, base::TimePoint now) {
   return j;
 }
 
-void print_crl(const nlohmann::json& j) {
-  print_fields(j, {{"ca", "CA"},
-                   {"number", "CRL number"},
-                   {"kind", "Kind"},
-                   {"base_number", "Delta of CRL"},
-                   {"this_update", "This update"},
-                   {"next_update", "Next update"},
-                   {"entries", "Entries"},
-                   {"size", "Size (bytes)"},
-                   {"signature_algorithm", "Signature"},
-                   {"issuer", "Issuer"},
-                   {"freshest_crl_url", "Freshest CRL"}});
-}
-
 struct Selection {
   std::string ca;
   std::optional<std::uint64_t> number;
@@ -96,7 +82,7 @@ void register_generate(CLI::App* crl, Action& selected) {
       } else {
         std::cout << "Generated " << ca::to_string(record.kind) << " CRL " << record.number
                   << " of CA '" << record.ca_name << "' (" << record.entries << " entries).\n";
-        print_crl(j);
+        print_crl_json(j);
       }
       return base::ok();
     };
@@ -120,7 +106,7 @@ void register_show(CLI::App* crl, Action& selected) {
       if (ctx.json()) {
         print_json(j);
       } else {
-        print_crl(j);
+        print_crl_json(j);
       }
       return base::ok();
     };
@@ -234,7 +220,8 @@ void register_refresh(CLI::App* crl, Action& selected) {
 
 }  // namespace
 
-Result<void> report_revocation_work(ApplianceContext& ctx, const std::vector<crl::WorkOutcome>& outcomes,
+Result<void> report_revocation_work(ApplianceContext& ctx,
+                                    const std::vector<crl::WorkOutcome>& outcomes,
                                     base::TimePoint now) {
   std::size_t failed = 0;
   nlohmann::json items = nlohmann::json::array();

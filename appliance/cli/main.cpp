@@ -7,8 +7,9 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "appliance/core/context.h"
 #include "appliance/cli/commands.h"
+#include "appliance/cli/remote.h"
+#include "appliance/core/context.h"
 
 namespace {
 
@@ -26,22 +27,20 @@ int main(int argc, char** argv) {
   harden_process();
   using signet::appliance::Action;
   using signet::appliance::GlobalOptions;
+  using signet::appliance::RemoteOptions;
 
   CLI::App app{
       "signet: operate the Signet PKI appliance (CAs with keys on PKCS#11 tokens, an LMDB "
       "inventory).\nPINs are read from --pin-file / SIGNET_PIN_FILE or prompted for; never "
-      "from arguments.",
+      "from arguments.\nWhile signetd runs it owns the state directory: signet then works "
+      "through its REST API (as with --server URL), with the API token read from --token-file "
+      "/ SIGNET_API_TOKEN_FILE; commands the API does not offer are refused.",
       "signet"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "signet 0.1.0");
   GlobalOptions options = GlobalOptions::from_environment(SIGNET_DEFAULT_PKCS11_MODULE);
-  app.add_option("--state", options.state_dir, "state directory (env SIGNET_STATE)");
-  app.add_option("--module", options.module_path, "PKCS#11 module (env SIGNET_PKCS11_MODULE)")
-      ->capture_default_str();
-  app.add_option("--token", options.token, "default token label or serial (env SIGNET_TOKEN)");
-  app.add_option("--pin-file", options.pin_file,
-                 "file holding the token's user PIN, mode 0600 (env SIGNET_PIN_FILE)");
-  app.add_flag("--json", options.json, "print machine-readable JSON");
+  RemoteOptions remote = RemoteOptions::from_environment();
+  signet::appliance::add_global_options(app, options, remote);
   app.fallthrough();
 
   Action selected;
@@ -66,6 +65,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   signet::appliance::ApplianceContext context(options);
+  // A running signetd owns the store: work through its API rather than beside it.
+  auto target = signet::appliance::remote_target(remote, context.state_dir());
+  if (!target) {
+    std::cerr << "signet: error: " << target.error().describe() << "\n";
+    return 1;
+  }
+  if (*target) return signet::appliance::run_remote(argc, argv, app, options, remote, **target);
   auto result = selected(context);
   if (!result) {
     std::cerr << "signet: error: " << result.error().describe() << "\n";

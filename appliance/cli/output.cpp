@@ -75,33 +75,41 @@ void print_certificate_json(const nlohmann::json& j, std::FILE* out) {
 }
 
 void print_ca(const ca::CaRecord& record, base::TimePoint now) {
-  print_fields(ca_json(record, now), {{"name", "Name"},
-                                      {"state", "State"},
-                                      {"subject", "Subject"},
-                                      {"issuer", "Issuer"},
-                                      {"parent", "Parent CA"},
-                                      {"serial", "Serial"},
-                                      {"not_before", "Valid from"},
-                                      {"not_after", "Valid to"},
-                                      {"days_until_expiry", "Days until expiry"},
-                                      {"key_algorithm", "Key algorithm"},
-                                      {"key_uri", "Key"},
-                                      {"fingerprint_sha256", "SHA-256 fingerprint"},
-                                      {"path_length", "Path length"},
-                                      {"default_validity_days", "Default validity"},
-                                      {"base_url", "Base URL"},
-                                      {"crl_url", "CRL URL"},
-                                      {"ocsp_url", "OCSP URL"},
-                                      {"ca_issuers_url", "CA issuers URL"},
-                                      {"delta_crl_url", "Delta CRL URL"},
-                                      {"crl_schedule", "CRLs"},
-                                      {"delta_crls", "Delta CRLs"},
-                                      {"ocsp_signing", "OCSP signing"},
-                                      {"created_at", "Created"}});
+  print_ca_json(ca_json(record, now));
+}
+
+void print_ca_json(const nlohmann::json& ca) {
+  print_fields(ca, {{"name", "Name"},
+                    {"state", "State"},
+                    {"subject", "Subject"},
+                    {"issuer", "Issuer"},
+                    {"parent", "Parent CA"},
+                    {"serial", "Serial"},
+                    {"not_before", "Valid from"},
+                    {"not_after", "Valid to"},
+                    {"days_until_expiry", "Days until expiry"},
+                    {"key_algorithm", "Key algorithm"},
+                    {"key_uri", "Key"},
+                    {"fingerprint_sha256", "SHA-256 fingerprint"},
+                    {"path_length", "Path length"},
+                    {"default_validity_days", "Default validity"},
+                    {"base_url", "Base URL"},
+                    {"crl_url", "CRL URL"},
+                    {"ocsp_url", "OCSP URL"},
+                    {"ca_issuers_url", "CA issuers URL"},
+                    {"delta_crl_url", "Delta CRL URL"},
+                    {"crl_schedule", "CRLs"},
+                    {"delta_crls", "Delta CRLs"},
+                    {"ocsp_signing", "OCSP signing"},
+                    {"created_at", "Created"}});
 }
 
 void print_order(const ca::Order& order, base::TimePoint now, std::FILE* out) {
-  auto j = order_json(order, now);
+  print_order_json(order_json(order, now), out);
+}
+
+void print_order_json(const nlohmann::json& order, std::FILE* out) {
+  auto j = order;
   if (j.contains("error")) j["error_text"] = j["error"]["message"];
   print_fields(j,
                {{"id", "Order"},
@@ -122,10 +130,26 @@ void print_order(const ca::Order& order, base::TimePoint now, std::FILE* out) {
                 {"worker", "Worker"},
                 {"error_text", "Error"}},
                out);
-  for (const auto& warning : order.warnings) {
-    std::fprintf(out, "%-22s %s\n", "Warning:", warning.c_str());
+  for (const auto& warning : j.value("warnings", nlohmann::json::array())) {
+    if (warning.is_string()) {
+      std::fprintf(out, "%-22s %s\n", "Warning:", warning.get<std::string>().c_str());
+    }
   }
   std::fflush(out);
+}
+
+void print_crl_json(const nlohmann::json& crl) {
+  print_fields(crl, {{"ca", "CA"},
+                     {"number", "CRL number"},
+                     {"kind", "Kind"},
+                     {"base_number", "Delta of CRL"},
+                     {"this_update", "This update"},
+                     {"next_update", "Next update"},
+                     {"entries", "Entries"},
+                     {"size", "Size (bytes)"},
+                     {"signature_algorithm", "Signature"},
+                     {"issuer", "Issuer"},
+                     {"freshest_crl_url", "Freshest CRL"}});
 }
 
 void print_table(const std::vector<std::string>& header,

@@ -15,14 +15,18 @@
 
 namespace signet::appliance {
 
-
-
 void print_certificate(const ca::CertificateRecord& record, base::TimePoint now,
                        std::FILE* out = stdout);
 // Of certificate_json(), with "predecessor"/"successor" added when known.
 void print_certificate_json(const nlohmann::json& certificate, std::FILE* out = stdout);
 void print_ca(const ca::CaRecord& record, base::TimePoint now);
+// Of ca_json().
+void print_ca_json(const nlohmann::json& ca);
 void print_order(const ca::Order& order, base::TimePoint now, std::FILE* out = stdout);
+// Of order_json(): its fields, the error's message and one line per warning.
+void print_order_json(const nlohmann::json& order, std::FILE* out = stdout);
+// Of a CRL as `signet crl show --json` describes it.
+void print_crl_json(const nlohmann::json& crl);
 // "Label:                 value" lines for the given keys of a JSON object, skipping absent,
 // null and empty values; arrays print comma-separated.
 void print_fields(const nlohmann::json& j,

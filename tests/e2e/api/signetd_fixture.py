@@ -174,6 +174,15 @@ class Appliance:
         finally:
             conn.close()
 
+    def tls_socket(self, timeout=60):
+        """A raw TLS connection to the HTTPS listener, verified like the HTTPS client's."""
+        raw = socket.create_connection(("127.0.0.1", self.https_port), timeout=timeout)
+        try:
+            return self.tls.wrap_socket(raw, server_hostname="127.0.0.1")
+        except BaseException:
+            raw.close()
+            raise
+
     def http_request(self, method, path, body=None, headers=None):
         conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=60)
         try:
@@ -201,6 +210,25 @@ class Appliance:
         if r.status != 201:
             raise AssertionError("token creation failed: %r" % r)
         return r.json()["token"]
+
+    def secret_file(self, name, text):
+        """Writes `text` to a new file of mode 0600 in the test directory; returns its path."""
+        path = os.path.join(self.dir, name)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(text + "\n")
+        os.chmod(path, 0o600)
+        return path
+
+    def cli_env(self, **extra):
+        """A copy of the CLI's environment with `extra` set (None removes a variable)."""
+        env = dict(self.env)
+        for key, value in extra.items():
+            if value is None:
+                env.pop(key, None)
+            else:
+                env[key] = value
+        return env
 
     def admin_session(self):
         if not hasattr(self, "_admin"):
@@ -236,3 +264,24 @@ def wait_closed(sock, timeout):
         return False
     except (ConnectionResetError, ssl.SSLError, OSError):
         return True
+
+
+def read_until_closed(sock, timeout):
+    """(closed, data): whether the peer closed `sock` within `timeout` seconds in all (a
+    liveness bound), and what it sent before."""
+    deadline = time.monotonic() + timeout
+    data = b""
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False, data
+            sock.settimeout(left)
+            chunk = sock.recv(4096)
+            if not chunk:
+                return True, data
+            data += chunk
+    except (socket.timeout, TimeoutError):
+        return False, data
+    except (ConnectionResetError, ssl.SSLError, OSError):
+        return True, data
