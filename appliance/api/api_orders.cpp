@@ -151,7 +151,7 @@ void add_alert_scan(Router& router, ApiServices& api) {
       "alerts",
       "raise an alert for every active certificate expiring within 'days' (default 30)",
       {},
-      object_schema({{"days", integer_schema("expiring within this many days", 0, 36500)}})};
+      object_schema({{"days", integer_schema("expiring within this many days", 1, 3650)}})};
   add_route(router, "POST", "/api/v1/alerts/scan", Permission::kOperate, std::move(doc),
             [&api](ApiCall& call, const json& body) -> Result<http::Response> {
               const int days = field_int(body, "days").value_or(30);

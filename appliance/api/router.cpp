@@ -138,7 +138,11 @@ http::Response Router::dispatch(http::Request& request) const {
 
 http::Response Router::run(const Route& route, http::Request& request,
                            std::map<std::string, std::string, std::less<>> params) const {
-  auto principal = authenticator_.authenticate(request);
+  // Public routes (login, health, this API's description) answer whoever asks and look at no
+  // credential: a stale session cookie, which the console cannot clear (it is HttpOnly), or a
+  // bad token must not stand between a client and the login.
+  auto principal = route.permission == Permission::kPublic ? Result<Principal>(Principal{})
+                                                           : authenticator_.authenticate(request);
   if (!principal) return error_response(401, "unauthenticated", principal.error().message());
   if (!principal->allows(route.permission)) {
     if (!principal->authenticated()) {
