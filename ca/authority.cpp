@@ -90,7 +90,16 @@ Result<std::shared_ptr<const Authority::IssuingCa>> Authority::issuing_ca(std::s
               "); it issues nothing more");
     }
   }
-  SIGNET_ASSIGN_OR_RETURN(auto context, IssuingCa::create(std::move(record), keys_));
+  // The chain handed out with what this context signs, checked link by link once here.
+  std::vector<base::Bytes> chain{record.certificate_der};
+  if (record.external_parent) {
+    chain.insert(chain.end(), record.external_chain_der.begin(), record.external_chain_der.end());
+  } else if (!record.parent.empty() && !record.certificate_der.empty()) {
+    SIGNET_ASSIGN_OR_RETURN(auto issuers, chain_for(record.parent, record.certificate_der));
+    chain.insert(chain.end(), issuers.begin(), issuers.end());
+  }
+  SIGNET_ASSIGN_OR_RETURN(auto context,
+                          IssuingCa::create(std::move(record), keys_, std::move(chain)));
   std::lock_guard lock(cache_mutex_);
   issuing_cache_.insert_or_assign(std::string(name), context);
   return context;
@@ -111,9 +120,11 @@ Result<CertificateRecord> Authority::ca_certificate_record(std::string_view name
   return std::move(*own);
 }
 
-void Authority::forget_issuing_ca(std::string_view name) {
+void Authority::forget_issuing_ca(std::string_view) {
+  // Every context goes, not only the named CA's: a context holds its issuers' certificates in
+  // its chain, so a renewed parent makes its children's contexts stale too. CAs change rarely.
   std::lock_guard lock(cache_mutex_);
-  if (auto it = issuing_cache_.find(name); it != issuing_cache_.end()) issuing_cache_.erase(it);
+  issuing_cache_.clear();
 }
 
 Result<Authority::SignedCertificate> Authority::sign_end_entity(
@@ -154,8 +165,10 @@ Result<Authority::SignedCertificate> Authority::sign_end_entity(
   return SignedCertificate{std::move(record)};
 }
 
-Result<CertificateRecord> Authority::sign_planned(const EndEntityPlan& plan) {
+Result<CertificateRecord> Authority::sign_planned(const EndEntityPlan& plan,
+                                                  std::vector<base::Bytes>* chain) {
   SIGNET_ASSIGN_OR_RETURN(auto ca, issuing_ca(plan.ca_name));
+  if (chain != nullptr) *chain = ca->chain_der;
   std::vector<pki::GeneralName> sans;
   sans.reserve(plan.subject_alt_names.size());
   for (const auto& text : plan.subject_alt_names) {

@@ -130,7 +130,10 @@ class Authority {
   // Signs a planned certificate and returns its record, NOT committed: the caller commits it
   // (with its order and events, ca::CertificateCommit) and retries with a fresh serial on
   // kAlreadyExists. Validity is capped at the CA certificate's notAfter.
-  base::Result<CertificateRecord> sign_planned(const EndEntityPlan& plan);
+  // `chain`, when given, receives the chain to hand out with the certificate: the certificate
+  // of the CA that signed it, then its issuers (no signature is verified per call for this).
+  base::Result<CertificateRecord> sign_planned(const EndEntityPlan& plan,
+                                               std::vector<base::Bytes>* chain = nullptr);
   // The CA certificate (current or previous) whose key signed `certificate_der`, followed by
   // its issuers: the chain to hand out with it.
   base::Result<std::vector<base::Bytes>> chain_for(std::string_view ca_name,

@@ -124,7 +124,7 @@ pki::IssuerFields issuer_fields_for(const CaRecord& record, const pki::Certifica
 }
 
 Result<std::shared_ptr<const Authority::IssuingCa>> Authority::IssuingCa::create(
-    CaRecord record, base::KeyProvider& keys) {
+    CaRecord record, base::KeyProvider& keys, std::vector<base::Bytes> chain_der) {
   if (record.state != CaState::kActive) {
     return Error(ErrorCode::kInvalidArgument,
                  "CA '" + record.name +
@@ -144,7 +144,8 @@ Result<std::shared_ptr<const Authority::IssuingCa>> Authority::IssuingCa::create
   SIGNET_ASSIGN_OR_RETURN(auto tbs_template, pki::TbsTemplate::create(
                                                  issuer_fields_for(record, certificate, **signer)));
   return std::make_shared<const IssuingCa>(std::move(record), std::move(certificate),
-                                           std::move(*signer), std::move(tbs_template));
+                                           std::move(*signer), std::move(tbs_template),
+                                           std::move(chain_der));
 }
 
 Result<std::shared_ptr<base::Signer>> Authority::obtain_ca_key(const NewCaRequest& request,

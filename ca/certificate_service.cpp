@@ -81,6 +81,7 @@ struct CertificateService::Work {
   const CertificateRecord* predecessor = nullptr;
   bool revoke_previous = false;
   EndEntityPlan plan;
+  std::vector<base::Bytes> chain;          // of the CA context that signed
   std::vector<AuditEvent> failure_events;  // written with the failed order
 };
 
@@ -345,7 +346,10 @@ Result<OrderResult> CertificateService::rekey(const RekeyRequest& request,
 }
 
 Result<Order> CertificateService::begin_order(Order order, std::string submitted_action) {
-  order.status = OrderStatus::kPending;
+  // Recorded as `processing` at once: this call executes the order right away, so it never
+  // waits in `pending` (the state of an order queued for later, e.g. until a card is
+  // inserted). One durable commit fewer per issuance than recording both states.
+  order.status = OrderStatus::kProcessing;
   order.created_at = order.updated_at = clock_.now();
   order.requested_by = actor_;
   order.worker = worker_;
@@ -361,9 +365,6 @@ Result<Order> CertificateService::begin_order(Order order, std::string submitted
                               "profile:" + order.ca_name + "/" + order.profile, detail.dump()));
   SIGNET_ASSIGN_OR_RETURN(order.id, stores_.orders.create_order(order, std::move(events)));
   order.revision = 1;
-  order.status = OrderStatus::kProcessing;
-  order.updated_at = clock_.now();
-  SIGNET_ASSIGN_OR_RETURN(order.revision, stores_.orders.update_order(order, {}, std::nullopt));
   return order;
 }
 
@@ -417,7 +418,8 @@ Result<OrderResult> CertificateService::issue_order(Order order, const IssueRequ
   SIGNET_ASSIGN_OR_RETURN(
       order, begin_order(std::move(order), from_csr ? "certificate.request_csr.submitted"
                                                     : "certificate.request_automated.submitted"));
-  Work work{std::move(order), request, std::move(profile), predecessor, revoke_previous, {}, {}};
+  Work work{
+      std::move(order), request, std::move(profile), predecessor, revoke_previous, {}, {}, {}};
   auto result = execute(work);
   if (!result) {
     return fail_order(work.order, std::move(result).error(), std::move(work.failure_events));
@@ -606,7 +608,7 @@ Result<OrderResult> CertificateService::execute(Work& work) {
   work.plan.validity_days = decision.validity_days;
   work.plan.key_usage = decision.key_usage;
   work.plan.extended_key_usage = decision.extended_key_usage;
-  SIGNET_ASSIGN_OR_RETURN(auto record, authority_.sign_planned(work.plan));
+  SIGNET_ASSIGN_OR_RETURN(auto record, authority_.sign_planned(work.plan, &work.chain));
   record.key_location = key.key_location;
   record.wrapped_key = key.wrapped_key;
 
@@ -614,10 +616,9 @@ Result<OrderResult> CertificateService::execute(Work& work) {
   if (key.local_pkcs8) {
     // The one delivery of the local key: built before the commit, so that a failure leaves
     // nothing behind; the password exists only in this result.
-    SIGNET_ASSIGN_OR_RETURN(auto chain, authority_.chain_for(record.ca_name, record.der));
     SIGNET_ASSIGN_OR_RETURN(auto password, pki::random_pfx_password());
     SIGNET_ASSIGN_OR_RETURN(
-        auto pfx, pki::build_pfx(record.der, chain, key.local_pkcs8->view(), password.view(),
+        auto pfx, pki::build_pfx(record.der, work.chain, key.local_pkcs8->view(), password.view(),
                                  work.request.pfx_profile, record.common_name));
     result.local_key =
         LocalKeyDelivery{std::move(pfx), std::move(password), work.request.pfx_profile};
@@ -629,6 +630,7 @@ Result<OrderResult> CertificateService::execute(Work& work) {
   SIGNET_TRY(commit_issuance(work, record, std::move(events)));
   result.order = work.order;
   result.certificate = std::move(record);
+  result.chain = std::move(work.chain);
   return result;
 }
 
@@ -698,7 +700,7 @@ Result<std::uint64_t> CertificateService::commit_issuance(Work& work, Certificat
         make_event("certificate.discarded", "ca:" + record.ca_name, discarded.dump())));
     auto location = record.key_location;
     auto wrapped = record.wrapped_key;
-    SIGNET_ASSIGN_OR_RETURN(record, authority_.sign_planned(work.plan));
+    SIGNET_ASSIGN_OR_RETURN(record, authority_.sign_planned(work.plan, &work.chain));
     record.key_location = std::move(location);
     record.wrapped_key = std::move(wrapped);
   }

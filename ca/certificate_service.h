@@ -8,7 +8,8 @@
 //   rekey   - the same subject data with a different key (reissue: the same, by its public-CA
 //             name); optionally revokes the predecessor (superseded) in the same commit
 //   revoke  - RFC 5280 reasons, optional invalidity date, permanent
-// Order lifecycle: created `pending` (durable) -> `processing` -> the certificate commits in
+// Order lifecycle: created `processing` (durable; it executes at once, so it never waits in
+// `pending`, the state of an order queued for later) -> the certificate commits in
 // ONE transaction with the order's completion and its audit events -> `complete`; any failure
 // -> `failed` with the error and the original parameters, an alert, the audit event
 // order.failed, and any key pair the order generated on a token deleted. Profiles are
@@ -111,6 +112,8 @@ struct LocalKeyDelivery {
 struct OrderResult {
   Order order;                    // as committed (complete)
   CertificateRecord certificate;  // issued, or for revoke the revoked record
+  // Issued: the chain to hand out with it (the signing CA's certificate, then its issuers).
+  std::vector<base::Bytes> chain;
   std::optional<LocalKeyDelivery> local_key;
 };
 

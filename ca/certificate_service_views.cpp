@@ -112,7 +112,7 @@ Result<OrderResult> CertificateService::revoke(const RevokeRequest& request,
   auto revoked = stores_.inventory.revoke_certificate(std::move(commit));
   if (!revoked) return fail_order(order, std::move(revoked).error());
   ++done.revision;
-  return OrderResult{std::move(done), std::move(*revoked), std::nullopt};
+  return OrderResult{std::move(done), std::move(*revoked), {}, std::nullopt};
 }
 
 Result<OrderResult> CertificateService::resubmit(std::uint64_t order_id) {

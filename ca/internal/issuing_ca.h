@@ -6,6 +6,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/keys.h"
 #include "base/result.h"
@@ -29,11 +30,12 @@ inline constexpr int kMaxChainDepth = 16;
 
 struct Authority::IssuingCa {
   IssuingCa(CaRecord record, pki::Certificate certificate, std::shared_ptr<base::Signer> signer,
-            pki::TbsTemplate tbs_template)
+            pki::TbsTemplate tbs_template, std::vector<base::Bytes> chain_der)
       : record(std::move(record)),
         certificate(std::move(certificate)),
         signer(std::move(signer)),
         tbs_template(std::move(tbs_template)),
+        chain_der(std::move(chain_der)),
         subject_text(this->certificate.subject()),
         digest_name(base::to_string(this->signer->digest())) {}
 
@@ -41,6 +43,9 @@ struct Authority::IssuingCa {
   pki::Certificate certificate;
   std::shared_ptr<base::Signer> signer;
   pki::TbsTemplate tbs_template;
+  // This CA's certificate followed by its issuers (each checked to have signed the one below
+  // it when the context was built): the chain handed out with what this context signs.
+  std::vector<base::Bytes> chain_der;
   std::string subject_text;  // the issuer field of what this CA signs, RFC 2253
   std::string digest_name;   // "sha256"...
   // Set once the first certificate this context signed was parsed by OpenSSL and its
@@ -50,7 +55,8 @@ struct Authority::IssuingCa {
   // Checks that the CA is active, its certificate parses, and the key found on the token is
   // the certificate's key.
   static base::Result<std::shared_ptr<const IssuingCa>> create(CaRecord record,
-                                                               base::KeyProvider& keys);
+                                                               base::KeyProvider& keys,
+                                                               std::vector<base::Bytes> chain_der);
 };
 
 // The issuer-constant fields of certificates signed by `certificate`'s key under `settings`.

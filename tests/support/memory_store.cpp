@@ -455,9 +455,23 @@ base::Result<std::uint64_t> MemoryStore::create_order(ca::Order order,
   order.id = orders_.empty() ? 1 : orders_.rbegin()->first + 1;
   order.revision = 1;
   const std::uint64_t id = order.id;
+  ++order_writes_;
+  created_status_[id] = order.status;
   orders_.emplace(id, std::move(order));
   append_all_locked(events);
   return id;
+}
+
+std::size_t MemoryStore::order_writes() const {
+  std::lock_guard lock(mutex_);
+  return order_writes_;
+}
+
+std::optional<ca::OrderStatus> MemoryStore::first_status_of(std::uint64_t id) const {
+  std::lock_guard lock(mutex_);
+  const auto it = created_status_.find(id);
+  if (it == created_status_.end()) return std::nullopt;
+  return it->second;
 }
 
 base::Result<std::uint64_t> MemoryStore::update_order(const ca::Order& order,
@@ -465,6 +479,7 @@ base::Result<std::uint64_t> MemoryStore::update_order(const ca::Order& order,
                                                       std::optional<ca::Alert> alert) {
   std::lock_guard lock(mutex_);
   SIGNET_TRY(check_order_locked(order));
+  ++order_writes_;
   const std::uint64_t revision = store_order_locked(order);
   if (alert) {
     bool raised = false;

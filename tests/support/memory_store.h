@@ -86,6 +86,10 @@ class MemoryStore final : public ca::Inventory,
   base::Result<std::optional<ca::Order>> find_order(std::uint64_t id) override;
   base::Result<std::vector<ca::Order>> list_orders(const ca::OrderQuery& query) override;
   base::Result<std::vector<ca::Order>> list_unfinished_orders() override;
+  // For tests: how many create_order/update_order calls were made (each is a durable commit
+  // in the LMDB store), and the status order `id` was created with.
+  std::size_t order_writes() const;
+  std::optional<ca::OrderStatus> first_status_of(std::uint64_t id) const;
 
   // ---- ca::AlertLog ----
   base::Result<std::uint64_t> raise_alert(ca::Alert alert,
@@ -149,12 +153,14 @@ class MemoryStore final : public ca::Inventory,
   std::uint64_t append_locked(ca::AuditEvent event);
   void append_all_locked(std::vector<ca::AuditEvent>& events);
 
-  std::mutex mutex_;  // guards everything below
+  mutable std::mutex mutex_;  // guards everything below
   std::map<std::uint64_t, ca::CertificateRecord> certificates_;
   std::map<std::string, ca::CaRecord, std::less<>> cas_;
   std::vector<ca::AuditEvent> audit_;
   std::map<std::pair<std::string, std::string>, ca::Profile> profiles_;  // (ca, name)
   std::map<std::uint64_t, ca::Order> orders_;
+  std::map<std::uint64_t, ca::OrderStatus> created_status_;
+  std::size_t order_writes_ = 0;
   std::map<std::uint64_t, ca::Alert> alerts_;
   std::uint64_t next_revocation_sequence_ = 1;
   std::map<std::pair<std::string, std::uint64_t>, ca::CrlRecord> crls_;  // (ca, number)

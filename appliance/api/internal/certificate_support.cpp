@@ -66,12 +66,15 @@ Result<json> order_result_json(ApiServices& api, const ca::OrderResult& result) 
   const auto& record = result.certificate;
   auto j = certificate_json(record, now);
   j["pem"] = pki::pem_encode("CERTIFICATE", record.der);
+  // An issuance result carries the chain of the CA context that signed; anything else has it
+  // looked up (and each link's signature checked) by chain_for.
+  auto ders = result.chain;
+  if (ders.empty() && !record.ca_name.empty()) {
+    SIGNET_ASSIGN_OR_RETURN(ders, api.authority().chain_for(record.ca_name, record.der));
+  }
   std::string chain;
-  if (!record.ca_name.empty()) {
-    SIGNET_ASSIGN_OR_RETURN(auto ders, api.authority().chain_for(record.ca_name, record.der));
-    for (const auto& der : ders) {
-      if (der != record.der) chain += pki::pem_encode("CERTIFICATE", der);
-    }
+  for (const auto& der : ders) {
+    if (der != record.der) chain += pki::pem_encode("CERTIFICATE", der);
   }
   j["chain_pem"] = chain;
   j["order"] = order_json(result.order, now);
@@ -147,7 +150,9 @@ Result<void> only_fields(const json& key_source, const std::string& kind,
 }  // namespace
 
 Result<ParsedKeySource> parse_key_source(const json& key_source) {
-  SIGNET_TRY(validate(key_source, key_source_schema(), "key_source"));
+  // Built once: building the schema cost more than validating a request against it.
+  static const json schema = key_source_schema();
+  SIGNET_TRY(validate(key_source, schema, "key_source"));
   const std::string kind = key_source["kind"].get<std::string>();
   ParsedKeySource parsed;
   auto& source = parsed.source;

@@ -452,6 +452,43 @@ TEST_CASE("a CA renewal keeps the chain of what the old certificate signed") {
   CHECK(new_chain->front() == renewed->certificate_der);
 }
 
+TEST_CASE("an issuance hands out the chain of the CA that signed, fresh after a parent renewal") {
+  Harness h;
+  auto root = h.authority.find_ca("root");
+  auto issuing = h.authority.find_ca("issuing");
+  REQUIRE(root);
+  REQUIRE(issuing);
+  auto first = h.issue(csr_request(csr_for(*new_key(), "CN=a.example.com")));
+  REQUIRE(first.chain.size() == 2);
+  CHECK(first.chain[0] == issuing->certificate_der);
+  CHECK(first.chain[1] == root->certificate_der);
+
+  // The root renewed with the same key: its new certificate now heads what the issuing CA's
+  // certificate chains to, and a context built before must not hand out the old one.
+  ca::RenewCaRequest request;
+  request.name = "root";
+  auto renewed = h.authority.renew_ca(request);
+  REQUIRE(renewed);
+  REQUIRE(renewed->certificate_der != root->certificate_der);
+  auto second = h.issue(csr_request(csr_for(*new_key(), "CN=b.example.com")));
+  REQUIRE(second.chain.size() == 2);
+  CHECK(second.chain[0] == issuing->certificate_der);
+  CHECK(second.chain[1] == renewed->certificate_der);
+  auto looked_up = h.authority.chain_for("issuing", second.certificate.der);
+  REQUIRE(looked_up);
+  CHECK(*looked_up == second.chain);
+}
+
+TEST_CASE("an order is recorded as processing once, then completes in the certificate's commit") {
+  Harness h;
+  const auto commits_before = h.store.order_writes();
+  auto result = h.issue(csr_request(csr_for(*new_key(), "CN=once.example.com")));
+  CHECK(result.order.status == ca::OrderStatus::kComplete);
+  // One write creates the order (processing); the completion rides on the certificate's commit.
+  CHECK(h.store.order_writes() - commits_before == 1);
+  CHECK(h.store.first_status_of(result.order.id) == ca::OrderStatus::kProcessing);
+}
+
 TEST_CASE("imported certificates are discovered and deduplicated by fingerprint") {
   Harness h;
   auto ca = h.authority.find_ca("root");
