@@ -171,8 +171,11 @@ class CertificateService {
   base::Result<std::vector<Order>> fail_interrupted_orders(
       const std::function<bool(std::string_view worker)>& worker_alive);
   // Raises one alert per active certificate expiring within `days`; a certificate with an
-  // open alert keeps it (deduplicated). Returns how many certificates now have an open alert.
-  base::Result<std::size_t> raise_expiry_alerts(int days);
+  // open alert keeps it (deduplicated). Certificates of `excluded_cas` are left out (the
+  // appliance renews its own internal CA's certificates itself). Returns how many
+  // certificates now have an open alert.
+  base::Result<std::size_t> raise_expiry_alerts(int days,
+                                                const std::vector<std::string>& excluded_cas = {});
   base::Result<Alert> acknowledge_alert(std::uint64_t id);
 
   // Keys on tokens that nothing references: `candidates` (e.g. a token's key list) minus the

@@ -329,7 +329,8 @@ Result<std::vector<Order>> CertificateService::fail_interrupted_orders(
   return failed;
 }
 
-Result<std::size_t> CertificateService::raise_expiry_alerts(int days) {
+Result<std::size_t> CertificateService::raise_expiry_alerts(
+    int days, const std::vector<std::string>& excluded_cas) {
   if (days < 1 || days > 3650) {
     return Error(ErrorCode::kInvalidArgument,
                  "the expiry window must be 1 to 3650 days, not " + std::to_string(days));
@@ -343,6 +344,10 @@ Result<std::size_t> CertificateService::raise_expiry_alerts(int days) {
   while (true) {
     SIGNET_ASSIGN_OR_RETURN(auto page, stores_.inventory.list_certificates(query));
     for (const auto& record : page.items) {
+      if (std::find(excluded_cas.begin(), excluded_cas.end(), record.ca_name) !=
+          excluded_cas.end()) {
+        continue;
+      }
       const auto left =
           std::chrono::duration_cast<std::chrono::hours>(record.not_after - query.now);
       Alert alert;

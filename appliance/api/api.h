@@ -55,6 +55,9 @@ class ApiServices {
 
   // Per-request services acting for `principal`.
   std::unique_ptr<ca::CertificateService> service_for(const Principal& principal);
+  // A CertificateService acting for the appliance itself (its schedules): `actor` names it in
+  // orders and audit events ("signetd:scheduler").
+  std::unique_ptr<ca::CertificateService> system_service(std::string actor);
   std::unique_ptr<crl::CrlService> crl_service_for(const Principal& principal);
   // An Authority for CA administration (create, import, settings, renew, revoke) acting for
   // `principal`. Hold admin_lock() while using it and call ca_changed() afterwards, so that
@@ -70,8 +73,11 @@ class ApiServices {
 
   // The appliance's own CA, which issues signetd's TLS and operator certificates; hidden from
   // the operators' CA listings and refused as a target of their requests.
-  static constexpr std::string_view kApplianceCaName = "signet-appliance";
+  static constexpr std::string_view kApplianceCaName = appliance::kApplianceCaName;
   static bool is_internal_ca(std::string_view ca_name) { return ca_name == kApplianceCaName; }
+  // Whether an alert is about the internal CA (one of its certificates or orders): hidden from
+  // operators like the rest of that CA.
+  base::Result<bool> is_internal_alert(const ca::Alert& alert);
 
  private:
   ApplianceContext& context_;

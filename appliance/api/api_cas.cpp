@@ -30,8 +30,9 @@ void add_list(Router& router, ApiServices& api) {
               const auto now = api.clock().now();
               json items = json::array();
               for (const auto& record : cas) {
-                if (!ApiServices::is_internal_ca(record.name))
-                  items.push_back(ca_json(record, now));
+                if (ApiServices::is_internal_ca(record.name)) continue;
+                SIGNET_ASSIGN_OR_RETURN(auto own, ca_own_certificate(api.inventory(), record));
+                items.push_back(ca_json(record, now, own ? &*own : nullptr));
               }
               return json_response({{"items", items}});
             });
@@ -43,7 +44,8 @@ void add_show(Router& router, ApiServices& api) {
             [&api](ApiCall& call, const json&) -> Result<http::Response> {
               SIGNET_ASSIGN_OR_RETURN(auto name, visible_ca(call));
               SIGNET_ASSIGN_OR_RETURN(auto record, api.authority().find_ca(name));
-              return json_response(ca_json(record, api.clock().now()));
+              SIGNET_ASSIGN_OR_RETURN(auto own, ca_own_certificate(api.inventory(), record));
+              return json_response(ca_json(record, api.clock().now(), own ? &*own : nullptr));
             });
 }
 

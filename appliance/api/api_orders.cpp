@@ -124,7 +124,10 @@ void add_alert_list(Router& router, ApiServices& api) {
                   auto list,
                   api.alerts().list_alerts(all, static_cast<std::size_t>(limit.value_or(100))));
               json items = json::array();
-              for (const auto& alert : list) items.push_back(alert_json(alert));
+              for (const auto& alert : list) {
+                SIGNET_ASSIGN_OR_RETURN(auto internal, api.is_internal_alert(alert));
+                if (!internal) items.push_back(alert_json(alert));
+              }
               return json_response({{"items", items}});
             });
 }
@@ -134,6 +137,14 @@ void add_alert_ack(Router& router, ApiServices& api) {
             RouteDoc{"alerts", "acknowledge an alert (acknowledging twice keeps the first)"},
             [&api](ApiCall& call, const json&) -> Result<http::Response> {
               SIGNET_ASSIGN_OR_RETURN(auto id, parse_id(call.param("id"), "an alert id"));
+              SIGNET_ASSIGN_OR_RETURN(auto found, api.alerts().find_alert(id));
+              bool internal = false;
+              if (found) {
+                SIGNET_ASSIGN_OR_RETURN(internal, api.is_internal_alert(*found));
+              }
+              if (!found || internal) {
+                return Error(ErrorCode::kNotFound, "no alert has id " + std::to_string(id));
+              }
               auto service = api.service_for(call.principal);
               SIGNET_ASSIGN_OR_RETURN(auto alert, service->acknowledge_alert(id));
               return json_response(alert_json(alert));
@@ -142,8 +153,13 @@ void add_alert_ack(Router& router, ApiServices& api) {
 
 Result<std::size_t> open_expiry_alerts(ApiServices& api) {
   SIGNET_ASSIGN_OR_RETURN(auto open, api.alerts().list_alerts(false, 1000000));
-  return static_cast<std::size_t>(std::count_if(
-      open.begin(), open.end(), [](const auto& a) { return a.kind == "certificate.expiring"; }));
+  std::size_t count = 0;
+  for (const auto& alert : open) {
+    if (alert.kind != "certificate.expiring") continue;
+    SIGNET_ASSIGN_OR_RETURN(auto internal, api.is_internal_alert(alert));
+    if (!internal) ++count;
+  }
+  return count;
 }
 
 void add_alert_scan(Router& router, ApiServices& api) {
@@ -159,7 +175,10 @@ void add_alert_scan(Router& router, ApiServices& api) {
               // The service counts every expiring certificate, whether its alert is new or was
               // still open: the difference in open expiry alerts is what this scan raised.
               SIGNET_ASSIGN_OR_RETURN(auto before, open_expiry_alerts(api));
-              SIGNET_ASSIGN_OR_RETURN(auto expiring, service->raise_expiry_alerts(days));
+              SIGNET_ASSIGN_OR_RETURN(
+                  auto expiring,
+                  service->raise_expiry_alerts(
+                      days, {std::string(ApiServices::kApplianceCaName)}));
               SIGNET_ASSIGN_OR_RETURN(auto after, open_expiry_alerts(api));
               return json_response({{"raised", after > before ? after - before : 0},
                                     {"expiring", expiring},

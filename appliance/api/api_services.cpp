@@ -1,6 +1,8 @@
 #include "appliance/api/api.h"
 
+#include <charconv>
 #include <iostream>
+#include <string_view>
 
 #include "hsm/key_provider.h"
 #include "store/lmdb_store.h"
@@ -53,6 +55,28 @@ std::unique_ptr<ca::CertificateService> ApiServices::service_for(const Principal
                                                   must(context_.signing_keys(), "the key provider"),
                                                   context_.clock(), context_.rng(),
                                                   principal.actor(), context_.worker());
+}
+
+std::unique_ptr<ca::CertificateService> ApiServices::system_service(std::string actor) {
+  auto& records = must(context_.store(), "the store");
+  ca::RecordStores stores{records, records, records, records, records, records};
+  return std::make_unique<ca::CertificateService>(authority(), stores,
+                                                  must(context_.signing_keys(), "the key provider"),
+                                                  context_.clock(), context_.rng(),
+                                                  std::move(actor), context_.worker());
+}
+
+base::Result<bool> ApiServices::is_internal_alert(const ca::Alert& alert) {
+  const std::string certificate_prefix = "certificate:" + std::string(kApplianceCaName) + "/";
+  if (alert.object.rfind(certificate_prefix, 0) == 0) return true;
+  constexpr std::string_view kOrderPrefix = "order:";
+  if (alert.object.rfind(kOrderPrefix, 0) != 0) return false;
+  std::uint64_t id = 0;
+  const auto digits = std::string_view(alert.object).substr(kOrderPrefix.size());
+  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
+  if (error != std::errc() || end != digits.data() + digits.size()) return false;
+  SIGNET_ASSIGN_OR_RETURN(auto order, orders().find_order(id));
+  return order && is_internal_ca(order->ca_name);
 }
 
 std::unique_ptr<crl::CrlService> ApiServices::crl_service_for(const Principal& principal) {

@@ -281,6 +281,10 @@ std::string Authenticator::session_cookie(const NewSession& session) const {
          std::to_string(policy_.session_lifetime.count());
 }
 
+bool Authenticator::authenticates_by_session_cookie(const http::Request& request) {
+  return !request.header("authorization") && cookie_value(request, kCookieName).has_value();
+}
+
 std::string Authenticator::expired_session_cookie() {
   return std::string(kCookieName) + "=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0";
 }

@@ -85,6 +85,9 @@ class Authenticator {
   // "signet_session=...; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=..."
   std::string session_cookie(const NewSession& session) const;
   static std::string expired_session_cookie();
+  // Whether authenticate() looks at the request's session cookie: it has one and no
+  // Authorization header (which takes precedence).
+  static bool authenticates_by_session_cookie(const http::Request& request);
 
   // ---- operators ----
   // Hashes `password` (Argon2id) after checking the policy (length); kInvalidArgument naming

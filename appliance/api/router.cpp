@@ -143,7 +143,15 @@ http::Response Router::run(const Route& route, http::Request& request,
   // bad token must not stand between a client and the login.
   auto principal = route.permission == Permission::kPublic ? Result<Principal>(Principal{})
                                                            : authenticator_.authenticate(request);
-  if (!principal) return error_response(401, "unauthenticated", principal.error().message());
+  if (!principal) {
+    auto refused = error_response(401, "unauthenticated", principal.error().message());
+    // A cookie that names no live session (expired, logged out elsewhere, signetd restarted)
+    // is cleared: the browser cannot drop an HttpOnly cookie by itself.
+    if (Authenticator::authenticates_by_session_cookie(request)) {
+      refused.add_header("Set-Cookie", Authenticator::expired_session_cookie());
+    }
+    return refused;
+  }
   if (!principal->allows(route.permission)) {
     if (!principal->authenticated()) {
       return error_response(401, "unauthenticated",

@@ -167,18 +167,23 @@ void register_ca_commands(CLI::App& app, Action& selected) {
     cmd->callback([&selected] {
       selected = [](ApplianceContext& ctx) -> Result<void> {
         SIGNET_ASSIGN_OR_RETURN(auto* directory, ctx.cas());
+        SIGNET_ASSIGN_OR_RETURN(auto* inventory, ctx.inventory());
         SIGNET_ASSIGN_OR_RETURN(auto cas, directory->list_cas());
         const auto now = ctx.clock().now();
+        std::vector<nlohmann::json> views;
+        for (const auto& record : cas) {
+          SIGNET_ASSIGN_OR_RETURN(auto own, ca_own_certificate(*inventory, record));
+          views.push_back(ca_json(record, now, own ? &*own : nullptr));
+        }
         if (ctx.json()) {
-          nlohmann::json items = nlohmann::json::array();
-          for (const auto& record : cas) items.push_back(ca_json(record, now));
-          print_json(items);
+          print_json(nlohmann::json(views));
           return base::ok();
         }
         std::vector<std::vector<std::string>> rows;
-        for (const auto& record : cas) {
-          auto j = ca_json(record, now);
-          rows.push_back({record.name, std::string(ca::to_string(record.state)),
+        for (std::size_t i = 0; i < cas.size(); ++i) {
+          const auto& record = cas[i];
+          const auto& j = views[i];
+          rows.push_back({record.name, j.value("state", std::string("-")),
                           std::string(base::to_string(record.key_algorithm)),
                           j.value("not_after", std::string("-")),
                           record.external_parent ? "(external)"
@@ -198,10 +203,13 @@ void register_ca_commands(CLI::App& app, Action& selected) {
       selected = [name](ApplianceContext& ctx) -> Result<void> {
         SIGNET_ASSIGN_OR_RETURN(auto* authority, ctx.authority());
         SIGNET_ASSIGN_OR_RETURN(auto record, authority->find_ca(*name));
+        SIGNET_ASSIGN_OR_RETURN(auto* inventory, ctx.inventory());
+        SIGNET_ASSIGN_OR_RETURN(auto own, ca_own_certificate(*inventory, record));
+        const auto view = ca_json(record, ctx.clock().now(), own ? &*own : nullptr);
         if (ctx.json()) {
-          print_json(ca_json(record, ctx.clock().now()));
+          print_json(view);
         } else {
-          print_ca(record, ctx.clock().now());
+          print_ca_json(view);
         }
         return base::ok();
       };

@@ -231,7 +231,8 @@ void register_alert_commands(CLI::App& app, Action& selected) {
                             [](const auto& a) { return a.kind == "certificate.expiring"; }));
         };
         SIGNET_ASSIGN_OR_RETURN(auto before, open_expiry_alerts());
-        SIGNET_ASSIGN_OR_RETURN(auto expiring, service->raise_expiry_alerts(*days));
+        SIGNET_ASSIGN_OR_RETURN(
+            auto expiring, service->raise_expiry_alerts(*days, {std::string(kApplianceCaName)}));
         SIGNET_ASSIGN_OR_RETURN(auto after, open_expiry_alerts());
         const std::size_t raised = after > before ? after - before : 0;
         if (ctx.json()) {

@@ -81,6 +81,8 @@ void print_ca(const ca::CaRecord& record, base::TimePoint now) {
 void print_ca_json(const nlohmann::json& ca) {
   print_fields(ca, {{"name", "Name"},
                     {"state", "State"},
+                    {"revoked_at", "Revoked at"},
+                    {"revocation_reason", "Revocation reason"},
                     {"subject", "Subject"},
                     {"issuer", "Issuer"},
                     {"parent", "Parent CA"},

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "appliance/core/observed_keys.h"
 #include "base/clock.h"
@@ -35,6 +36,10 @@ class LmdbStore;
 }  // namespace signet::store
 
 namespace signet::appliance {
+
+// The appliance's own CA, which signetd creates to issue its TLS and operator certificates
+// (and renews them itself); kept apart from the operators' CAs.
+inline constexpr std::string_view kApplianceCaName = "signet-appliance";
 
 struct GlobalOptions {
   std::string state_dir;    // --state or SIGNET_STATE

@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "pki/certificate.h"
+#include "pki/digest.h"
 
 namespace signet::appliance {
 
@@ -48,6 +49,21 @@ long days_until(base::TimePoint when, base::TimePoint now) {
 
 }  // namespace
 
+namespace {
+
+nlohmann::json revocation_json(const ca::Revocation& revoked) {
+  nlohmann::json revocation = {{"revoked_at", format_time(revoked.revoked_at)},
+                               {"reason_code", revoked.reason}};
+  revocation["reason"] = std::to_string(revoked.reason);
+  if (auto reason = ca::parse_revocation_reason(std::to_string(revoked.reason))) {
+    revocation["reason"] = std::string(ca::to_string(*reason));
+  }
+  if (revoked.invalidity_date) revocation["invalidity_date"] = format_time(*revoked.invalidity_date);
+  return revocation;
+}
+
+}  // namespace
+
 nlohmann::json certificate_json(const ca::CertificateRecord& r, base::TimePoint now) {
   nlohmann::json j = {
       {"id", r.id},
@@ -86,15 +102,7 @@ nlohmann::json certificate_json(const ca::CertificateRecord& r, base::TimePoint 
   if (r.predecessor_id != 0) j["predecessor_id"] = r.predecessor_id;
   if (r.successor_id != 0) j["successor_id"] = r.successor_id;
   if (r.revocation) {
-    nlohmann::json revocation = {{"revoked_at", format_time(r.revocation->revoked_at)},
-                                 {"reason_code", r.revocation->reason}};
-    revocation["reason"] = std::to_string(r.revocation->reason);
-    if (auto reason = ca::parse_revocation_reason(std::to_string(r.revocation->reason))) {
-      revocation["reason"] = std::string(ca::to_string(*reason));
-    }
-    if (r.revocation->invalidity_date) {
-      revocation["invalidity_date"] = format_time(*r.revocation->invalidity_date);
-    }
+    const auto revocation = revocation_json(*r.revocation);
     j["revocation"] = revocation;
     j["revocation_reason"] = revocation["reason"];
     j["revoked_at"] = revocation["revoked_at"];
@@ -103,10 +111,18 @@ nlohmann::json certificate_json(const ca::CertificateRecord& r, base::TimePoint 
   return j;
 }
 
-nlohmann::json ca_json(const ca::CaRecord& r, base::TimePoint now) {
+base::Result<std::optional<ca::CertificateRecord>> ca_own_certificate(ca::Inventory& inventory,
+                                                                      const ca::CaRecord& record) {
+  if (record.certificate_der.empty()) return std::optional<ca::CertificateRecord>();
+  return inventory.find_certificate_by_fingerprint(pki::sha256(record.certificate_der));
+}
+
+nlohmann::json ca_json(const ca::CaRecord& r, base::TimePoint now,
+                       const ca::CertificateRecord* own_certificate) {
+  const bool revoked = own_certificate != nullptr && own_certificate->revocation.has_value();
   nlohmann::json j = {
       {"name", r.name},
-      {"state", std::string(ca::to_string(r.state))},
+      {"state", revoked ? std::string("revoked") : std::string(ca::to_string(r.state))},
       {"subject", r.subject},
       {"parent", r.parent.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.parent)},
       {"external_parent", r.external_parent},
@@ -157,6 +173,12 @@ nlohmann::json ca_json(const ca::CaRecord& r, base::TimePoint now) {
     j["days_until_expiry"] = days_until(cert->not_after(), now);
     j["fingerprint_sha256"] = colon_hex(cert->sha256_fingerprint());
     j["path_length"] = cert->path_length() ? nlohmann::json(*cert->path_length()) : nullptr;
+  }
+  if (revoked) {
+    const auto revocation = revocation_json(*own_certificate->revocation);
+    j["certificate_revocation"] = revocation;
+    j["revocation_reason"] = revocation["reason"];  // flat, as for certificates
+    j["revoked_at"] = revocation["revoked_at"];
   }
   return j;
 }

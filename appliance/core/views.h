@@ -3,6 +3,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,7 +19,15 @@ base::Result<base::TimePoint> parse_time(std::string_view text);
 std::string colon_hex(base::ByteView bytes);  // "AB:CD:..."
 
 nlohmann::json certificate_json(const ca::CertificateRecord& record, base::TimePoint now);
-nlohmann::json ca_json(const ca::CaRecord& record, base::TimePoint now);
+// `own_certificate`: the CA's current certificate as the inventory holds it (see
+// ca_own_certificate). When it is revoked, "state" is "revoked" and "certificate_revocation"
+// says when and why; without it the state is the record's.
+nlohmann::json ca_json(const ca::CaRecord& record, base::TimePoint now,
+                       const ca::CertificateRecord* own_certificate = nullptr);
+// The inventory's record of the CA's current certificate; nullopt when the CA has no
+// certificate yet or the inventory does not hold it.
+base::Result<std::optional<ca::CertificateRecord>> ca_own_certificate(ca::Inventory& inventory,
+                                                                      const ca::CaRecord& record);
 nlohmann::json order_json(const ca::Order& order, base::TimePoint now);
 nlohmann::json alert_json(const ca::Alert& alert);
 

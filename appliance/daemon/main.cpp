@@ -58,12 +58,16 @@ sigset_t block_signals() {
   return set;
 }
 
-// Runs the CRL and OCSP-signer schedules: wakes when work is next due (at most every
-// `interval`), runs it, and logs failures (the next round retries).
+// Runs the CRL and OCSP-signer schedules and the expiry scan: wakes when work is next due (at
+// most every `interval`), runs it, and logs failures (the next round retries).
 class SchedulerLoop {
  public:
-  SchedulerLoop(ApiServices& api, std::chrono::seconds interval)
-      : api_(api), interval_(interval), thread_([this] { run(); }) {}
+  SchedulerLoop(ApiServices& api, const DaemonSettings& settings)
+      : api_(api),
+        interval_(settings.scheduler_interval),
+        expiry_scan_interval_(settings.expiry_scan_interval),
+        expiry_alert_days_(settings.expiry_alert_days),
+        thread_([this] { run(); }) {}
   ~SchedulerLoop() {
     {
       std::lock_guard lock(mutex_);
@@ -84,7 +88,20 @@ class SchedulerLoop {
     }
   }
 
+  // Alerts for the operators' certificates that expire within the window (the internal CA's
+  // are the appliance's to renew). Deduplicated by the store: a rescan raises nothing new.
+  void scan_for_expiry() {
+    const auto now = std::chrono::steady_clock::now();
+    if (now < next_expiry_scan_) return;
+    next_expiry_scan_ = now + expiry_scan_interval_;
+    auto service = api_.system_service("signetd:scheduler");
+    auto scanned =
+        service->raise_expiry_alerts(expiry_alert_days_, {std::string(kApplianceCaName)});
+    if (!scanned) log("warning: the expiry scan did not run: " + scanned.error().describe());
+  }
+
   std::chrono::milliseconds round() {
+    scan_for_expiry();
     {
       auto guard = api_.revocation_lock();
       auto outcomes = api_.scheduler().run_due();
@@ -107,11 +124,16 @@ class SchedulerLoop {
       wait = std::clamp(until, std::chrono::milliseconds(1000),
                         std::chrono::milliseconds(interval_));
     }
-    return wait;
+    const auto until_scan = std::chrono::duration_cast<std::chrono::milliseconds>(
+        next_expiry_scan_ - std::chrono::steady_clock::now());
+    return std::clamp(until_scan, std::chrono::milliseconds(1000), wait);
   }
 
   ApiServices& api_;
   std::chrono::milliseconds interval_;
+  std::chrono::seconds expiry_scan_interval_;
+  int expiry_alert_days_;
+  std::chrono::steady_clock::time_point next_expiry_scan_{};  // the first round scans
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
@@ -234,7 +256,7 @@ Result<int> serve(DaemonSettings settings) {
 
   int exit_code = 0;
   {
-    SchedulerLoop scheduler(api, settings.scheduler_interval);
+    SchedulerLoop scheduler(api, settings);
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);

@@ -130,6 +130,11 @@ Result<void> apply_config_file(const std::string& path, DaemonSettings& s) {
     } else if (key == "scheduler_interval_seconds") {
       SIGNET_ASSIGN_OR_RETURN(auto v, typed<long>(value, key, 1, 3600));
       s.scheduler_interval = std::chrono::seconds(v);
+    } else if (key == "expiry_scan_interval_seconds") {
+      SIGNET_ASSIGN_OR_RETURN(auto v, typed<long>(value, key, 60, 86400));
+      s.expiry_scan_interval = std::chrono::seconds(v);
+    } else if (key == "expiry_alert_days") {
+      SIGNET_ASSIGN_OR_RETURN(s.expiry_alert_days, typed<int>(value, key, 1, 3650));
     } else {
       return Error(ErrorCode::kInvalidArgument,
                    "unknown key '" + key + "' in the configuration file '" + path + "'");

@@ -39,6 +39,9 @@ struct DaemonSettings {
   std::chrono::seconds session_idle{15 * 60};
   std::chrono::seconds session_lifetime{8 * 60 * 60};
   std::chrono::seconds scheduler_interval{60};  // the longest the CRL scheduler sleeps
+  // The expiry scan: how often it runs, and the window in which a certificate gets an alert.
+  std::chrono::seconds expiry_scan_interval{3600};
+  int expiry_alert_days = 30;
 };
 
 // Applies the JSON configuration file at `path` over `settings`.

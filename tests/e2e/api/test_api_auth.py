@@ -64,11 +64,21 @@ class AuthTest(unittest.TestCase):
         r = self.app.request("GET", "/api/v1/session", session=session)
         self.assertEqual(r.status, 401, r)
         self.assertIn("expired", r.json()["error"]["message"])
+        # The dead cookie is cleared (the browser cannot drop an HttpOnly cookie itself).
+        cleared = r.header("Set-Cookie") or ""
+        self.assertTrue(cleared.startswith("signet_session=;"), cleared)
+        self.assertIn("Max-Age=0", cleared)
 
     def test_logout_ends_the_session(self):
         session = self.app.login()
         self.assertEqual(self.app.request("DELETE", "/api/v1/session", session=session).status, 200)
-        self.assertEqual(self.app.request("GET", "/api/v1/session", session=session).status, 401)
+        r = self.app.request("GET", "/api/v1/session", session=session)
+        self.assertEqual(r.status, 401)
+        self.assertIn("Max-Age=0", r.header("Set-Cookie") or "")
+        # An API token's refusal sets no cookie.
+        r = self.app.request("GET", "/api/v1/cas", token="sgt_" + "0" * 16 + "_" + "0" * 64)
+        self.assertEqual(r.status, 401)
+        self.assertIsNone(r.header("Set-Cookie"))
 
     def test_operator_life_cycle_and_roles(self):
         admin = self.app.login()

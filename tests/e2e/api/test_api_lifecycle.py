@@ -7,11 +7,12 @@ import base64
 import json
 import os
 import re
+import time
 import unittest
 import urllib.parse
 
 from api_case import ApiCase, hexid, run
-from signetd_fixture import make_csr
+from signetd_fixture import Appliance, make_csr
 
 
 class LifecycleTest(ApiCase):
@@ -74,6 +75,15 @@ class LifecycleTest(ApiCase):
                 r = self.call(auth, "POST", "/api/v1/cas/%s/revoke" % name,
                               {"reason": "cessationOfOperation"}, expect=200)
                 serial = r.json()["serial"]
+                # The CA shows as revoked, with when and why.
+                shown = self.call(auth, "GET", "/api/v1/cas/" + name, expect=200).json()
+                self.assertEqual(shown["state"], "revoked")
+                self.assertEqual(shown["certificate_revocation"]["reason"], "cessationOfOperation")
+                self.assertEqual(shown["revocation_reason"], "cessationOfOperation")
+                listed = {c["name"]: c for c in self.call(auth, "GET", "/api/v1/cas",
+                                                          expect=200).json()["items"]}
+                self.assertEqual(listed[name]["state"], "revoked")
+                self.assertEqual(listed["root"]["state"], "active")
                 crl = self.call(auth, "GET", "/api/v1/cas/root/crls/latest", expect=200)
                 text = run("openssl", "crl", "-inform", "DER", "-noout", "-text",
                            input=crl.body).stdout.decode()
@@ -408,6 +418,11 @@ class LifecycleTest(ApiCase):
                 alerts = self.call(auth, "GET", "/api/v1/alerts?limit=1000",
                                    expect=200).json()["items"]
                 self.assertIn("certificate.expiring", [a["kind"] for a in alerts])
+                # The appliance's own TLS certificate (internal CA) is within the window too,
+                # but it is the appliance's to renew: no alert names it.
+                internal = [a for a in alerts
+                            if a["object"].startswith("certificate:signet-appliance/")]
+                self.assertEqual(internal, [])
 
     # ---- tokens ----
     def test_tokens_and_their_keys(self):
@@ -541,6 +556,43 @@ class LifecycleTest(ApiCase):
                 self.assert_error(r, 400, "invalid_argument", "JSON")
         r = self.app.request("GET", "/api/v1/certificates")
         self.assert_error(r, 401, "unauthenticated")
+
+
+
+class ScheduledExpiryScanTest(unittest.TestCase):
+    """signetd scans for expiring certificates on its own (first at start, then every
+    expiry_scan_interval_seconds), for the operators' CAs only."""
+
+    def test_signetd_raises_expiry_alerts_without_being_asked(self):
+        app = Appliance(config={"expiry_alert_days": 30})
+        try:
+            work = os.path.join(app.dir, "work")
+            os.makedirs(work)
+            make_csr(work, "soon.example.com")
+            app.cli("cert", "issue", "--ca", "issuing", "--csr",
+                    os.path.join(work, "soon.example.com.csr"), "--days", "7",
+                    "--out", os.path.join(work, "soon.pem"))
+            make_csr(work, "later.example.com")
+            app.cli("cert", "issue", "--ca", "issuing", "--csr",
+                    os.path.join(work, "later.example.com.csr"), "--days", "90",
+                    "--out", os.path.join(work, "later.pem"))
+            app.start()
+            token = app.make_token("auditor", name="expiry watcher")
+            deadline = time.monotonic() + 60
+            expiring = []
+            while time.monotonic() < deadline and not expiring:
+                alerts = app.request("GET", "/api/v1/alerts?limit=1000", token=token).json()
+                expiring = [a for a in alerts["items"] if a["kind"] == "certificate.expiring"]
+                if not expiring:
+                    time.sleep(0.5)
+            self.assertEqual(len(expiring), 1, expiring)
+            self.assertIn("soon.example.com", expiring[0]["message"])
+            audit = app.request("GET", "/api/v1/audit?action=alert.raised", token=token)
+            self.assertEqual(audit.status, 200, audit)
+            actors = {e.get("actor") for e in audit.json()["items"]}
+            self.assertIn("signetd:scheduler", actors)
+        finally:
+            app.close()
 
 
 if __name__ == "__main__":
