@@ -13,9 +13,9 @@
 #include <mutex>
 #include <string>
 
-#include "appliance/core/context.h"
 #include "appliance/api/principal.h"
 #include "appliance/api/router.h"
+#include "appliance/core/context.h"
 #include "ca/authority.h"
 #include "ca/certificate_service.h"
 #include "ca/operators.h"

@@ -177,8 +177,7 @@ void add_alert_scan(Router& router, ApiServices& api) {
               SIGNET_ASSIGN_OR_RETURN(auto before, open_expiry_alerts(api));
               SIGNET_ASSIGN_OR_RETURN(
                   auto expiring,
-                  service->raise_expiry_alerts(
-                      days, {std::string(ApiServices::kApplianceCaName)}));
+                  service->raise_expiry_alerts(days, {std::string(ApiServices::kApplianceCaName)}));
               SIGNET_ASSIGN_OR_RETURN(auto after, open_expiry_alerts(api));
               return json_response({{"raised", after > before ? after - before : 0},
                                     {"expiring", expiring},

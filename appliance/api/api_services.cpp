@@ -23,8 +23,7 @@ T& must(base::Result<T*> result, const char* what) {
 
 }  // namespace
 
-ApiServices::ApiServices(ApplianceContext& context, Authenticator& authenticator,
-                         Metrics& metrics)
+ApiServices::ApiServices(ApplianceContext& context, Authenticator& authenticator, Metrics& metrics)
     : context_(context), authenticator_(authenticator), metrics_(metrics) {}
 
 ca::Inventory& ApiServices::inventory() { return must(context_.inventory(), "the inventory"); }
@@ -51,19 +50,17 @@ crl::OcspSigners& ApiServices::ocsp_signers() {
 std::unique_ptr<ca::CertificateService> ApiServices::service_for(const Principal& principal) {
   auto& records = must(context_.store(), "the store");
   ca::RecordStores stores{records, records, records, records, records, records};
-  return std::make_unique<ca::CertificateService>(authority(), stores,
-                                                  must(context_.signing_keys(), "the key provider"),
-                                                  context_.clock(), context_.rng(),
-                                                  principal.actor(), context_.worker());
+  return std::make_unique<ca::CertificateService>(
+      authority(), stores, must(context_.signing_keys(), "the key provider"), context_.clock(),
+      context_.rng(), principal.actor(), context_.worker());
 }
 
 std::unique_ptr<ca::CertificateService> ApiServices::system_service(std::string actor) {
   auto& records = must(context_.store(), "the store");
   ca::RecordStores stores{records, records, records, records, records, records};
-  return std::make_unique<ca::CertificateService>(authority(), stores,
-                                                  must(context_.signing_keys(), "the key provider"),
-                                                  context_.clock(), context_.rng(),
-                                                  std::move(actor), context_.worker());
+  return std::make_unique<ca::CertificateService>(
+      authority(), stores, must(context_.signing_keys(), "the key provider"), context_.clock(),
+      context_.rng(), std::move(actor), context_.worker());
 }
 
 base::Result<bool> ApiServices::is_internal_alert(const ca::Alert& alert) {

@@ -29,12 +29,11 @@ std::string random_hex(base::Rng& rng, std::size_t bytes) {
 }
 
 std::string hash_hex(std::string_view text) {
-  return base::to_hex(pki::sha256(base::ByteView(
-      reinterpret_cast<const std::uint8_t*>(text.data()), text.size())));
+  return base::to_hex(
+      pki::sha256(base::ByteView(reinterpret_cast<const std::uint8_t*>(text.data()), text.size())));
 }
 
-std::optional<std::string_view> cookie_value(const http::Request& request,
-                                             std::string_view name) {
+std::optional<std::string_view> cookie_value(const http::Request& request, std::string_view name) {
   for (const auto& header : request.headers) {
     if (header.name != "cookie") continue;
     std::string_view rest = header.value;
@@ -80,8 +79,7 @@ Result<Principal> Authenticator::authenticate(const http::Request& request) {
 }
 
 Result<Principal> Authenticator::from_token(std::string_view token) {
-  const std::size_t expected =
-      kTokenPrefix.size() + kTokenIdHexLength + 1 + kTokenSecretHexLength;
+  const std::size_t expected = kTokenPrefix.size() + kTokenIdHexLength + 1 + kTokenSecretHexLength;
   if (token.size() != expected || token.substr(0, kTokenPrefix.size()) != kTokenPrefix ||
       token[kTokenPrefix.size() + kTokenIdHexLength] != '_') {
     return unauthenticated("the API token is not well-formed (sgt_<id>_<secret>)");
@@ -165,9 +163,9 @@ Result<NewSession> Authenticator::login_password(std::string_view name,
   ca::OperatorRecord op = std::move(**found);
   if (op.locked_until && *op.locked_until > now) {
     const auto wait = std::chrono::duration_cast<std::chrono::seconds>(*op.locked_until - now);
-    return Error(ErrorCode::kUnavailable,
-                 "too many failed logins for '" + op.name + "': try again in " +
-                     std::to_string(wait.count() + 1) + " s");
+    return Error(ErrorCode::kUnavailable, "too many failed logins for '" + op.name +
+                                              "': try again in " +
+                                              std::to_string(wait.count() + 1) + " s");
   }
   if (op.password_hash.empty() || !verify_password(op.password_hash, password)) {
     record_failure(&op, name, remote, "wrong password");
@@ -213,8 +211,9 @@ Result<NewSession> Authenticator::open_session(ca::OperatorRecord& op, Principal
     op.failed_logins = 0;
     op.locked_until.reset();
     op.last_login = now;
-    nlohmann::json detail = {{"remote", remote},
-                             {"method", kind == PrincipalKind::kSession ? "password" : "certificate"}};
+    nlohmann::json detail = {
+        {"remote", remote},
+        {"method", kind == PrincipalKind::kSession ? "password" : "certificate"}};
     SIGNET_TRY(operators_.update_operator(
         op, ca::make_audit_event(now, "operator:" + op.name, "operator.login",
                                  "operator:" + op.name, detail.dump())));
@@ -291,9 +290,8 @@ std::string Authenticator::expired_session_cookie() {
 
 void Authenticator::end_sessions_of(std::string_view name) {
   std::lock_guard lock(mutex_);
-  std::erase_if(sessions_, [&](const auto& entry) {
-    return entry.second.principal.operator_name == name;
-  });
+  std::erase_if(sessions_,
+                [&](const auto& entry) { return entry.second.principal.operator_name == name; });
 }
 
 void Authenticator::prune_sessions_locked(base::TimePoint now) {
@@ -350,8 +348,8 @@ NewApiToken Authenticator::make_api_token(std::string name, std::string owner, c
   made.record.id = random_hex(rng_, kTokenIdHexLength / 2);
   made.token = std::string(kTokenPrefix) + made.record.id + "_" +
                random_hex(rng_, kTokenSecretHexLength / 2);
-  made.record.secret_hash = pki::sha256(base::ByteView(
-      reinterpret_cast<const std::uint8_t*>(made.token.data()), made.token.size()));
+  made.record.secret_hash = pki::sha256(
+      base::ByteView(reinterpret_cast<const std::uint8_t*>(made.token.data()), made.token.size()));
   made.record.name = std::move(name);
   made.record.owner = std::move(owner);
   made.record.role = role;

@@ -25,8 +25,8 @@
 #include <string_view>
 #include <vector>
 
-#include "appliance/server/http.h"
 #include "appliance/api/principal.h"
+#include "appliance/server/http.h"
 #include "base/clock.h"
 #include "base/result.h"
 #include "base/rng.h"
@@ -113,7 +113,7 @@ class Authenticator {
     base::TimePoint last_seen{};
   };
   base::Result<NewSession> open_session(ca::OperatorRecord& op, PrincipalKind kind,
-                                       std::string_view remote);
+                                        std::string_view remote);
   base::Result<Principal> from_session(std::string_view cookie_value);
   base::Result<Principal> from_token(std::string_view bearer);
   void record_failure(ca::OperatorRecord* op, std::string_view name, std::string_view remote,
@@ -126,7 +126,7 @@ class Authenticator {
   base::Rng& rng_;
   AuthPolicy policy_;
 
-  mutable std::mutex mutex_;  // guards sessions_, failed_audit_
+  mutable std::mutex mutex_;                              // guards sessions_, failed_audit_
   std::map<std::string, Session, std::less<>> sessions_;  // keyed by SHA-256(cookie) hex
   struct FailedAudit {
     base::TimePoint last_written{};

@@ -99,8 +99,8 @@ const Router::Route* Router::match(const http::Request& request,
     }
     if (!ok) continue;
     path_matched = true;
-    const bool method_ok = route->method == request.method ||
-                           (route->method == "GET" && request.method == "HEAD");
+    const bool method_ok =
+        route->method == request.method || (route->method == "GET" && request.method == "HEAD");
     if (method_ok && literals > best_literals) {
       best = route.get();
       best_literals = literals;
@@ -122,9 +122,9 @@ http::Response Router::dispatch(http::Request& request) const {
   http::Response response;
   std::string route_name = "unmatched";
   if (route == nullptr) {
-    response = path_matched ? error_response(405, "method_not_allowed",
-                                             "method " + request.method + " is not allowed on " +
-                                                 request.path)
+    response = path_matched ? error_response(
+                                  405, "method_not_allowed",
+                                  "method " + request.method + " is not allowed on " + request.path)
                             : error_response(404, "not_found", "no such route: " + request.path);
   } else {
     route_name = route->method + " " + route->pattern;
@@ -154,12 +154,11 @@ http::Response Router::run(const Route& route, http::Request& request,
   }
   if (!principal->allows(route.permission)) {
     if (!principal->authenticated()) {
-      return error_response(401, "unauthenticated",
-                            "this request needs a session or an API token");
+      return error_response(401, "unauthenticated", "this request needs a session or an API token");
     }
     return error_response(403, "forbidden",
-                          "the role " + std::string(ca::to_string(principal->role)) +
-                              " may not " + request.method + " " + route.pattern);
+                          "the role " + std::string(ca::to_string(principal->role)) + " may not " +
+                              request.method + " " + route.pattern);
   }
   if (changes_state(request.method) && !authenticator_.csrf_ok(request, *principal)) {
     return error_response(403, "csrf",
@@ -188,7 +187,8 @@ http::Response Router::run(const Route& route, http::Request& request,
 
 std::vector<Router::RouteInfo> Router::routes() const {
   std::vector<RouteInfo> out;
-  for (const auto& route : routes_) out.push_back({route->method, route->pattern, route->permission});
+  for (const auto& route : routes_)
+    out.push_back({route->method, route->pattern, route->permission});
   return out;
 }
 
@@ -403,7 +403,8 @@ Result<std::string> required_string(const nlohmann::json& body, std::string_view
     return Error(ErrorCode::kInvalidArgument, "the field '" + std::string(field) + "' is required");
   }
   if (!it->is_string()) {
-    return Error(ErrorCode::kInvalidArgument, "the field '" + std::string(field) + "' must be a string");
+    return Error(ErrorCode::kInvalidArgument,
+                 "the field '" + std::string(field) + "' must be a string");
   }
   return it->get<std::string>();
 }
@@ -413,7 +414,8 @@ Result<std::string> optional_string(const nlohmann::json& body, std::string_view
   const auto it = body.find(field);
   if (it == body.end() || it->is_null()) return fallback;
   if (!it->is_string()) {
-    return Error(ErrorCode::kInvalidArgument, "the field '" + std::string(field) + "' must be a string");
+    return Error(ErrorCode::kInvalidArgument,
+                 "the field '" + std::string(field) + "' must be a string");
   }
   return it->get<std::string>();
 }
@@ -424,12 +426,14 @@ Result<std::optional<std::int64_t>> optional_integer(const nlohmann::json& body,
   const auto it = body.find(field);
   if (it == body.end() || it->is_null()) return std::optional<std::int64_t>();
   if (!it->is_number_integer()) {
-    return Error(ErrorCode::kInvalidArgument, "the field '" + std::string(field) + "' must be an integer");
+    return Error(ErrorCode::kInvalidArgument,
+                 "the field '" + std::string(field) + "' must be an integer");
   }
   const auto value = it->get<std::int64_t>();
   if (value < min || value > max) {
-    return Error(ErrorCode::kInvalidArgument, "the field '" + std::string(field) + "' must be between " +
-                                                  std::to_string(min) + " and " + std::to_string(max));
+    return Error(ErrorCode::kInvalidArgument, "the field '" + std::string(field) +
+                                                  "' must be between " + std::to_string(min) +
+                                                  " and " + std::to_string(max));
   }
   return std::optional<std::int64_t>(value);
 }
@@ -438,7 +442,8 @@ Result<std::optional<bool>> optional_bool(const nlohmann::json& body, std::strin
   const auto it = body.find(field);
   if (it == body.end() || it->is_null()) return std::optional<bool>();
   if (!it->is_boolean()) {
-    return Error(ErrorCode::kInvalidArgument, "the field '" + std::string(field) + "' must be true or false");
+    return Error(ErrorCode::kInvalidArgument,
+                 "the field '" + std::string(field) + "' must be true or false");
   }
   return std::optional<bool>(it->get<bool>());
 }
@@ -449,7 +454,8 @@ Result<std::vector<std::string>> optional_string_list(const nlohmann::json& body
   const auto it = body.find(field);
   if (it == body.end() || it->is_null()) return out;
   if (!it->is_array()) {
-    return Error(ErrorCode::kInvalidArgument, "the field '" + std::string(field) + "' must be an array of strings");
+    return Error(ErrorCode::kInvalidArgument,
+                 "the field '" + std::string(field) + "' must be an array of strings");
   }
   for (const auto& item : *it) {
     if (!item.is_string()) {
@@ -471,9 +477,9 @@ Result<std::optional<std::int64_t>> query_integer(const http::Request& request,
   const auto* end = text->data() + text->size();
   const auto [ptr, ec] = std::from_chars(begin, end, value);
   if (text->empty() || ec != std::errc() || ptr != end || value < min || value > max) {
-    return Error(ErrorCode::kInvalidArgument, "the query parameter '" + std::string(name) +
-                                                  "' must be an integer between " +
-                                                  std::to_string(min) + " and " + std::to_string(max));
+    return Error(ErrorCode::kInvalidArgument,
+                 "the query parameter '" + std::string(name) + "' must be an integer between " +
+                     std::to_string(min) + " and " + std::to_string(max));
   }
   return std::optional<std::int64_t>(value);
 }

@@ -57,7 +57,8 @@ Result<void> show_created(ApplianceContext& ctx, const ca::CaRecord& record) {
 // Issuance goes through RA profiles, whose validity rule decides the default: a CA's default
 // validity is therefore also written to its "default" profile (a new version when it changes;
 // its maximum is raised to match when it was lower).
-Result<ca::Profile> follow_default_validity(ApplianceContext& ctx, const std::string& ca_name, int days) {
+Result<ca::Profile> follow_default_validity(ApplianceContext& ctx, const std::string& ca_name,
+                                            int days) {
   SIGNET_ASSIGN_OR_RETURN(auto* service, ctx.service());
   SIGNET_ASSIGN_OR_RETURN(auto profile, service->ensure_default_profile(ca_name));
   if (profile.validity.default_days == days && profile.validity.max_days >= days) return profile;

@@ -58,7 +58,8 @@ nlohmann::json revocation_json(const ca::Revocation& revoked) {
   if (auto reason = ca::parse_revocation_reason(std::to_string(revoked.reason))) {
     revocation["reason"] = std::string(ca::to_string(*reason));
   }
-  if (revoked.invalidity_date) revocation["invalidity_date"] = format_time(*revoked.invalidity_date);
+  if (revoked.invalidity_date)
+    revocation["invalidity_date"] = format_time(*revoked.invalidity_date);
   return revocation;
 }
 

@@ -119,10 +119,10 @@ class SchedulerLoop {
     auto next = api_.scheduler().next_wakeup();
     std::chrono::milliseconds wait = interval_;
     if (next && *next) {
-      const auto until = std::chrono::duration_cast<std::chrono::milliseconds>(
-          **next - api_.clock().now());
-      wait = std::clamp(until, std::chrono::milliseconds(1000),
-                        std::chrono::milliseconds(interval_));
+      const auto until =
+          std::chrono::duration_cast<std::chrono::milliseconds>(**next - api_.clock().now());
+      wait =
+          std::clamp(until, std::chrono::milliseconds(1000), std::chrono::milliseconds(interval_));
     }
     const auto until_scan = std::chrono::duration_cast<std::chrono::milliseconds>(
         next_expiry_scan_ - std::chrono::steady_clock::now());
@@ -195,8 +195,7 @@ Result<int> serve(DaemonSettings settings) {
   policy.session_idle = settings.session_idle;
   policy.session_lifetime = settings.session_lifetime;
   Authenticator authenticator(*operators, *audit, context.clock(), context.rng(), policy);
-  SIGNET_ASSIGN_OR_RETURN(auto password_file,
-                          ensure_initial_administrator(context, authenticator));
+  SIGNET_ASSIGN_OR_RETURN(auto password_file, ensure_initial_administrator(context, authenticator));
   if (!password_file.empty()) {
     log("created the administrator 'admin'; its initial password is in " + password_file +
         " (mode 0600): log in and change it");
@@ -240,10 +239,9 @@ Result<int> serve(DaemonSettings settings) {
   std::vector<ListenerConfig> listeners;
   listeners.push_back({"https", settings.https.host, settings.https.port, tls.get(),
                        [&router](http::Request& request) { return router.dispatch(request); }});
-  listeners.push_back({"http", settings.http.host, settings.http.port, nullptr,
-                       [&relying_party](http::Request& request) {
-                         return relying_party.handle(request);
-                       }});
+  listeners.push_back(
+      {"http", settings.http.host, settings.http.port, nullptr,
+       [&relying_party](http::Request& request) { return relying_party.handle(request); }});
   SIGNET_ASSIGN_OR_RETURN(auto server, HttpServer::create(std::move(listeners), limits, &logger));
   server->start();
   ListenAddress https = settings.https, http = settings.http;
@@ -267,8 +265,8 @@ Result<int> serve(DaemonSettings settings) {
       if (sigwait(&set, &signal_number) != 0) continue;
       if (signal_number == SIGHUP) {
         auto reloaded = api.ocsp_responder().reload();
-        log(reloaded ? "SIGHUP: reloaded the CAs" : "SIGHUP: reload failed: " +
-                                                        reloaded.error().describe());
+        log(reloaded ? "SIGHUP: reloaded the CAs"
+                     : "SIGHUP: reload failed: " + reloaded.error().describe());
         continue;
       }
       log(std::string("stopping on ") + (signal_number == SIGTERM ? "SIGTERM" : "SIGINT") +

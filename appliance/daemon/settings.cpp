@@ -18,8 +18,9 @@ std::string ListenAddress::to_string() const {
 
 Result<ListenAddress> parse_listen_address(std::string_view text) {
   const auto bad = [&] {
-    return Error(ErrorCode::kInvalidArgument,
-                 "'" + std::string(text) + "' is not ADDRESS:PORT (e.g. 127.0.0.1:8443, [::1]:8443)");
+    return Error(
+        ErrorCode::kInvalidArgument,
+        "'" + std::string(text) + "' is not ADDRESS:PORT (e.g. 127.0.0.1:8443, [::1]:8443)");
   };
   ListenAddress out;
   std::string_view port_text;
@@ -38,7 +39,8 @@ Result<ListenAddress> parse_listen_address(std::string_view text) {
     if (out.host.find(':') != std::string::npos) return bad();
   }
   unsigned port = 0;
-  const auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  const auto [ptr, ec] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
   if (port_text.empty() || ec != std::errc() || ptr != port_text.data() + port_text.size() ||
       port > 65535) {
     return bad();
@@ -52,19 +54,22 @@ namespace {
 template <typename T>
 Result<T> typed(const nlohmann::json& value, std::string_view key, T min, T max) {
   if (!value.is_number_integer()) {
-    return Error(ErrorCode::kInvalidArgument, "config key '" + std::string(key) + "' must be an integer");
+    return Error(ErrorCode::kInvalidArgument,
+                 "config key '" + std::string(key) + "' must be an integer");
   }
   const auto v = value.get<long long>();
   if (v < static_cast<long long>(min) || v > static_cast<long long>(max)) {
-    return Error(ErrorCode::kInvalidArgument, "config key '" + std::string(key) + "' must be between " +
-                                                  std::to_string(min) + " and " + std::to_string(max));
+    return Error(ErrorCode::kInvalidArgument, "config key '" + std::string(key) +
+                                                  "' must be between " + std::to_string(min) +
+                                                  " and " + std::to_string(max));
   }
   return static_cast<T>(v);
 }
 
 Result<std::string> text(const nlohmann::json& value, std::string_view key) {
   if (!value.is_string()) {
-    return Error(ErrorCode::kInvalidArgument, "config key '" + std::string(key) + "' must be a string");
+    return Error(ErrorCode::kInvalidArgument,
+                 "config key '" + std::string(key) + "' must be a string");
   }
   return value.get<std::string>();
 }
@@ -78,7 +83,8 @@ Result<void> apply_config_file(const std::string& path, DaemonSettings& s) {
   buffer << in.rdbuf();
   const auto j = nlohmann::json::parse(buffer.str(), nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
-    return Error(ErrorCode::kInvalidArgument, "the configuration file '" + path + "' is not a JSON object");
+    return Error(ErrorCode::kInvalidArgument,
+                 "the configuration file '" + path + "' is not a JSON object");
   }
   for (const auto& [key, value] : j.items()) {
     if (key == "listen") {
@@ -97,7 +103,8 @@ Result<void> apply_config_file(const std::string& path, DaemonSettings& s) {
       SIGNET_ASSIGN_OR_RETURN(s.store.pin_file, text(value, key));
     } else if (key == "tls_names") {
       if (!value.is_array()) {
-        return Error(ErrorCode::kInvalidArgument, "config key 'tls_names' must be an array of strings");
+        return Error(ErrorCode::kInvalidArgument,
+                     "config key 'tls_names' must be an array of strings");
       }
       s.tls_names.clear();
       for (const auto& item : value) {
