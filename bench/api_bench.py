@@ -129,7 +129,10 @@ class Signetd:
         self.log = open(scratch.path("signetd.log"), "ab")
         if os.environ.get("SIGNETD_LD_PRELOAD"):  # to try another malloc, say
             self.env["LD_PRELOAD"] = os.environ["SIGNETD_LD_PRELOAD"]
-        args = [self.signetd, "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"]
+        # SIGNETD_WRAPPER: a command to run signetd under, e.g. "valgrind --tool=callgrind".
+        wrapper = os.environ.get("SIGNETD_WRAPPER", "").split()
+        args = wrapper + [self.signetd, "--listen", "127.0.0.1:0", "--http-listen",
+                          "127.0.0.1:0"]
         self.process = subprocess.Popen(args, env=self.env, stdout=self.log, stderr=self.log)
         self.url = self._wait_for_lock(state)
         self.tls = ssl.create_default_context(cafile=os.path.join(state, "appliance-ca.pem"))

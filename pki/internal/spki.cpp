@@ -1,10 +1,13 @@
 #include "pki/internal/spki.h"
 
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/param_build.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
+#include <mutex>
 
 #include "pki/internal/der_writer.h"
 
@@ -102,6 +105,55 @@ base::Result<base::EvpPkeyPtr> from_params(const char* type, OSSL_PARAM* params)
   return base::EvpPkeyPtr(key);
 }
 
+// A public key of `curve` (its generator point) whose domain parameters EC keys are copied
+// from. Building an EC group from its name, as EVP_PKEY_fromdata does, recomputes the group's
+// Montgomery constants and cost a third of the ECDSA verification it served; a copy of a built
+// group does not. Built once per curve, then only read: EVP_PKEY_dup of a key that nobody
+// changes is safe from any thread.
+base::Result<const EVP_PKEY*> curve_template(const Curve& curve) {
+  struct Template {
+    std::once_flag once;
+    base::EvpPkeyPtr key;
+  };
+  static std::array<Template, std::size(kCurves)> templates;
+  auto& slot = templates[static_cast<std::size_t>(&curve - kCurves)];
+  std::call_once(slot.once, [&] {
+    std::unique_ptr<EC_GROUP, base::OpenSslDeleter<EC_GROUP_free>> group(
+        EC_GROUP_new_by_curve_name(OBJ_txt2nid(curve.openssl_name)));
+    if (!group) return;
+    std::vector<std::uint8_t> generator(1 + 2 * static_cast<std::size_t>(curve.field_bytes));
+    if (EC_POINT_point2oct(group.get(), EC_GROUP_get0_generator(group.get()),
+                           POINT_CONVERSION_UNCOMPRESSED, generator.data(), generator.size(),
+                           nullptr) != generator.size()) {
+      return;
+    }
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+                                         const_cast<char*>(curve.openssl_name), 0),
+        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, generator.data(),
+                                          generator.size()),
+        OSSL_PARAM_construct_end()};
+    if (auto key = from_params("EC", params)) slot.key = std::move(*key);
+  });
+  if (!slot.key) {
+    return base::openssl_error(
+        ErrorCode::kCryptoError,
+        std::string("cannot build the parameters of curve ") + curve.nist_name);
+  }
+  return static_cast<const EVP_PKEY*>(slot.key.get());
+}
+
+// An EC public key: the curve's template copied, then its point replaced (checked to lie on
+// the curve by OpenSSL, as EVP_PKEY_fromdata would).
+base::Result<base::EvpPkeyPtr> ec_public_key(const Curve& curve, ByteView point) {
+  SIGNET_ASSIGN_OR_RETURN(const EVP_PKEY* shape, curve_template(curve));
+  base::EvpPkeyPtr key(EVP_PKEY_dup(const_cast<EVP_PKEY*>(shape)));
+  if (!key || EVP_PKEY_set1_encoded_public_key(key.get(), point.data(), point.size()) != 1) {
+    return base::openssl_error(ErrorCode::kInvalidArgument, "the EC public key is invalid");
+  }
+  return key;
+}
+
 base::Result<base::EvpPkeyPtr> load_with_openssl(ByteView spki_der) {
   const unsigned char* p = spki_der.data();
   base::EvpPkeyPtr key(d2i_PUBKEY(nullptr, &p, static_cast<long>(spki_der.size())));
@@ -185,14 +237,7 @@ base::Result<base::EvpPkeyPtr> load_public_key(ByteView spki_der) {
   if (equal(parts->algorithm_oid, kOidEcPublicKey)) {
     const Curve* curve = named_curve(parts->parameters);
     if (curve != nullptr && plausible_point(parts->key, *curve)) {
-      OSSL_PARAM params[] = {
-          OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
-                                           const_cast<char*>(curve->openssl_name), 0),
-          OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
-                                            const_cast<std::uint8_t*>(parts->key.data()),
-                                            parts->key.size()),
-          OSSL_PARAM_construct_end()};
-      return from_params("EC", params);
+      return ec_public_key(*curve, parts->key);
     }
   } else if (equal(parts->algorithm_oid, kOidRsaEncryption)) {
     if (auto rsa = rsa_parts(parts->key)) {

@@ -1,5 +1,10 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "pki/csr.h"
 #include "pki/name.h"
 #include "tests/support/software_signer.h"
@@ -108,6 +113,42 @@ TEST_CASE("a request whose signature was altered fails proof of possession") {
   CHECK(verified.error().code() == base::ErrorCode::kVerificationFailed);
   CHECK(verified.error().message().rfind(
             "CSR signature does not verify (proof of possession failed)", 0) == 0);
+}
+
+TEST_CASE("a request whose EC key is not a point of its curve fails proof of possession") {
+  for (const char* file : {"ec_p256.pem", "ec_p384.der"}) {
+    INFO(file);
+    auto csr = Csr::parse(fixture(file));
+    REQUIRE(csr);
+    base::Bytes der = csr->der();
+    // The uncompressed point 04||X||Y sits at the end of the SPKI: change the last byte of Y.
+    const base::Bytes spki = csr->public_key_der();
+    const auto at = std::search(der.begin(), der.end(), spki.begin(), spki.end());
+    REQUIRE(at != der.end());
+    *(at + static_cast<std::ptrdiff_t>(spki.size()) - 1) ^= 0x01;
+    auto altered = Csr::parse(der);
+    REQUIRE(altered);
+    auto verified = altered->verify_signature();
+    REQUIRE_FALSE(verified);
+    CHECK(verified.error().message().find("EC public key is invalid") != std::string::npos);
+  }
+}
+
+TEST_CASE("EC requests verify from many threads at once (shared curve parameters)") {
+  const auto p256 = fixture("ec_p256.pem");
+  const auto p384 = fixture("ec_p384.der");
+  std::atomic<int> verified{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 25; ++i) {
+        auto csr = Csr::parse(i % 2 == 0 ? p256 : p384);
+        if (csr && csr->verify_signature()) ++verified;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  CHECK(verified.load() == 100);
 }
 
 TEST_CASE("truncated, padded and foreign input is refused saying what is wrong") {
