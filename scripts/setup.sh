@@ -38,8 +38,16 @@ fi
 
 # playwright-core for the console's browser tests, pinned by package-lock.json, with the
 # machine's own Node.js and npm (Debian's npm package conflicts with them).
+# Skipped when node_modules already holds the pinned version (setup.sh also runs offline).
 if command -v npm >/dev/null; then
-  (cd "$here/tests/e2e/console" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  (
+    cd "$here/tests/e2e/console"
+    pinned=$(node -p "require('./package-lock.json').packages['node_modules/playwright-core'].version")
+    have=$(node -p "try { require('./node_modules/playwright-core/package.json').version } catch { '' }")
+    if [[ "$pinned" != "$have" ]]; then
+      npm ci --no-audit --no-fund --loglevel=error >/dev/null
+    fi
+  )
 else
   echo "signet setup: npm not found: the console's browser tests will not run" >&2
 fi

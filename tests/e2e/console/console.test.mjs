@@ -120,9 +120,15 @@ test("the console is served with a strict Content-Security-Policy and security h
 
 test("a wrong password shows an error and keeps the login page", async () => {
   await page.waitForURL(/\/login$/);
-  await page.fill("#login-name", "admin");
-  await page.fill("#login-password", "not the password");
-  await page.click("#login-submit");
+  // Keyboard only: the operator field has focus, Tab leads to the password, then the button.
+  await page.locator("#login-name").and(page.locator(":focus")).waitFor();
+  await page.keyboard.type("admin");
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "login-password");
+  await page.keyboard.type("not the password");
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "login-submit");
+  await page.keyboard.press("Enter");
   const error = page.locator("#login-error");
   await error.waitFor({ state: "visible" });
   assert.match(await error.textContent(), /wrong/);

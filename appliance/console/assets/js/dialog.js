@@ -14,6 +14,9 @@ export function openDialog({ id, title, content, confirmText, confirmClass = "bu
                  h("div", { class: "dialog-actions" }, cancel, ok));
   const dialog = h("dialog", { class: "dialog", "aria-labelledby": `${id}-title`, id: `${id}-dialog` }, form);
   cancel.addEventListener("click", () => dialog.close());
+  form.addEventListener("input", () => {
+    error.hidden = true;
+  });
   dialog.addEventListener("close", () => {
     dialog.remove();
     if (opener && opener.isConnected) opener.focus();

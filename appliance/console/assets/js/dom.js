@@ -42,8 +42,10 @@ export function formatDate(iso) {
 }
 
 // Days until expiry as people say it: "in 89 days", "today", "3 days ago".
-export function daysText(days) {
+// A revoked certificate's notAfter no longer counts down to anything: it is only the date.
+export function daysText(days, status) {
   if (days === null || days === undefined) return "—";
+  if (status === "revoked") return days >= 0 ? `notAfter in ${days} days` : "past notAfter";
   if (days === 0) return "expires today";
   if (days > 0) return days === 1 ? "1 day left" : `${days} days left`;
   return days === -1 ? "expired 1 day ago" : `expired ${-days} days ago`;

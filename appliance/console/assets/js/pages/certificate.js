@@ -87,7 +87,7 @@ export async function render(context) {
         h("h1", { id: "cert-title" }, cert.common_name || cert.subject),
         h("p", { class: "headline" }, statusBadge(cert.status),
           h("span", { class: `days ${urgency(cert.days_until_expiry, cert.status)}`, id: "cert-days" },
-            daysText(cert.days_until_expiry)),
+            daysText(cert.days_until_expiry, cert.status)),
           h("span", { class: "muted" }, `${cert.source} · ${cert.key_algorithm} · ${cert.ca || "no CA of ours"}`))),
       actions),
     revocation ? h("div", { class: "notice notice-error", role: "status", id: "revocation-notice" },

@@ -88,7 +88,7 @@ function row(item) {
            h("td", null, h("div", null, item.ca || "—"), h("div", { class: "muted small" }, item.issuer)),
            h("td", null, h("div", null, `${formatDate(item.not_before)} → ${formatDate(item.not_after)}`),
              h("div", { class: `small days ${urgency(item.days_until_expiry, item.status)}` },
-               daysText(item.days_until_expiry))),
+               daysText(item.days_until_expiry, item.status))),
            h("td", null, statusBadge(item.status)),
            h("td", null, h("span", { class: "source" }, item.source)));
 }
