@@ -102,7 +102,10 @@ export async function render({ main, query, navigate, current }) {
   if (!current()) return;
   main.append(filterForm(query, choices, navigate));
 
-  const limit = PAGE_SIZES.includes(Number(query.get("limit"))) ? Number(query.get("limit")) : 25;
+  // Any page size the API accepts may come from the URL; the select offers the usual ones.
+  const asked = Number(query.get("limit"));
+  const limit = Number.isInteger(asked) && asked >= 1 && asked <= 1000 ? asked : 25;
+  const sizes = PAGE_SIZES.includes(limit) ? PAGE_SIZES : [...PAGE_SIZES, limit].sort((a, b) => a - b);
   const params = { limit };
   for (const name of [...FILTERS, "sort", "order"]) params[name] = query.get(name);
   const filtered = FILTERS.some((name) => query.get(name));
@@ -125,7 +128,7 @@ export async function render({ main, query, navigate, current }) {
     }
     if (!current()) return;
     region.removeAttribute("aria-busy");
-    if (result.items.length === 0 && page === 0) {
+    if (result.items.length === 0 && page === 0 && !result.next_cursor) {
       region.replaceChildren(h("div", { class: "empty", id: "certificates-empty" },
                                h("h2", null, filtered ? "No certificate matches these filters"
                                                       : "No certificates yet"),
@@ -151,7 +154,7 @@ export async function render({ main, query, navigate, current }) {
       show();
     });
     const size = h("select", { id: "page-size" },
-                   PAGE_SIZES.map((n) => h("option", { value: n, selected: n === limit }, `${n} a page`)));
+                   sizes.map((n) => h("option", { value: n, selected: n === limit }, `${n} a page`)));
     size.addEventListener("change", () => {
       const nextQuery = new URLSearchParams(query);
       nextQuery.set("limit", size.value);
