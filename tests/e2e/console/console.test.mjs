@@ -276,9 +276,9 @@ test("the revoke dialog refuses a wrong code, closes on Escape, then revokes", a
   const wrong = String((Number(code) + 1) % 1_000_000).padStart(6, "0");
   await page.selectOption("#revoke-reason", "keyCompromise");
   await page.fill("#revoke-code", wrong);
-  await shot("revoke-dialog");
   await page.click("#revoke-confirm");
   await page.locator("#revoke-error").waitFor({ state: "visible" });
+  await shot("revoke-dialog");
   let api = await app.json("GET", `/api/v1/certificates/${hex(toRevoke.fingerprint_sha256)}`, { session: admin });
   assert.equal(api.status, "active", "a wrong code revokes nothing");
   await page.fill("#revoke-code", code);

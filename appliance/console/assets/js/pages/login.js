@@ -25,7 +25,7 @@ export async function render({ main, flash, navigate, session }) {
                  h("div", { class: "field" }, h("label", { for: "login-password" }, "Password"), password),
                  submit,
                  h("p", { class: "muted small" },
-                   "Sessions end after a period without activity. Use HTTPS with the appliance's own CA."));
+                   "Sessions end after a period without activity and when you log out."));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     error.hidden = true;
