@@ -11,13 +11,15 @@ shift
 
 # Build tools, libraries, the default token (SoftHSMv2), and the independent tools the tests
 # use to check what we emit (openssl, GnuTLS certtool, python3-cryptography, OpenSC, curl), and
-# pkill/setsid for the tests that kill and detach processes.
+# pkill/setsid for the tests that kill and detach processes; Chromium and NSS's certutil for the
+# web console's browser tests.
 packages=(
   build-essential cmake ninja-build pkg-config git
   libssl-dev openssl liblmdb-dev lmdb-utils libp11-kit-dev
   softhsm2 opensc
   catch2 libcli11-dev nlohmann-json3-dev libboost1.74-dev libargon2-dev
   gnutls-bin python3 python3-cryptography procps util-linux curl
+  chromium libnss3-tools
 )
 
 missing=()
@@ -32,6 +34,22 @@ if ((${#missing[@]} > 0)); then
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     "${missing[@]}" >/dev/null
+fi
+
+# playwright-core for the console's browser tests, pinned by package-lock.json, with the
+# machine's own Node.js and npm (Debian's npm package conflicts with them).
+# Skipped when node_modules already holds the pinned version (setup.sh also runs offline).
+if command -v npm >/dev/null; then
+  (
+    cd "$here/tests/e2e/console"
+    pinned=$(node -p "require('./package-lock.json').packages['node_modules/playwright-core'].version")
+    have=$(node -p "try { require('./node_modules/playwright-core/package.json').version } catch { '' }")
+    if [[ "$pinned" != "$have" ]]; then
+      npm ci --no-audit --no-fund --loglevel=error >/dev/null
+    fi
+  )
+else
+  echo "signet setup: npm not found: the console's browser tests will not run" >&2
 fi
 
 cmake -S "$here" -B "$build_dir" -G Ninja "$@" >/dev/null

@@ -2,8 +2,8 @@
 //
 // Startup: settings -> state directory lock -> store, token and services -> the initial
 // administrator -> the appliance CA and signetd's TLS certificate (key on the token) -> HTTPS
-// (REST API) and plain HTTP (CRLs, CA certificates, OCSP) listeners -> the revocation
-// scheduler. SIGTERM/SIGINT stop accepting, let in-flight requests finish and exit;
+// (REST API and web console) and plain HTTP (CRLs, CA certificates, OCSP) listeners -> the
+// revocation scheduler. SIGTERM/SIGINT stop accepting, let in-flight requests finish and exit;
 // SIGHUP reloads what the OCSP responder knows about the CAs.
 #include <signal.h>
 #include <sys/prctl.h>
@@ -23,6 +23,7 @@
 #include "appliance/api/auth.h"
 #include "appliance/api/metrics.h"
 #include "appliance/api/router.h"
+#include "appliance/console/console.h"
 #include "appliance/core/daemon_lock.h"
 #include "appliance/daemon/appliance_identity.h"
 #include "appliance/daemon/relying_party.h"
@@ -236,9 +237,13 @@ Result<int> serve(DaemonSettings settings) {
   limits.idle_timeout = settings.idle_timeout;
   limits.io_threads = settings.io_threads;
   limits.worker_threads = settings.worker_threads;
+  SIGNET_ASSIGN_OR_RETURN(auto console, console::Console::create());
   std::vector<ListenerConfig> listeners;
   listeners.push_back({"https", settings.https.host, settings.https.port, tls.get(),
-                       [&router](http::Request& request) { return router.dispatch(request); }});
+                       [&router, &console](http::Request& request) {
+                         if (console.owns(request.path)) return console.handle(request);
+                         return router.dispatch(request);
+                       }});
   listeners.push_back(
       {"http", settings.http.host, settings.http.port, nullptr,
        [&relying_party](http::Request& request) { return relying_party.handle(request); }});
@@ -249,8 +254,9 @@ Result<int> serve(DaemonSettings settings) {
   http.port = server->bound_port(1);
   SIGNET_TRY(lock.publish({static_cast<long>(::getpid()), "https://" + https.to_string(),
                            "http://" + http.to_string()}));
-  log("serving the API on https://" + https.to_string() + " and CRLs/OCSP on http://" +
-      http.to_string() + " (state " + context.state_dir().string() + ")");
+  log("serving the API and the console on https://" + https.to_string() +
+      " and CRLs/OCSP on http://" + http.to_string() + " (state " + context.state_dir().string() +
+      ")");
 
   int exit_code = 0;
   {
@@ -287,7 +293,8 @@ int main(int argc, char** argv) {
   harden_process();
   block_signals();
   CLI::App app{
-      "signetd: the Signet PKI appliance daemon: HTTPS REST API (TLS key on the token), and "
+      "signetd: the Signet PKI appliance daemon: HTTPS REST API and web console (TLS key on the "
+      "token), and "
       "CRLs, CA certificates and OCSP over plain HTTP.\nPINs come from SIGNET_PIN_FILE / "
       "--pin-file; the first administrator's password from SIGNET_ADMIN_PASSWORD_FILE or a "
       "generated file in the state directory.",
