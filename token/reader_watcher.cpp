@@ -72,6 +72,8 @@ class ReaderWatcher::Loop {
   };
 
   void emit(ReaderEvent event) {
+    // Once stop() was asked (possibly by the previous callback), no more events.
+    if (owner_.stopping()) return;
     try {
       owner_.callback_(event);
     } catch (...) {

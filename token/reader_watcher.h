@@ -15,7 +15,8 @@
 // Ownership and threads: start() spawns the watching thread; stop() (or the destructor) wakes
 // it with SCardCancel and joins it. The callback runs on the watching thread, one event at a
 // time, in order; it must not block for long and must not destroy the watcher (stop() from the
-// callback is allowed: it only asks, and the thread ends after the callback returns).
+// callback is allowed: it only asks, and the thread ends after the callback returns). No event
+// is delivered after stop() was called.
 // stop() and the destructor may be called from any other thread.
 #pragma once
 

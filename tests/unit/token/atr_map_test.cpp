@@ -42,7 +42,7 @@ TEST_CASE("an exact ATR pattern matches only that ATR, with any separators") {
   }
 }
 
-TEST_CASE("'?' nibbles and '??' bytes are wildcards") {
+TEST_CASE("question-mark nibbles and bytes are wildcards") {
   auto p = pattern("3B:9?:13:81:??:80:73:FF:01:00:0B");
   CHECK(p.matches(atr(kVirtualCard)));
   CHECK(p.matches(atr("3B9F1381FF8073FF01000B")));
