@@ -17,7 +17,10 @@
 //                                            CKR_TOKEN_NOT_PRESENT, CKR_DEVICE_ERROR, ... or
 //                                            0x hex) instead of calling the real module; with
 //                                            `after N`, the first N calls made while this very
-//                                            line is in the file pass through.
+//                                            line is in the file pass through. A failed
+//                                            C_Sign / C_SignFinal still ends the real
+//                                            module's signing operation, as the standard
+//                                            says a failed call does.
 //   delay C_Name MS                          C_Name sleeps MS milliseconds, then proceeds
 //                                            (to the real call, or to a `fail` of the same
 //                                            function).

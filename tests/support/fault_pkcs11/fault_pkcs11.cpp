@@ -21,6 +21,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "tests/support/fault_pkcs11/fault_control.h"
 
@@ -131,6 +132,35 @@ CK_RV login(CK_SESSION_HANDLE session, CK_USER_TYPE user, CK_UTF8CHAR* pin, CK_U
   return state().real->C_Login(session, user, pin, pin_len);
 }
 
+// PKCS#11 v2.40 §5.11: a C_Sign or C_SignFinal that fails ends the signing operation. An
+// injected failure must leave the real module in that state too, or the session's next
+// C_SignInit would meet CKR_OPERATION_ACTIVE: so the real call is made into a scratch buffer
+// and its result dropped.
+constexpr CK_ULONG kScratchSize = 16384;
+
+CK_RV sign(CK_SESSION_HANDLE session, CK_BYTE* data, CK_ULONG data_len, CK_BYTE* signature,
+           CK_ULONG* signature_len) {
+  const CK_RV injected = before(read_control(), "C_Sign");
+  if (injected != CKR_OK) {
+    std::vector<CK_BYTE> scratch(kScratchSize);
+    CK_ULONG scratch_len = scratch.size();
+    (void)state().real->C_Sign(session, data, data_len, scratch.data(), &scratch_len);
+    return injected;
+  }
+  return state().real->C_Sign(session, data, data_len, signature, signature_len);
+}
+
+CK_RV sign_final(CK_SESSION_HANDLE session, CK_BYTE* signature, CK_ULONG* signature_len) {
+  const CK_RV injected = before(read_control(), "C_SignFinal");
+  if (injected != CKR_OK) {
+    std::vector<CK_BYTE> scratch(kScratchSize);
+    CK_ULONG scratch_len = scratch.size();
+    (void)state().real->C_SignFinal(session, scratch.data(), &scratch_len);
+    return injected;
+  }
+  return state().real->C_SignFinal(session, signature, signature_len);
+}
+
 #define FAULT_FORWARD(name) list.name = &Forward<&CK_FUNCTION_LIST::name, #name>::call
 
 void fill_function_list(CK_FUNCTION_LIST& list, const CK_FUNCTION_LIST& real);
@@ -222,9 +252,9 @@ void fill_function_list(CK_FUNCTION_LIST& list, const CK_FUNCTION_LIST& real) {
   FAULT_FORWARD(C_DigestKey);
   FAULT_FORWARD(C_DigestFinal);
   FAULT_FORWARD(C_SignInit);
-  FAULT_FORWARD(C_Sign);
+  list.C_Sign = &sign;
   FAULT_FORWARD(C_SignUpdate);
-  FAULT_FORWARD(C_SignFinal);
+  list.C_SignFinal = &sign_final;
   FAULT_FORWARD(C_SignRecoverInit);
   FAULT_FORWARD(C_SignRecover);
   FAULT_FORWARD(C_VerifyInit);
