@@ -61,8 +61,8 @@ SlotInfo to_slot_info(CK_SLOT_ID slot, const CK_SLOT_INFO& raw) {
 }
 
 // C_GetSlotList twice (count, then ids); asks again when a slot arrived in between.
-base::Result<std::vector<CK_SLOT_ID>> slot_ids(CK_FUNCTION_LIST* functions,
-                                               const std::string& path, CK_BBOOL token_present) {
+base::Result<std::vector<CK_SLOT_ID>> slot_ids(CK_FUNCTION_LIST* functions, const std::string& path,
+                                               CK_BBOOL token_present) {
   std::vector<CK_SLOT_ID> slots;
   for (int attempt = 0;; ++attempt) {
     CK_ULONG count = 0;
@@ -70,8 +70,8 @@ base::Result<std::vector<CK_SLOT_ID>> slot_ids(CK_FUNCTION_LIST* functions,
                                nullptr, &count)
                    .result());
     slots.resize(count);
-    auto listed = SIGNET_P11_CALL(functions, C_GetSlotList, path, Purpose::kGeneral,
-                                  token_present, slots.data(), &count);
+    auto listed = SIGNET_P11_CALL(functions, C_GetSlotList, path, Purpose::kGeneral, token_present,
+                                  slots.data(), &count);
     if (listed.rv() == CKR_BUFFER_TOO_SMALL && attempt < 3) continue;
     SIGNET_TRY(listed.result());
     slots.resize(count);

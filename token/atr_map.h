@@ -56,7 +56,7 @@ struct ModuleRule {
   std::string name;         // what the rule is for ("YubiKey 5"); "default" for the default
   std::string atr_pattern;  // as written; "" for the default rule
   std::string module_path;
-  std::string token;        // fixed token (label or serial); "": match slots to readers
+  std::string token;  // fixed token (label or serial); "": match slots to readers
 };
 
 class AtrMap {

@@ -30,7 +30,8 @@ bool slot_names_reader(const std::string& description, const std::string& reader
   if (description == reader) return true;
   // Cut to the field (and then trimmed of trailing blanks): a prefix of the reader's name that
   // reaches, blanks aside, the end of the field.
-  if (reader.size() <= kSlotDescriptionSize || reader.compare(0, description.size(), description) != 0) {
+  if (reader.size() <= kSlotDescriptionSize ||
+      reader.compare(0, description.size(), description) != 0) {
     return false;
   }
   const std::string cut = reader.substr(0, kSlotDescriptionSize);

@@ -37,9 +37,9 @@ class ModuleCache {
 };
 
 struct CardToken {
-  ModuleRule rule;                // the ATR map's choice
-  hsm::SlotInfo slot;             // the reader's slot in the module
-  hsm::TokenInfo token;           // what the card's token says about itself
+  ModuleRule rule;       // the ATR map's choice
+  hsm::SlotInfo slot;    // the reader's slot in the module
+  hsm::TokenInfo token;  // what the card's token says about itself
   std::shared_ptr<hsm::Pkcs11Module> module;
 };
 

@@ -36,12 +36,13 @@ class ReaderWatcher::Loop {
 
   void run() {
     auto backoff = owner_.options_.min_backoff;
-    bool lost = false;      // kServiceLost reported and not yet restored
-    bool first = true;      // no context has been established yet
+    bool lost = false;  // kServiceLost reported and not yet restored
+    bool first = true;  // no context has been established yet
     while (!owner_.stopping()) {
       auto context = PcscContext::establish();
       if (!context) {
-        if (!lost) emit({ReaderEvent::Kind::kServiceLost, "", "", false, context.error().message()});
+        if (!lost)
+          emit({ReaderEvent::Kind::kServiceLost, "", "", false, context.error().message()});
         lost = true;
         if (!owner_.pause(backoff)) break;
         backoff = std::min(backoff * 2, owner_.options_.max_backoff);
@@ -101,9 +102,9 @@ class ReaderWatcher::Loop {
       states.back().szReader = kPnpNotificationReader;
       states.back().dwCurrentState = pnp_state;
 
-      const LONG rc = ::SCardGetStatusChange(
-          context.handle(), static_cast<DWORD>(owner_.options_.max_wait.count()), states.data(),
-          static_cast<DWORD>(states.size()));
+      const LONG rc = ::SCardGetStatusChange(context.handle(),
+                                             static_cast<DWORD>(owner_.options_.max_wait.count()),
+                                             states.data(), static_cast<DWORD>(states.size()));
       if (rc == SCARD_E_CANCELLED || rc == SCARD_E_TIMEOUT) continue;
       if (rc == SCARD_E_UNKNOWN_READER) continue;  // a reader left: list again
       if (rc != SCARD_S_SUCCESS) return internal::pcsc_error(rc, "SCardGetStatusChange").message();
@@ -147,8 +148,7 @@ class ReaderWatcher::Loop {
     ReaderState now;
     apply_event_state(event_state, state.rgbAtr, state.cbAtr, now);
     // pcsc-lite counts insertions and removals in the upper 16 bits.
-    const bool counter_moved =
-        !was_unaware && (event_state >> 16) != (known.current_state >> 16);
+    const bool counter_moved = !was_unaware && (event_state >> 16) != (known.current_state >> 16);
     const bool swapped = known.present && now.card_present && counter_moved;
     if (known.present && (!now.card_present || swapped)) {
       emit({ReaderEvent::Kind::kCardRemoved, name, "", false, ""});

@@ -45,10 +45,10 @@ struct ReaderEvent {
     kServiceRestored,  // a new context was established after kServiceLost
   };
   Kind kind = Kind::kReaderAdded;
-  std::string reader;   // empty for the service events
-  std::string atr_hex;  // kCardInserted: the card's ATR, uppercase hex ("" for a mute card)
-  bool initial = false; // part of the state found when watching started
-  std::string message;  // kServiceLost: why
+  std::string reader;    // empty for the service events
+  std::string atr_hex;   // kCardInserted: the card's ATR, uppercase hex ("" for a mute card)
+  bool initial = false;  // part of the state found when watching started
+  std::string message;   // kServiceLost: why
 };
 
 // "reader-added", "reader-removed", "card-inserted", "card-removed", "service-lost",

@@ -84,10 +84,10 @@ base::Result<ReaderState> find_reader(const PcscContext& context, std::string_vi
     if (reader.name == name) return std::move(reader);
     present += (present.empty() ? "'" : ", '") + reader.name + "'";
   }
-  return Error(ErrorCode::kNotFound,
-               "no reader named '" + std::string(name) + "' (" +
-                   (present.empty() ? std::string("no reader is attached") : "readers: " + present) +
-                   ")");
+  return Error(
+      ErrorCode::kNotFound,
+      "no reader named '" + std::string(name) + "' (" +
+          (present.empty() ? std::string("no reader is attached") : "readers: " + present) + ")");
 }
 
 }  // namespace signet::token

@@ -18,13 +18,13 @@ namespace signet::token {
 inline constexpr const char* kPnpNotificationReader = "\\\\?PnP?\\Notification";
 
 struct ReaderState {
-  std::string name;            // as pcscd names it, e.g. "Virtual PCD 00 00"
-  bool card_present = false;   // SCARD_STATE_PRESENT
-  bool card_mute = false;      // SCARD_STATE_MUTE: a card that gave no ATR
-  bool card_in_use = false;    // SCARD_STATE_INUSE: another program holds a connection
-  bool card_exclusive = false; // SCARD_STATE_EXCLUSIVE
-  bool unavailable = false;    // SCARD_STATE_UNAVAILABLE
-  base::Bytes atr;             // empty without a (responsive) card
+  std::string name;             // as pcscd names it, e.g. "Virtual PCD 00 00"
+  bool card_present = false;    // SCARD_STATE_PRESENT
+  bool card_mute = false;       // SCARD_STATE_MUTE: a card that gave no ATR
+  bool card_in_use = false;     // SCARD_STATE_INUSE: another program holds a connection
+  bool card_exclusive = false;  // SCARD_STATE_EXCLUSIVE
+  bool unavailable = false;     // SCARD_STATE_UNAVAILABLE
+  base::Bytes atr;              // empty without a (responsive) card
 
   // The ATR as uppercase hex without separators ("3B9513810180 ..."), "" when none.
   std::string atr_hex() const;

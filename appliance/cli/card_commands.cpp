@@ -85,7 +85,8 @@ Result<void> list_cards(ApplianceContext& ctx, const CardOptions& o) {
     std::string token = "-";
     if (!view.token.is_null()) {
       token = "'" + view.token["label"].get<std::string>() + "' serial " +
-              view.token["serial"].get<std::string>() + ", " + view.token["model"].get<std::string>();
+              view.token["serial"].get<std::string>() + ", " +
+              view.token["model"].get<std::string>();
     } else if (!view.problem.empty()) {
       token = view.problem;
     }

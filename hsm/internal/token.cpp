@@ -128,8 +128,8 @@ base::Result<void> Token::ensure_logged_in() {
     if (info && info->user_pin_locked) {
       return base::Error(base::ErrorCode::kPinLocked,
                          "the PIN for " + info->describe() +
-                             " is locked after too many wrong attempts; " +
-                             unblock_advice(false) + " (C_GetTokenInfo: CKF_USER_PIN_LOCKED)");
+                             " is locked after too many wrong attempts; " + unblock_advice(false) +
+                             " (C_GetTokenInfo: CKF_USER_PIN_LOCKED)");
     }
     auto pin = pins_ ? pins_(info ? *info : info_)
                      : base::Result<base::SecureBuffer>(base::Error(

@@ -75,24 +75,27 @@ Error pcsc_error(LONG rc, std::string_view call, std::string_view reader) {
     case SCARD_E_NO_SERVICE:
       return Error(ErrorCode::kUnavailable,
                    "pcscd is not running: start the PC/SC daemon ('pcscd', or 'systemctl start "
-                   "pcscd.socket') (" + detail + ")");
+                   "pcscd.socket') (" +
+                       detail + ")");
     case SCARD_E_SERVICE_STOPPED:
     case SCARD_F_COMM_ERROR:
-      return Error(ErrorCode::kUnavailable, "pcscd stopped while we were using it (" + detail + ")");
+      return Error(ErrorCode::kUnavailable,
+                   "pcscd stopped while we were using it (" + detail + ")");
     case SCARD_E_INVALID_HANDLE:
       return Error(ErrorCode::kUnavailable,
                    "the PC/SC context is no longer valid (pcscd restarted?) (" + detail + ")");
     case SCARD_E_UNKNOWN_READER:
       return Error(ErrorCode::kNotFound,
-                   reader.empty() ? "a reader vanished (" + detail + ")"
-                                  : "no reader named '" + std::string(reader) + "' (" + detail + ")");
+                   reader.empty()
+                       ? "a reader vanished (" + detail + ")"
+                       : "no reader named '" + std::string(reader) + "' (" + detail + ")");
     case SCARD_E_READER_UNAVAILABLE:
       return Error(ErrorCode::kUnavailable,
                    reader_phrase(reader) + " is unavailable (unplugged?) (" + detail + ")");
     case SCARD_E_NO_SMARTCARD:
     case SCARD_W_REMOVED_CARD:
-      return Error(ErrorCode::kNotFound, "there is no card in " + reader_phrase(reader) + " (" +
-                                             detail + ")");
+      return Error(ErrorCode::kNotFound,
+                   "there is no card in " + reader_phrase(reader) + " (" + detail + ")");
     case SCARD_W_UNRESPONSIVE_CARD:
       return Error(ErrorCode::kIoError, "the card in " + reader_phrase(reader) +
                                             " does not answer (inserted the wrong way?) (" +

@@ -19,7 +19,8 @@ using test::SoftHsmToken;
 namespace {
 
 std::shared_ptr<hsm::Pkcs11KeyProvider> make_provider(SoftHsmToken& softhsm) {
-  auto provider = hsm::Pkcs11KeyProvider::create({softhsm.module()}, "", SoftHsmToken::pin_source());
+  auto provider =
+      hsm::Pkcs11KeyProvider::create({softhsm.module()}, "", SoftHsmToken::pin_source());
   REQUIRE(provider);
   return *provider;
 }
@@ -67,8 +68,8 @@ TEST_CASE("a token that reports its user PIN locked is refused before any PIN is
   SoftHsmToken softhsm;
   faults.set("pin locked\n");
   bool pin_asked = false;
-  auto provider = hsm::Pkcs11KeyProvider::create(
-      {softhsm.module()}, "", [&pin_asked](const hsm::TokenInfo&) {
+  auto provider =
+      hsm::Pkcs11KeyProvider::create({softhsm.module()}, "", [&pin_asked](const hsm::TokenInfo&) {
         pin_asked = true;
         return base::Result<base::SecureBuffer>(SoftHsmToken::user_pin());
       });

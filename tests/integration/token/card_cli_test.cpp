@@ -17,10 +17,10 @@
 #include "tests/support/softhsm_token.h"
 
 using namespace signet;
+using nlohmann::json;
 using test::FaultInjection;
 using test::PcscStack;
 using test::SoftHsmToken;
-using nlohmann::json;
 
 namespace {
 
@@ -39,10 +39,11 @@ struct CardCliFixture {
   CardCliFixture() {
     faults.set("slot_description Virtual PCD 00 00\n");
     map_path = (stack.dir() / "atr-map.json").string();
-    test::write_text(map_path, json{{"cards", json::array({json{{"name", "virtual card"},
-                                                                {"atr", "3B:95:13:81:01:80:73:FF:01:00:0B"},
-                                                                {"module", faults.module_path()}}})}}
-                                   .dump());
+    test::write_text(map_path,
+                     json{{"cards", json::array({json{{"name", "virtual card"},
+                                                      {"atr", "3B:95:13:81:01:80:73:FF:01:00:0B"},
+                                                      {"module", faults.module_path()}}})}}
+                         .dump());
   }
 
   std::vector<std::string> env() const {
@@ -136,9 +137,8 @@ TEST_CASE("signet card watch prints events as they happen and exits after --coun
   test::CommandResult watched;
   // timeout(1) bounds the command should the test fail to produce the events.
   std::thread runner([&] {
-    watched = test::run_command("timeout 60 " + signet_binary() +
-                                    " --json card watch --count 4 > " + out,
-                                f.env());
+    watched = test::run_command(
+        "timeout 60 " + signet_binary() + " --json card watch --count 4 > " + out, f.env());
   });
   // Two readers at start: the watcher is watching once they are printed.
   const bool ready = PcscStack::wait_until([&] { return json_lines(out).size() >= 2; });
@@ -185,8 +185,8 @@ TEST_CASE("signet card watch ends cleanly on SIGTERM and reports a pcscd restart
   if (ready) {
     f.stack.stop_pcscd();
     f.stack.start_pcscd();
-    restarted = PcscStack::wait_until(
-        [&] { return text().find("service-restored") != std::string::npos; });
+    restarted =
+        PcscStack::wait_until([&] { return text().find("service-restored") != std::string::npos; });
     PcscStack::wait_until([&] {
       const auto t = text();
       return t.rfind("reader-added 'Virtual PCD 00 01'") > t.find("service-restored");

@@ -136,8 +136,10 @@ void PcscStack::start_pcscd() {
   if (!ready || !process_alive(pcscd_)) {
     const std::string why = logs();
     kill_group(pcscd_, std::chrono::seconds(5));
-    throw std::runtime_error("pcscd did not start with the virtual readers (is vsmartcard-vpcd "
-                             "installed, /etc/reader.conf.d/vpcd present?)\n" + why);
+    throw std::runtime_error(
+        "pcscd did not start with the virtual readers (is vsmartcard-vpcd "
+        "installed, /etc/reader.conf.d/vpcd present?)\n" +
+        why);
   }
 }
 
@@ -156,8 +158,8 @@ bool PcscStack::card_present() const {
 
 void PcscStack::insert_card() {
   if (vicc_ > 0) throw std::logic_error("a virtual card is already inserted");
-  const std::string pythonpath = std::string("PYTHONPATH=") + kViccModules + ":" +
-                                 (dir_ / "python").string();
+  const std::string pythonpath =
+      std::string("PYTHONPATH=") + kViccModules + ":" + (dir_ / "python").string();
   // vicc exits when it cannot reach vpcd (pcscd still loading the driver): start it again.
   for (int attempt = 0; attempt < 5; ++attempt) {
     ++vicc_starts_;

@@ -105,11 +105,10 @@ TEST_CASE("the watcher reports the readers at start, then insert, remove and re-
   for (const auto& e : log.events()) {
     seen.push_back(std::string(token::to_string(e.kind)) + " " + e.reader);
   }
-  CHECK(seen == std::vector<std::string>{"reader-added Virtual PCD 00 00",
-                                         "reader-added Virtual PCD 00 01",
-                                         "card-inserted Virtual PCD 00 00",
-                                         "card-removed Virtual PCD 00 00",
-                                         "card-inserted Virtual PCD 00 00"});
+  CHECK(seen == std::vector<std::string>{
+                    "reader-added Virtual PCD 00 00", "reader-added Virtual PCD 00 01",
+                    "card-inserted Virtual PCD 00 00", "card-removed Virtual PCD 00 00",
+                    "card-inserted Virtual PCD 00 00"});
 }
 
 TEST_CASE("a card present when watching starts is reported as initial") {

@@ -33,7 +33,7 @@ constexpr const char* kDefaultRealModule = "/usr/lib/softhsm/libsofthsm2.so";
 struct State {
   CK_FUNCTION_LIST* real = nullptr;
   CK_FUNCTION_LIST ours{};
-  std::mutex mutex;                              // guards passed
+  std::mutex mutex;                             // guards passed
   std::map<std::string, unsigned long> passed;  // calls let through, by `fail` line
 };
 
@@ -172,8 +172,7 @@ CK_RV load_real_module() {
   const char* path = configured != nullptr && *configured != '\0' ? configured : kDefaultRealModule;
   void* library = ::dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
   if (library == nullptr) {
-    std::fprintf(stderr, "fault_pkcs11: cannot load the real module '%s': %s\n", path,
-                 ::dlerror());
+    std::fprintf(stderr, "fault_pkcs11: cannot load the real module '%s': %s\n", path, ::dlerror());
     return CKR_GENERAL_ERROR;
   }
   auto get_list = reinterpret_cast<CK_C_GetFunctionList>(::dlsym(library, "C_GetFunctionList"));
@@ -190,8 +189,7 @@ CK_RV load_real_module() {
 }  // namespace
 }  // namespace signet::test::fault
 
-extern "C" __attribute__((visibility("default"))) CK_RV C_GetFunctionList(
-    CK_FUNCTION_LIST** list) {
+extern "C" __attribute__((visibility("default"))) CK_RV C_GetFunctionList(CK_FUNCTION_LIST** list) {
   using namespace signet::test::fault;
   if (list == nullptr) return CKR_ARGUMENTS_BAD;
   // Callers serialise their first C_GetFunctionList with C_Initialize in practice; a static

@@ -73,9 +73,9 @@ TEST_CASE("malformed ATR patterns are refused with the reason") {
     const char* reason;
   };
   const std::string too_long(68, 'A');
-  for (const Case& c : {Case{"3B:9", "odd number"}, Case{"3B:GG", "'G' is neither"},
-                        Case{"", "no bytes"}, Case{"3B:95 / FF", "its mask has 1 bytes"},
-                        Case{too_long.c_str(), "at most 33 bytes"}}) {
+  for (const Case& c :
+       {Case{"3B:9", "odd number"}, Case{"3B:GG", "'G' is neither"}, Case{"", "no bytes"},
+        Case{"3B:95 / FF", "its mask has 1 bytes"}, Case{too_long.c_str(), "at most 33 bytes"}}) {
     auto parsed = AtrPattern::parse(c.text);
     INFO(c.text);
     REQUIRE_FALSE(parsed);
