@@ -208,3 +208,24 @@ TEST_CASE("the slot description can be set to a reader name") {
   REQUIRE(slots);
   CHECK(slots->front().description.rfind("SoftHSM", 0) == 0);
 }
+
+TEST_CASE("a card pulled while an object is written fails the write; the next write works") {
+  FaultInjection faults;
+  SoftHsmToken softhsm;
+  auto provider = make_provider(softhsm);
+  const base::Bytes secret(32, 0x42);
+  // The key-encryption key exists first, so that only the secret's C_CreateObject is hit.
+  REQUIRE(provider->wrap_secret("", secret));
+  faults.set("fail C_CreateObject CKR_TOKEN_NOT_PRESENT\n");
+  auto wrapped = provider->wrap_secret("", secret);
+  REQUIRE_FALSE(wrapped);
+  CHECK(wrapped.error().code() == ErrorCode::kNotFound);
+  CHECK(contains(wrapped.error().message(), "C_CreateObject"));
+  CHECK(contains(wrapped.error().message(), "is not present"));
+  faults.clear();
+  auto again = provider->wrap_secret("", secret);
+  REQUIRE(again);
+  auto unwrapped = provider->unwrap_secret(*again);
+  REQUIRE(unwrapped);
+  CHECK(base::Bytes(unwrapped->view().begin(), unwrapped->view().end()) == secret);
+}
