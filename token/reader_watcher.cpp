@@ -86,6 +86,10 @@ class ReaderWatcher::Loop {
   // Watches one context until stopping (returns "") or pcscd is lost (returns why).
   std::string watch(const PcscContext& context) {
     DWORD pnp_state = SCARD_STATE_UNAWARE;
+    // A pcscd without PnP notification answers SCARD_STATE_UNKNOWN for the pseudo-reader, at
+    // once and every time: leave it out then, and see readers come and go by relisting after
+    // each bounded wait.
+    bool use_pnp = true;
     while (!owner_.stopping()) {
       auto readers = list_names(context);
       if (!readers) return readers.error().message();
@@ -94,13 +98,20 @@ class ReaderWatcher::Loop {
 
       std::vector<std::string> names;
       for (const auto& [name, known] : known_) names.push_back(name);
-      std::vector<SCARD_READERSTATE> states(names.size() + 1);
+      std::vector<SCARD_READERSTATE> states(names.size() + (use_pnp ? 1 : 0));
       for (std::size_t i = 0; i < names.size(); ++i) {
         states[i].szReader = names[i].c_str();
         states[i].dwCurrentState = known_[names[i]].current_state;
       }
-      states.back().szReader = kPnpNotificationReader;
-      states.back().dwCurrentState = pnp_state;
+      if (use_pnp) {
+        states.back().szReader = kPnpNotificationReader;
+        states.back().dwCurrentState = pnp_state;
+      }
+      if (states.empty()) {
+        // No reader and no PnP notification: nothing to wait on but time.
+        if (!owner_.pause(owner_.options_.max_wait)) break;
+        continue;
+      }
 
       const LONG rc = ::SCardGetStatusChange(context.handle(),
                                              static_cast<DWORD>(owner_.options_.max_wait.count()),
@@ -109,7 +120,10 @@ class ReaderWatcher::Loop {
       if (rc == SCARD_E_UNKNOWN_READER) continue;  // a reader left: list again
       if (rc != SCARD_S_SUCCESS) return internal::pcsc_error(rc, "SCardGetStatusChange").message();
       for (std::size_t i = 0; i < names.size(); ++i) update(names[i], states[i]);
-      pnp_state = states.back().dwEventState & ~static_cast<DWORD>(SCARD_STATE_CHANGED);
+      if (use_pnp) {
+        pnp_state = states.back().dwEventState & ~static_cast<DWORD>(SCARD_STATE_CHANGED);
+        use_pnp = (states.back().dwEventState & SCARD_STATE_UNKNOWN) == 0;
+      }
     }
     return "";
   }

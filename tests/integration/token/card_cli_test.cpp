@@ -39,19 +39,23 @@ struct CardCliFixture {
   CardCliFixture() {
     faults.set("slot_description Virtual PCD 00 00\n");
     map_path = (stack.dir() / "atr-map.json").string();
-    test::write_text(map_path,
-                     json{{"cards", json::array({json{{"name", "virtual card"},
-                                                      {"atr", "3B:95:13:81:01:80:73:FF:01:00:0B"},
-                                                      {"module", faults.module_path()}}})}}
-                         .dump());
+    const json rule = {{"name", "virtual card"},
+                       {"atr", "3B:95:13:81:01:80:73:FF:01:00:0B"},
+                       {"module", faults.module_path()}};
+    test::write_text(map_path, json{{"cards", json::array({rule})}}.dump());
+    // signet inherits these (with SOFTHSM2_CONF and the fault module's settings).
+    ::setenv("SIGNET_STATE", (stack.dir() / "state").c_str(), 1);
+    ::setenv("SIGNET_ATR_MAP", map_path.c_str(), 1);
   }
-
-  std::vector<std::string> env() const {
-    return {"SIGNET_STATE=" + (stack.dir() / "state").string(), "SIGNET_ATR_MAP=" + map_path};
+  ~CardCliFixture() {
+    ::unsetenv("SIGNET_STATE");
+    ::unsetenv("SIGNET_ATR_MAP");
   }
+  CardCliFixture(const CardCliFixture&) = delete;
+  CardCliFixture& operator=(const CardCliFixture&) = delete;
 
   test::CommandResult signet(const std::string& arguments) const {
-    return test::run_command(signet_binary() + " " + arguments + " 2>&1", env());
+    return test::run_command(signet_binary() + " " + arguments);
   }
 };
 
@@ -137,8 +141,8 @@ TEST_CASE("signet card watch prints events as they happen and exits after --coun
   test::CommandResult watched;
   // timeout(1) bounds the command should the test fail to produce the events.
   std::thread runner([&] {
-    watched = test::run_command(
-        "timeout 60 " + signet_binary() + " --json card watch --count 4 > " + out, f.env());
+    watched = test::run_command("timeout 60 " + signet_binary() +
+                                " --json card watch --count 4 > " + out);
   });
   // Two readers at start: the watcher is watching once they are printed.
   const bool ready = PcscStack::wait_until([&] { return json_lines(out).size() >= 2; });
@@ -173,9 +177,9 @@ TEST_CASE("signet card watch ends cleanly on SIGTERM and reports a pcscd restart
   test::CommandResult watched;
   std::atomic<bool> done{false};
   std::thread runner([&] {
-    watched = test::run_command(
-        "echo $$ > " + pid_file + "; exec " + signet_binary() + " card watch > " + out + " 2>&1",
-        f.env());
+    // sh -c: its $$ is the process that execs signet (run_command's own shell is another).
+    watched = test::run_command("sh -c 'echo $$ > " + pid_file + "; exec " + signet_binary() +
+                                " card watch > " + out + " 2>&1'");
     done = true;
   });
   auto text = [&] { return std::filesystem::exists(out) ? test::read_text(out) : std::string(); };
@@ -192,18 +196,19 @@ TEST_CASE("signet card watch ends cleanly on SIGTERM and reports a pcscd restart
       return t.rfind("reader-added 'Virtual PCD 00 01'") > t.find("service-restored");
     });
   }
-  // The shell execs signet: its pid is the watcher's.
+  // The inner shell execs signet: its pid is the watcher's.
   std::ifstream pid_in(pid_file);
   pid_t pid = 0;
   pid_in >> pid;
-  REQUIRE(pid > 0);
-  ::kill(pid, SIGTERM);
-  const bool ended = PcscStack::wait_until([&] { return done.load(); });
-  if (!ended) ::kill(pid, SIGKILL);
+  // No REQUIRE before the join: a throw with the thread running would terminate the test.
+  if (pid > 0) ::kill(pid, SIGTERM);
+  const bool ended = pid > 0 && PcscStack::wait_until([&] { return done.load(); });
+  if (!ended && pid > 0) ::kill(pid, SIGKILL);
   runner.join();
   const std::string printed = text();
   INFO(printed);
   REQUIRE(ready);
+  REQUIRE(pid > 0);
   CHECK(restarted);
   CHECK(ended);
   CHECK(watched.exit_code == 0);
