@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -66,9 +67,14 @@ pid_t PcscStack::spawn(const std::vector<std::string>& argv, const std::vector<s
   std::vector<char*> args;
   for (auto& arg : arguments) args.push_back(arg.data());
   args.push_back(nullptr);
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
+    // Should the test process die without its destructors (a crash, an abort), pcscd and vicc
+    // must not outlive it: they get SIGTERM when it goes.
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) ::_exit(1);
     ::setpgid(0, 0);  // its own group: kill_group reaches its children too
     const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd >= 0) {

@@ -9,7 +9,8 @@
 // the ctest RESOURCE_LOCK "pcscd" and run serially. The destructor kills every process group
 // it started (SIGTERM, then SIGKILL after a bounded wait) and reaps them: no pcscd is left.
 // Every wait is bounded; a failed wait throws std::runtime_error with the child's log.
-// Not thread-safe; use it from the test's thread.
+// Not thread-safe; use it from the test's main thread (the children's parent-death signal is
+// tied to the thread that started them).
 #pragma once
 
 #include <sys/types.h>
