@@ -49,6 +49,36 @@ TokenInfo to_token_info(CK_SLOT_ID slot, const CK_TOKEN_INFO& raw, const std::st
   return info;
 }
 
+SlotInfo to_slot_info(CK_SLOT_ID slot, const CK_SLOT_INFO& raw) {
+  SlotInfo info;
+  info.slot_id = slot;
+  info.description = trim_field(raw.slotDescription, sizeof(raw.slotDescription));
+  info.manufacturer = trim_field(raw.manufacturerID, sizeof(raw.manufacturerID));
+  info.token_present = (raw.flags & CKF_TOKEN_PRESENT) != 0;
+  info.removable = (raw.flags & CKF_REMOVABLE_DEVICE) != 0;
+  info.hardware = (raw.flags & CKF_HW_SLOT) != 0;
+  return info;
+}
+
+// C_GetSlotList twice (count, then ids); asks again when a slot arrived in between.
+base::Result<std::vector<CK_SLOT_ID>> slot_ids(CK_FUNCTION_LIST* functions, const std::string& path,
+                                               CK_BBOOL token_present) {
+  std::vector<CK_SLOT_ID> slots;
+  for (int attempt = 0;; ++attempt) {
+    CK_ULONG count = 0;
+    SIGNET_TRY(SIGNET_P11_CALL(functions, C_GetSlotList, path, Purpose::kGeneral, token_present,
+                               nullptr, &count)
+                   .result());
+    slots.resize(count);
+    auto listed = SIGNET_P11_CALL(functions, C_GetSlotList, path, Purpose::kGeneral, token_present,
+                                  slots.data(), &count);
+    if (listed.rv() == CKR_BUFFER_TOO_SMALL && attempt < 3) continue;
+    SIGNET_TRY(listed.result());
+    slots.resize(count);
+    return slots;
+  }
+}
+
 }  // namespace
 
 std::string TokenInfo::describe() const { return "token '" + label + "' (serial " + serial + ")"; }
@@ -116,21 +146,8 @@ base::Result<TokenInfo> Pkcs11Module::token_info(CK_SLOT_ID slot) const {
 }
 
 base::Result<std::vector<TokenInfo>> Pkcs11Module::tokens(bool include_uninitialized) const {
-  std::vector<CK_SLOT_ID> slots;
-  for (int attempt = 0;; ++attempt) {
-    CK_ULONG count = 0;
-    SIGNET_TRY(SIGNET_P11_CALL(functions_, C_GetSlotList, path_, Purpose::kGeneral, CK_TRUE,
-                               nullptr, &count)
-                   .result());
-    slots.resize(count);
-    auto listed = SIGNET_P11_CALL(functions_, C_GetSlotList, path_, Purpose::kGeneral, CK_TRUE,
-                                  slots.data(), &count);
-    // A token arrived between the two calls: ask again.
-    if (listed.rv() == CKR_BUFFER_TOO_SMALL && attempt < 3) continue;
-    SIGNET_TRY(listed.result());
-    slots.resize(count);
-    break;
-  }
+  // A token may arrive between the two C_GetSlotList calls: slot_ids() asks again.
+  SIGNET_ASSIGN_OR_RETURN(auto slots, slot_ids(functions_, path_, CK_TRUE));
   std::vector<TokenInfo> out;
   for (CK_SLOT_ID slot : slots) {
     CK_TOKEN_INFO raw{};
@@ -143,6 +160,20 @@ base::Result<std::vector<TokenInfo>> Pkcs11Module::tokens(bool include_uninitial
     SIGNET_TRY(got.result());
     TokenInfo info = to_token_info(slot, raw, path_);
     if (info.initialized || include_uninitialized) out.push_back(std::move(info));
+  }
+  return out;
+}
+
+base::Result<std::vector<SlotInfo>> Pkcs11Module::slots() const {
+  SIGNET_ASSIGN_OR_RETURN(auto ids, slot_ids(functions_, path_, CK_FALSE));
+  std::vector<SlotInfo> out;
+  for (CK_SLOT_ID slot : ids) {
+    CK_SLOT_INFO raw{};
+    auto got = SIGNET_P11_CALL(functions_, C_GetSlotInfo, path_, Purpose::kGeneral, slot, &raw);
+    // A reader unplugged between listing and asking.
+    if (got.rv() == CKR_SLOT_ID_INVALID || got.rv() == CKR_DEVICE_REMOVED) continue;
+    SIGNET_TRY(got.result());
+    out.push_back(to_slot_info(slot, raw));
   }
   return out;
 }

@@ -56,6 +56,17 @@ struct TokenInfo {
   std::string describe() const;
 };
 
+// What C_GetSlotInfo says about one slot, with the blank padding trimmed. For smart-card
+// modules (OpenSC, ykcs11) the description is the PC/SC reader's name, cut to 64 bytes.
+struct SlotInfo {
+  CK_SLOT_ID slot_id = 0;
+  std::string description;
+  std::string manufacturer;
+  bool token_present = false;
+  bool removable = false;  // CKF_REMOVABLE_DEVICE: a reader whose token comes and goes
+  bool hardware = false;   // CKF_HW_SLOT
+};
+
 // Where the user PIN for a token comes from (a PIN file, a prompt, a test). Called when a token
 // needs a login, at most once per login; the PIN is used for C_Login and then wiped. It may be
 // called from any thread that first uses the token, so it must be thread-safe.
@@ -83,6 +94,10 @@ class Pkcs11Module : public std::enable_shared_from_this<Pkcs11Module> {
   // when there is none; kInvalidArgument when several tokens share the label (name the
   // serial instead).
   base::Result<TokenInfo> find_token(std::string_view label_or_serial) const;
+
+  // Every slot the module shows now (C_GetSlotList with tokenPresent false), in slot order,
+  // with C_GetSlotInfo; a slot that vanished between the two calls is left out.
+  base::Result<std::vector<SlotInfo>> slots() const;
 
   // Fresh C_GetTokenInfo for one slot.
   base::Result<TokenInfo> token_info(CK_SLOT_ID slot) const;

@@ -24,6 +24,8 @@ void register_alert_commands(CLI::App& app, Action& selected);
 void register_audit_commands(CLI::App& app, Action& selected);
 void register_crl_commands(CLI::App& app, Action& selected);
 void register_ocsp_commands(CLI::App& app, Action& selected);
+// `signet card list | watch`: local PC/SC readers and smart cards.
+void register_card_commands(CLI::App& app, Action& selected);
 // Under `signet cert`: issue, renew, rekey, reissue, revoke, import.
 void register_cert_lifecycle_commands(CLI::App* cert, Action& selected);
 

@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
   signet::appliance::register_crl_commands(app, selected);
   signet::appliance::register_ocsp_commands(app, selected);
   signet::appliance::register_store_commands(app, selected);
+  signet::appliance::register_card_commands(app, selected);
 
   try {
     app.parse(argc, argv);
@@ -65,8 +66,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   signet::appliance::ApplianceContext context(options);
+  // Smart cards are this machine's hardware, not the store: always local.
+  const bool local_only = app.got_subcommand("card");
   // A running signetd owns the store: work through its API rather than beside it.
-  auto target = signet::appliance::remote_target(remote, context.state_dir());
+  auto target = local_only ? signet::base::Result<std::optional<signet::appliance::RemoteTarget>>(
+                                 std::optional<signet::appliance::RemoteTarget>())
+                           : signet::appliance::remote_target(remote, context.state_dir());
   if (!target) {
     std::cerr << "signet: error: " << target.error().describe() << "\n";
     return 1;

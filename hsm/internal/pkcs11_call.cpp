@@ -118,6 +118,16 @@ std::string token_phrase(std::string_view token) {
 
 }  // namespace
 
+std::string unblock_advice(bool so_pin) {
+  if (so_pin) {
+    return "a locked security officer PIN (PUK) cannot be unblocked: only re-initialising the "
+           "token, which erases its keys, makes it usable again";
+  }
+  return "unblock it by logging in with the security officer PIN (a card's PUK) and setting a "
+         "new user PIN (C_InitPIN), e.g. with 'pkcs11-tool --login --login-type so --init-pin' "
+         "or the card vendor's tool";
+}
+
 std::string rv_name(CK_RV rv) {
   for (const auto& entry : kRvNames) {
     if (entry.rv == rv) return entry.name;
@@ -146,8 +156,8 @@ Error translate(CK_RV rv, const CallSite& site) {
                                                  " is incorrect (" + detail + ")");
     case CKR_PIN_LOCKED:
       return Error(ErrorCode::kPinLocked, "the " + std::string(pin_name) + " for " + token +
-                                              " is locked after too many wrong attempts (" +
-                                              detail + ")");
+                                              " is locked after too many wrong attempts; " +
+                                              unblock_advice(so) + " (" + detail + ")");
     case CKR_PIN_INVALID:
     case CKR_PIN_LEN_RANGE:
       return Error(ErrorCode::kInvalidArgument, "the " + std::string(pin_name) + " for " + token +

@@ -34,6 +34,10 @@ struct CallSite {
 // "CKR_PIN_INCORRECT"; "CKR_VENDOR_DEFINED+0x12" or "unknown CK_RV" for others.
 std::string rv_name(CK_RV rv);
 
+// How to get past a locked PIN: for the user PIN, unblock with the SO PIN / PUK; for the SO
+// PIN, re-initialise. One sentence fragment, for messages about locked PINs.
+std::string unblock_advice(bool so_pin);
+
 // The translation of one failed call into an Error (see the header comment).
 base::Error translate(CK_RV rv, const CallSite& site);
 

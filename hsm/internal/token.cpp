@@ -124,6 +124,13 @@ base::Result<void> Token::ensure_logged_in() {
   } else {
     // The PIN source sees current flags (count low, final try) so that a prompt can warn.
     auto info = current_info();
+    // A locked PIN is reported before the attempt: no PIN is asked for or sent.
+    if (info && info->user_pin_locked) {
+      return base::Error(base::ErrorCode::kPinLocked,
+                         "the PIN for " + info->describe() +
+                             " is locked after too many wrong attempts; " + unblock_advice(false) +
+                             " (C_GetTokenInfo: CKF_USER_PIN_LOCKED)");
+    }
     auto pin = pins_ ? pins_(info ? *info : info_)
                      : base::Result<base::SecureBuffer>(base::Error(
                            base::ErrorCode::kInvalidArgument, "no PIN source was configured"));

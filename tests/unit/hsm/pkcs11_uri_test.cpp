@@ -115,3 +115,17 @@ TEST_CASE("PKCS#11 errors name the function, the token and the CKR code") {
   CHECK(other.code() == ErrorCode::kTokenError);
   CHECK(other.message() == "C_Sign failed on token 't': CKR_DEVICE_ERROR (0x30)");
 }
+
+TEST_CASE("a locked PIN's message says how to get past the lock") {
+  using signet::hsm::internal::CallSite;
+  using signet::hsm::internal::Purpose;
+  using signet::hsm::internal::translate;
+  auto user = translate(CKR_PIN_LOCKED, CallSite{"C_Login", "card", Purpose::kLogin});
+  CHECK(user.message().find("the PIN for token 'card' is locked after too many wrong attempts; "
+                            "unblock it by logging in with the security officer PIN") == 0);
+  CHECK(user.message().find("C_InitPIN") != std::string::npos);
+  auto so = translate(CKR_PIN_LOCKED, CallSite{"C_Login", "card", Purpose::kSoLogin});
+  CHECK(so.code() == ErrorCode::kPinLocked);
+  CHECK(so.message().find("the security officer PIN for token 'card' is locked") == 0);
+  CHECK(so.message().find("only re-initialising the token") != std::string::npos);
+}
