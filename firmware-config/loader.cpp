@@ -83,8 +83,7 @@ void read_sessions(TableReader& t, SessionSettings& out) {
   t.duration("idle_seconds", 1, kSecondsPerDay, out.idle);
   t.duration("lifetime_seconds", 1, 7 * kSecondsPerDay, out.lifetime);
   if (out.idle > out.lifetime) {
-    t.issue("idle_seconds", t.line_of("idle_seconds"),
-            "must not exceed sessions.lifetime_seconds");
+    t.issue("idle_seconds", t.line_of("idle_seconds"), "must not exceed sessions.lifetime_seconds");
   }
   t.finish();
 }
@@ -225,8 +224,7 @@ void read_bootstrap(TableReader& t, BootstrapSettings& out, const Probes& probes
                  "'" + out.operators.admin_name +
                      "' is not an operator name (1-64 letters, digits, - _ . @)");
     }
-    if (ops->string("admin_password_file", out.operators.admin_password_file) &&
-        probes.pin_file) {
+    if (ops->string("admin_password_file", out.operators.admin_password_file) && probes.pin_file) {
       if (auto checked = probes.pin_file(out.operators.admin_password_file); !checked) {
         ops->issue("admin_password_file", ops->line_of("admin_password_file"),
                    checked.error().message());

@@ -41,7 +41,7 @@ struct Probes {
 Probes real_probes();
 
 struct LoadResult {
-  Configuration configuration;     // meaningful only when issues is empty
+  Configuration configuration;      // meaningful only when issues is empty
   std::vector<ConfigIssue> issues;  // sorted by line
   bool ok() const { return issues.empty(); }
 };

@@ -12,11 +12,21 @@ std::string quoted(std::string_view text) {
   std::string out = "\"";
   for (const unsigned char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           char escape[8];
@@ -80,8 +90,7 @@ std::string to_toml(const Configuration& c) {
       << "publish_base_url = " << quoted(c.ca.publish_base_url) << "\n\n";
   out << "[bootstrap.operators]\n"
       << "admin_name = " << quoted(c.bootstrap.operators.admin_name) << "\n"
-      << "admin_password_file = " << quoted(c.bootstrap.operators.admin_password_file)
-      << "\n\n";
+      << "admin_password_file = " << quoted(c.bootstrap.operators.admin_password_file) << "\n\n";
   out << "[hardening]\n"
       << "seccomp = " << flag(c.hardening.seccomp) << "\n"
       << "user = " << quoted(c.hardening.user) << "\n\n";

@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
   signet::appliance::register_crl_commands(app, selected);
   signet::appliance::register_ocsp_commands(app, selected);
   signet::appliance::register_store_commands(app, selected);
+  signet::appliance::register_config_commands(app, selected);
 
   try {
     app.parse(argc, argv);
@@ -66,7 +67,11 @@ int main(int argc, char** argv) {
   }
   signet::appliance::ApplianceContext context(options);
   // A running signetd owns the store: work through its API rather than beside it.
-  auto target = signet::appliance::remote_target(remote, context.state_dir());
+  // (`signet config ...` reads files only and runs here either way.)
+  auto target = signet::appliance::is_local_only_command(app)
+                    ? signet::base::Result<std::optional<signet::appliance::RemoteTarget>>(
+                          std::optional<signet::appliance::RemoteTarget>())
+                    : signet::appliance::remote_target(remote, context.state_dir());
   if (!target) {
     std::cerr << "signet: error: " << target.error().describe() << "\n";
     return 1;

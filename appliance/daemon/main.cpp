@@ -13,6 +13,7 @@
 
 #include <CLI/CLI.hpp>
 #include <condition_variable>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -102,10 +103,10 @@ class SchedulerLoop {
     auto next = api_.scheduler().next_wakeup();
     std::chrono::milliseconds wait = interval_;
     if (next && *next) {
-      const auto until = std::chrono::duration_cast<std::chrono::milliseconds>(
-          **next - api_.clock().now());
-      wait = std::clamp(until, std::chrono::milliseconds(1000),
-                        std::chrono::milliseconds(interval_));
+      const auto until =
+          std::chrono::duration_cast<std::chrono::milliseconds>(**next - api_.clock().now());
+      wait =
+          std::clamp(until, std::chrono::milliseconds(1000), std::chrono::milliseconds(interval_));
     }
     return wait;
   }
@@ -174,10 +175,11 @@ Result<int> serve(DaemonSettings settings) {
   policy.session_lifetime = settings.session_lifetime;
   Authenticator authenticator(*operators, *audit, context.clock(), context.rng(), policy);
   SIGNET_ASSIGN_OR_RETURN(auto password_file,
-                          ensure_initial_administrator(context, authenticator));
+                          ensure_initial_administrator(context, authenticator, settings.admin_name,
+                                                       settings.admin_password_file));
   if (!password_file.empty()) {
-    log("created the administrator 'admin'; its initial password is in " + password_file +
-        " (mode 0600): log in and change it");
+    log("created the administrator '" + settings.admin_name + "'; its initial password is in " +
+        password_file + " (mode 0600): log in and change it");
   }
 
   std::vector<std::string> names = settings.tls_names;
@@ -185,10 +187,11 @@ Result<int> serve(DaemonSettings settings) {
   SIGNET_ASSIGN_OR_RETURN(auto identity, ensure_tls_identity(context, names));
   SIGNET_TRY(publish_appliance_ca(context.state_dir(), identity.appliance_ca));
   SIGNET_ASSIGN_OR_RETURN(auto bridge, hsm::OpensslBridge::create());
-  SIGNET_ASSIGN_OR_RETURN(auto tls, make_server_tls_context(*bridge, identity));
+  SIGNET_ASSIGN_OR_RETURN(auto tls,
+                          make_server_tls_context(*bridge, identity, settings.tls_min_version));
 
   ApiServices api(context, authenticator, metrics);
-  base::StderrLogger logger(base::LogLevel::kInfo);
+  base::StderrLogger logger(settings.log_level);
   Router router(authenticator, metrics, &logger);
   register_session_routes(router, api);
   register_operator_routes(router, api);
@@ -218,10 +221,9 @@ Result<int> serve(DaemonSettings settings) {
   std::vector<ListenerConfig> listeners;
   listeners.push_back({"https", settings.https.host, settings.https.port, tls.get(),
                        [&router](http::Request& request) { return router.dispatch(request); }});
-  listeners.push_back({"http", settings.http.host, settings.http.port, nullptr,
-                       [&relying_party](http::Request& request) {
-                         return relying_party.handle(request);
-                       }});
+  listeners.push_back(
+      {"http", settings.http.host, settings.http.port, nullptr,
+       [&relying_party](http::Request& request) { return relying_party.handle(request); }});
   SIGNET_ASSIGN_OR_RETURN(auto server, HttpServer::create(std::move(listeners), limits, &logger));
   server->start();
   ListenAddress https = settings.https, http = settings.http;
@@ -245,8 +247,8 @@ Result<int> serve(DaemonSettings settings) {
       if (sigwait(&set, &signal_number) != 0) continue;
       if (signal_number == SIGHUP) {
         auto reloaded = api.ocsp_responder().reload();
-        log(reloaded ? "SIGHUP: reloaded the CAs" : "SIGHUP: reload failed: " +
-                                                        reloaded.error().describe());
+        log(reloaded ? "SIGHUP: reloaded the CAs"
+                     : "SIGHUP: reload failed: " + reloaded.error().describe());
         continue;
       }
       log(std::string("stopping on ") + (signal_number == SIGTERM ? "SIGTERM" : "SIGINT") +
@@ -273,17 +275,18 @@ int main(int argc, char** argv) {
       "generated file in the state directory.",
       "signetd"};
   app.set_version_flag("--version", "signetd 0.1.0");
-  DaemonSettings settings;
-  settings.store = GlobalOptions::from_environment(SIGNET_DEFAULT_PKCS11_MODULE);
-  std::string config, listen, http_listen, state, module, token, pin_file;
-  app.add_option("--config", config, "configuration file (JSON; see docs/OPERATIONS.md)");
-  app.add_option("--listen", listen, "HTTPS address:port (default 127.0.0.1:8443)");
-  app.add_option("--http-listen", http_listen,
+  DaemonFlags flags;
+  app.add_option("--config", flags.config,
+                 "configuration file (TOML; see docs/CONFIGURATION.md); an invalid file stops "
+                 "signetd with every error");
+  app.add_option("--listen", flags.listen, "HTTPS address:port (default 127.0.0.1:8443)");
+  app.add_option("--http-listen", flags.http_listen,
                  "plain HTTP address:port for CRLs and OCSP (default 127.0.0.1:8080)");
-  app.add_option("--state", state, "state directory (env SIGNET_STATE)");
-  app.add_option("--module", module, "PKCS#11 module (env SIGNET_PKCS11_MODULE)");
-  app.add_option("--token", token, "default token label or serial (env SIGNET_TOKEN)");
-  app.add_option("--pin-file", pin_file, "file with the token's user PIN (env SIGNET_PIN_FILE)");
+  app.add_option("--state", flags.state, "state directory (env SIGNET_STATE)");
+  app.add_option("--module", flags.module, "PKCS#11 module (env SIGNET_PKCS11_MODULE)");
+  app.add_option("--token", flags.token, "default token label or serial (env SIGNET_TOKEN)");
+  app.add_option("--pin-file", flags.pin_file,
+                 "file with the token's user PIN (env SIGNET_PIN_FILE)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -293,24 +296,14 @@ int main(int argc, char** argv) {
     std::cerr << "signetd: error: " << error.describe() << "\n";
     return 1;
   };
-  if (!config.empty()) {
-    if (auto applied = apply_config_file(config, settings); !applied) return fail(applied.error());
+  auto settings = resolve_daemon_settings(flags, SIGNET_DEFAULT_PKCS11_MODULE,
+                                          signet::firmware_config::real_probes(),
+                                          [](const char* name) { return std::getenv(name); });
+  if (!settings) return fail(settings.error());
+  for (const auto& warning : unenforced_settings(settings->configuration)) {
+    log("warning: " + warning);
   }
-  if (!state.empty()) settings.store.state_dir = state;
-  if (!module.empty()) settings.store.module_path = module;
-  if (!token.empty()) settings.store.token = token;
-  if (!pin_file.empty()) settings.store.pin_file = pin_file;
-  if (!listen.empty()) {
-    auto parsed = parse_listen_address(listen);
-    if (!parsed) return fail(parsed.error());
-    settings.https = *parsed;
-  }
-  if (!http_listen.empty()) {
-    auto parsed = parse_listen_address(http_listen);
-    if (!parsed) return fail(parsed.error());
-    settings.http = *parsed;
-  }
-  auto served = serve(std::move(settings));
+  auto served = serve(std::move(*settings));
   if (!served) return fail(served.error());
   return *served;
 }

@@ -7,17 +7,27 @@ namespace {
 
 std::string_view type_name(toml::value_t type) {
   switch (type) {
-    case toml::value_t::boolean: return "a boolean";
-    case toml::value_t::integer: return "an integer";
-    case toml::value_t::floating: return "a floating-point number";
-    case toml::value_t::string: return "a string";
+    case toml::value_t::boolean:
+      return "a boolean";
+    case toml::value_t::integer:
+      return "an integer";
+    case toml::value_t::floating:
+      return "a floating-point number";
+    case toml::value_t::string:
+      return "a string";
     case toml::value_t::offset_datetime:
-    case toml::value_t::local_datetime: return "a date-time";
-    case toml::value_t::local_date: return "a date";
-    case toml::value_t::local_time: return "a time";
-    case toml::value_t::array: return "an array";
-    case toml::value_t::table: return "a table";
-    case toml::value_t::empty: break;
+    case toml::value_t::local_datetime:
+      return "a date-time";
+    case toml::value_t::local_date:
+      return "a date";
+    case toml::value_t::local_time:
+      return "a time";
+    case toml::value_t::array:
+      return "an array";
+    case toml::value_t::table:
+      return "a table";
+    case toml::value_t::empty:
+      break;
   }
   return "empty";
 }
@@ -65,9 +75,9 @@ const Value* TableReader::find(std::string_view key) {
 
 bool TableReader::expect(std::string_view key, const Value& value, toml::value_t type) {
   if (value.type() == type) return true;
-  issue(key, static_cast<unsigned>(value.location().line()),
-        "must be " + std::string(type_name(type)) + ", not " +
-            std::string(type_name(value.type())));
+  issue(
+      key, static_cast<unsigned>(value.location().line()),
+      "must be " + std::string(type_name(type)) + ", not " + std::string(type_name(value.type())));
   return false;
 }
 

@@ -11,7 +11,7 @@ class AuthTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         # Short session idle time so that expiry is observable; lockout as shipped.
-        cls.app = Appliance(config={"session_idle_seconds": 3}).start()
+        cls.app = Appliance(config={"sessions": {"idle_seconds": 3}}).start()
 
     @classmethod
     def tearDownClass(cls):

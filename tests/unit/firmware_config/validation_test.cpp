@@ -96,8 +96,8 @@ TEST_CASE("a PIN file readable by group or others is refused") {
 TEST_CASE("a missing PIN file is an error naming it") {
   signet::test::TempDir dir;
   const auto pin = (dir / "absent.pin").string();
-  auto loaded = parse("[[pkcs11.tokens]]\nlabel = \"t\"\npin_file = \"" + pin + "\"\n",
-                      real_probes());
+  auto loaded =
+      parse("[[pkcs11.tokens]]\nlabel = \"t\"\npin_file = \"" + pin + "\"\n", real_probes());
   const auto& issue = single_issue(loaded, "pkcs11.tokens[0].pin_file", 3);
   CHECK(contains(issue.message, pin));
   CHECK(contains(issue.message, "does not exist"));
@@ -142,8 +142,8 @@ TEST_CASE("references between sections must resolve") {
 }
 
 TEST_CASE("a PIN given both as a file and as a credential is refused") {
-  auto loaded = parse(
-      "[[pkcs11.tokens]]\nlabel = \"t\"\npin_file = \"/p\"\npin_credential = \"c\"\n");
+  auto loaded =
+      parse("[[pkcs11.tokens]]\nlabel = \"t\"\npin_file = \"/p\"\npin_credential = \"c\"\n");
   const auto& issue = single_issue(loaded, "pkcs11.tokens[0].pin_credential", 4);
   CHECK(contains(issue.message, "either pin_file or pin_credential"));
 }
@@ -162,8 +162,8 @@ TEST_CASE("invalid TOML is reported with its line") {
 }
 
 TEST_CASE("an unreadable file is one issue") {
-  auto loaded = load_configuration_file("/nonexistent/signet.toml", kDefaultModule,
-                                        accepting_probes());
+  auto loaded =
+      load_configuration_file("/nonexistent/signet.toml", kDefaultModule, accepting_probes());
   REQUIRE(loaded.issues.size() == 1);
   CHECK(loaded.issues[0].describe("/nonexistent/signet.toml") ==
         "/nonexistent/signet.toml: cannot read the file");
@@ -193,6 +193,7 @@ extra_names = ["ok.example", 7]
   CHECK(lines == std::vector<unsigned>{2, 4, 5, 7, 9});
   const auto error = to_error("signet.toml", loaded.issues);
   CHECK(contains(error.message(), "has 5 errors:"));
-  CHECK(contains(error.message(), "\n  signet.toml:7: logging.levle: unknown key; did you mean "
-                                  "'logging.level'?"));
+  CHECK(contains(error.message(),
+                 "\n  signet.toml:7: logging.levle: unknown key; did you mean "
+                 "'logging.level'?"));
 }
