@@ -142,11 +142,10 @@ Result<ConfigVersion> ConfigHistory::record(std::string_view text, ConfigVersion
     if (written.error().code() != ErrorCode::kAlreadyExists) return written.error();
   }
   meta.number = n;
-  const std::string meta_text = "version = " + std::to_string(n) +
-                                "\napplied_by = " + toml_string(meta.applied_by) +
-                                "\napplied_at = " + toml_string(meta.applied_at) +
-                                "\naction = " + toml_string(meta.action) +
-                                "\nsource = " + toml_string(meta.source) + "\n";
+  const std::string meta_text =
+      "version = " + std::to_string(n) + "\napplied_by = " + toml_string(meta.applied_by) +
+      "\napplied_at = " + toml_string(meta.applied_at) + "\naction = " + toml_string(meta.action) +
+      "\nsource = " + toml_string(meta.source) + "\n";
   SIGNET_TRY(write_new_file(meta_path(directory_, n), meta_text));
   // The active file: written beside, then renamed over, so signetd never reads half of it.
   const auto tmp = directory_ / ("signetd.toml.tmp." + std::to_string(::getpid()));

@@ -300,6 +300,8 @@ int main(int argc, char** argv) {
                                           signet::firmware_config::real_probes(),
                                           [](const char* name) { return std::getenv(name); });
   if (!settings) return fail(settings.error());
+  log(settings->config_file.empty() ? "no configuration file: the factory defaults"
+                                    : "configuration from " + settings->config_file);
   for (const auto& warning : unenforced_settings(settings->configuration)) {
     log("warning: " + warning);
   }

@@ -78,6 +78,18 @@ void override_from(const char* value, std::string& field) {
   if (value != nullptr && *value != '\0') field = value;
 }
 
+// --config FILE, else the active file `signet config apply` keeps in the state directory
+// (the one --state / SIGNET_STATE / the default names), else none.
+std::string configuration_file(const DaemonFlags& flags, const EnvironmentLookup& environment) {
+  if (!flags.config.empty()) return flags.config;
+  GlobalOptions options;
+  override_from(environment("SIGNET_STATE"), options.state_dir);
+  override_from(flags.state.c_str(), options.state_dir);
+  const auto active = ApplianceContext(options).state_dir() / "config" / "signetd.toml";
+  std::error_code error;
+  return std::filesystem::exists(active, error) ? active.string() : std::string();
+}
+
 }  // namespace
 
 Result<DaemonSettings> resolve_daemon_settings(const DaemonFlags& flags,
@@ -85,13 +97,15 @@ Result<DaemonSettings> resolve_daemon_settings(const DaemonFlags& flags,
                                                const firmware_config::Probes& probes,
                                                const EnvironmentLookup& environment) {
   Configuration config = Configuration::defaults(default_module);
-  if (!flags.config.empty()) {
-    auto loaded = firmware_config::load_configuration_file(flags.config, default_module, probes);
-    if (!loaded.ok()) return firmware_config::to_error(flags.config, loaded.issues);
+  const std::string file = configuration_file(flags, environment);
+  if (!file.empty()) {
+    auto loaded = firmware_config::load_configuration_file(file, default_module, probes);
+    if (!loaded.ok()) return firmware_config::to_error(file, loaded.issues);
     config = std::move(loaded.configuration);
   }
   DaemonSettings s;
   apply_configuration(config, s);
+  s.config_file = file;
 
   // The environment, then the flags.
   std::string pin_from_environment, pin_flag = flags.pin_file;

@@ -1,8 +1,10 @@
 // DaemonSettings: signetd's effective settings. They are resolved in this order, each step
 // overriding the one before:
 //   1. the factory defaults of firmware-config (firmware_config::Configuration::defaults),
-//   2. the configuration file (--config FILE, TOML, docs/CONFIGURATION.md): validated as a
-//      whole, and any error stops signetd with every error listed (key path, line, message),
+//   2. the configuration file (--config FILE, TOML, docs/CONFIGURATION.md; without the flag,
+//      the active file <state>/config/signetd.toml that `signet config apply` keeps, when there
+//      is one): validated as a whole, and any error stops signetd with every error listed
+//      (key path, line, message),
 //   3. the environment (SIGNET_STATE, SIGNET_PKCS11_MODULE, SIGNET_TOKEN, SIGNET_PIN_FILE,
 //      SIGNET_ADMIN_PASSWORD_FILE),
 //   4. the command-line flags (--state, --module, --token, --pin-file, --listen, --http-listen).
@@ -45,6 +47,7 @@ struct DaemonSettings {
   std::string admin_name = "admin";  // the first administrator, created when there is none
   std::string admin_password_file;   // its password; empty: generated into the state dir
   base::LogLevel log_level = base::LogLevel::kInfo;
+  std::string config_file;  // the file read; empty: none (the factory defaults)
   // The whole file as read (defaults where it was silent), for what the fields above leave out.
   firmware_config::Configuration configuration;
 };
