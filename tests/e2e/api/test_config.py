@@ -4,7 +4,9 @@ with every error, and acting on what it says (token and PIN, TLS floor, first ad
 """
 import json
 import os
+import signal
 import subprocess
+import time
 import unittest
 
 from signetd_fixture import SIGNETD, Appliance
@@ -102,6 +104,98 @@ class ConfigCommandTest(unittest.TestCase):
         self.assertIn("pin_file = %s" % json.dumps(pin_file), out)
         self.assertIn("max_connections = 512", out)
         self.assertNotIn(pin, out)
+
+
+class ConfigVersionsTest(unittest.TestCase):
+    """apply keeps every version (0600, who and when), show/diff read them, rollback makes an
+    old one active again; each apply and rollback is in the audit log; signetd started
+    without --config runs on the active version."""
+
+    def test_apply_show_diff_rollback_and_audit(self):
+        app = Appliance(create_cas=False)
+        try:
+            first = os.path.join(app.dir, "first.toml")
+            with open(first, "w") as f:
+                f.write("[listen]\nhttps = \"127.0.0.1:0\"\nhttp = \"127.0.0.1:0\"\n"
+                        "[limits]\nio_threads = 3\n")
+            second = os.path.join(app.dir, "second.toml")
+            with open(second, "w") as f:
+                f.write("[listen]\nhttps = \"127.0.0.1:0\"\nhttp = \"127.0.0.1:0\"\n"
+                        "[limits]\nio_threads = 4\n[sessions]\nidle_seconds = 60\n")
+            bad = os.path.join(app.dir, "bad.toml")
+            with open(bad, "w") as f:
+                f.write(BAD_CONFIG)
+
+            self.assertIn("version 1 is active", app.cli("config", "apply", first).stdout.decode())
+            app.cli("config", "apply", second)
+            r = app.cli("config", "apply", bad, check=False)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("has 4 errors", r.stderr.decode())
+
+            versions = json.loads(app.cli("--json", "config", "versions").stdout)
+            self.assertEqual([v["version"] for v in versions], [1, 2])
+            self.assertEqual(versions[0]["action"], "apply")
+            self.assertEqual(versions[0]["source"], first)
+            self.assertTrue(versions[0]["applied_by"].startswith("cli:"))
+            config_dir = os.path.join(app.state, "config")
+            for name in ("v1.toml", "v1.meta.toml", "v2.toml", "signetd.toml"):
+                self.assertEqual(os.stat(os.path.join(config_dir, name)).st_mode & 0o777, 0o600)
+
+            self.assertIn("io_threads = 3",
+                          app.cli("config", "show", "--version", "1").stdout.decode())
+            diff = app.cli("config", "diff", "1", "2").stdout.decode().splitlines()
+            self.assertEqual(diff, ["limits.io_threads: 3 -> 4",
+                                    "sessions.idle_seconds: 900 -> 60"])
+            self.assertEqual(app.cli("config", "diff", "2", second).stdout.decode(),
+                             "no differences\n")
+
+            app.cli("config", "rollback", "1")
+            versions = json.loads(app.cli("--json", "config", "versions").stdout)
+            self.assertEqual(versions[-1]["version"], 3)
+            self.assertEqual(versions[-1]["action"], "rollback to 1")
+            with open(os.path.join(config_dir, "signetd.toml")) as f, open(first) as g:
+                self.assertEqual(f.read(), g.read())
+
+            events = json.loads(app.cli("--json", "audit", "list", "--action", "config.")
+                                .stdout)["items"]
+            self.assertEqual([(e["action"], e["object"]) for e in events],
+                             [("config.applied", "config:v1"), ("config.applied", "config:v2"),
+                              ("config.rolled_back", "config:v3")])
+            self.assertEqual(events[2]["detail"]["rollback_to"], 1)
+
+            # signetd without --config runs on the active version (ephemeral ports from v1);
+            # while it runs, apply is refused (the daemon owns the store and its audit log).
+            log = open(os.path.join(app.dir, "signetd-active.log"), "ab")
+            process = subprocess.Popen([SIGNETD], env=app.env, stdout=log, stderr=log)
+            try:
+                lock = os.path.join(app.state, "signetd.lock")
+                deadline = time.monotonic() + 180
+                info = None
+                while time.monotonic() < deadline and process.poll() is None:
+                    try:
+                        with open(lock) as f:
+                            info = json.loads(f.read() or "null")
+                    except (OSError, ValueError):
+                        info = None
+                    if info and info.get("https_url"):
+                        break
+                    time.sleep(0.1)
+                self.assertTrue(info and info.get("https_url"), "signetd did not start")
+                self.assertNotEqual(info["https_url"], "https://127.0.0.1:8443")
+                r = app.cli("config", "apply", second, check=False)
+                self.assertEqual(r.returncode, 1)
+                self.assertIn("not available through the API", r.stderr.decode())
+                self.assertEqual(app.cli("config", "diff", "1", "3").stdout.decode(),
+                                 "no differences\n")
+            finally:
+                process.send_signal(signal.SIGTERM)
+                process.wait(timeout=120)
+                log.close()
+            with open(os.path.join(app.dir, "signetd-active.log")) as f:
+                self.assertIn("configuration from " + os.path.join(config_dir, "signetd.toml"),
+                              f.read())
+        finally:
+            app.close()
 
 
 class DaemonConfigTest(unittest.TestCase):
