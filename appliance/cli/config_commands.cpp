@@ -98,17 +98,14 @@ Result<void> show_diff(ApplianceContext& ctx, const std::string& a, const std::s
   return base::ok();
 }
 
-// Records `text` as the next version and writes the audit event `action` for it.
+// Records `text` as the next version (`how` says how it came) and writes the audit event
+// `action` about it.
 Result<void> record(ApplianceContext& ctx, const std::string& text, const std::string& action,
-                    const std::string& source, nlohmann::json detail) {
+                    const std::string& how, const std::string& source, nlohmann::json detail) {
   SIGNET_ASSIGN_OR_RETURN(auto* audit, ctx.audit());
   auto history = history_of(ctx);
   const auto now = ctx.clock().now();
-  firmware_config::ConfigVersion meta{0, ctx.actor(), format_time(now),
-                                      action == "config.applied"
-                                          ? std::string("apply")
-                                          : "rollback to " + detail["rollback_to"].dump(),
-                                      source};
+  firmware_config::ConfigVersion meta{0, ctx.actor(), format_time(now), how, source};
   SIGNET_ASSIGN_OR_RETURN(auto version, history.record(text, meta));
   detail["version"] = version.number;
   detail["source"] = source;
@@ -132,16 +129,16 @@ Result<void> apply_config(ApplianceContext& ctx, const std::string& file) {
   std::ifstream in(file, std::ios::binary);
   std::stringstream text;
   text << in.rdbuf();
-  return record(ctx, text.str(), "config.applied", std::filesystem::absolute(file).string(),
-                nlohmann::json::object());
+  return record(ctx, text.str(), "config.applied", "apply",
+                std::filesystem::absolute(file).string(), nlohmann::json::object());
 }
 
 Result<void> rollback(ApplianceContext& ctx, unsigned number) {
   auto history = history_of(ctx);
   SIGNET_ASSIGN_OR_RETURN(auto text, history.text(number));
   SIGNET_TRY(load_version(ctx, number));
-  return record(ctx, text, "config.rolled_back", "version " + std::to_string(number),
-                {{"rollback_to", number}});
+  return record(ctx, text, "config.rolled_back", "rollback to " + std::to_string(number),
+                "version " + std::to_string(number), {{"rollback_to", number}});
 }
 
 Result<void> list_versions(ApplianceContext& ctx) {
