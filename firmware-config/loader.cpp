@@ -196,7 +196,9 @@ bool valid_base_url(const std::string& url) {
   } else {
     return false;
   }
-  return !rest.empty() && rest.front() != '/' && rest.find_first_of("?# ") == std::string::npos;
+  // As ca::Authority accepts it: a host after the scheme, no query, fragment or blanks.
+  return url.size() > 8 && rest.front() != '/' &&
+         rest.find_first_of("?# \t\r\n") == std::string::npos;
 }
 
 void read_ca(TableReader& t, CaSettings& out) {

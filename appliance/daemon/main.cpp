@@ -154,6 +154,23 @@ Result<void> publish_appliance_ca(const std::filesystem::path& state_dir, const 
   return base::ok();
 }
 
+// ca.publish_base_url: each CA without a base URL of its own gets the configured one (the
+// Authority audits the change as ca.updated); a CA with its own URL keeps it.
+Result<void> apply_publish_base_url(ApplianceContext& context, const std::string& url) {
+  if (url.empty()) return base::ok();
+  SIGNET_ASSIGN_OR_RETURN(auto* cas, context.cas());
+  SIGNET_ASSIGN_OR_RETURN(auto* authority, context.authority());
+  SIGNET_ASSIGN_OR_RETURN(auto list, cas->list_cas());
+  for (const auto& ca : list) {
+    if (ApiServices::is_internal_ca(ca.name) || !ca.settings.base_url.empty()) continue;
+    ca::CaSettingsUpdate update;
+    update.base_url = url;
+    SIGNET_TRY(authority->update_settings(ca.name, update));
+    log("CA '" + ca.name + "' publishes under " + url + " (ca.publish_base_url)");
+  }
+  return base::ok();
+}
+
 Result<int> serve(DaemonSettings settings) {
   settings.store.actor = "signetd";
   settings.store.interactive = false;
@@ -167,6 +184,7 @@ Result<int> serve(DaemonSettings settings) {
     if (token_error) metrics.token_error();
   });
   SIGNET_TRY(context.open_all());
+  SIGNET_TRY(apply_publish_base_url(context, settings.configuration.ca.publish_base_url));
   SIGNET_ASSIGN_OR_RETURN(auto* operators, context.operators());
   SIGNET_ASSIGN_OR_RETURN(auto* audit, context.audit());
 

@@ -145,7 +145,6 @@ std::vector<std::string> unenforced_settings(const Configuration& c) {
   note(c.endpoints.scep, "endpoints.scep");
   note(c.endpoints.cmp, "endpoints.cmp");
   note(c.endpoints.est, "endpoints.est");
-  note(!c.ca.publish_base_url.empty(), "ca.publish_base_url");
   return out;
 }
 

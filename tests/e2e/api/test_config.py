@@ -218,8 +218,8 @@ class DaemonConfigTest(unittest.TestCase):
         finally:
             app.close()
 
-    def test_signetd_takes_token_pin_tls_floor_and_first_administrator_from_the_file(self):
-        app = Appliance(create_cas=False)
+    def test_signetd_takes_token_pin_tls_floor_admin_and_base_url_from_the_file(self):
+        app = Appliance()
         try:
             pin_file = app.env.pop("SIGNET_PIN_FILE")
             app.env.pop("SIGNET_TOKEN")
@@ -229,6 +229,7 @@ class DaemonConfigTest(unittest.TestCase):
                 "bootstrap.operators": {"admin_name": "chief",
                                         "admin_password_file": app.admin_password_file},
                 "pkcs11": {"default_token": "signet"},
+                "ca": {"publish_base_url": "http://pki.example.test"},
             }
             app.extra_toml = ("\n[[pkcs11.tokens]]\nlabel = \"signet\"\npin_file = %s\n"
                               % json.dumps(pin_file))
@@ -241,6 +242,14 @@ class DaemonConfigTest(unittest.TestCase):
             r = app.request("GET", "/api/v1/operators", session=session)
             self.assertEqual(r.status, 200, r)
             self.assertEqual([o["name"] for o in r.json()["operators"]], ["chief"])
+            for ca in ("root", "issuing"):
+                r = app.request("GET", "/api/v1/cas/" + ca, session=session)
+                self.assertEqual(r.status, 200, r)
+                self.assertEqual(r.json()["base_url"], "http://pki.example.test")
+            r = app.request("GET", "/api/v1/audit?action=ca.updated", session=session)
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(sorted(e["object"] for e in r.json()["items"]),
+                             ["ca:issuing", "ca:root"])
         finally:
             app.close()
 
