@@ -59,5 +59,7 @@ base::Error to_error(const std::string& file, const std::vector<ConfigIssue>& is
 // The configuration as TOML, every key written (defaults included), in the documented order.
 // It holds no secrets: PINs and passwords appear only as the paths of their files.
 std::string to_toml(const Configuration& configuration);
+// The same as a JSON object ({"listen": {"https": ...}, "pkcs11": {"modules": [...]}, ...}).
+std::string to_json(const Configuration& configuration);
 
 }  // namespace signet::firmware_config

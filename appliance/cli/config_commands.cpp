@@ -80,7 +80,11 @@ Result<void> show(ApplianceContext& ctx, const std::string& file, unsigned versi
   } else if (!file.empty()) {
     SIGNET_ASSIGN_OR_RETURN(config, load_valid(file));
   }
-  std::cout << firmware_config::to_toml(config);
+  if (ctx.json()) {
+    print_json(nlohmann::json::parse(firmware_config::to_json(config)));
+  } else {
+    std::cout << firmware_config::to_toml(config);
+  }
   return base::ok();
 }
 

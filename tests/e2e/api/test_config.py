@@ -104,6 +104,9 @@ class ConfigCommandTest(unittest.TestCase):
         self.assertIn("pin_file = %s" % json.dumps(pin_file), out)
         self.assertIn("max_connections = 512", out)
         self.assertNotIn(pin, out)
+        shown = json.loads(self.app.cli("--json", "config", "show", path).stdout)
+        self.assertEqual(shown["pkcs11"]["tokens"], [{"label": "signet", "pin_file": pin_file}])
+        self.assertEqual(shown["limits"]["max_connections"], 512)
 
 
 class ConfigVersionsTest(unittest.TestCase):

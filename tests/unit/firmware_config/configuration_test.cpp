@@ -122,3 +122,15 @@ TEST_CASE("listen addresses accept IPv4 and bracketed IPv6 literals") {
   CHECK(v6->to_string() == "[::1]:0");
   CHECK(parse_listen_address("0.0.0.0:443"));
 }
+
+TEST_CASE("to_json gives the same configuration as a JSON object") {
+  auto c = Configuration::defaults(kDefaultModule);
+  c.tls.extra_names = {"a.example", "quote\"d"};
+  c.pkcs11.tokens.push_back({"t", "", {"/run/t.pin", ""}});
+  const auto json = to_json(c);
+  CHECK(json.find("\"limits\":{\"body_timeout_ms\":30000,") != std::string::npos);
+  CHECK(json.find("\"extra_names\":[\"a.example\",\"quote\\\"d\"]") != std::string::npos);
+  CHECK(json.find("\"tokens\":[{\"label\":\"t\",\"pin_file\":\"/run/t.pin\"}]") !=
+        std::string::npos);
+  CHECK(json.find("\"seccomp\":false") != std::string::npos);
+}
