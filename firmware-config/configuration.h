@@ -115,12 +115,14 @@ struct BootstrapSettings {
   bool operator==(const BootstrapSettings&) const = default;
 };
 
+// Not acted on by signetd yet (it warns at start when they are set); see CONFIGURATION.md.
 struct HardeningSettings {
-  bool seccomp = false;
-  std::string user;  // started as root: drop to this user after binding; empty: stay
+  bool seccomp = false;  // a seccomp-bpf syscall allowlist
+  std::string user;      // started as root: the user to drop to after binding
   bool operator==(const HardeningSettings&) const = default;
 };
 
+// The enrollment protocols, for the protocol work; signetd serves none yet (and warns).
 struct EndpointSettings {
   bool acme = false;
   bool scep = false;
@@ -131,7 +133,7 @@ struct EndpointSettings {
 
 struct LoggingSettings {
   LogLevel level = LogLevel::kInfo;
-  bool syslog = false;  // forward the log and audit events to syslog/journald
+  bool syslog = false;  // forward to syslog/journald (not acted on yet; signetd warns)
   bool operator==(const LoggingSettings&) const = default;
 };
 

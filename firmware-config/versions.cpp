@@ -11,6 +11,7 @@
 #include <sstream>
 #include <toml.hpp>
 
+#include "firmware-config/internal/toml_text.h"
 #include "firmware-config/loader.h"
 
 namespace signet::firmware_config {
@@ -20,15 +21,6 @@ using base::Error;
 using base::ErrorCode;
 using base::Result;
 namespace fs = std::filesystem;
-
-std::string toml_string(std::string_view text) {
-  // A TOML basic string: the same escaping to_toml uses, via a one-key document.
-  Configuration c;
-  c.state.directory = std::string(text);
-  const auto doc = to_toml(c);
-  const auto start = doc.find("directory = ") + 12;
-  return doc.substr(start, doc.find('\n', start) - start);
-}
 
 // Writes `data` to a new file (O_EXCL, 0600) and syncs it; kAlreadyExists when it exists.
 Result<void> write_new_file(const fs::path& path, std::string_view data) {
@@ -142,10 +134,11 @@ Result<ConfigVersion> ConfigHistory::record(std::string_view text, ConfigVersion
     if (written.error().code() != ErrorCode::kAlreadyExists) return written.error();
   }
   meta.number = n;
-  const std::string meta_text =
-      "version = " + std::to_string(n) + "\napplied_by = " + toml_string(meta.applied_by) +
-      "\napplied_at = " + toml_string(meta.applied_at) + "\naction = " + toml_string(meta.action) +
-      "\nsource = " + toml_string(meta.source) + "\n";
+  const std::string meta_text = "version = " + std::to_string(n) +
+                                "\napplied_by = " + internal::toml_quoted(meta.applied_by) +
+                                "\napplied_at = " + internal::toml_quoted(meta.applied_at) +
+                                "\naction = " + internal::toml_quoted(meta.action) +
+                                "\nsource = " + internal::toml_quoted(meta.source) + "\n";
   SIGNET_TRY(write_new_file(meta_path(directory_, n), meta_text));
   // The active file: written beside, then renamed over, so signetd never reads half of it.
   const auto tmp = directory_ / ("signetd.toml.tmp." + std::to_string(::getpid()));

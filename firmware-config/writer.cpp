@@ -1,17 +1,16 @@
 // to_toml(): the effective configuration as a TOML document that load_configuration_file()
-// reads back to an equal Configuration.
+// reads back to an equal Configuration; to_json() the same as JSON.
 #include <cstdio>
-#include <sstream>
-
 #include <map>
+#include <sstream>
 #include <toml.hpp>
 
+#include "firmware-config/internal/toml_text.h"
 #include "firmware-config/loader.h"
 
 namespace signet::firmware_config {
-namespace {
 
-std::string toml_quoted(std::string_view text) {
+std::string internal::toml_quoted(std::string_view text) {
   std::string out = "\"";
   for (const unsigned char c : text) {
     switch (c) {
@@ -42,6 +41,10 @@ std::string toml_quoted(std::string_view text) {
   }
   return out + "\"";
 }
+
+namespace {
+
+using internal::toml_quoted;
 
 std::string toml_quoted_list(const std::vector<std::string>& items) {
   std::string out = "[";
