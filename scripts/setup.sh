@@ -18,7 +18,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libssl-dev openssl liblmdb-dev lmdb-utils libp11-kit-dev
   softhsm2 opensc
-  catch2 libcli11-dev nlohmann-json3-dev libboost1.74-dev libargon2-dev
+  catch2 libcli11-dev nlohmann-json3-dev libboost1.74-dev libargon2-dev libtoml11-dev
   gnutls-bin python3 python3-cryptography procps util-linux curl
   chromium libnss3-tools
   pcscd libpcsclite-dev vsmartcard-vpcd vsmartcard-vpicc python3-virtualsmartcard

@@ -26,6 +26,10 @@ void register_crl_commands(CLI::App& app, Action& selected);
 void register_ocsp_commands(CLI::App& app, Action& selected);
 // `signet card list | watch`: local PC/SC readers and smart cards.
 void register_card_commands(CLI::App& app, Action& selected);
+void register_config_commands(CLI::App& app, Action& selected);
+// Whether the parsed command reads no state (`signet config ...`): it then runs locally even
+// while signetd owns the state directory.
+bool is_local_only_command(const CLI::App& app);
 // Under `signet cert`: issue, renew, rekey, reissue, revoke, import.
 void register_cert_lifecycle_commands(CLI::App* cert, Action& selected);
 

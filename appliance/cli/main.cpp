@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
   signet::appliance::register_ocsp_commands(app, selected);
   signet::appliance::register_store_commands(app, selected);
   signet::appliance::register_card_commands(app, selected);
+  signet::appliance::register_config_commands(app, selected);
 
   try {
     app.parse(argc, argv);
@@ -69,9 +70,10 @@ int main(int argc, char** argv) {
   // Smart cards are this machine's hardware, not the store: always local.
   const bool local_only = app.got_subcommand("card");
   // A running signetd owns the store: work through its API rather than beside it.
-  auto target = local_only ? signet::base::Result<std::optional<signet::appliance::RemoteTarget>>(
-                                 std::optional<signet::appliance::RemoteTarget>())
-                           : signet::appliance::remote_target(remote, context.state_dir());
+  auto target = local_only || signet::appliance::is_local_only_command(app)
+                    ? signet::base::Result<std::optional<signet::appliance::RemoteTarget>>(
+                          std::optional<signet::appliance::RemoteTarget>())
+                    : signet::appliance::remote_target(remote, context.state_dir());
   if (!target) {
     std::cerr << "signet: error: " << target.error().describe() << "\n";
     return 1;

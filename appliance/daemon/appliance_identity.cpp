@@ -38,7 +38,8 @@ ca::Profile appliance_profile(std::string name, std::string description,
   return profile;
 }
 
-Result<ca::CaRecord> ensure_appliance_ca(ApplianceContext& context, ca::CertificateService& service) {
+Result<ca::CaRecord> ensure_appliance_ca(ApplianceContext& context,
+                                         ca::CertificateService& service) {
   SIGNET_ASSIGN_OR_RETURN(auto* cas, context.cas());
   SIGNET_ASSIGN_OR_RETURN(auto found, cas->find_ca(ApiServices::kApplianceCaName));
   ca::CaRecord record;
@@ -62,9 +63,9 @@ Result<ca::CaRecord> ensure_appliance_ca(ApplianceContext& context, ca::Certific
   }
   SIGNET_ASSIGN_OR_RETURN(auto op, profiles->find_profile(record.name, kOperatorProfile));
   if (!op) {
-    SIGNET_TRY(service.create_profile(appliance_profile(
-        std::string(kOperatorProfile), "operators' client certificates (mTLS login)",
-        {"clientAuth"}, 365)));
+    SIGNET_TRY(service.create_profile(
+        appliance_profile(std::string(kOperatorProfile),
+                          "operators' client certificates (mTLS login)", {"clientAuth"}, 365)));
   }
   return record;
 }
@@ -142,8 +143,9 @@ Result<void> write_new_secret_file(const std::filesystem::path& path, base::Byte
     return Error(ErrorCode::kIoError,
                  "cannot create '" + path.string() + "': " + std::strerror(errno));
   }
-  const bool ok = ::write(fd, secret.data(), secret.size()) == static_cast<ssize_t>(secret.size()) &&
-                  ::write(fd, "\n", 1) == 1 && ::fsync(fd) == 0;
+  const bool ok =
+      ::write(fd, secret.data(), secret.size()) == static_cast<ssize_t>(secret.size()) &&
+      ::write(fd, "\n", 1) == 1 && ::fsync(fd) == 0;
   ::close(fd);
   if (!ok) return Error(ErrorCode::kIoError, "cannot write '" + path.string() + "'");
   return base::ok();
@@ -152,14 +154,16 @@ Result<void> write_new_secret_file(const std::filesystem::path& path, base::Byte
 }  // namespace
 
 Result<std::string> ensure_initial_administrator(ApplianceContext& context,
-                                                 Authenticator& authenticator) {
+                                                 Authenticator& authenticator,
+                                                 const std::string& name,
+                                                 const std::string& password_file) {
   SIGNET_ASSIGN_OR_RETURN(auto* operators, context.operators());
   SIGNET_ASSIGN_OR_RETURN(auto existing, operators->list_operators());
   if (!existing.empty()) return std::string();
   std::string written;
   base::SecureBuffer password;
-  if (const char* file = std::getenv("SIGNET_ADMIN_PASSWORD_FILE"); file != nullptr && *file) {
-    SIGNET_ASSIGN_OR_RETURN(password, base::read_secret_file(file));
+  if (!password_file.empty()) {
+    SIGNET_ASSIGN_OR_RETURN(password, base::read_secret_file(password_file));
   } else {
     password = base::SecureBuffer(24);
     static constexpr std::string_view kAlphabet =
@@ -172,13 +176,13 @@ Result<std::string> ensure_initial_administrator(ApplianceContext& context,
     written = path.string();
   }
   ca::OperatorRecord admin;
-  admin.name = "admin";
+  admin.name = name;
   admin.role = ca::Role::kAdministrator;
   SIGNET_ASSIGN_OR_RETURN(admin.password_hash, authenticator.hash_password(password));
   admin.created = context.clock().now();
   admin.created_by = "signetd";
   SIGNET_TRY(operators->create_operator(
-      admin, ca::make_audit_event(admin.created, "signetd", "operator.created", "operator:admin",
+      admin, ca::make_audit_event(admin.created, "signetd", "operator.created", "operator:" + name,
                                   R"({"role":"administrator","initial":true})")));
   return written;
 }

@@ -6,8 +6,10 @@
 //   - signetd's TLS server certificate, key generated on the token, SANs for localhost and
 //     the configured host names and addresses; reissued when missing, revoked, within 30 days
 //     of expiry or lacking a configured name;
-//   - the initial administrator "admin", when there is no operator at all: the password comes
-//     from the file SIGNET_ADMIN_PASSWORD_FILE names, or is generated and written to
+//   - the initial administrator (bootstrap.operators.admin_name, "admin" by default), when
+//     there is no operator at all: the password comes from the configured file
+//     (bootstrap.operators.admin_password_file or SIGNET_ADMIN_PASSWORD_FILE), or is
+//     generated and written to
 //     <state>/initial-admin-password (mode 0600), whose path (never the password) is logged.
 // Single-threaded use at startup.
 #pragma once
@@ -26,9 +28,9 @@
 namespace signet::appliance {
 
 struct TlsIdentity {
-  ca::CertificateRecord certificate;        // signetd's server certificate
-  ca::CaRecord appliance_ca;                // its issuer (also the client-certificate anchor)
-  std::shared_ptr<base::Signer> key;        // the server key on the token
+  ca::CertificateRecord certificate;  // signetd's server certificate
+  ca::CaRecord appliance_ca;          // its issuer (also the client-certificate anchor)
+  std::shared_ptr<base::Signer> key;  // the server key on the token
 };
 
 // `names`: DNS names and IP addresses the certificate must cover besides localhost,
@@ -36,8 +38,13 @@ struct TlsIdentity {
 base::Result<TlsIdentity> ensure_tls_identity(ApplianceContext& context,
                                               const std::vector<std::string>& names);
 
-// Returns the path of the generated password file when it made one, "" otherwise.
+// Creates the administrator `name` when there is no operator at all, with the password read
+// from `password_file` (bootstrap.operators.admin_password_file / SIGNET_ADMIN_PASSWORD_FILE),
+// or generated when that is empty. Returns the path of the generated password file when it
+// made one, "" otherwise.
 base::Result<std::string> ensure_initial_administrator(ApplianceContext& context,
-                                                       Authenticator& authenticator);
+                                                       Authenticator& authenticator,
+                                                       const std::string& name,
+                                                       const std::string& password_file);
 
 }  // namespace signet::appliance

@@ -13,6 +13,7 @@
 
 #include <CLI/CLI.hpp>
 #include <condition_variable>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -176,6 +177,23 @@ Result<void> publish_appliance_ca(const std::filesystem::path& state_dir, const 
   return base::ok();
 }
 
+// ca.publish_base_url: each CA without a base URL of its own gets the configured one (the
+// Authority audits the change as ca.updated); a CA with its own URL keeps it.
+Result<void> apply_publish_base_url(ApplianceContext& context, const std::string& url) {
+  if (url.empty()) return base::ok();
+  SIGNET_ASSIGN_OR_RETURN(auto* cas, context.cas());
+  SIGNET_ASSIGN_OR_RETURN(auto* authority, context.authority());
+  SIGNET_ASSIGN_OR_RETURN(auto list, cas->list_cas());
+  for (const auto& ca : list) {
+    if (ApiServices::is_internal_ca(ca.name) || !ca.settings.base_url.empty()) continue;
+    ca::CaSettingsUpdate update;
+    update.base_url = url;
+    SIGNET_TRY(authority->update_settings(ca.name, update));
+    log("CA '" + ca.name + "' publishes under " + url + " (ca.publish_base_url)");
+  }
+  return base::ok();
+}
+
 Result<int> serve(DaemonSettings settings) {
   settings.store.actor = "signetd";
   settings.store.interactive = false;
@@ -189,6 +207,7 @@ Result<int> serve(DaemonSettings settings) {
     if (token_error) metrics.token_error();
   });
   SIGNET_TRY(context.open_all());
+  SIGNET_TRY(apply_publish_base_url(context, settings.configuration.ca.publish_base_url));
   SIGNET_ASSIGN_OR_RETURN(auto* operators, context.operators());
   SIGNET_ASSIGN_OR_RETURN(auto* audit, context.audit());
 
@@ -196,10 +215,12 @@ Result<int> serve(DaemonSettings settings) {
   policy.session_idle = settings.session_idle;
   policy.session_lifetime = settings.session_lifetime;
   Authenticator authenticator(*operators, *audit, context.clock(), context.rng(), policy);
-  SIGNET_ASSIGN_OR_RETURN(auto password_file, ensure_initial_administrator(context, authenticator));
+  SIGNET_ASSIGN_OR_RETURN(auto password_file,
+                          ensure_initial_administrator(context, authenticator, settings.admin_name,
+                                                       settings.admin_password_file));
   if (!password_file.empty()) {
-    log("created the administrator 'admin'; its initial password is in " + password_file +
-        " (mode 0600): log in and change it");
+    log("created the administrator '" + settings.admin_name + "'; its initial password is in " +
+        password_file + " (mode 0600): log in and change it");
   }
 
   std::vector<std::string> names = settings.tls_names;
@@ -207,10 +228,11 @@ Result<int> serve(DaemonSettings settings) {
   SIGNET_ASSIGN_OR_RETURN(auto identity, ensure_tls_identity(context, names));
   SIGNET_TRY(publish_appliance_ca(context.state_dir(), identity.appliance_ca));
   SIGNET_ASSIGN_OR_RETURN(auto bridge, hsm::OpensslBridge::create());
-  SIGNET_ASSIGN_OR_RETURN(auto tls, make_server_tls_context(*bridge, identity));
+  SIGNET_ASSIGN_OR_RETURN(auto tls,
+                          make_server_tls_context(*bridge, identity, settings.tls_min_version));
 
   ApiServices api(context, authenticator, metrics);
-  base::StderrLogger logger(base::LogLevel::kInfo);
+  base::StderrLogger logger(settings.log_level);
   Router router(authenticator, metrics, &logger);
   register_session_routes(router, api);
   register_operator_routes(router, api);
@@ -300,17 +322,18 @@ int main(int argc, char** argv) {
       "generated file in the state directory.",
       "signetd"};
   app.set_version_flag("--version", "signetd 0.1.0");
-  DaemonSettings settings;
-  settings.store = GlobalOptions::from_environment(SIGNET_DEFAULT_PKCS11_MODULE);
-  std::string config, listen, http_listen, state, module, token, pin_file;
-  app.add_option("--config", config, "configuration file (JSON; see docs/OPERATIONS.md)");
-  app.add_option("--listen", listen, "HTTPS address:port (default 127.0.0.1:8443)");
-  app.add_option("--http-listen", http_listen,
+  DaemonFlags flags;
+  app.add_option("--config", flags.config,
+                 "configuration file (TOML; see docs/CONFIGURATION.md); an invalid file stops "
+                 "signetd with every error");
+  app.add_option("--listen", flags.listen, "HTTPS address:port (default 127.0.0.1:8443)");
+  app.add_option("--http-listen", flags.http_listen,
                  "plain HTTP address:port for CRLs and OCSP (default 127.0.0.1:8080)");
-  app.add_option("--state", state, "state directory (env SIGNET_STATE)");
-  app.add_option("--module", module, "PKCS#11 module (env SIGNET_PKCS11_MODULE)");
-  app.add_option("--token", token, "default token label or serial (env SIGNET_TOKEN)");
-  app.add_option("--pin-file", pin_file, "file with the token's user PIN (env SIGNET_PIN_FILE)");
+  app.add_option("--state", flags.state, "state directory (env SIGNET_STATE)");
+  app.add_option("--module", flags.module, "PKCS#11 module (env SIGNET_PKCS11_MODULE)");
+  app.add_option("--token", flags.token, "default token label or serial (env SIGNET_TOKEN)");
+  app.add_option("--pin-file", flags.pin_file,
+                 "file with the token's user PIN (env SIGNET_PIN_FILE)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -320,24 +343,16 @@ int main(int argc, char** argv) {
     std::cerr << "signetd: error: " << error.describe() << "\n";
     return 1;
   };
-  if (!config.empty()) {
-    if (auto applied = apply_config_file(config, settings); !applied) return fail(applied.error());
+  auto settings = resolve_daemon_settings(flags, SIGNET_DEFAULT_PKCS11_MODULE,
+                                          signet::firmware_config::real_probes(),
+                                          [](const char* name) { return std::getenv(name); });
+  if (!settings) return fail(settings.error());
+  log(settings->config_file.empty() ? "no configuration file: the factory defaults"
+                                    : "configuration from " + settings->config_file);
+  for (const auto& warning : unenforced_settings(settings->configuration)) {
+    log("warning: " + warning);
   }
-  if (!state.empty()) settings.store.state_dir = state;
-  if (!module.empty()) settings.store.module_path = module;
-  if (!token.empty()) settings.store.token = token;
-  if (!pin_file.empty()) settings.store.pin_file = pin_file;
-  if (!listen.empty()) {
-    auto parsed = parse_listen_address(listen);
-    if (!parsed) return fail(parsed.error());
-    settings.https = *parsed;
-  }
-  if (!http_listen.empty()) {
-    auto parsed = parse_listen_address(http_listen);
-    if (!parsed) return fail(parsed.error());
-    settings.http = *parsed;
-  }
-  auto served = serve(std::move(settings));
+  auto served = serve(std::move(*settings));
   if (!served) return fail(served.error());
   return *served;
 }

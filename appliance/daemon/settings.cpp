@@ -1,153 +1,153 @@
 #include "appliance/daemon/settings.h"
 
-#include <charconv>
-#include <fstream>
-#include <nlohmann/json.hpp>
-#include <sstream>
+#include <filesystem>
 
 namespace signet::appliance {
 
 using base::Error;
 using base::ErrorCode;
 using base::Result;
-
-std::string ListenAddress::to_string() const {
-  const bool v6 = host.find(':') != std::string::npos;
-  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
-}
-
-Result<ListenAddress> parse_listen_address(std::string_view text) {
-  const auto bad = [&] {
-    return Error(
-        ErrorCode::kInvalidArgument,
-        "'" + std::string(text) + "' is not ADDRESS:PORT (e.g. 127.0.0.1:8443, [::1]:8443)");
-  };
-  ListenAddress out;
-  std::string_view port_text;
-  if (!text.empty() && text.front() == '[') {
-    const auto close = text.find(']');
-    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      return bad();
-    }
-    out.host = std::string(text.substr(1, close - 1));
-    port_text = text.substr(close + 2);
-  } else {
-    const auto colon = text.rfind(':');
-    if (colon == std::string_view::npos || colon == 0) return bad();
-    out.host = std::string(text.substr(0, colon));
-    port_text = text.substr(colon + 1);
-    if (out.host.find(':') != std::string::npos) return bad();
-  }
-  unsigned port = 0;
-  const auto [ptr, ec] =
-      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (port_text.empty() || ec != std::errc() || ptr != port_text.data() + port_text.size() ||
-      port > 65535) {
-    return bad();
-  }
-  out.port = static_cast<std::uint16_t>(port);
-  return out;
-}
+using firmware_config::Configuration;
 
 namespace {
 
-template <typename T>
-Result<T> typed(const nlohmann::json& value, std::string_view key, T min, T max) {
-  if (!value.is_number_integer()) {
-    return Error(ErrorCode::kInvalidArgument,
-                 "config key '" + std::string(key) + "' must be an integer");
+base::LogLevel to_log_level(firmware_config::LogLevel level) {
+  switch (level) {
+    case firmware_config::LogLevel::kDebug:
+      return base::LogLevel::kDebug;
+    case firmware_config::LogLevel::kInfo:
+      return base::LogLevel::kInfo;
+    case firmware_config::LogLevel::kWarning:
+      return base::LogLevel::kWarning;
+    case firmware_config::LogLevel::kError:
+      return base::LogLevel::kError;
   }
-  const auto v = value.get<long long>();
-  if (v < static_cast<long long>(min) || v > static_cast<long long>(max)) {
-    return Error(ErrorCode::kInvalidArgument, "config key '" + std::string(key) +
-                                                  "' must be between " + std::to_string(min) +
-                                                  " and " + std::to_string(max));
-  }
-  return static_cast<T>(v);
+  return base::LogLevel::kInfo;
 }
 
-Result<std::string> text(const nlohmann::json& value, std::string_view key) {
-  if (!value.is_string()) {
-    return Error(ErrorCode::kInvalidArgument,
-                 "config key '" + std::string(key) + "' must be a string");
+// The PIN file of the configured default token: its pin_file, or the file systemd put its
+// credential in. Empty when the file configures no token.
+Result<std::string> token_pin_file(const Configuration& c, const EnvironmentLookup& environment) {
+  const auto* token = c.default_token();
+  if (token == nullptr) return std::string();
+  if (!token->pin.credential.empty()) {
+    const char* directory = environment("CREDENTIALS_DIRECTORY");
+    if (directory == nullptr || *directory == '\0') {
+      return Error(ErrorCode::kNotFound,
+                   "the PIN of token '" + token->label + "' is the systemd credential '" +
+                       token->pin.credential +
+                       "', but $CREDENTIALS_DIRECTORY is not set (run signetd with "
+                       "LoadCredential=, or set SIGNET_PIN_FILE)");
+    }
+    return (std::filesystem::path(directory) / token->pin.credential).string();
   }
-  return value.get<std::string>();
+  return token->pin.file;
+}
+
+void apply_configuration(const Configuration& c, DaemonSettings& s) {
+  s.configuration = c;
+  s.https = c.listen.https;
+  s.http = c.listen.http;
+  s.tls_min_version = c.tls.min_version;
+  s.tls_names = c.tls.extra_names;
+  s.max_connections = c.limits.max_connections;
+  s.max_body_bytes = c.limits.max_body_bytes;
+  s.header_timeout = c.limits.header_timeout;
+  s.body_timeout = c.limits.body_timeout;
+  s.idle_timeout = c.limits.idle_timeout;
+  s.io_threads = c.limits.io_threads;
+  s.worker_threads = c.limits.worker_threads;
+  s.session_idle = c.sessions.idle;
+  s.session_lifetime = c.sessions.lifetime;
+  s.scheduler_interval = c.ca.scheduler_interval;
+  s.expiry_scan_interval = c.ca.expiry_scan_interval;
+  s.expiry_alert_days = c.ca.expiry_alert_days;
+  s.admin_name = c.bootstrap.operators.admin_name;
+  s.admin_password_file = c.bootstrap.operators.admin_password_file;
+  s.log_level = to_log_level(c.logging.level);
+  s.store.state_dir = c.state.directory;
+  const auto* token = c.default_token();
+  if (token != nullptr) {
+    s.store.token = token->label;
+    if (const auto* module = c.module_of(*token)) s.store.module_path = module->path;
+  } else {
+    s.store.token = c.pkcs11.default_token;
+    if (!c.pkcs11.modules.empty()) s.store.module_path = c.pkcs11.modules.front().path;
+  }
+}
+
+void override_from(const char* value, std::string& field) {
+  if (value != nullptr && *value != '\0') field = value;
+}
+
+// --config FILE, else the active file `signet config apply` keeps in the state directory
+// (the one --state / SIGNET_STATE / the default names), else none.
+std::string configuration_file(const DaemonFlags& flags, const EnvironmentLookup& environment) {
+  if (!flags.config.empty()) return flags.config;
+  GlobalOptions options;
+  override_from(environment("SIGNET_STATE"), options.state_dir);
+  override_from(flags.state.c_str(), options.state_dir);
+  const auto active = ApplianceContext(options).state_dir() / "config" / "signetd.toml";
+  std::error_code error;
+  return std::filesystem::exists(active, error) ? active.string() : std::string();
 }
 
 }  // namespace
 
-Result<void> apply_config_file(const std::string& path, DaemonSettings& s) {
-  std::ifstream in(path);
-  if (!in) return Error(ErrorCode::kNotFound, "cannot read the configuration file '" + path + "'");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  const auto j = nlohmann::json::parse(buffer.str(), nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
-    return Error(ErrorCode::kInvalidArgument,
-                 "the configuration file '" + path + "' is not a JSON object");
+Result<DaemonSettings> resolve_daemon_settings(const DaemonFlags& flags,
+                                               const std::string& default_module,
+                                               const firmware_config::Probes& probes,
+                                               const EnvironmentLookup& environment) {
+  Configuration config = Configuration::defaults(default_module);
+  const std::string file = configuration_file(flags, environment);
+  if (!file.empty()) {
+    auto loaded = firmware_config::load_configuration_file(file, default_module, probes);
+    if (!loaded.ok()) return firmware_config::to_error(file, loaded.issues);
+    config = std::move(loaded.configuration);
   }
-  for (const auto& [key, value] : j.items()) {
-    if (key == "listen") {
-      SIGNET_ASSIGN_OR_RETURN(auto t, text(value, key));
-      SIGNET_ASSIGN_OR_RETURN(s.https, parse_listen_address(t));
-    } else if (key == "http_listen") {
-      SIGNET_ASSIGN_OR_RETURN(auto t, text(value, key));
-      SIGNET_ASSIGN_OR_RETURN(s.http, parse_listen_address(t));
-    } else if (key == "state") {
-      SIGNET_ASSIGN_OR_RETURN(s.store.state_dir, text(value, key));
-    } else if (key == "pkcs11_module") {
-      SIGNET_ASSIGN_OR_RETURN(s.store.module_path, text(value, key));
-    } else if (key == "token") {
-      SIGNET_ASSIGN_OR_RETURN(s.store.token, text(value, key));
-    } else if (key == "pin_file") {
-      SIGNET_ASSIGN_OR_RETURN(s.store.pin_file, text(value, key));
-    } else if (key == "tls_names") {
-      if (!value.is_array()) {
-        return Error(ErrorCode::kInvalidArgument,
-                     "config key 'tls_names' must be an array of strings");
-      }
-      s.tls_names.clear();
-      for (const auto& item : value) {
-        SIGNET_ASSIGN_OR_RETURN(auto name, text(item, "tls_names[]"));
-        s.tls_names.push_back(name);
-      }
-    } else if (key == "max_connections") {
-      SIGNET_ASSIGN_OR_RETURN(s.max_connections, typed<std::size_t>(value, key, 1, 100000));
-    } else if (key == "max_body_bytes") {
-      SIGNET_ASSIGN_OR_RETURN(s.max_body_bytes, typed<std::size_t>(value, key, 1024, 64 << 20));
-    } else if (key == "header_timeout_ms") {
-      SIGNET_ASSIGN_OR_RETURN(auto ms, typed<long>(value, key, 100, 600000));
-      s.header_timeout = std::chrono::milliseconds(ms);
-    } else if (key == "body_timeout_ms") {
-      SIGNET_ASSIGN_OR_RETURN(auto ms, typed<long>(value, key, 100, 600000));
-      s.body_timeout = std::chrono::milliseconds(ms);
-    } else if (key == "idle_timeout_ms") {
-      SIGNET_ASSIGN_OR_RETURN(auto ms, typed<long>(value, key, 100, 3600000));
-      s.idle_timeout = std::chrono::milliseconds(ms);
-    } else if (key == "io_threads") {
-      SIGNET_ASSIGN_OR_RETURN(s.io_threads, typed<int>(value, key, 1, 64));
-    } else if (key == "worker_threads") {
-      SIGNET_ASSIGN_OR_RETURN(s.worker_threads, typed<int>(value, key, 1, 1024));
-    } else if (key == "session_idle_seconds") {
-      SIGNET_ASSIGN_OR_RETURN(auto v, typed<long>(value, key, 1, 86400));
-      s.session_idle = std::chrono::seconds(v);
-    } else if (key == "session_lifetime_seconds") {
-      SIGNET_ASSIGN_OR_RETURN(auto v, typed<long>(value, key, 1, 7 * 86400));
-      s.session_lifetime = std::chrono::seconds(v);
-    } else if (key == "scheduler_interval_seconds") {
-      SIGNET_ASSIGN_OR_RETURN(auto v, typed<long>(value, key, 1, 3600));
-      s.scheduler_interval = std::chrono::seconds(v);
-    } else if (key == "expiry_scan_interval_seconds") {
-      SIGNET_ASSIGN_OR_RETURN(auto v, typed<long>(value, key, 60, 86400));
-      s.expiry_scan_interval = std::chrono::seconds(v);
-    } else if (key == "expiry_alert_days") {
-      SIGNET_ASSIGN_OR_RETURN(s.expiry_alert_days, typed<int>(value, key, 1, 3650));
-    } else {
-      return Error(ErrorCode::kInvalidArgument,
-                   "unknown key '" + key + "' in the configuration file '" + path + "'");
-    }
+  DaemonSettings s;
+  apply_configuration(config, s);
+  s.config_file = file;
+
+  // The environment, then the flags.
+  std::string pin_from_environment, pin_flag = flags.pin_file;
+  override_from(environment("SIGNET_STATE"), s.store.state_dir);
+  override_from(environment("SIGNET_PKCS11_MODULE"), s.store.module_path);
+  override_from(environment("SIGNET_TOKEN"), s.store.token);
+  override_from(environment("SIGNET_PIN_FILE"), pin_from_environment);
+  override_from(environment("SIGNET_ADMIN_PASSWORD_FILE"), s.admin_password_file);
+  override_from(flags.state.c_str(), s.store.state_dir);
+  override_from(flags.module.c_str(), s.store.module_path);
+  override_from(flags.token.c_str(), s.store.token);
+  if (!pin_flag.empty()) {
+    s.store.pin_file = pin_flag;
+  } else if (!pin_from_environment.empty()) {
+    s.store.pin_file = pin_from_environment;
+  } else {
+    SIGNET_ASSIGN_OR_RETURN(s.store.pin_file, token_pin_file(config, environment));
   }
-  return base::ok();
+  if (!flags.listen.empty()) {
+    SIGNET_ASSIGN_OR_RETURN(s.https, parse_listen_address(flags.listen));
+  }
+  if (!flags.http_listen.empty()) {
+    SIGNET_ASSIGN_OR_RETURN(s.http, parse_listen_address(flags.http_listen));
+  }
+  return s;
+}
+
+std::vector<std::string> unenforced_settings(const Configuration& c) {
+  std::vector<std::string> out;
+  const auto note = [&out](bool set, const std::string& what) {
+    if (set) out.push_back(what + " is set, but this signetd does not act on it yet");
+  };
+  note(c.hardening.seccomp, "hardening.seccomp");
+  note(!c.hardening.user.empty(), "hardening.user");
+  note(c.logging.syslog, "logging.syslog");
+  note(c.endpoints.acme, "endpoints.acme");
+  note(c.endpoints.scep, "endpoints.scep");
+  note(c.endpoints.cmp, "endpoints.cmp");
+  note(c.endpoints.est, "endpoints.est");
+  return out;
 }
 
 }  // namespace signet::appliance

@@ -1,33 +1,38 @@
-// DaemonSettings: signetd's typed settings, from defaults, then the configuration file
-// (--config FILE, JSON for now; firmware-config/ replaces this with the appliance's one
-// configuration), then the environment (SIGNET_STATE, SIGNET_PKCS11_MODULE, SIGNET_TOKEN,
-// SIGNET_PIN_FILE), then command-line flags. Unknown keys and wrong types are errors that name
-// the key.
+// DaemonSettings: signetd's effective settings. They are resolved in this order, each step
+// overriding the one before:
+//   1. the factory defaults of firmware-config (firmware_config::Configuration::defaults),
+//   2. the configuration file (--config FILE, TOML, docs/CONFIGURATION.md; without the flag,
+//      the active file <state>/config/signetd.toml that `signet config apply` keeps, when there
+//      is one): validated as a whole, and any error stops signetd with every error listed
+//      (key path, line, message),
+//   3. the environment (SIGNET_STATE, SIGNET_PKCS11_MODULE, SIGNET_TOKEN, SIGNET_PIN_FILE,
+//      SIGNET_ADMIN_PASSWORD_FILE),
+//   4. the command-line flags (--state, --module, --token, --pin-file, --listen, --http-listen).
+// Value types, built once in main().
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "appliance/core/context.h"
+#include "base/log.h"
 #include "base/result.h"
+#include "firmware-config/configuration.h"
+#include "firmware-config/loader.h"
 
 namespace signet::appliance {
 
-struct ListenAddress {
-  std::string host = "127.0.0.1";
-  std::uint16_t port = 0;
-  std::string to_string() const;  // "127.0.0.1:8443", "[::1]:8443"
-};
-
-// "127.0.0.1:8443", "[::1]:8443", "0.0.0.0:443"; port 0 asks for an ephemeral port.
-base::Result<ListenAddress> parse_listen_address(std::string_view text);
+using firmware_config::ListenAddress;
+using firmware_config::parse_listen_address;
 
 struct DaemonSettings {
   GlobalOptions store;  // state directory, PKCS#11 module, token, PIN file
   ListenAddress https{"127.0.0.1", 8443};
   ListenAddress http{"127.0.0.1", 8080};
+  firmware_config::TlsVersion tls_min_version = firmware_config::TlsVersion::kTls12;
   std::vector<std::string> tls_names;  // extra DNS names / IPs for the TLS certificate
   std::size_t max_connections = 512;
   std::size_t max_body_bytes = 1024 * 1024;
@@ -42,9 +47,31 @@ struct DaemonSettings {
   // The expiry scan: how often it runs, and the window in which a certificate gets an alert.
   std::chrono::seconds expiry_scan_interval{3600};
   int expiry_alert_days = 30;
+  std::string admin_name = "admin";  // the first administrator, created when there is none
+  std::string admin_password_file;   // its password; empty: generated into the state dir
+  base::LogLevel log_level = base::LogLevel::kInfo;
+  std::string config_file;  // the file read; empty: none (the factory defaults)
+  // The whole file as read (defaults where it was silent), for what the fields above leave out.
+  firmware_config::Configuration configuration;
 };
 
-// Applies the JSON configuration file at `path` over `settings`.
-base::Result<void> apply_config_file(const std::string& path, DaemonSettings& settings);
+// What the command line gave; empty strings were not given.
+struct DaemonFlags {
+  std::string config, listen, http_listen, state, module, token, pin_file;
+};
+
+// Reads an environment variable; nullptr when unset (injected so tests need no setenv).
+using EnvironmentLookup = std::function<const char*(const char* name)>;
+
+// Resolves the settings as described above. `default_module` is the build's default PKCS#11
+// module; `probes` check PIN files and modules named in the file (firmware_config::real_probes()).
+base::Result<DaemonSettings> resolve_daemon_settings(const DaemonFlags& flags,
+                                                     const std::string& default_module,
+                                                     const firmware_config::Probes& probes,
+                                                     const EnvironmentLookup& environment);
+
+// The settings the file asks for that this signetd does not act on yet (hardening switches,
+// protocol endpoints, syslog forwarding), one sentence each, for signetd to warn about.
+std::vector<std::string> unenforced_settings(const firmware_config::Configuration& config);
 
 }  // namespace signet::appliance

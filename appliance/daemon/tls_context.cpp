@@ -33,14 +33,16 @@ Result<base::X509Ptr> parse_der(const base::Bytes& der) {
 
 }  // namespace
 
-Result<SslCtxPtr> make_server_tls_context(hsm::OpensslBridge& bridge,
-                                          const TlsIdentity& identity) {
+Result<SslCtxPtr> make_server_tls_context(hsm::OpensslBridge& bridge, const TlsIdentity& identity,
+                                          firmware_config::TlsVersion min_version) {
   SslCtxPtr ctx(SSL_CTX_new_ex(bridge.library_context(), nullptr, TLS_server_method()));
   if (!ctx) return tls_error("creating the TLS context");
-  SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
+  SSL_CTX_set_min_proto_version(ctx.get(), min_version == firmware_config::TlsVersion::kTls13
+                                               ? TLS1_3_VERSION
+                                               : TLS1_2_VERSION);
   SSL_CTX_set_max_proto_version(ctx.get(), TLS1_3_VERSION);
-  SSL_CTX_set_options(ctx.get(), SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
-                                     SSL_OP_NO_COMPRESSION);
+  SSL_CTX_set_options(
+      ctx.get(), SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
   if (SSL_CTX_set_cipher_list(ctx.get(), kTls12Ciphers) != 1) {
     return tls_error("setting the TLS 1.2 cipher suites");
   }

@@ -52,6 +52,8 @@ class Session:
 
 class Appliance:
     def __init__(self, config=None, env_extra=None, create_cas=True):
+        """config: {section: {key: value}} of signetd's TOML configuration, over the
+        fixture's listen addresses (127.0.0.1, ephemeral ports)."""
         self.dir = tempfile.mkdtemp(prefix="signet-api-e2e-")
         self.state = os.path.join(self.dir, "state")
         self.env = dict(os.environ)
@@ -62,6 +64,7 @@ class Appliance:
             self.env.update(env_extra)
         self.process = None
         self.config = config or {}
+        self.extra_toml = ""  # appended to the generated file ([[arrays of tables]])
         self.cli("token", "init", "--label", "signet")
         self.env["SIGNET_PIN_FILE"] = os.path.join(self.state, "pins", "signet.user.pin")
         if create_cas:
@@ -85,11 +88,12 @@ class Appliance:
         return result
 
     def start(self, extra_args=()):
-        config = {"listen": "127.0.0.1:0", "http_listen": "127.0.0.1:0"}
-        config.update(self.config)
-        config_path = os.path.join(self.dir, "signetd.json")
+        config = {"listen": {"https": "127.0.0.1:0", "http": "127.0.0.1:0"}}
+        for section, values in self.config.items():
+            config.setdefault(section, {}).update(values)
+        config_path = os.path.join(self.dir, "signetd.toml")
         with open(config_path, "w") as f:
-            json.dump(config, f)
+            f.write(to_toml(config) + self.extra_toml)
         self.log_path = os.path.join(self.dir, "signetd.log")
         self.log = open(self.log_path, "ab")
         lock = os.path.join(self.state, "signetd.lock")
@@ -234,6 +238,28 @@ class Appliance:
         if not hasattr(self, "_admin"):
             self._admin = self.login()
         return self._admin
+
+
+def toml_value(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value)  # a JSON string of printable text is a TOML basic string
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    raise TypeError("no TOML form for %r" % (value,))
+
+
+def to_toml(config):
+    """signetd's TOML configuration from {section: {key: value}} (docs/CONFIGURATION.md)."""
+    lines = []
+    for section, values in config.items():
+        lines.append("[%s]" % section)
+        lines.extend("%s = %s" % (key, toml_value(v)) for key, v in values.items())
+        lines.append("")
+    return "\n".join(lines)
 
 
 def make_csr(directory, cn, sans=(), key="ec"):

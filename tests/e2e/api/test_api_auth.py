@@ -180,7 +180,7 @@ class IdleSessionTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.app = Appliance(config={"session_idle_seconds": cls.IDLE_SECONDS}).start()
+        cls.app = Appliance(config={"sessions": {"idle_seconds": cls.IDLE_SECONDS}}).start()
 
     @classmethod
     def tearDownClass(cls):

@@ -564,7 +564,7 @@ class ScheduledExpiryScanTest(unittest.TestCase):
     expiry_scan_interval_seconds), for the operators' CAs only."""
 
     def test_signetd_raises_expiry_alerts_without_being_asked(self):
-        app = Appliance(config={"expiry_alert_days": 30})
+        app = Appliance(config={"ca": {"expiry_alert_days": 30}})
         try:
             work = os.path.join(app.dir, "work")
             os.makedirs(work)

@@ -145,7 +145,7 @@ def error_code(payload):
 class MatrixTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.app = Appliance(config={"session_idle_seconds": SESSION_IDLE_SECONDS}).start()
+        cls.app = Appliance(config={"sessions": {"idle_seconds": SESSION_IDLE_SECONDS}}).start()
         app = cls.app
         # Each token is made under a fresh login: the short idle time must not bite here.
         cls.tokens = {role: app.make_token(role, session=app.login(), name="matrix " + role)

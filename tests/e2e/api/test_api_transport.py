@@ -31,8 +31,9 @@ def s_client(port, ca_file, *args, input=b""):
 class TransportTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.app = Appliance(config={"max_body_bytes": 4096, "header_timeout_ms": 1000,
-                                    "body_timeout_ms": 1000}).start()
+        cls.app = Appliance(config={"limits": {"max_body_bytes": 4096,
+                                               "header_timeout_ms": 1000,
+                                               "body_timeout_ms": 1000}}).start()
         cls.token = cls.app.make_token("administrator")
 
     @classmethod
@@ -176,7 +177,7 @@ class TokenSigningTest(unittest.TestCase):
     def setUpClass(cls):
         if not os.path.exists(PKCS11_SPY):
             raise unittest.SkipTest("pkcs11-spy (opensc) is not installed")
-        cls.app = Appliance(config={"scheduler_interval_seconds": 3600})
+        cls.app = Appliance(config={"ca": {"scheduler_interval_seconds": 3600}})
         cls.spy_log = os.path.join(cls.app.dir, "pkcs11-spy.log")
         conf = os.path.join(cls.app.state, "softhsm", "softhsm2.conf")
         if not os.path.exists(conf):

@@ -1,0 +1,168 @@
+// Configuration: the appliance's one typed configuration (docs/CONFIGURATION.md), as read
+// from a TOML file by firmware-config/loader.h. Every field has its factory default here;
+// Configuration::defaults() (which adds the default PKCS#11 module) is exactly how signetd
+// behaves with no file.
+// Secrets are never part of it: PINs and passwords are named by the files (or systemd
+// credentials) that hold them. Plain value types; safe to copy between threads.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+
+namespace signet::firmware_config {
+
+// An address to listen on: "127.0.0.1:8443", "[::1]:8443", "0.0.0.0:443"; port 0 asks the
+// kernel for an ephemeral port.
+struct ListenAddress {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;
+  std::string to_string() const;  // "127.0.0.1:8443", "[::1]:8443"
+  bool operator==(const ListenAddress&) const = default;
+};
+
+// Parses ADDRESS:PORT; the address must be an IPv4 or IPv6 literal (IPv6 in brackets).
+base::Result<ListenAddress> parse_listen_address(std::string_view text);
+
+enum class TlsVersion { kTls12, kTls13 };
+std::string_view to_string(TlsVersion version);  // "1.2", "1.3"
+
+enum class LogLevel { kDebug, kInfo, kWarning, kError };
+std::string_view to_string(LogLevel level);  // "debug", "info", "warning", "error"
+
+struct ListenSettings {
+  ListenAddress https{"127.0.0.1", 8443};  // the REST API
+  ListenAddress http{"127.0.0.1", 8080};   // CRLs, CA certificates, OCSP
+  bool operator==(const ListenSettings&) const = default;
+};
+
+struct TlsSettings {
+  TlsVersion min_version = TlsVersion::kTls12;
+  std::vector<std::string> extra_names;  // DNS names / IP addresses added to the certificate
+  bool operator==(const TlsSettings&) const = default;
+};
+
+struct LimitSettings {
+  std::size_t max_connections = 512;
+  std::size_t max_body_bytes = 1024 * 1024;
+  std::chrono::milliseconds header_timeout{10'000};
+  std::chrono::milliseconds body_timeout{30'000};
+  std::chrono::milliseconds idle_timeout{60'000};
+  int io_threads = 2;
+  int worker_threads = 32;
+  bool operator==(const LimitSettings&) const = default;
+};
+
+struct SessionSettings {
+  std::chrono::seconds idle{15 * 60};
+  std::chrono::seconds lifetime{8 * 60 * 60};
+  bool operator==(const SessionSettings&) const = default;
+};
+
+// Where a token's user PIN comes from: a file only its owner can read, or a systemd
+// credential (LoadCredential=, read from $CREDENTIALS_DIRECTORY/<name>). At most one is set;
+// neither means the environment (SIGNET_PIN_FILE) must name one.
+struct PinSource {
+  std::string file;
+  std::string credential;
+  bool operator==(const PinSource&) const = default;
+};
+
+struct Pkcs11Module {
+  std::string name;  // how tokens refer to it
+  std::string path;  // the shared library
+  bool operator==(const Pkcs11Module&) const = default;
+};
+
+struct Pkcs11Token {
+  std::string label;   // token label (or serial)
+  std::string module;  // a Pkcs11Module name; empty: the first module
+  PinSource pin;
+  bool operator==(const Pkcs11Token&) const = default;
+};
+
+struct Pkcs11Settings {
+  std::vector<Pkcs11Module> modules;  // default: one module "default" at the built-in path
+  std::vector<Pkcs11Token> tokens;
+  std::string default_token;  // a token label; empty: the only token, if there is one
+  bool operator==(const Pkcs11Settings&) const = default;
+};
+
+struct StateSettings {
+  std::string directory;  // empty: SIGNET_STATE, else ~/.local/state/signet or /var/lib/signet
+  bool operator==(const StateSettings&) const = default;
+};
+
+struct CaSettings {
+  std::chrono::seconds scheduler_interval{60};  // the longest the CRL/OCSP scheduler sleeps
+  // The expiry scan: how often signetd runs it, and the window that raises an alert.
+  std::chrono::seconds expiry_scan_interval{3600};
+  int expiry_alert_days = 30;
+  std::string publish_base_url;  // http(s)://host[:port] for CDP/AIA/OCSP URLs; empty: none
+  bool operator==(const CaSettings&) const = default;
+};
+
+struct OperatorBootstrap {
+  std::string admin_name = "admin";  // the first administrator, created when none exists
+  std::string admin_password_file;   // empty: SIGNET_ADMIN_PASSWORD_FILE, else generated
+  bool operator==(const OperatorBootstrap&) const = default;
+};
+
+struct BootstrapSettings {
+  OperatorBootstrap operators;
+  bool operator==(const BootstrapSettings&) const = default;
+};
+
+// Not acted on by signetd yet (it warns at start when they are set); see CONFIGURATION.md.
+struct HardeningSettings {
+  bool seccomp = false;  // a seccomp-bpf syscall allowlist
+  std::string user;      // started as root: the user to drop to after binding
+  bool operator==(const HardeningSettings&) const = default;
+};
+
+// The enrollment protocols, for the protocol work; signetd serves none yet (and warns).
+struct EndpointSettings {
+  bool acme = false;
+  bool scep = false;
+  bool cmp = false;
+  bool est = false;
+  bool operator==(const EndpointSettings&) const = default;
+};
+
+struct LoggingSettings {
+  LogLevel level = LogLevel::kInfo;
+  bool syslog = false;  // forward to syslog/journald (not acted on yet; signetd warns)
+  bool operator==(const LoggingSettings&) const = default;
+};
+
+struct Configuration {
+  ListenSettings listen;
+  TlsSettings tls;
+  LimitSettings limits;
+  SessionSettings sessions;
+  Pkcs11Settings pkcs11;
+  StateSettings state;
+  CaSettings ca;
+  BootstrapSettings bootstrap;
+  HardeningSettings hardening;
+  EndpointSettings endpoints;
+  LoggingSettings logging;
+  bool operator==(const Configuration&) const = default;
+
+  // The factory defaults; `default_module` is the PKCS#11 module path used when the file
+  // names none (the build's SIGNET_DEFAULT_PKCS11_MODULE).
+  static Configuration defaults(std::string default_module);
+
+  // The token signetd and the CLI use by default (pkcs11.default_token, else the only token);
+  // nullptr when there is none.
+  const Pkcs11Token* default_token() const;
+  // The module a token uses (by name; the first module when the token names none).
+  const Pkcs11Module* module_of(const Pkcs11Token& token) const;
+};
+
+}  // namespace signet::firmware_config

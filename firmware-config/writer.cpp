@@ -1,0 +1,179 @@
+// to_toml(): the effective configuration as a TOML document that load_configuration_file()
+// reads back to an equal Configuration; to_json() the same as JSON.
+#include <cstdio>
+#include <map>
+#include <sstream>
+#include <toml.hpp>
+
+#include "firmware-config/internal/toml_text.h"
+#include "firmware-config/loader.h"
+
+namespace signet::firmware_config {
+
+std::string internal::toml_quoted(std::string_view text) {
+  std::string out = "\"";
+  for (const unsigned char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          char escape[8];
+          std::snprintf(escape, sizeof escape, "\\u%04x", c);
+          out += escape;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+namespace {
+
+using internal::toml_quoted;
+
+std::string toml_quoted_list(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + toml_quoted(items[i]);
+  return out + "]";
+}
+
+const char* flag(bool value) { return value ? "true" : "false"; }
+
+using Value = toml::basic_value<toml::discard_comments, std::map, std::vector>;
+
+std::string json_string(const std::string& text) {
+  std::string out = "\"";
+  for (const unsigned char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c == 0x7f) {
+      char escape[8];
+      std::snprintf(escape, sizeof escape, "\\u%04x", c);
+      out += escape;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+// The configuration's TOML holds only tables, arrays, strings, integers and booleans.
+void write_json(const Value& v, std::string& out) {
+  if (v.is_table()) {
+    out += "{";
+    bool first = true;
+    for (const auto& [key, item] : v.as_table()) {
+      out += (first ? "" : ",") + json_string(key) + ":";
+      write_json(item, out);
+      first = false;
+    }
+    out += "}";
+  } else if (v.is_array()) {
+    out += "[";
+    const auto& items = v.as_array();
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (i) out += ",";
+      write_json(items[i], out);
+    }
+    out += "]";
+  } else if (v.is_string()) {
+    out += json_string(v.as_string().str);
+  } else if (v.is_integer()) {
+    out += std::to_string(v.as_integer());
+  } else if (v.is_boolean()) {
+    out += flag(v.as_boolean());
+  } else {
+    out += "null";
+  }
+}
+
+}  // namespace
+
+std::string to_toml(const Configuration& c) {
+  std::ostringstream out;
+  out << "[listen]\n"
+      << "https = " << toml_quoted(c.listen.https.to_string()) << "\n"
+      << "http = " << toml_quoted(c.listen.http.to_string()) << "\n\n";
+  out << "[tls]\n"
+      << "min_version = " << toml_quoted(to_string(c.tls.min_version)) << "\n"
+      << "extra_names = " << toml_quoted_list(c.tls.extra_names) << "\n\n";
+  out << "[limits]\n"
+      << "max_connections = " << c.limits.max_connections << "\n"
+      << "max_body_bytes = " << c.limits.max_body_bytes << "\n"
+      << "header_timeout_ms = " << c.limits.header_timeout.count() << "\n"
+      << "body_timeout_ms = " << c.limits.body_timeout.count() << "\n"
+      << "idle_timeout_ms = " << c.limits.idle_timeout.count() << "\n"
+      << "io_threads = " << c.limits.io_threads << "\n"
+      << "worker_threads = " << c.limits.worker_threads << "\n\n";
+  out << "[sessions]\n"
+      << "idle_seconds = " << c.sessions.idle.count() << "\n"
+      << "lifetime_seconds = " << c.sessions.lifetime.count() << "\n\n";
+  out << "[pkcs11]\n"
+      << "default_token = " << toml_quoted(c.pkcs11.default_token) << "\n";
+  for (const auto& m : c.pkcs11.modules) {
+    out << "\n[[pkcs11.modules]]\n"
+        << "name = " << toml_quoted(m.name) << "\n"
+        << "path = " << toml_quoted(m.path) << "\n";
+  }
+  for (const auto& t : c.pkcs11.tokens) {
+    out << "\n[[pkcs11.tokens]]\n"
+        << "label = " << toml_quoted(t.label) << "\n";
+    if (!t.module.empty()) out << "module = " << toml_quoted(t.module) << "\n";
+    if (!t.pin.file.empty()) out << "pin_file = " << toml_quoted(t.pin.file) << "\n";
+    if (!t.pin.credential.empty())
+      out << "pin_credential = " << toml_quoted(t.pin.credential) << "\n";
+  }
+  out << "\n[state]\n"
+      << "directory = " << toml_quoted(c.state.directory) << "\n\n";
+  out << "[ca]\n"
+      << "scheduler_interval_seconds = " << c.ca.scheduler_interval.count() << "\n"
+      << "expiry_scan_interval_seconds = " << c.ca.expiry_scan_interval.count() << "\n"
+      << "expiry_alert_days = " << c.ca.expiry_alert_days << "\n"
+      << "publish_base_url = " << toml_quoted(c.ca.publish_base_url) << "\n\n";
+  out << "[bootstrap.operators]\n"
+      << "admin_name = " << toml_quoted(c.bootstrap.operators.admin_name) << "\n"
+      << "admin_password_file = " << toml_quoted(c.bootstrap.operators.admin_password_file)
+      << "\n\n";
+  out << "[hardening]\n"
+      << "seccomp = " << flag(c.hardening.seccomp) << "\n"
+      << "user = " << toml_quoted(c.hardening.user) << "\n\n";
+  out << "[endpoints]\n"
+      << "acme = " << flag(c.endpoints.acme) << "\n"
+      << "scep = " << flag(c.endpoints.scep) << "\n"
+      << "cmp = " << flag(c.endpoints.cmp) << "\n"
+      << "est = " << flag(c.endpoints.est) << "\n\n";
+  out << "[logging]\n"
+      << "level = " << toml_quoted(to_string(c.logging.level)) << "\n"
+      << "syslog = " << flag(c.logging.syslog) << "\n";
+  return out.str();
+}
+
+}  // namespace signet::firmware_config
+
+namespace signet::firmware_config {
+
+std::string to_json(const Configuration& configuration) {
+  std::istringstream in(to_toml(configuration));
+  const auto document = toml::parse<toml::discard_comments, std::map, std::vector>(in, "effective");
+  std::string out;
+  write_json(document, out);
+  return out + "\n";
+}
+
+}  // namespace signet::firmware_config
