@@ -55,12 +55,12 @@ export class Appliance {
   }
 
   async start() {
-    const config = path.join(this.dir, "signetd.json");
-    fs.writeFileSync(config, JSON.stringify({ listen: "127.0.0.1:0", http_listen: "127.0.0.1:0" }));
     this.logPath = path.join(this.dir, "signetd.log");
     const log = fs.openSync(this.logPath, "a");
     const lock = path.join(this.state, "signetd.lock");
-    this.process = spawn(SIGNETD, ["--config", config], { env: this.env, stdio: ["ignore", log, log] });
+    // Ephemeral ports on loopback; everything else as the factory defaults have it.
+    const args = ["--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"];
+    this.process = spawn(SIGNETD, args, { env: this.env, stdio: ["ignore", log, log] });
     fs.closeSync(log);
     let exited = null;
     this.exit = new Promise((resolve) => this.process.on("exit", (code, signal) => {
