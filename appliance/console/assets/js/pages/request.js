@@ -63,7 +63,7 @@ function review(state) {
   ].filter(Boolean));
 }
 
-function resultView(context, state, result, opener) {
+function resultView(context, state, result) {
   const order = result.order || {};
   const link = `/certificates/${fingerprintId(result.fingerprint_sha256)}`;
   const pfxNote = h("p", { class: "muted", id: "pfx-note" });
@@ -91,6 +91,19 @@ function resultView(context, state, result, opener) {
     return dialog;
   }
   return null;
+}
+
+// The failed order a refused request left, when the refusal came after the order was
+// recorded (a profile's rule; a malformed request is refused before): the newest failed order
+// of this operator with the same error.
+async function failedOrder(message, operator) {
+  try {
+    const list = await api.get("/api/v1/orders?status=failed&limit=20");
+    return list.items.find((o) => o.error_message && message.includes(o.error_message) &&
+                                  (o.requested_by === operator || o.requested_by.endsWith(`:${operator}`))) || null;
+  } catch {
+    return null;
+  }
 }
 
 export async function render(context) {
@@ -167,12 +180,14 @@ export async function render(context) {
         if (!current() || failure.status === 401) return;
         next.disabled = back.disabled = false;
         next.textContent = "Submit again";
-        const order = /\border (\d+)\b/.exec(failure.message);
-        error.replaceChildren(h("strong", null, "The appliance refused the request: "), failure.message,
-                              order ? h("span", null, " ", h("a", { href: `/orders/${order[1]}`, id: "failed-order" },
-                                                             `See order #${order[1]}`), " (it can be resubmitted once the cause is fixed).") : null);
+        error.replaceChildren(h("strong", null, "The appliance refused the request: "), failure.message);
         error.hidden = false;
         error.focus();
+        const order = await failedOrder(failure.message, context.principal.operator);
+        if (order && current()) {
+          error.append(" ", h("a", { href: `/orders/${order.id}`, id: "failed-order" }, `See order #${order.id}`),
+                       " (it can be resubmitted once the cause is fixed).");
+        }
       }
     });
     body.replaceChildren(step.form);
@@ -180,5 +195,9 @@ export async function render(context) {
     else title.focus();
   }
   error.setAttribute("tabindex", "-1");
+  // What the step said was wrong goes away as soon as the operator changes something.
+  body.addEventListener("input", () => {
+    error.hidden = true;
+  });
   show();
 }
