@@ -2,7 +2,7 @@
 // status and duration; the certificate it issued (linked), or its error with the original
 // parameters and, for roles that operate, Resubmit (POST /api/v1/orders/{id}/resubmit).
 import * as api from "../api.js";
-import { errorBox, formatTime, h } from "../dom.js";
+import { append, errorBox, formatTime, h } from "../dom.js";
 import { showPfxDialog } from "../pfx_dialog.js";
 import { durationText, orderBadge } from "./orders.js";
 
@@ -44,9 +44,7 @@ export async function render(context) {
         if (!current() || failure.status === 401) return;
         resubmit.disabled = false;
         resubmit.textContent = "Resubmit";
-        const next = /\border (\d+)\b/.exec(failure.message);
-        resubmitError.replaceChildren(h("strong", null, "The resubmission failed too: "), failure.message,
-                                      next ? h("span", null, " ", h("a", { href: `/orders/${next[1]}` }, `See order #${next[1]}`)) : null);
+        resubmitError.replaceChildren(h("strong", null, "The resubmission failed too: "), failure.message);
         resubmitError.hidden = false;
         resubmitError.focus();
       }
@@ -56,7 +54,7 @@ export async function render(context) {
   const parameters = order.parameters === undefined ? null
                      : h("pre", { class: "parameters", id: "order-parameters" },
                          typeof order.parameters === "string" ? order.parameters : JSON.stringify(order.parameters, null, 2));
-  main.append(breadcrumb,
+  append(main, [breadcrumb,
     h("div", { class: "page-header" },
       h("div", null, h("h1", null, `Order #${order.id}`),
         h("p", { class: "headline" }, orderBadge(order.status), h("span", { class: "muted" }, `${order.kind} · ${order.common_name || "no common name"}`))),
@@ -83,7 +81,7 @@ export async function render(context) {
                                   : order.certificate_id ? `#${order.certificate_id}` : null),
         row("Warnings", order.warnings && order.warnings.length ? order.warnings.join("; ") : null),
         row("Generated key", order.generated_key ? h("code", null, order.generated_key) : null)))),
-    parameters ? h("section", { class: "card" }, h("h2", null, "Original parameters"), parameters) : null);
+    parameters ? h("section", { class: "card" }, h("h2", null, "Original parameters"), parameters) : null]);
 }
 
 // The order's certificate: the inventory has no lookup by record id, so the certificates with
