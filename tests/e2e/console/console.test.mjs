@@ -5,23 +5,19 @@
 // SIGNET_CONSOLE_SCREENSHOTS (ctest: build/tests/e2e/console/screenshots).
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { chromium } from "playwright-core";
 
-import { ADMIN_PASSWORD, Appliance, makeCsr, run } from "./signetd.mjs";
+import { launch } from "./browser.mjs";
+import { ADMIN_PASSWORD, Appliance, makeCsr } from "./signetd.mjs";
 
-const CHROMIUM = process.env.SIGNET_CHROMIUM || "/usr/bin/chromium";
 const SCREENSHOTS = process.env.SIGNET_CONSOLE_SCREENSHOTS || path.resolve("screenshots");
 const AUDITOR_PASSWORD = "auditor password for the console test";
 const CN = "www.console-e2e.example";
 const REVOKE_CN = "revoke-me.console-e2e.example";
-// Liveness bounds for the browser (ASan builds are slow); no assertion is about timing.
-const STEP_TIMEOUT_MS = 60_000;
 
 let app, admin, work, context, page, issued, toRevoke;
-const problems = [];  // console errors, page errors and CSP violations
+let problems = [];  // console errors, page errors and CSP violations
 
 const hex = (fingerprint) => fingerprint.replaceAll(":", "").toLowerCase();
 
@@ -35,16 +31,6 @@ async function shot(name) {
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: false });
 }
 
-// Chromium on Linux takes locally trusted anchors from the NSS database under $HOME.
-function nssHome() {
-  const home = path.join(work, "browser-home");
-  const db = path.join(home, ".pki", "nssdb");
-  fs.mkdirSync(db, { recursive: true });
-  run("certutil", ["-N", "-d", `sql:${db}`, "--empty-password"]);
-  run("certutil", ["-A", "-d", `sql:${db}`, "-n", "Signet appliance CA", "-t", "C,,", "-i", app.caFile]);
-  return home;
-}
-
 before(async () => {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   app = new Appliance().prepare();
@@ -56,31 +42,11 @@ before(async () => {
                  { session: admin, body: { name: "audrey", role: "auditor", password: AUDITOR_PASSWORD } }, 201);
   issued = await issue(CN, [`DNS:${CN}`, "DNS:console-e2e.example", "IP:192.0.2.7"]);
   toRevoke = await issue(REVOKE_CN, [`DNS:${REVOKE_CN}`]);
-  context = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(work, "profile-")), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    env: { ...process.env, HOME: nssHome() },
-    viewport: { width: 1366, height: 768 },
-    acceptDownloads: true,
-    timeout: STEP_TIMEOUT_MS,
-  });
-  context.setDefaultTimeout(STEP_TIMEOUT_MS);
-  await context.addInitScript(() => {
-    document.addEventListener("securitypolicyviolation", (event) => {
-      console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI}`);
-    });
-  });
-  page = context.pages()[0] || (await context.newPage());
-  page.on("console", (message) => {
-    if (message.type() !== "error") return;
-    // The console asks "who am I" on load and tries a wrong password on purpose: the
-    // browser reports those 401 answers as failed loads.
-    if (/^Failed to load resource: the server responded with a status of 401/.test(message.text())) return;
-    problems.push(`console: ${message.text()}`);
-  });
-  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  // The console asks "who am I" on load and tries a wrong password on purpose: the browser
+  // reports those 401 answers as failed loads.
+  const browser = await launch(app, work, (text) =>
+    /^Failed to load resource: the server responded with a status of 401/.test(text));
+  ({ context, page, problems } = browser);
 });
 
 after(async () => {

@@ -8,6 +8,10 @@ import * as login from "./pages/login.js";
 import * as dashboard from "./pages/dashboard.js";
 import * as certificates from "./pages/certificates.js";
 import * as certificate from "./pages/certificate.js";
+import * as request from "./pages/request.js";
+import * as orders from "./pages/orders.js";
+import * as order from "./pages/order.js";
+import * as alerts from "./pages/alerts.js";
 
 const routes = [
   { pattern: /^\/login$/, page: login, public: true },
@@ -15,11 +19,18 @@ const routes = [
   { pattern: /^\/dashboard$/, page: dashboard, nav: "dashboard" },
   { pattern: /^\/certificates$/, page: certificates, nav: "certificates" },
   { pattern: /^\/certificates\/([0-9A-Fa-f:]+)$/, page: certificate, nav: "certificates" },
+  { pattern: /^\/request$/, page: request, nav: "request" },
+  { pattern: /^\/orders$/, page: orders, nav: "orders" },
+  { pattern: /^\/orders\/(\d+)$/, page: order, nav: "orders" },
+  { pattern: /^\/alerts$/, page: alerts, nav: "alerts" },
 ];
 
 const navItems = [
   { id: "dashboard", href: "/dashboard", label: "Dashboard" },
   { id: "certificates", href: "/certificates", label: "Certificates" },
+  { id: "request", href: "/request", label: "Request a certificate", operate: true },
+  { id: "orders", href: "/orders", label: "Orders" },
+  { id: "alerts", href: "/alerts", label: "Alerts" },
 ];
 
 const app = document.getElementById("app");
@@ -47,7 +58,7 @@ function buildShell(principal) {
   const main = h("main", { id: "main", class: "content", tabindex: "-1" });
   const links = new Map();
   const nav = h("nav", { class: "sidenav", "aria-label": "Main" },
-                h("ul", null, navItems.map((item) => {
+                h("ul", null, navItems.filter((item) => !item.operate || session.mayOperate()).map((item) => {
                   const link = h("a", { href: item.href, class: "nav-link" }, item.label);
                   links.set(item.id, link);
                   return h("li", null, link);

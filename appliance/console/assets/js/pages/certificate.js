@@ -1,8 +1,11 @@
 // A certificate's detail (GET /api/v1/certificates/{fingerprint}): identity, validity, key,
 // lifecycle and revocation, the downloads (PEM .crt, DER, chain: plain same-origin links that
-// the session cookie authorises, nothing secret in them) and, for roles that operate, Revoke.
+// the session cookie authorises, nothing secret in them) and, for roles that operate, Download
+// PFX (local keys), Renew, Rekey and Reissue (the request wizard preset with the certificate)
+// and Revoke.
 import * as api from "../api.js";
 import { append, daysText, errorBox, fingerprintId, formatTime, h, statusBadge, urgency } from "../dom.js";
+import { exportPfx, hasLocalKey } from "../pfx_dialog.js";
 import { openRenewDialog } from "../renew_dialog.js";
 import { openRevokeDialog } from "../revoke_dialog.js";
 
@@ -61,7 +64,27 @@ export async function render(context) {
   const id = fingerprintId(cert.fingerprint_sha256);
   const actions = h("div", { class: "actions", role: "group", "aria-label": "Certificate actions" },
                     downloads(id, ""));
+  if (session.mayOperate() && hasLocalKey(cert)) {
+    const pfx = h("button", { type: "button", class: "button", id: "download-pfx" }, "Download PFX…");
+    const pfxError = h("p", { class: "field-error", role: "alert", id: "pfx-error", hidden: true });
+    pfx.addEventListener("click", async () => {
+      pfx.disabled = true;
+      pfxError.hidden = true;
+      try {
+        await exportPfx(cert, pfx);
+      } catch (failure) {
+        pfxError.textContent = `No PFX: ${failure.message}`;
+        pfxError.hidden = false;
+      } finally {
+        pfx.disabled = false;
+      }
+    });
+    actions.append(pfx, pfxError);
+  }
   if (session.mayOperate() && cert.status !== "revoked" && cert.ca) {
+    for (const [kind, label] of [["rekey", "Rekey…"], ["reissue", "Reissue…"]]) {
+      actions.append(h("a", { href: `/request?${kind}=${id}`, class: "button", id: kind }, label));
+    }
     const renew = h("button", { type: "button", class: "button", id: "renew" }, "Renew…");
     renew.addEventListener("click", () => openRenewDialog(cert, (renewed) => {
       context.setFlash("success", `Renewed: this is the new certificate (serial ${renewed.serial}).`);
@@ -122,7 +145,7 @@ export async function render(context) {
            item("Source", cert.source, "cert-source"),
            item("Recorded", formatTime(cert.recorded_at))),
       card("Lifecycle",
-           item("Order", cert.order_id ? `#${cert.order_id}` : null),
+           item("Order", cert.order_id ? h("a", { href: `/orders/${cert.order_id}` }, `#${cert.order_id}`) : null, "cert-order"),
            item("Predecessor", cert.predecessor ? linkTo(cert.predecessor, cert.ca) : null, "cert-predecessor"),
            item("Successor", cert.successor ? linkTo(cert.successor, cert.ca) : null, "cert-successor"),
            item("Revoked", revocation ? formatTime(revocation.revoked_at) : "no", "cert-revoked-at"),

@@ -93,10 +93,13 @@ function row(item) {
            h("td", null, h("span", { class: "source" }, item.source)));
 }
 
-export async function render({ main, query, navigate, current }) {
+export async function render({ main, query, navigate, current, session }) {
   const heading = h("div", { class: "page-header" },
                     h("div", null, h("h1", null, "Certificates"),
-                      h("p", { class: "muted" }, "Every certificate this appliance issued or discovered.")));
+                      h("p", { class: "muted" }, "Every certificate this appliance issued or discovered.")),
+                    session.mayOperate() ? h("div", { class: "actions" },
+                                             h("a", { href: "/request", class: "button button-primary", id: "request-new" },
+                                               "Request a certificate")) : null);
   main.append(heading);
   const choices = await loadChoices();
   if (!current()) return;
