@@ -75,6 +75,7 @@ std::string to_toml(const Configuration& c) {
     out << "\n[[pkcs11.modules]]\n"
         << "name = " << quoted(m.name) << "\n"
         << "path = " << quoted(m.path) << "\n";
+    if (m.seccomp_allow) out << "seccomp_allow = " << quoted_list(*m.seccomp_allow) << "\n";
   }
   for (const auto& t : c.pkcs11.tokens) {
     out << "\n[[pkcs11.tokens]]\n"

@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
   signet::appliance::register_ocsp_commands(app, selected);
   signet::appliance::register_store_commands(app, selected);
   signet::appliance::register_config_commands(app, selected);
+  signet::appliance::register_doctor_command(app, selected);
 
   try {
     app.parse(argc, argv);
@@ -68,7 +69,10 @@ int main(int argc, char** argv) {
   signet::appliance::ApplianceContext context(options);
   // A running signetd owns the store: work through its API rather than beside it.
   // (`signet config ...` reads files only and runs here either way.)
-  auto target = signet::appliance::is_local_only_command(app)
+  // (`signet doctor` inspects the running daemon from outside and runs here too.)
+  const bool local_only = signet::appliance::is_local_only_command(app) ||
+                          app.get_subcommand("doctor")->parsed();
+  auto target = local_only
                     ? signet::base::Result<std::optional<signet::appliance::RemoteTarget>>(
                           std::optional<signet::appliance::RemoteTarget>())
                     : signet::appliance::remote_target(remote, context.state_dir());
