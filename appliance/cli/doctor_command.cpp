@@ -85,8 +85,8 @@ void check_process(long pid, std::vector<Finding>& out) {
   out.push_back({"core-dumps", core == "0" ? Verdict::kOk : Verdict::kProblem,
                  "core file size limit " + (core.empty() ? "unknown" : core)});
   struct stat info {};
-  if (uid != 0 && ::stat(("/proc/" + std::to_string(pid)).c_str(), &info) == 0) {
-    // proc(5): a process that is not dumpable has its /proc/<pid> owned by root.
+  if (uid != 0 && ::stat(("/proc/" + std::to_string(pid) + "/mem").c_str(), &info) == 0) {
+    // proc(5): a process that is not dumpable has the files in /proc/<pid> owned by root.
     out.push_back({"dumpable", info.st_uid == 0 ? Verdict::kOk : Verdict::kProblem,
                    info.st_uid == 0 ? "not dumpable" : "dumpable: memory readable by its user"});
   }

@@ -1,5 +1,5 @@
 """signetd's process hardening, read from outside through /proc (proc(5)) while it serves:
-the core file size limit, the dumpable flag (a non-dumpable process's /proc/<pid> belongs to
+the core file size limit, the dumpable flag (a non-dumpable process's /proc/<pid>/mem belongs to
 root even when the process runs as another user), the privilege drop to [hardening] user
 (Uid/Gid/Groups/Cap* lines), the seccomp filter (the Seccomp line) through a real issuance,
 revocation, CRL and OCSP flow, and the refusal of a state directory or PIN file that group or
@@ -176,7 +176,7 @@ class PrivilegeTest(unittest.TestCase):
         self.assertEqual(status["Groups"].split(), [gid])
         for cap in ("CapPrm", "CapEff", "CapInh", "CapAmb"):
             self.assertEqual(int(status[cap], 16), 0, cap)
-        self.assertEqual(os.stat("/proc/%d" % pid).st_uid, 0)  # not dumpable
+        self.assertEqual(os.stat("/proc/%d/mem" % pid).st_uid, 0)  # not dumpable
         self.assertIn("dropped privileges to user '%s'" % TEST_USER, self.app.read_log())
         exercise_issuance(self, self.app)
         # What signetd created after the drop belongs to the user.
@@ -204,7 +204,7 @@ class PrivilegeTest(unittest.TestCase):
         self.app.start()
         pid = self.app.info["pid"]
         self.assertEqual(proc_status(pid)["Uid"].split()[0], str(self.user.pw_uid))
-        self.assertEqual(os.stat("/proc/%d" % pid).st_uid, 0)
+        self.assertEqual(os.stat("/proc/%d/mem" % pid).st_uid, 0)
         with open("/proc/%d/limits" % pid) as f:
             self.assertRegex(f.read(), r"Max core file size\s+0\s+0\s+bytes")
         self.assertEqual(self.app.request("GET", "/healthz").status, 200)
