@@ -70,12 +70,11 @@ int main(int argc, char** argv) {
   // A running signetd owns the store: work through its API rather than beside it.
   // (`signet config ...` reads files only and runs here either way.)
   // (`signet doctor` inspects the running daemon from outside and runs here too.)
-  const bool local_only = signet::appliance::is_local_only_command(app) ||
-                          app.get_subcommand("doctor")->parsed();
-  auto target = local_only
-                    ? signet::base::Result<std::optional<signet::appliance::RemoteTarget>>(
-                          std::optional<signet::appliance::RemoteTarget>())
-                    : signet::appliance::remote_target(remote, context.state_dir());
+  const bool local_only =
+      signet::appliance::is_local_only_command(app) || app.get_subcommand("doctor")->parsed();
+  auto target = local_only ? signet::base::Result<std::optional<signet::appliance::RemoteTarget>>(
+                                 std::optional<signet::appliance::RemoteTarget>())
+                           : signet::appliance::remote_target(remote, context.state_dir());
   if (!target) {
     std::cerr << "signet: error: " << target.error().describe() << "\n";
     return 1;
