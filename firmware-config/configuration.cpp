@@ -76,7 +76,7 @@ std::string_view to_string(LogLevel level) {
 
 Configuration Configuration::defaults(std::string default_module) {
   Configuration c;
-  c.pkcs11.modules.push_back({"default", std::move(default_module)});
+  c.pkcs11.modules.push_back({"default", std::move(default_module), std::nullopt});
   return c;
 }
 

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -76,6 +77,9 @@ struct PinSource {
 struct Pkcs11Module {
   std::string name;  // how tokens refer to it
   std::string path;  // the shared library
+  // Syscalls this module needs beyond signetd's seccomp allowlist; unset: none declared (a
+  // module other than SoftHSMv2 then runs without the filter, with a warning).
+  std::optional<std::vector<std::string>> seccomp_allow;
   bool operator==(const Pkcs11Module&) const = default;
 };
 
@@ -120,8 +124,8 @@ struct BootstrapSettings {
 
 // Not acted on by signetd yet (it warns at start when they are set); see CONFIGURATION.md.
 struct HardeningSettings {
-  bool seccomp = false;  // a seccomp-bpf syscall allowlist
-  std::string user;      // started as root: the user to drop to after binding
+  bool seccomp = true;  // the syscall allowlist (SoftHSMv2, or modules with seccomp_allow)
+  std::string user;  // started as root: drop to this user after binding; empty: stay
   bool operator==(const HardeningSettings&) const = default;
 };
 

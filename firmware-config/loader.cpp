@@ -120,6 +120,9 @@ void read_modules(TableReader& pkcs11, Pkcs11Settings& out, const Probes& probes
         t.issue("path", t.line_of("path"), loaded.error().message());
       }
     }
+    if (std::vector<std::string> allow; t.strings("seccomp_allow", allow)) {
+      module.seccomp_allow = std::move(allow);
+    }
     t.finish();
     out.modules.push_back(std::move(module));
   }

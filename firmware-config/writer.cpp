@@ -130,6 +130,7 @@ std::string to_toml(const Configuration& c) {
     out << "\n[[pkcs11.modules]]\n"
         << "name = " << toml_quoted(m.name) << "\n"
         << "path = " << toml_quoted(m.path) << "\n";
+    if (m.seccomp_allow) out << "seccomp_allow = " << toml_quoted_list(*m.seccomp_allow) << "\n";
   }
   for (const auto& t : c.pkcs11.tokens) {
     out << "\n[[pkcs11.tokens]]\n"

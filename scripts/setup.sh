@@ -11,14 +11,16 @@ shift
 
 # Build tools, libraries, the default token (SoftHSMv2), and the independent tools the tests
 # use to check what we emit (openssl, GnuTLS certtool, python3-cryptography, OpenSC, curl), and
-# pkill/setsid for the tests that kill and detach processes; Chromium and NSS's certutil for the
-# web console's browser tests; PC/SC (pcscd, its client library) with vsmartcard's virtual
-# reader (vpcd) and virtual card (vicc) for the smart-card tests.
+# pkill/setsid for the tests that kill and detach processes; libseccomp for signetd's syscall
+# filter and systemd for `systemd-analyze verify` of the unit file; Chromium and NSS's certutil
+# for the web console's browser tests; PC/SC (pcscd, its client library) with vsmartcard's
+# virtual reader (vpcd) and virtual card (vicc) for the smart-card tests.
 packages=(
   build-essential cmake ninja-build pkg-config git
   libssl-dev openssl liblmdb-dev lmdb-utils libp11-kit-dev
   softhsm2 opensc
   catch2 libcli11-dev nlohmann-json3-dev libboost1.74-dev libargon2-dev libtoml11-dev
+  libseccomp-dev systemd
   gnutls-bin python3 python3-cryptography procps util-linux curl
   chromium libnss3-tools
   pcscd libpcsclite-dev vsmartcard-vpcd vsmartcard-vpicc python3-virtualsmartcard

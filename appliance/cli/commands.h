@@ -27,6 +27,8 @@ void register_ocsp_commands(CLI::App& app, Action& selected);
 // `signet card list | watch`: local PC/SC readers and smart cards.
 void register_card_commands(CLI::App& app, Action& selected);
 void register_config_commands(CLI::App& app, Action& selected);
+// `signet doctor`: the running appliance's posture (doctor_command.cpp); runs beside signetd.
+void register_doctor_command(CLI::App& app, Action& selected);
 // Whether the parsed command reads no state (`signet config ...`): it then runs locally even
 // while signetd owns the state directory.
 bool is_local_only_command(const CLI::App& app);

@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
   signet::appliance::register_store_commands(app, selected);
   signet::appliance::register_card_commands(app, selected);
   signet::appliance::register_config_commands(app, selected);
+  signet::appliance::register_doctor_command(app, selected);
 
   try {
     app.parse(argc, argv);
@@ -70,10 +71,13 @@ int main(int argc, char** argv) {
   // Smart cards are this machine's hardware, not the store: always local.
   const bool local_only = app.got_subcommand("card");
   // A running signetd owns the store: work through its API rather than beside it.
-  auto target = local_only || signet::appliance::is_local_only_command(app)
-                    ? signet::base::Result<std::optional<signet::appliance::RemoteTarget>>(
-                          std::optional<signet::appliance::RemoteTarget>())
-                    : signet::appliance::remote_target(remote, context.state_dir());
+  // (`signet config ...` reads files only, `signet doctor` inspects the running daemon from
+  // outside: both run here either way.)
+  const bool runs_here = local_only || signet::appliance::is_local_only_command(app) ||
+                         app.get_subcommand("doctor")->parsed();
+  auto target = runs_here ? signet::base::Result<std::optional<signet::appliance::RemoteTarget>>(
+                                std::optional<signet::appliance::RemoteTarget>())
+                          : signet::appliance::remote_target(remote, context.state_dir());
   if (!target) {
     std::cerr << "signet: error: " << target.error().describe() << "\n";
     return 1;

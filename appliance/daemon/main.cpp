@@ -1,13 +1,14 @@
 // signetd: the Signet appliance daemon. See `signetd --help`, README.md and docs/.
 //
-// Startup: settings -> state directory lock -> store, token and services -> the initial
-// administrator -> the appliance CA and signetd's TLS certificate (key on the token) -> HTTPS
-// (REST API and web console) and plain HTTP (CRLs, CA certificates, OCSP) listeners -> the
-// revocation scheduler. SIGTERM/SIGINT stop accepting, let in-flight requests finish and exit;
-// SIGHUP reloads what the OCSP responder knows about the CAs.
+// Startup: no core dumps -> settings -> (started as root with [hardening] user: the effective
+// ids become the user's) -> the state directory and PIN file checked private -> lock -> store,
+// token and services -> the initial administrator -> the appliance CA and signetd's TLS certificate
+// (key on the token) -> HTTPS (REST API and web console) and plain HTTP (CRLs, CA certificates, OCSP) listeners
+// bound (as root when dropping) -> privileges dropped for good -> server threads -> the seccomp
+// filter -> the revocation scheduler (appliance/daemon/hardening.h, seccomp_policy.h).
+// SIGTERM/SIGINT stop accepting, let in-flight requests finish and exit; SIGHUP reloads what the
+// OCSP responder knows about the CAs.
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,7 +28,9 @@
 #include "appliance/console/console.h"
 #include "appliance/core/daemon_lock.h"
 #include "appliance/daemon/appliance_identity.h"
+#include "appliance/daemon/hardening.h"
 #include "appliance/daemon/relying_party.h"
+#include "appliance/daemon/seccomp_policy.h"
 #include "appliance/daemon/settings.h"
 #include "appliance/daemon/system_routes.h"
 #include "appliance/daemon/tls_context.h"
@@ -40,13 +43,6 @@ namespace {
 using base::Result;
 
 void log(const std::string& line) { std::cerr << "signetd: " << line << std::endl; }
-
-void harden_process() {
-  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);  // no core dumps, no ptrace by other users
-  rlimit no_core{0, 0};
-  ::setrlimit(RLIMIT_CORE, &no_core);
-  ::umask(077);
-}
 
 // Signals are taken by sigwait() in main(); every thread inherits this mask.
 sigset_t block_signals() {
@@ -198,7 +194,13 @@ Result<int> serve(DaemonSettings settings) {
   settings.store.actor = "signetd";
   settings.store.interactive = false;
   ApplianceContext context(settings.store);
+  SIGNET_ASSIGN_OR_RETURN(
+      auto privileges,
+      PrivilegeDrop::begin(settings.configuration.hardening.user, context.state_dir()));
   SIGNET_TRY(context.ensure_state_dir());
+  SIGNET_TRY(check_private_state(context.state_dir(), settings.store.pin_file));
+  const SeccompPlan seccomp = plan_seccomp(settings.configuration, settings.store.module_path);
+  if (seccomp.enabled) SIGNET_TRY(check_syscall_names(seccomp.extra));
   SIGNET_ASSIGN_OR_RETURN(auto lock, DaemonLock::acquire(context.state_dir()));
   SIGNET_TRY(context.prepare_softhsm(false));
   Metrics metrics;
@@ -269,8 +271,21 @@ Result<int> serve(DaemonSettings settings) {
   listeners.push_back(
       {"http", settings.http.host, settings.http.port, nullptr,
        [&relying_party](http::Request& request) { return relying_party.handle(request); }});
+  SIGNET_TRY(privileges.bind_as_root());
   SIGNET_ASSIGN_OR_RETURN(auto server, HttpServer::create(std::move(listeners), limits, &logger));
+  SIGNET_TRY(privileges.finish());
+  if (privileges.active()) {
+    log("dropped privileges to user '" + settings.configuration.hardening.user + "'");
+  }
   server->start();
+  if (seccomp.enabled) {
+    SIGNET_TRY(install_seccomp_policy(seccomp.extra));
+    log("seccomp: the syscall allowlist is installed (" +
+        std::to_string(seccomp_base_allowlist().size() + seccomp.extra.size()) +
+        " syscalls, plus clone for threads and ioctl FIONBIO/FIONREAD)");
+  } else {
+    log("warning: seccomp: no syscall filter: " + seccomp.reason);
+  }
   ListenAddress https = settings.https, http = settings.http;
   https.port = server->bound_port(0);
   http.port = server->bound_port(1);
@@ -312,7 +327,10 @@ Result<int> serve(DaemonSettings settings) {
 
 int main(int argc, char** argv) {
   using namespace signet::appliance;
-  harden_process();
+  if (auto hardened = disable_core_dumps(); !hardened) {
+    std::cerr << "signetd: error: " << hardened.error().describe() << "\n";
+    return 1;
+  }
   block_signals();
   CLI::App app{
       "signetd: the Signet PKI appliance daemon: HTTPS REST API and web console (TLS key on the "
@@ -334,6 +352,9 @@ int main(int argc, char** argv) {
   app.add_option("--token", flags.token, "default token label or serial (env SIGNET_TOKEN)");
   app.add_option("--pin-file", flags.pin_file,
                  "file with the token's user PIN (env SIGNET_PIN_FILE)");
+  app.add_option("--user", flags.user,
+                 "started as root: bind the listeners, then run as this user ([hardening] "
+                 "user); the state directory must belong to it");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -126,6 +126,7 @@ Result<DaemonSettings> resolve_daemon_settings(const DaemonFlags& flags,
   } else {
     SIGNET_ASSIGN_OR_RETURN(s.store.pin_file, token_pin_file(config, environment));
   }
+  override_from(flags.user.c_str(), s.configuration.hardening.user);
   if (!flags.listen.empty()) {
     SIGNET_ASSIGN_OR_RETURN(s.https, parse_listen_address(flags.listen));
   }
@@ -140,8 +141,6 @@ std::vector<std::string> unenforced_settings(const Configuration& c) {
   const auto note = [&out](bool set, const std::string& what) {
     if (set) out.push_back(what + " is set, but this signetd does not act on it yet");
   };
-  note(c.hardening.seccomp, "hardening.seccomp");
-  note(!c.hardening.user.empty(), "hardening.user");
   note(c.logging.syslog, "logging.syslog");
   note(c.endpoints.acme, "endpoints.acme");
   note(c.endpoints.scep, "endpoints.scep");

@@ -58,6 +58,7 @@ struct DaemonSettings {
 // What the command line gave; empty strings were not given.
 struct DaemonFlags {
   std::string config, listen, http_listen, state, module, token, pin_file;
+  std::string user;  // --user: overrides [hardening] user
 };
 
 // Reads an environment variable; nullptr when unset (injected so tests need no setenv).
@@ -70,8 +71,8 @@ base::Result<DaemonSettings> resolve_daemon_settings(const DaemonFlags& flags,
                                                      const firmware_config::Probes& probes,
                                                      const EnvironmentLookup& environment);
 
-// The settings the file asks for that this signetd does not act on yet (hardening switches,
-// protocol endpoints, syslog forwarding), one sentence each, for signetd to warn about.
+// The settings the file asks for that this signetd does not act on yet (protocol endpoints, syslog
+// forwarding), one sentence each, for signetd to warn about.
 std::vector<std::string> unenforced_settings(const firmware_config::Configuration& config);
 
 }  // namespace signet::appliance

@@ -77,9 +77,8 @@ seccomp = true
   CHECK(from_file->store.token == "main");
   CHECK(from_file->store.pin_file == "/etc/signet/main.pin");
   CHECK(from_file->admin_name == "chief");
-  CHECK(unenforced_settings(from_file->configuration) ==
-        std::vector<std::string>{
-            "hardening.seccomp is set, but this signetd does not act on it yet"});
+  CHECK(from_file->configuration.hardening.seccomp);
+  CHECK(unenforced_settings(from_file->configuration).empty());
 
   auto env = environment({{"SIGNET_TOKEN", "other"},
                           {"SIGNET_PIN_FILE", "/run/other.pin"},

@@ -41,7 +41,8 @@ TEST_CASE("an empty file gives the factory defaults, which are signetd's behavio
   CHECK(c.default_token() == nullptr);
   CHECK(c.state.directory.empty());
   CHECK(c.bootstrap.operators.admin_name == "admin");
-  CHECK_FALSE(c.hardening.seccomp);
+  CHECK(c.hardening.seccomp);
+  CHECK_FALSE(c.pkcs11.modules[0].seccomp_allow);
   CHECK(c.logging.level == LogLevel::kInfo);
 }
 
