@@ -6,8 +6,10 @@ revocation, CRL and OCSP flow, and the refusal of a state directory or PIN file 
 others can reach. The user tests need root (they create the system user signet-test)."""
 import os
 import pwd
+import shutil
 import signal
 import subprocess
+import tempfile
 import unittest
 
 import signetd_fixture
@@ -43,6 +45,33 @@ def ensure_test_user():
                         "/usr/sbin/nologin", TEST_USER], check=True, capture_output=True,
                        timeout=60)
         return pwd.getpwnam(TEST_USER)
+
+
+def user_can_read(user, path):
+    probe = subprocess.run(["setpriv", "--reuid=%d" % user.pw_uid, "--regid=%d" % user.pw_gid,
+                            "--clear-groups", "--", "test", "-r", path],
+                           capture_output=True, timeout=60)
+    return probe.returncode == 0
+
+
+def reachable_by(user, path, directory):
+    """`path`, or a copy in `directory` (world-readable) when `user` cannot read it there: the
+    checkout may lie where only root can go (a clone under /root), and signetd reads its own
+    binary and, under the sanitizers, the LSan suppressions after it became the user."""
+    if user_can_read(user, path):
+        return path
+    copy = os.path.join(directory, os.path.basename(path))
+    shutil.copy2(path, copy)
+    os.chmod(copy, 0o755)
+    return copy
+
+
+def let_user_reach_the_suppressions(app, user, directory):
+    options = app.env.get("LSAN_OPTIONS", "").split(":")
+    for i, option in enumerate(options):
+        if option.startswith("suppressions="):
+            options[i] = "suppressions=" + reachable_by(user, option.split("=", 1)[1], directory)
+    app.env["LSAN_OPTIONS"] = ":".join(options)
 
 
 def chown_tree(path, uid, gid):
@@ -159,10 +188,14 @@ class PrivilegeTest(unittest.TestCase):
         self.user = ensure_test_user()
         self.app = Appliance()
         self.saved_signetd = signetd_fixture.SIGNETD
+        self.reachable = tempfile.mkdtemp(prefix="signet-reachable-")
+        os.chmod(self.reachable, 0o755)
+        let_user_reach_the_suppressions(self.app, self.user, self.reachable)
 
     def tearDown(self):
         signetd_fixture.SIGNETD = self.saved_signetd
         self.app.close()
+        shutil.rmtree(self.reachable, ignore_errors=True)
 
     def test_started_as_root_signetd_drops_to_the_configured_user(self):
         chown_tree(self.app.dir, self.user.pw_uid, self.user.pw_gid)
@@ -198,7 +231,8 @@ class PrivilegeTest(unittest.TestCase):
         wrapper = os.path.join(self.app.dir, "as-user")
         with open(wrapper, "w") as f:
             f.write("#!/bin/sh\nexec setpriv --reuid=%d --regid=%d --clear-groups -- %s \"$@\"\n"
-                    % (self.user.pw_uid, self.user.pw_gid, self.saved_signetd))
+                    % (self.user.pw_uid, self.user.pw_gid,
+                       reachable_by(self.user, self.saved_signetd, self.reachable)))
         os.chmod(wrapper, 0o755)
         signetd_fixture.SIGNETD = wrapper
         self.app.start()
