@@ -132,6 +132,9 @@ struct EndpointSettings {
 struct LoggingSettings {
   LogLevel level = LogLevel::kInfo;
   bool syslog = false;  // forward the log and audit events to syslog/journald
+  // How often signetd signs a checkpoint of the audit log (when it has new entries); 0: only
+  // at shutdown and on demand.
+  std::chrono::minutes audit_checkpoint_interval{15};
   bool operator==(const LoggingSettings&) const = default;
 };
 

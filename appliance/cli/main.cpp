@@ -67,8 +67,10 @@ int main(int argc, char** argv) {
   }
   signet::appliance::ApplianceContext context(options);
   // A running signetd owns the store: work through its API rather than beside it.
-  // (`signet config ...` reads files only and runs here either way.)
-  auto target = signet::appliance::is_local_only_command(app)
+  // (`signet config ...` and `signet audit verify --offline` read files only and run here
+  // either way.)
+  auto target = signet::appliance::is_local_only_command(app) ||
+                        signet::appliance::is_offline_audit_command(app)
                     ? signet::base::Result<std::optional<signet::appliance::RemoteTarget>>(
                           std::optional<signet::appliance::RemoteTarget>())
                     : signet::appliance::remote_target(remote, context.state_dir());

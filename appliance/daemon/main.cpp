@@ -3,7 +3,8 @@
 // Startup: settings -> state directory lock -> store, token and services -> the initial
 // administrator -> the appliance CA and signetd's TLS certificate (key on the token) -> HTTPS
 // (REST API) and plain HTTP (CRLs, CA certificates, OCSP) listeners -> the revocation
-// scheduler. SIGTERM/SIGINT stop accepting, let in-flight requests finish and exit;
+// scheduler and the audit checkpoint schedule. SIGTERM/SIGINT stop accepting, let in-flight
+// requests finish, sign a last audit checkpoint and exit;
 // SIGHUP reloads what the OCSP responder knows about the CAs.
 #include <signal.h>
 #include <sys/prctl.h>
@@ -26,6 +27,7 @@
 #include "appliance/api/router.h"
 #include "appliance/core/daemon_lock.h"
 #include "appliance/daemon/appliance_identity.h"
+#include "appliance/daemon/audit_checkpoint_loop.h"
 #include "appliance/daemon/relying_party.h"
 #include "appliance/daemon/settings.h"
 #include "appliance/daemon/system_routes.h"
@@ -237,6 +239,7 @@ Result<int> serve(DaemonSettings settings) {
   int exit_code = 0;
   {
     SchedulerLoop scheduler(api, settings.scheduler_interval);
+    AuditCheckpointLoop checkpoints(api.checkpointer(), settings.audit_checkpoint_interval, log);
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
@@ -256,6 +259,7 @@ Result<int> serve(DaemonSettings settings) {
       break;
     }
     server->stop(std::chrono::seconds(20));
+    checkpoints.final();  // after the last request's audit events
   }
   log("stopped");
   return exit_code;

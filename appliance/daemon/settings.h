@@ -43,7 +43,8 @@ struct DaemonSettings {
   int worker_threads = 32;
   std::chrono::seconds session_idle{15 * 60};
   std::chrono::seconds session_lifetime{8 * 60 * 60};
-  std::chrono::seconds scheduler_interval{60};  // the longest the CRL scheduler sleeps
+  std::chrono::seconds scheduler_interval{60};         // the longest the CRL scheduler sleeps
+  std::chrono::minutes audit_checkpoint_interval{15};  // 0: only at shutdown and on demand
   std::string admin_name = "admin";  // the first administrator, created when there is none
   std::string admin_password_file;   // its password; empty: generated into the state dir
   base::LogLevel log_level = base::LogLevel::kInfo;
