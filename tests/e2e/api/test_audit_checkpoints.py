@@ -118,12 +118,12 @@ class AuditCheckpointCliTest(unittest.TestCase):
 
     def test_an_altered_export_is_named(self):
         lines = read_export(self.export)
-        lines[1]["actor"] = "someone-else"
+        lines[0]["actor"] = "someone-else"
         altered = os.path.join(self.app.dir, "altered.jsonl")
         write_export(altered, lines)
         report = json.loads(self.offline(altered).stdout)
         self.assertFalse(report["ok"])
-        self.assertEqual(report["first_bad_sequence"], lines[1]["sequence"])
+        self.assertEqual(report["first_bad_sequence"], lines[0]["sequence"])
         self.assertTrue(report["problem"].startswith("altered"), report)
 
     def test_a_recomputed_export_is_caught_by_the_checkpoint(self):
