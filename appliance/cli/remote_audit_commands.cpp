@@ -54,8 +54,11 @@ Result<void> audit_verify(RemoteContext& ctx) {
   const bool ok = report.value("ok", false);
   if (ctx.json) print_json(report);
   if (!ok) {
+    const std::string entry = json_text(report, "first_bad_sequence");
     return Error(ErrorCode::kVerificationFailed,
-                 "the audit log does not verify: " + json_text(report, "problem"));
+                 (entry.empty() ? "the audit log does not verify: "
+                                : "the audit log's hash chain is broken at entry " + entry + ": ") +
+                     json_text(report, "problem"));
   }
   if (!ctx.json) {
     const auto entries = report.value("entries", std::uint64_t{0});

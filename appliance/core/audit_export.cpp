@@ -118,6 +118,11 @@ std::string audit_report_text(const ca::AuditChainReport& report) {
 }
 
 Error audit_report_error(const ca::AuditChainReport& report) {
+  if (report.first_bad_sequence) {
+    return Error(ErrorCode::kVerificationFailed, "the audit log's hash chain is broken at entry " +
+                                                     std::to_string(*report.first_bad_sequence) +
+                                                     ": " + report.problem);
+  }
   return Error(ErrorCode::kVerificationFailed, "the audit log does not verify: " + report.problem);
 }
 
