@@ -395,6 +395,40 @@ class AuditSink {
                                                            std::size_t limit) = 0;
 };
 
+// A signed checkpoint of the audit log: the chain's head (the hash of entry `sequence`) signed
+// with the audit key on the token. ca/audit_checkpoint.h defines the signed message and how
+// checkpoints are verified.
+struct AuditCheckpoint {
+  std::uint64_t sequence = 0;   // the entry whose hash is signed (the head at signing time)
+  base::Bytes head;             // 32 bytes: that entry's hash
+  base::TimePoint signed_at{};  // whole seconds (the message carries Unix seconds)
+  base::KeyRef key;             // the audit key that signed (informational)
+  base::Bytes public_key_der;   // its SPKI as it signed (informational: verify with a trusted key)
+  base::KeyAlgorithm algorithm = base::KeyAlgorithm::kEcP256;  // the key's; its digest signs
+  base::Bytes signature;  // as base::Signer::sign returns it (ECDSA: DER)
+};
+
+// The signed checkpoints of the audit log, beside it in the same store.
+class AuditCheckpointLog {
+ public:
+  virtual ~AuditCheckpointLog() = default;
+  // Appends `checkpoint` and `event` (the audit event recording it, which gets the next
+  // sequence) in ONE durable transaction, as audit events are written. The store checks what
+  // it can: the log's entry at checkpoint.sequence exists and its hash is checkpoint.head
+  // (kConflict otherwise), and checkpoints only move forward (kConflict for a sequence at or
+  // below the latest checkpoint's). Returns the event's sequence. Nothing of a refused
+  // checkpoint is written.
+  virtual base::Result<std::uint64_t> append_checkpoint(const AuditCheckpoint& checkpoint,
+                                                        AuditEvent event) = 0;
+  // Checkpoints with sequence > after, oldest first, at most `limit`.
+  virtual base::Result<std::vector<AuditCheckpoint>> list_checkpoints(std::uint64_t after,
+                                                                      std::size_t limit) = 0;
+  // The newest checkpoint, if any.
+  virtual base::Result<std::optional<AuditCheckpoint>> latest_checkpoint() = 0;
+  // The log's last entry (the chain's head), if any: read without walking the log.
+  virtual base::Result<std::optional<AuditEvent>> last_audit_event() = 0;
+};
+
 // RA profiles, keyed by (CA name, profile name).
 class ProfileDirectory {
  public:

@@ -125,7 +125,7 @@ struct BootstrapSettings {
 // Not acted on by signetd yet (it warns at start when they are set); see CONFIGURATION.md.
 struct HardeningSettings {
   bool seccomp = true;  // the syscall allowlist (SoftHSMv2, or modules with seccomp_allow)
-  std::string user;  // started as root: drop to this user after binding; empty: stay
+  std::string user;     // started as root: drop to this user after binding; empty: stay
   bool operator==(const HardeningSettings&) const = default;
 };
 
@@ -141,6 +141,9 @@ struct EndpointSettings {
 struct LoggingSettings {
   LogLevel level = LogLevel::kInfo;
   bool syslog = false;  // forward to syslog/journald (not acted on yet; signetd warns)
+  // How often signetd signs a checkpoint of the audit log (when it has new entries); 0: only
+  // at shutdown and on demand.
+  std::chrono::minutes audit_checkpoint_interval{15};
   bool operator==(const LoggingSettings&) const = default;
 };
 

@@ -273,6 +273,7 @@ void read_logging(TableReader& t, LoggingSettings& out) {
     }
   }
   t.boolean("syslog", out.syslog);
+  t.duration("audit_checkpoint_interval_minutes", 0, 10080, out.audit_checkpoint_interval);
   t.finish();
 }
 

@@ -161,7 +161,9 @@ std::string to_toml(const Configuration& c) {
       << "est = " << flag(c.endpoints.est) << "\n\n";
   out << "[logging]\n"
       << "level = " << toml_quoted(to_string(c.logging.level)) << "\n"
-      << "syslog = " << flag(c.logging.syslog) << "\n";
+      << "syslog = " << flag(c.logging.syslog) << "\n"
+      << "audit_checkpoint_interval_minutes = " << c.logging.audit_checkpoint_interval.count()
+      << "\n";
   return out.str();
 }
 

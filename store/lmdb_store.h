@@ -1,11 +1,11 @@
 // LmdbStore: Signet's records (certificates, CAs, RA profiles, orders, alerts, the audit log,
 // operators and API tokens) in one LMDB environment.
 //
-// It implements ca::Inventory, ca::CaDirectory, ca::AuditSink, ca::ProfileDirectory,
-// ca::OrderLog, ca::AlertLog, ca::CrlLog and ca::OperatorDirectory over a single environment
-// under `<state_dir>/store/` (data.mdb and lock.mdb). Open ONE LmdbStore per state directory
-// per process and share it (LMDB allows one environment per file per process); the process
-// owns it through the unique_ptr that open() returns.
+// It implements ca::Inventory, ca::CaDirectory, ca::AuditSink, ca::AuditCheckpointLog,
+// ca::ProfileDirectory, ca::OrderLog, ca::AlertLog, ca::CrlLog and ca::OperatorDirectory over a
+// single environment under `<state_dir>/store/` (data.mdb and lock.mdb). Open ONE LmdbStore per
+// state directory per process and share it (LMDB allows one environment per file per process); the
+// process owns it through the unique_ptr that open() returns.
 //
 // Durability: every write is acknowledged only after its transaction committed with fsync
 // (never MDB_NOSYNC / MDB_NOMETASYNC / MDB_WRITEMAP). All writes go through one writer thread
@@ -79,7 +79,8 @@ class LmdbStore final : public ca::Inventory,
                         public ca::OrderLog,
                         public ca::AlertLog,
                         public ca::CrlLog,
-                        public ca::OperatorDirectory {
+                        public ca::OperatorDirectory,
+                        public ca::AuditCheckpointLog {
  public:
   // Opens the store under `<state_dir>/store/`, creating it (and state_dir, when its parent
   // exists) on first use. Fails with kIoError / kPermissionDenied naming the path when the
@@ -172,6 +173,16 @@ class LmdbStore final : public ca::Inventory,
   base::Result<std::uint64_t> append_audit(ca::AuditEvent event) override;
   base::Result<std::vector<ca::AuditEvent>> list_audit(std::uint64_t after,
                                                        std::size_t limit) override;
+
+  // ---- ca::AuditCheckpointLog ---- (store/audit_checkpoints.cpp)
+  // append_checkpoint refuses (kInvalidArgument) a checkpoint without a sequence, a 32-byte
+  // head or a signature; the writer checks it against the chain (ca/records.h).
+  base::Result<std::uint64_t> append_checkpoint(const ca::AuditCheckpoint& checkpoint,
+                                                ca::AuditEvent event) override;
+  base::Result<std::vector<ca::AuditCheckpoint>> list_checkpoints(std::uint64_t after,
+                                                                  std::size_t limit) override;
+  base::Result<std::optional<ca::AuditCheckpoint>> latest_checkpoint() override;
+  base::Result<std::optional<ca::AuditEvent>> last_audit_event() override;
 
   // ---- ca::ProfileDirectory ----
   base::Result<void> create_profile(const ca::Profile& profile,

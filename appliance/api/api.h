@@ -46,6 +46,8 @@ class ApiServices {
   ca::OrderLog& orders();
   ca::AlertLog& alerts();
   ca::AuditSink& audit();
+  ca::AuditCheckpointLog& checkpoints();
+  ca::AuditCheckpointer& checkpointer();
   ca::CrlLog& crl_log();
   ca::OperatorDirectory& operators();
   ca::Authority& authority();  // the shared one: issuing cache; its own actor is "signetd"

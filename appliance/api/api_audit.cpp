@@ -1,7 +1,9 @@
 // /api/v1/audit: the hash-chained audit log, as `signet audit` reads it: a filtered page of
-// events, the verification of the whole chain, and an export as JSON lines.
+// events, the verification of the chain and its signed checkpoints, an export as JSON lines,
+// the checkpoints (list, sign one now) and the audit public key.
 #include "appliance/api/api.h"
 #include "appliance/api/internal/request_support.h"
+#include "appliance/core/audit_export.h"
 #include "appliance/core/views.h"
 #include "ca/audit.h"
 
@@ -90,32 +92,51 @@ void add_list(Router& router, ApiServices& api) {
             });
 }
 
+// The trusted key: the audit key on the token (none yet: empty, so that any stored checkpoint
+// fails to verify rather than being trusted on its own word).
+Result<base::Bytes> trusted_audit_key(ApiServices& api) {
+  auto key = api.checkpointer().audit_key(false);
+  if (key) return (*key)->public_key_der();
+  if (key.error().code() == base::ErrorCode::kNotFound) return base::Bytes();
+  return std::move(key).error();
+}
+
 void add_verify(Router& router, ApiServices& api) {
   add_route(router, "GET", "/api/v1/audit/verify", Permission::kAudit,
             RouteDoc{kTag,
-                     "check every link of the hash chain (ok: false names the first entry "
-                     "that was altered, removed or reordered)"},
+                     "check every link of the hash chain and every signed checkpoint with the "
+                     "audit key on the token (ok: false names the first entry that was altered, "
+                     "removed or reordered, a forged checkpoint or a truncated log; tail: the "
+                     "entries after the last checkpoint)"},
             [&api](ApiCall&, const json&) -> Result<http::Response> {
-              SIGNET_ASSIGN_OR_RETURN(auto report, ca::verify_audit_chain(api.audit()));
-              json j = {{"ok", report.ok()},
-                        {"entries", report.entries},
-                        {"first_sequence", report.first_sequence},
-                        {"last_sequence", report.last_sequence},
-                        {"head", base::to_hex(report.head)}};
-              j["first_bad_sequence"] =
-                  report.first_bad_sequence ? json(*report.first_bad_sequence) : nullptr;
-              if (!report.ok()) j["problem"] = report.problem;
-              return json_response(j);
+              SIGNET_ASSIGN_OR_RETURN(auto trusted, trusted_audit_key(api));
+              SIGNET_ASSIGN_OR_RETURN(
+                  auto report, ca::verify_audit_log(api.audit(), api.checkpoints(), trusted));
+              return json_response(audit_report_json(report));
             });
 }
 
+bool filtered(const http::Request& request) {
+  for (const char* name : {"after", "limit", "action", "actor", "object"}) {
+    if (query_string(request, name)) return true;
+  }
+  return false;
+}
+
 void add_export(Router& router, ApiServices& api) {
-  RouteDoc doc{kTag, "the audit log as JSON lines (one event per line), oldest first",
+  RouteDoc doc{kTag,
+               "the audit log as JSON lines, oldest first: every event and, unfiltered, every "
+               "signed checkpoint after the event it signs (docs/OPERATIONS.md describes the "
+               "lines; `signet audit verify --offline` checks them)",
                filter_query("at most this many (default: every event)")};
   doc.response_type = "application/x-ndjson";
   add_route(
       router, "GET", "/api/v1/audit/export", Permission::kAudit, std::move(doc),
       [&api](ApiCall& call, const json&) -> Result<http::Response> {
+        if (!filtered(call.request)) {
+          SIGNET_ASSIGN_OR_RETURN(auto lines, audit_export(api.audit(), api.checkpoints()));
+          return file_response(std::move(lines), "application/x-ndjson", "signet-audit.jsonl");
+        }
         SIGNET_ASSIGN_OR_RETURN(
             auto after,
             query_integer(call.request, "after", 0, std::numeric_limits<std::int64_t>::max()));
@@ -130,12 +151,66 @@ void add_export(Router& router, ApiServices& api) {
                             return false;
                           }
                           ++count;
-                          lines +=
-                              event_json(e).dump(-1, ' ', false, json::error_handler_t::replace);
+                          lines += export_event_json(e).dump(-1, ' ', false,
+                                                             json::error_handler_t::replace);
                           lines += '\n';
                           return true;
                         }));
         return file_response(std::move(lines), "application/x-ndjson", "signet-audit.jsonl");
+      });
+}
+
+void add_checkpoints(Router& router, ApiServices& api) {
+  // Auditors may sign a checkpoint: it changes no record, it only pins the log's current head
+  // under the audit key (and is itself audited), which is what an auditor checking the log
+  // wants to be able to do.
+  add_route(router, "POST", "/api/v1/audit/checkpoints", Permission::kAudit,
+            RouteDoc{kTag,
+                     "sign the audit log's head now with the audit key on the token (made on "
+                     "first use); the checkpoint is recorded with an audit event",
+                     {},
+                     object_schema({}),
+                     "application/json",
+                     201},
+            [&api](ApiCall& call, const json&) -> Result<http::Response> {
+              SIGNET_ASSIGN_OR_RETURN(auto made,
+                                      api.checkpointer().checkpoint(call.principal.actor(), false));
+              return json_response(checkpoint_json(*made), 201);
+            });
+  add_route(
+      router, "GET", "/api/v1/audit/checkpoints", Permission::kAudit,
+      RouteDoc{kTag,
+               "the signed checkpoints of the audit log, oldest first",
+               {{"after", "checkpoints after this sequence number", "integer"},
+                {"limit", "at most this many (1-10000, default 100)", "integer"}}},
+      [&api](ApiCall& call, const json&) -> Result<http::Response> {
+        SIGNET_ASSIGN_OR_RETURN(
+            auto after,
+            query_integer(call.request, "after", 0, std::numeric_limits<std::int64_t>::max()));
+        SIGNET_ASSIGN_OR_RETURN(auto limit, query_integer(call.request, "limit", 1, 10000));
+        SIGNET_ASSIGN_OR_RETURN(auto page, api.checkpoints().list_checkpoints(
+                                               static_cast<std::uint64_t>(after.value_or(0)),
+                                               static_cast<std::size_t>(limit.value_or(100))));
+        json items = json::array();
+        for (const auto& c : page) items.push_back(checkpoint_json(c));
+        return json_response({{"items", items}});
+      });
+  add_route(
+      router, "GET", "/api/v1/audit/pubkey", Permission::kAudit,
+      RouteDoc{kTag,
+               "the audit public key that checkpoints verify with (PEM, and its PKCS#11 "
+               "URI); 404 before the first checkpoint made it"},
+      [&api](ApiCall&, const json&) -> Result<http::Response> {
+        auto key = api.checkpointer().audit_key(false);
+        if (!key && key.error().code() == base::ErrorCode::kNotFound) {
+          return base::Error(base::ErrorCode::kNotFound,
+                             "there is no audit key on the token yet: the first checkpoint "
+                             "makes it");
+        }
+        SIGNET_TRY(key);
+        return json_response({{"key", (*key)->key_ref().to_uri()},
+                              {"algorithm", std::string(base::to_string((*key)->algorithm()))},
+                              {"public_key_pem", public_key_pem((*key)->public_key_der())}});
       });
 }
 
@@ -145,6 +220,7 @@ void register_audit_routes(Router& router, ApiServices& api) {
   add_list(router, api);
   add_verify(router, api);
   add_export(router, api);
+  add_checkpoints(router, api);
 }
 
 }  // namespace signet::appliance

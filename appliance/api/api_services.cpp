@@ -27,6 +27,12 @@ ApiServices::ApiServices(ApplianceContext& context, Authenticator& authenticator
     : context_(context), authenticator_(authenticator), metrics_(metrics) {}
 
 ca::Inventory& ApiServices::inventory() { return must(context_.inventory(), "the inventory"); }
+ca::AuditCheckpointLog& ApiServices::checkpoints() {
+  return must(context_.checkpoints(), "the audit checkpoints");
+}
+ca::AuditCheckpointer& ApiServices::checkpointer() {
+  return must(context_.checkpointer(), "the audit checkpointer");
+}
 ca::CaDirectory& ApiServices::cas() { return must(context_.cas(), "the CA directory"); }
 ca::ProfileDirectory& ApiServices::profiles() { return must(context_.profiles(), "profiles"); }
 ca::OrderLog& ApiServices::orders() { return must(context_.orders(), "the order log"); }

@@ -1,9 +1,12 @@
-// signet audit list | verify: the hash-chained audit log (ca/audit.h).
+// signet audit list | verify | checkpoint | export | pubkey: the hash-chained audit log and its
+// signed checkpoints (ca/audit.h, ca/audit_checkpoint.h).
+#include <algorithm>
 #include <iostream>
 #include <memory>
 
 #include "appliance/cli/commands.h"
 #include "appliance/cli/output.h"
+#include "appliance/core/audit_export.h"
 #include "ca/audit.h"
 
 namespace signet::appliance {
@@ -76,40 +79,115 @@ Result<void> list(ApplianceContext& ctx, const ListOptions& o) {
   return base::ok();
 }
 
-Result<void> verify(ApplianceContext& ctx) {
+// Prints the report (human or --json) and fails naming the first problem.
+Result<void> show_report(bool json, const ca::AuditChainReport& report) {
+  if (json) print_json(audit_report_json(report));
+  if (!report.ok()) return audit_report_error(report);
+  if (!json) std::cout << audit_report_text(report) << "\n";
+  return base::ok();
+}
+
+struct VerifyOptions {
+  std::string offline;  // an export file
+  std::string pubkey;   // the audit public key (PEM or DER)
+};
+
+// An export verified with the public key alone: no store, no token.
+Result<void> verify_offline(bool json, const VerifyOptions& o) {
+  if (o.pubkey.empty()) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "--offline needs --pubkey FILE: the audit public key to check the checkpoints "
+                 "with ('signet audit pubkey' writes it)");
+  }
+  SIGNET_ASSIGN_OR_RETURN(auto key_file, read_input_file(o.pubkey));
+  SIGNET_ASSIGN_OR_RETURN(auto spki, parse_public_key(base::as_chars(key_file)));
+  SIGNET_ASSIGN_OR_RETURN(auto text, read_input_file(o.offline));
+  SIGNET_ASSIGN_OR_RETURN(auto report, verify_audit_export(base::as_chars(text), spki));
+  return show_report(json, report);
+}
+
+// The trusted key online: the audit key on the token (none yet: empty, and any stored
+// checkpoint then fails to verify).
+Result<base::Bytes> trusted_audit_key(ApplianceContext& ctx) {
+  SIGNET_ASSIGN_OR_RETURN(auto* checkpointer, ctx.checkpointer());
+  auto key = checkpointer->audit_key(false);
+  if (key) return (*key)->public_key_der();
+  if (key.error().code() == ErrorCode::kNotFound) return base::Bytes();
+  return std::move(key).error();
+}
+
+Result<void> verify(ApplianceContext& ctx, const VerifyOptions& o) {
+  if (!o.offline.empty()) return verify_offline(ctx.json(), o);
+  if (!o.pubkey.empty()) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "--pubkey goes with --offline FILE; online the audit key on the token is the "
+                 "trusted key");
+  }
   SIGNET_ASSIGN_OR_RETURN(auto* audit, ctx.audit());
-  SIGNET_ASSIGN_OR_RETURN(auto report, ca::verify_audit_chain(*audit));
+  SIGNET_ASSIGN_OR_RETURN(auto* checkpoints, ctx.checkpoints());
+  SIGNET_ASSIGN_OR_RETURN(auto trusted, trusted_audit_key(ctx));
+  SIGNET_ASSIGN_OR_RETURN(auto report, ca::verify_audit_log(*audit, *checkpoints, trusted));
+  return show_report(ctx.json(), report);
+}
+
+Result<void> checkpoint(ApplianceContext& ctx) {
+  SIGNET_ASSIGN_OR_RETURN(auto* checkpointer, ctx.checkpointer());
+  SIGNET_ASSIGN_OR_RETURN(auto made, checkpointer->checkpoint(ctx.actor(), false));
+  const auto& c = *made;
   if (ctx.json()) {
-    nlohmann::json j = {{"ok", report.ok()},
-                        {"entries", report.entries},
-                        {"first_sequence", report.first_sequence},
-                        {"last_sequence", report.last_sequence},
-                        {"head", base::to_hex(report.head)}};
-    j["first_bad_sequence"] =
-        report.first_bad_sequence ? nlohmann::json(*report.first_bad_sequence) : nullptr;
-    if (!report.ok()) j["problem"] = report.problem;
-    print_json(j);
-  }
-  if (!report.ok()) {
-    return Error(ErrorCode::kVerificationFailed, "the audit log's hash chain is broken at entry " +
-                                                     std::to_string(*report.first_bad_sequence) +
-                                                     ": " + report.problem);
-  }
-  if (!ctx.json()) {
-    std::cout << "The audit log's hash chain is intact: " << report.entries << " entries";
-    if (report.entries > 0) {
-      std::cout << " (" << report.first_sequence << " to " << report.last_sequence << "), head "
-                << base::to_hex(report.head);
-    }
-    std::cout << ".\n";
+    print_json(checkpoint_json(c));
+  } else {
+    std::cout << "Signed checkpoint at sequence " << c.sequence << " (head " << base::to_hex(c.head)
+              << ") with " << c.key.to_uri() << ".\n";
   }
   return base::ok();
 }
 
+Result<void> export_log(ApplianceContext& ctx, const std::string& file) {
+  SIGNET_ASSIGN_OR_RETURN(auto* audit, ctx.audit());
+  SIGNET_ASSIGN_OR_RETURN(auto* checkpoints, ctx.checkpoints());
+  SIGNET_ASSIGN_OR_RETURN(auto lines, audit_export(*audit, *checkpoints));
+  SIGNET_TRY(write_output(file, base::as_bytes(lines)));
+  if (file.empty() || file == "-") return base::ok();
+  const auto count = static_cast<std::size_t>(std::count(lines.begin(), lines.end(), '\n'));
+  if (ctx.json()) {
+    print_json({{"file", file}, {"lines", count}});
+  } else {
+    std::cout << "Wrote " << count << " lines to " << file << ".\n";
+  }
+  return base::ok();
+}
+
+Result<void> pubkey(ApplianceContext& ctx, const std::string& out) {
+  SIGNET_ASSIGN_OR_RETURN(auto* checkpointer, ctx.checkpointer());
+  auto key = checkpointer->audit_key(false);
+  if (!key && key.error().code() == ErrorCode::kNotFound) {
+    return Error(ErrorCode::kNotFound,
+                 "there is no audit key on the token yet: 'signet audit checkpoint' makes it");
+  }
+  SIGNET_TRY(key);
+  const auto pem = public_key_pem((*key)->public_key_der());
+  if (ctx.json()) {
+    if (!out.empty()) SIGNET_TRY(write_output(out, base::as_bytes(pem)));
+    print_json({{"key", (*key)->key_ref().to_uri()},
+                {"algorithm", std::string(base::to_string((*key)->algorithm()))},
+                {"public_key_pem", pem}});
+    return base::ok();
+  }
+  return write_output(out, base::as_bytes(pem));
+}
+
 }  // namespace
 
+bool is_offline_audit_command(const CLI::App& app) {
+  const auto* audit = app.get_subcommand("audit");
+  if (audit == nullptr || !audit->parsed() || !audit->got_subcommand("verify")) return false;
+  return audit->get_subcommand("verify")->count("--offline") > 0;
+}
+
 void register_audit_commands(CLI::App& app, Action& selected) {
-  auto* audit = app.add_subcommand("audit", "the hash-chained audit log: list, verify");
+  auto* audit = app.add_subcommand(
+      "audit", "the hash-chained audit log: list, verify, checkpoint, export, pubkey");
   audit->require_subcommand(1);
   {
     auto o = std::make_shared<ListOptions>();
@@ -120,14 +198,46 @@ void register_audit_commands(CLI::App& app, Action& selected) {
     cmd->add_option("--object", o->object, "events about this object ('ca:root')");
     cmd->add_option("--after", o->after, "events after this sequence number");
     cmd->add_option("--limit", o->limit, "at most this many")->capture_default_str();
-    cmd->callback([&selected, o] { selected = [o](ApplianceContext& ctx) { return list(ctx, *o); }; });
+    cmd->callback(
+        [&selected, o] { selected = [o](ApplianceContext& ctx) { return list(ctx, *o); }; });
+  }
+  {
+    auto o = std::make_shared<VerifyOptions>();
+    auto* cmd = audit->add_subcommand(
+        "verify",
+        "check every link of the hash chain and every signed checkpoint; fails naming the first "
+        "entry that was altered, removed or reordered, a forged checkpoint or a truncated log, "
+        "and reports the entries after the last checkpoint");
+    cmd->add_option("--offline", o->offline,
+                    "verify an export (signet audit export) instead of the store, with --pubkey");
+    cmd->add_option("--pubkey", o->pubkey, "the audit public key (PEM or DER) for --offline");
+    cmd->callback(
+        [&selected, o] { selected = [o](ApplianceContext& ctx) { return verify(ctx, *o); }; });
   }
   {
     auto* cmd = audit->add_subcommand(
-        "verify",
-        "check every link of the hash chain; fails naming the first entry that was altered, "
-        "removed or reordered");
-    cmd->callback([&selected] { selected = [](ApplianceContext& ctx) { return verify(ctx); }; });
+        "checkpoint",
+        "sign the audit log's head now with the audit key on the token (made on first use); "
+        "audited");
+    cmd->callback(
+        [&selected] { selected = [](ApplianceContext& ctx) { return checkpoint(ctx); }; });
+  }
+  {
+    auto file = std::make_shared<std::string>();
+    auto* cmd = audit->add_subcommand(
+        "export", "write every event and checkpoint as JSON lines, verifiable offline");
+    cmd->add_option("FILE", *file, "the file to write ('-': standard output)")->required();
+    cmd->callback([&selected, file] {
+      selected = [file](ApplianceContext& ctx) { return export_log(ctx, *file); };
+    });
+  }
+  {
+    auto out = std::make_shared<std::string>();
+    auto* cmd = audit->add_subcommand("pubkey", "the audit public key (PEM), for --offline");
+    cmd->add_option("--out", *out, "write it to this file (default: standard output)");
+    cmd->callback([&selected, out] {
+      selected = [out](ApplianceContext& ctx) { return pubkey(ctx, *out); };
+    });
   }
 }
 

@@ -21,6 +21,8 @@ void register_store_commands(CLI::App& app, Action& selected);
 void register_profile_commands(CLI::App& app, Action& selected);
 void register_order_commands(CLI::App& app, Action& selected);
 void register_alert_commands(CLI::App& app, Action& selected);
+// `signet audit verify --offline`: reads files only, so it runs here even beside a daemon.
+bool is_offline_audit_command(const CLI::App& app);
 void register_audit_commands(CLI::App& app, Action& selected);
 void register_crl_commands(CLI::App& app, Action& selected);
 void register_ocsp_commands(CLI::App& app, Action& selected);

@@ -71,9 +71,10 @@ int main(int argc, char** argv) {
   // Smart cards are this machine's hardware, not the store: always local.
   const bool local_only = app.got_subcommand("card");
   // A running signetd owns the store: work through its API rather than beside it.
-  // (`signet config ...` reads files only, `signet doctor` inspects the running daemon from
-  // outside: both run here either way.)
+  // (`signet config ...` and `signet audit verify --offline` read files only, `signet doctor`
+  // inspects the running daemon from outside: they run here either way.)
   const bool runs_here = local_only || signet::appliance::is_local_only_command(app) ||
+                         signet::appliance::is_offline_audit_command(app) ||
                          app.get_subcommand("doctor")->parsed();
   auto target = runs_here ? signet::base::Result<std::optional<signet::appliance::RemoteTarget>>(
                                 std::optional<signet::appliance::RemoteTarget>())

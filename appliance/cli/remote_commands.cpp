@@ -1,5 +1,5 @@
-// signet ca list | show | export, profile list | show, token list | keys and audit list |
-// verify through signetd's REST API, with the flags and output of the local commands.
+// signet ca list | show | export, profile list | show and token list | keys through signetd's
+// REST API, with the flags and output of the local commands (audit: remote_audit_commands.cpp).
 #include <iostream>
 #include <memory>
 
@@ -270,62 +270,6 @@ void register_token_keys(CLI::App* token, RemoteAction& selected) {
   });
 }
 
-// ---- audit ----
-
-struct AuditListOptions {
-  std::string action, actor, object;
-  std::uint64_t after = 0;
-  std::size_t limit = 100;
-};
-
-Result<void> audit_list(RemoteContext& ctx, const AuditListOptions& o) {
-  if (o.limit < 1 || o.limit > 10000) {
-    return Error(ErrorCode::kInvalidArgument, "--limit must be between 1 and 10000");
-  }
-  const std::string target =
-      "/api/v1/audit" + query_string({{"after", o.after ? std::to_string(o.after) : ""},
-                                      {"limit", std::to_string(o.limit)},
-                                      {"action", o.action},
-                                      {"actor", o.actor},
-                                      {"object", o.object}});
-  SIGNET_ASSIGN_OR_RETURN(auto reply, ctx.api.call("GET", target));
-  const json items = reply.value("items", json::array());
-  const std::string next = json_text(reply, "next_after");
-  if (ctx.json) {
-    print_json({{"items", items}, {"next_after", reply.value("next_after", json(nullptr))}});
-    return base::ok();
-  }
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& e : items) {
-    rows.push_back({json_text(e, "sequence"), json_text(e, "time"), json_text(e, "actor"),
-                    json_text(e, "action"), json_text(e, "object"), json_text(e, "detail")});
-  }
-  print_table({"SEQ", "TIME", "ACTOR", "ACTION", "OBJECT", "DETAIL"}, rows);
-  if (!next.empty()) std::cout << "(more: --after " << next << ")\n";
-  return base::ok();
-}
-
-Result<void> audit_verify(RemoteContext& ctx) {
-  SIGNET_ASSIGN_OR_RETURN(auto report, ctx.api.call("GET", "/api/v1/audit/verify"));
-  const bool ok = report.value("ok", false);
-  if (ctx.json) print_json(report);
-  if (!ok) {
-    return Error(ErrorCode::kVerificationFailed, "the audit log's hash chain is broken at entry " +
-                                                     json_text(report, "first_bad_sequence") +
-                                                     ": " + json_text(report, "problem"));
-  }
-  if (!ctx.json) {
-    const auto entries = report.value("entries", std::uint64_t{0});
-    std::cout << "The audit log's hash chain is intact: " << entries << " entries";
-    if (entries > 0) {
-      std::cout << " (" << json_text(report, "first_sequence") << " to "
-                << json_text(report, "last_sequence") << "), head " << json_text(report, "head");
-    }
-    std::cout << ".\n";
-  }
-  return base::ok();
-}
-
 }  // namespace
 
 void register_remote_ca_commands(CLI::App& app, RemoteAction& selected) {
@@ -351,30 +295,6 @@ void register_remote_token_commands(CLI::App& app, RemoteAction& selected) {
   token->require_subcommand(1);
   register_token_list(token, selected);
   register_token_keys(token, selected);
-}
-
-void register_remote_audit_commands(CLI::App& app, RemoteAction& selected) {
-  auto* audit = app.add_subcommand("audit", "the hash-chained audit log: list, verify");
-  audit->require_subcommand(1);
-  {
-    auto o = std::make_shared<AuditListOptions>();
-    auto* cmd = audit->add_subcommand("list", "list audit events, oldest first");
-    cmd->add_option("--action", o->action,
-                    "actions starting with this ('certificate.' or 'certificate.revoked')");
-    cmd->add_option("--actor", o->actor, "events by this actor ('cli:root')");
-    cmd->add_option("--object", o->object, "events about this object ('ca:root')");
-    cmd->add_option("--after", o->after, "events after this sequence number");
-    cmd->add_option("--limit", o->limit, "at most this many")->capture_default_str();
-    cmd->callback(
-        [&selected, o] { selected = [o](RemoteContext& ctx) { return audit_list(ctx, *o); }; });
-  }
-  {
-    auto* cmd = audit->add_subcommand(
-        "verify",
-        "check every link of the hash chain; fails naming the first entry that was altered, "
-        "removed or reordered");
-    cmd->callback([&selected] { selected = [](RemoteContext& ctx) { return audit_verify(ctx); }; });
-  }
 }
 
 }  // namespace signet::appliance

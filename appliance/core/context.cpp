@@ -62,6 +62,7 @@ ApplianceContext::~ApplianceContext() {
   // Order matters: the service uses the Authority; the Authority uses the store and the keys;
   // signers hold the module.
   service_.reset();
+  checkpointer_.reset();
   authority_.reset();
   observed_keys_.reset();
   keys_.reset();
@@ -241,6 +242,21 @@ Result<ca::AuditSink*> ApplianceContext::audit() {
   return static_cast<ca::AuditSink*>(records);
 }
 
+Result<ca::AuditCheckpointLog*> ApplianceContext::checkpoints() {
+  SIGNET_ASSIGN_OR_RETURN(auto* records, store());
+  return static_cast<ca::AuditCheckpointLog*>(records);
+}
+
+Result<ca::AuditCheckpointer*> ApplianceContext::checkpointer() {
+  if (checkpointer_) return checkpointer_.get();
+  SIGNET_ASSIGN_OR_RETURN(auto* records, store());
+  SIGNET_ASSIGN_OR_RETURN(auto* key_provider, keys());
+  checkpointer_ = std::make_unique<ca::AuditCheckpointer>(
+      *key_provider, *records, *records, clock_,
+      ca::AuditCheckpointer::Options{options_.token, base::KeyAlgorithm::kEcP256});
+  return checkpointer_.get();
+}
+
 Result<ca::ProfileDirectory*> ApplianceContext::profiles() {
   SIGNET_ASSIGN_OR_RETURN(auto* records, store());
   return static_cast<ca::ProfileDirectory*>(records);
@@ -267,6 +283,7 @@ Result<void> ApplianceContext::open_all() {
   SIGNET_TRY(service());
   SIGNET_TRY(scheduler());
   SIGNET_TRY(ocsp_responder());
+  SIGNET_TRY(checkpointer());
   return base::ok();
 }
 

@@ -19,6 +19,7 @@
 #include "base/result.h"
 #include "base/rng.h"
 #include "base/secure_buffer.h"
+#include "ca/audit_checkpoint.h"
 #include "ca/authority.h"
 #include "ca/certificate_service.h"
 #include "ca/operators.h"
@@ -94,6 +95,9 @@ class ApplianceContext {
   base::Result<ca::Inventory*> inventory();
   base::Result<ca::CaDirectory*> cas();
   base::Result<ca::AuditSink*> audit();
+  base::Result<ca::AuditCheckpointLog*> checkpoints();
+  // Signs checkpoints of the audit log with the audit key on the default token (--token).
+  base::Result<ca::AuditCheckpointer*> checkpointer();
   base::Result<ca::ProfileDirectory*> profiles();
   base::Result<ca::OrderLog*> orders();
   base::Result<ca::AlertLog*> alerts();
@@ -107,8 +111,9 @@ class ApplianceContext {
   base::Result<crl::RevocationScheduler*> scheduler();
   base::Result<crl::OcspResponder*> ocsp_responder();
 
-  // Creates every piece now (store, module, keys, services), so that a multi-threaded user
-  // (signetd) only ever reads them afterwards. The lazy getters above are not thread-safe.
+  // Creates every piece now (store, module, keys, services, the checkpointer), so that a
+  // multi-threaded user (signetd) only ever reads them afterwards. The lazy getters above are not
+  // thread-safe.
   base::Result<void> open_all();
 
   // The PIN for a token: from the PIN file when one is configured, else a terminal prompt.
@@ -132,6 +137,7 @@ class ApplianceContext {
   std::unique_ptr<ObservedKeyProvider> observed_keys_;
   std::unique_ptr<ca::Authority> authority_;
   std::unique_ptr<ca::CertificateService> service_;
+  std::unique_ptr<ca::AuditCheckpointer> checkpointer_;
   std::unique_ptr<crl::CrlService> crl_service_;
   std::unique_ptr<crl::OcspSigners> ocsp_signers_;
   std::unique_ptr<crl::RevocationScheduler> scheduler_;

@@ -3,11 +3,12 @@
 // Startup: no core dumps -> settings -> (started as root with [hardening] user: the effective
 // ids become the user's) -> the state directory and PIN file checked private -> lock -> store,
 // token and services -> the initial administrator -> the appliance CA and signetd's TLS certificate
-// (key on the token) -> HTTPS (REST API and web console) and plain HTTP (CRLs, CA certificates, OCSP) listeners
-// bound (as root when dropping) -> privileges dropped for good -> server threads -> the seccomp
-// filter -> the revocation scheduler (appliance/daemon/hardening.h, seccomp_policy.h).
-// SIGTERM/SIGINT stop accepting, let in-flight requests finish and exit; SIGHUP reloads what the
-// OCSP responder knows about the CAs.
+// (key on the token) -> HTTPS (REST API and web console) and plain HTTP (CRLs, CA certificates,
+// OCSP) listeners bound (as root when dropping) -> privileges dropped for good -> server threads ->
+// the seccomp filter -> the revocation scheduler and the audit checkpoint schedule
+// (appliance/daemon/ hardening.h, seccomp_policy.h, audit_checkpoint_loop.h). SIGTERM/SIGINT stop
+// accepting, let in-flight requests finish, sign a last audit checkpoint and exit; SIGHUP reloads
+// what the OCSP responder knows about the CAs.
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@
 #include "appliance/console/console.h"
 #include "appliance/core/daemon_lock.h"
 #include "appliance/daemon/appliance_identity.h"
+#include "appliance/daemon/audit_checkpoint_loop.h"
 #include "appliance/daemon/hardening.h"
 #include "appliance/daemon/relying_party.h"
 #include "appliance/daemon/seccomp_policy.h"
@@ -298,6 +300,7 @@ Result<int> serve(DaemonSettings settings) {
   int exit_code = 0;
   {
     SchedulerLoop scheduler(api, settings);
+    AuditCheckpointLoop checkpoints(api.checkpointer(), settings.audit_checkpoint_interval, log);
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
@@ -317,6 +320,7 @@ Result<int> serve(DaemonSettings settings) {
       break;
     }
     server->stop(std::chrono::seconds(20));
+    checkpoints.final();  // after the last request's audit events
   }
   log("stopped");
   return exit_code;

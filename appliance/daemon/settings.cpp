@@ -65,6 +65,7 @@ void apply_configuration(const Configuration& c, DaemonSettings& s) {
   s.admin_name = c.bootstrap.operators.admin_name;
   s.admin_password_file = c.bootstrap.operators.admin_password_file;
   s.log_level = to_log_level(c.logging.level);
+  s.audit_checkpoint_interval = c.logging.audit_checkpoint_interval;
   s.store.state_dir = c.state.directory;
   const auto* token = c.default_token();
   if (token != nullptr) {

@@ -47,6 +47,7 @@ struct DaemonSettings {
   // The expiry scan: how often it runs, and the window in which a certificate gets an alert.
   std::chrono::seconds expiry_scan_interval{3600};
   int expiry_alert_days = 30;
+  std::chrono::minutes audit_checkpoint_interval{15};  // 0: only at shutdown and on demand
   std::string admin_name = "admin";  // the first administrator, created when there is none
   std::string admin_password_file;   // its password; empty: generated into the state dir
   base::LogLevel log_level = base::LogLevel::kInfo;

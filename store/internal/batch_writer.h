@@ -1,11 +1,11 @@
 // BatchWriter: the store's one writer thread and its group commit.
 //
 // Every write to the store (certificates, revocations, CA records, profiles, orders, alerts,
-// audit events, CRL numbers and CRLs, operators and API tokens) is queued here. The writer
-// thread takes everything queued (up to max_batch requests) into ONE write transaction, applies
-// each request, commits with fsync, and only then completes each request's future. So one
-// fsync covers many issuances, and throughput comes from concurrency rather than from skipping
-// durability.
+// audit events and checkpoints, CRL numbers and CRLs, operators and API tokens) is queued
+// here. The writer thread takes everything queued (up to max_batch requests) into ONE write
+// transaction, applies each request, commits with fsync, and only then completes each request's
+// future. So one fsync covers many issuances, and throughput comes from concurrency rather than
+// from skipping durability.
 //
 // Within a batch each request succeeds or fails alone: existence checks (serial per CA,
 // fingerprint, CA name, revisions and versions, predecessor rules, "already revoked", operator
@@ -114,9 +114,13 @@ struct ApiTokenWrite {  // completes with 0
   bool create = false;  // false: update (the token must exist)
   std::optional<ca::AuditEvent> event;
 };
+struct CheckpointWrite {  // completes with the sequence of the checkpoint's audit event
+  ca::AuditCheckpoint checkpoint;
+  ca::AuditEvent event;
+};
 using WriteOp = std::variant<CertificateWrite, CaWrite, AuditWrite, RevocationWrite, ProfileWrite,
                              OrderWrite, AlertWrite, AcknowledgeWrite, CrlNumberWrite, CrlWrite,
-                             OperatorWrite, OperatorDeleteWrite, ApiTokenWrite>;
+                             OperatorWrite, OperatorDeleteWrite, ApiTokenWrite, CheckpointWrite>;
 
 struct BatchWriterOptions {
   std::size_t max_batch = 1024;
@@ -206,6 +210,10 @@ class BatchWriter {
   base::Result<void> apply(lmdb::Transaction& txn, OperatorDeleteWrite& w, Counters& counters,
                            std::vector<Outcome>& outcomes);
   base::Result<void> apply(lmdb::Transaction& txn, ApiTokenWrite& w, Counters& counters,
+                           std::vector<Outcome>& outcomes);
+  // checkpoint_writes.cpp: the checkpoint's head must be the stored hash of its entry, and
+  // checkpoints only move forward.
+  base::Result<void> apply(lmdb::Transaction& txn, CheckpointWrite& w, Counters& counters,
                            std::vector<Outcome>& outcomes);
   // Deletes the CA's CRLs of `kind` beyond the newest `keep`.
   base::Result<void> prune_crls(lmdb::Transaction& txn, const std::string& ca_name,

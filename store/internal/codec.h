@@ -41,6 +41,8 @@ void encode(const ca::CrlRecord& crl, base::Bytes& out);
 // store/internal/codec_operators.cpp: every field (the name and id are also the keys).
 void encode(const ca::OperatorRecord& record, base::Bytes& out);
 void encode(const ca::ApiTokenRecord& record, base::Bytes& out);
+// store/internal/codec_checkpoint.cpp:
+void encode(const ca::AuditCheckpoint& checkpoint, base::Bytes& out);
 
 // `table` and `key` only name the record in an error message.
 base::Result<ca::CertificateRecord> decode_certificate(base::ByteView data, std::string_view table,
@@ -64,6 +66,9 @@ base::Result<ca::OperatorRecord> decode_operator(base::ByteView data, std::strin
                                                  base::ByteView key);
 base::Result<ca::ApiTokenRecord> decode_api_token(base::ByteView data, std::string_view table,
                                                   base::ByteView key);
+
+base::Result<ca::AuditCheckpoint> decode_checkpoint(base::ByteView data, std::string_view table,
+                                                    base::ByteView key);
 
 // The fields of an encoded certificate record that the revocation paths need, read without
 // decoding (or copying) the rest: views into the encoded data.

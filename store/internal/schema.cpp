@@ -55,6 +55,7 @@ base::Result<Tables> open_tables(lmdb::Transaction& txn, bool create) {
   SIGNET_ASSIGN_OR_RETURN(t.operators, txn.open_table("operators", c));
   SIGNET_ASSIGN_OR_RETURN(t.operator_certs, txn.open_table("operator_certs", c));
   SIGNET_ASSIGN_OR_RETURN(t.api_tokens, txn.open_table("api_tokens", c));
+  SIGNET_ASSIGN_OR_RETURN(t.audit_checkpoints, txn.open_table("audit_checkpoints", c));
   return t;
 }
 
@@ -90,6 +91,7 @@ const std::vector<MigrationStep>& migration_steps() {
        migrate_to_v3},
       {3, "operators and API tokens: the operators, operator_certs and api_tokens tables",
        migrate_to_v4},
+      {4, "signed audit checkpoints: the audit_checkpoints table", migrate_to_v5},
   };
   return steps;
 }

@@ -46,6 +46,8 @@
 //                        that creates, updates or deletes the operator)             (v4)
 //   api_tokens           token id (16 lower-case hex characters) -> codec-encoded
 //                        ApiTokenRecord                                             (v4)
+//   audit_checkpoints    8-byte big-endian sequence of the signed entry -> codec-encoded
+//                        AuditCheckpoint (signed checkpoints of the audit chain)    (v5)
 //
 // Discovered certificates (empty CA name) have no cert_by_ca_serial entry: serials are only
 // unique per issuer, and those issuers are not ours. Every certificate index is written in the
@@ -70,7 +72,7 @@
 
 namespace signet::store::schema {
 
-inline constexpr std::uint32_t kCurrentVersion = 4;
+inline constexpr std::uint32_t kCurrentVersion = 5;
 inline constexpr std::string_view kSchemaVersionKey = "schema_version";
 
 // Longest CA name we accept: its index key (name + 0x00 + 20-byte serial) must stay well under
@@ -110,8 +112,9 @@ struct Tables {
   lmdb::Table operators;
   lmdb::Table operator_certs;
   lmdb::Table api_tokens;
+  lmdb::Table audit_checkpoints;
 };
-inline constexpr unsigned kTableCount = 30;
+inline constexpr unsigned kTableCount = 31;
 
 // Opens every table; in a write transaction, creates the missing ones.
 base::Result<Tables> open_tables(lmdb::Transaction& txn, bool create);
@@ -144,6 +147,10 @@ base::Result<void> migrate_to_v3(lmdb::Transaction& txn, const Tables& tables);
 // Version 3 -> 4 (store/internal/migration_v4.cpp): the operator tables. open_tables creates
 // them empty; the step rebuilds operator_certs from the operator records, so it may run again.
 base::Result<void> migrate_to_v4(lmdb::Transaction& txn, const Tables& tables);
+// Version 4 -> 5 (store/internal/migration_v5.cpp): the audit_checkpoints table. open_tables
+// creates it empty; the step checks that it is empty or holds only checkpoints that decode,
+// so it may run again.
+base::Result<void> migrate_to_v5(lmdb::Transaction& txn, const Tables& tables);
 
 // ---- keys ----
 

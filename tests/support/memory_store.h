@@ -1,6 +1,7 @@
 // An in-memory implementation of ca/records.h for unit tests of ca/: the same contract as
 // the LMDB store (serial uniqueness per CA, fingerprint uniqueness, CA / order / profile
-// revisions, predecessor rules, revocation and audit sequences, the audit hash chain, alert
+// revisions, predecessor rules, revocation and audit sequences, the audit hash chain and its
+// checkpoints, alert
 // dedupe, CRL numbers and stored CRLs, operators with unique client certificates and API
 // tokens), without I/O. Queries are answered by brute force (filter,
 // sort, offset), which is fine at test sizes; cursors are opaque and carry the sort, as the store's
@@ -22,7 +23,8 @@ class MemoryStore final : public ca::Inventory,
                           public ca::OrderLog,
                           public ca::AlertLog,
                           public ca::CrlLog,
-                          public ca::OperatorDirectory {
+                          public ca::OperatorDirectory,
+                          public ca::AuditCheckpointLog {
  public:
   // ---- ca::Inventory ----
   std::future<base::Result<std::uint64_t>> commit_certificate_async(
@@ -66,6 +68,18 @@ class MemoryStore final : public ca::Inventory,
   base::Result<std::uint64_t> append_audit(ca::AuditEvent event) override;
   base::Result<std::vector<ca::AuditEvent>> list_audit(std::uint64_t after,
                                                        std::size_t limit) override;
+
+  // ---- ca::AuditCheckpointLog ---- (memory_store_checkpoints.cpp)
+  base::Result<std::uint64_t> append_checkpoint(const ca::AuditCheckpoint& checkpoint,
+                                                ca::AuditEvent event) override;
+  base::Result<std::vector<ca::AuditCheckpoint>> list_checkpoints(std::uint64_t after,
+                                                                  std::size_t limit) override;
+  base::Result<std::optional<ca::AuditCheckpoint>> latest_checkpoint() override;
+  base::Result<std::optional<ca::AuditEvent>> last_audit_event() override;
+  // For tests of verification: the log and the checkpoints, to tamper with (under no lock:
+  // no other thread may use the store meanwhile).
+  std::vector<ca::AuditEvent>& audit_entries() { return audit_; }
+  std::map<std::uint64_t, ca::AuditCheckpoint>& checkpoints() { return checkpoints_; }
 
   // ---- ca::ProfileDirectory ----
   base::Result<void> create_profile(const ca::Profile& profile,
@@ -157,6 +171,7 @@ class MemoryStore final : public ca::Inventory,
   std::map<std::uint64_t, ca::CertificateRecord> certificates_;
   std::map<std::string, ca::CaRecord, std::less<>> cas_;
   std::vector<ca::AuditEvent> audit_;
+  std::map<std::uint64_t, ca::AuditCheckpoint> checkpoints_;             // by sequence
   std::map<std::pair<std::string, std::string>, ca::Profile> profiles_;  // (ca, name)
   std::map<std::uint64_t, ca::Order> orders_;
   std::map<std::uint64_t, ca::OrderStatus> created_status_;
