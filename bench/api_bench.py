@@ -107,7 +107,7 @@ class Signetd:
     """A fresh state (SoftHSM token, LMDB store, root + issuing EC P-256 CAs on the token), a
     running signetd on ephemeral 127.0.0.1 ports, and an ra-officer API token."""
 
-    def __init__(self, scratch, build):
+    def __init__(self, scratch, build, limits=None):
         self.scratch = scratch
         self.signet = os.path.join(build, "appliance", "signet")
         self.signetd = os.path.join(build, "appliance", "signetd")
@@ -133,6 +133,11 @@ class Signetd:
         wrapper = os.environ.get("SIGNETD_WRAPPER", "").split()
         args = wrapper + [self.signetd, "--listen", "127.0.0.1:0", "--http-listen",
                           "127.0.0.1:0"]
+        if limits:  # [limits] of the TOML configuration, e.g. {"worker_threads": 8}
+            config = scratch.path("signetd.toml")
+            with open(config, "w") as f:
+                f.write("[limits]\n" + "".join("%s = %d\n" % kv for kv in limits.items()))
+            args += ["--config", config]
         self.process = subprocess.Popen(args, env=self.env, stdout=self.log, stderr=self.log)
         self.url = self._wait_for_lock(state)
         self.tls = ssl.create_default_context(cafile=os.path.join(state, "appliance-ca.pem"))
@@ -282,6 +287,8 @@ def main():
     parser.add_argument("--csr-pool", type=int, default=64)
     parser.add_argument("--skip-in-process", action="store_true")
     parser.add_argument("--skip-cfssl", action="store_true")
+    parser.add_argument("--worker-threads", type=int, help="signetd's [limits] worker_threads")
+    parser.add_argument("--io-threads", type=int, help="signetd's [limits] io_threads")
     parser.add_argument("--perf", metavar="FILE",
                         help="record signetd with `perf record -g` during its first round")
     parser.add_argument("--json", action="store_true")
@@ -299,7 +306,9 @@ def main():
             {"ca": "issuing", "key_source": {"kind": "csr", "csr": csr}} for csr in csrs])
         cfssl_bodies = write_bodies(scratch, "cfssl-bodies.jsonl",
                                     [{"certificate_request": csr} for csr in csrs])
-        signetd = Signetd(scratch, args.build)
+        limits = {k: v for k, v in (("worker_threads", args.worker_threads),
+                                    ("io_threads", args.io_threads)) if v}
+        signetd = Signetd(scratch, args.build, limits)
         cfssl = None if args.skip_cfssl else Cfssl(scratch)
         # Warm-up: sessions in the pool, pages of the store, TLS session state.
         run_wrk(signetd.url, "/api/v1/certificates", signet_bodies, signetd.authorization, 201,
