@@ -107,7 +107,7 @@ class Signetd:
     """A fresh state (SoftHSM token, LMDB store, root + issuing EC P-256 CAs on the token), a
     running signetd on ephemeral 127.0.0.1 ports, and an ra-officer API token."""
 
-    def __init__(self, scratch, build, limits=None):
+    def __init__(self, scratch, build, config=None):
         self.scratch = scratch
         self.signet = os.path.join(build, "appliance", "signet")
         self.signetd = os.path.join(build, "appliance", "signetd")
@@ -133,11 +133,15 @@ class Signetd:
         wrapper = os.environ.get("SIGNETD_WRAPPER", "").split()
         args = wrapper + [self.signetd, "--listen", "127.0.0.1:0", "--http-listen",
                           "127.0.0.1:0"]
-        if limits:  # [limits] of the TOML configuration, e.g. {"worker_threads": 8}
-            config = scratch.path("signetd.toml")
-            with open(config, "w") as f:
-                f.write("[limits]\n" + "".join("%s = %d\n" % kv for kv in limits.items()))
-            args += ["--config", config]
+        if config:  # {section: {key: value}} of the TOML configuration
+            path = scratch.path("signetd.toml")
+            with open(path, "w") as f:
+                for section, values in config.items():
+                    f.write("[%s]\n" % section)
+                    for key, value in values.items():
+                        f.write("%s = %s\n" % (key, str(value).lower() if isinstance(value, bool)
+                                                 else value))
+            args += ["--config", path]
         self.process = subprocess.Popen(args, env=self.env, stdout=self.log, stderr=self.log)
         self.url = self._wait_for_lock(state)
         self.tls = ssl.create_default_context(cafile=os.path.join(state, "appliance-ca.pem"))
@@ -308,7 +312,7 @@ def main():
                                     [{"certificate_request": csr} for csr in csrs])
         limits = {k: v for k, v in (("worker_threads", args.worker_threads),
                                     ("io_threads", args.io_threads)) if v}
-        signetd = Signetd(scratch, args.build, limits)
+        signetd = Signetd(scratch, args.build, {"limits": limits} if limits else None)
         cfssl = None if args.skip_cfssl else Cfssl(scratch)
         # Warm-up: sessions in the pool, pages of the store, TLS session state.
         run_wrk(signetd.url, "/api/v1/certificates", signet_bodies, signetd.authorization, 201,
