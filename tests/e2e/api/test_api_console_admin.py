@@ -164,8 +164,8 @@ class ConsoleAdminApiTest(unittest.TestCase):
         self.assertIn("order_id", error, error)
         order = self.app.request("GET", "/api/v1/orders/%d" % error["order_id"], session=self.admin)
         self.assertEqual(order.json()["status"], "failed")
-        # A request refused before an order exists names none.
-        r = self.app.request("POST", "/api/v1/certificates", {"ca": "issuing", "key_source": {
+        # A request refused before an order exists (no profile or CA named) names none.
+        r = self.app.request("POST", "/api/v1/certificates", {"key_source": {
             "kind": "csr", "csr": "not a CSR"}}, session=self.admin)
         self.assertEqual(r.status, 400, r)
         self.assertNotIn("order_id", r.json()["error"])

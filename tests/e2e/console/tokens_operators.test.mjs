@@ -283,7 +283,7 @@ test("the dashboard shows the failed order and the tokens' health", async () => 
   const failed = page.locator("#tile-failed-orders .tile-value");
   await failed.waitFor();
   assert.ok(Number(await failed.textContent()) >= 1, "at least the refused request's order");
-  assert.equal((await page.textContent("#tile-tokens .tile-value")).trim(), "2 of 2");
+  assert.equal((await page.textContent("#tile-tokens .tile-value")).trim(), "2 / 2");
   await shot("dashboard");
   await page.click("#tile-failed-orders");
   await page.waitForURL(/\/orders\?status=failed$/);

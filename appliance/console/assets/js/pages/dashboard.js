@@ -34,8 +34,8 @@ function tokenTile(tokens) {
   const items = tokens.value.items;
   const loggedIn = items.filter((t) => t.logged_in).length;
   const kind = !items.length || loggedIn < items.length ? "critical" : "ok";
-  const label = items.length ? `Tokens logged in (${items.length} reachable)` : "No token reachable";
-  return tile(label, `${loggedIn} of ${items.length}`, "/tokens", kind, "tile-tokens");
+  const label = items.length ? "Tokens logged in / reachable" : "No token reachable";
+  return tile(label, `${loggedIn} / ${items.length}`, "/tokens", kind, "tile-tokens");
 }
 
 async function health() {

@@ -139,7 +139,8 @@ function operatorRow(op, context, reload) {
       }
     }));
   }
-  actions.push(button("Reset password…", `reset-${op.name}`, (b) => resetDialog(op, b, reload)));
+  // Not for oneself: a reset ends one's own session before the new password could be read.
+  if (!self) actions.push(button("Reset password…", `reset-${op.name}`, (b) => resetDialog(op, b, reload)));
   actions.push(button("Certificate…", `certificate-${op.name}`, (b) => certificateDialog(op, b, reload)));
   return h("tr", { "data-operator": op.name },
     h("th", { scope: "row" }, op.name, self ? h("span", { class: "muted small" }, " (you)") : null),
@@ -247,7 +248,7 @@ export async function render(context) {
   heading.append(h("div", { class: "actions" }, create));
   const createToken = h("button", { type: "button", class: "button", id: "create-token" }, "Create API token…");
   createToken.addEventListener("click", () => createTokenDialog(createToken, reload));
-  main.append(notice,
+  main.append(notice, h("div", { class: "stack" },
     h("section", { class: "card", "aria-labelledby": "operators-title" },
       h("h2", { id: "operators-title" }, "Operators"),
       table("operators", ["Name", "Role", "Status", "Last login", "Client certificate", "Actions"],
@@ -255,5 +256,5 @@ export async function render(context) {
     h("section", { class: "card", "aria-labelledby": "api-tokens-title" },
       h("div", { class: "card-header" }, h("h2", { id: "api-tokens-title" }, "API tokens"), createToken),
       table("api-tokens", ["Name", "Role", "Owner", "Created", "Last used", "Status", ""],
-            tokens.api_tokens.map((t) => tokenRow(t, reload)), "No API tokens yet. Automation (ACME clients, scripts) authenticates with one.")));
+            tokens.api_tokens.map((t) => tokenRow(t, reload)), "No API tokens yet. Automation (ACME clients, scripts) authenticates with one."))));
 }
