@@ -100,7 +100,7 @@ function keysTable(keys) {
       h("th", { scope: "col" }, c)))),
     h("tbody", null, keys.map((k) => h("tr", { "data-key": k.label },
       h("th", { scope: "row" }, k.label || h("span", { class: "muted" }, "(no label)"),
-        h("div", { class: "muted small" }, "id ", h("code", null, k.id))),
+        h("div", { class: "muted small key-id" }, "CKA_ID ", h("code", null, k.id))),
       h("td", { class: "nowrap" }, k.algorithm || k.key_type),
       h("td", { class: "small" }, protection(k)),
       h("td", null, h("code", { class: "uri" }, k.uri)))))));
@@ -123,6 +123,7 @@ async function tokenCard(token, context, reload) {
   if (!mayKeys) {
     keys = h("p", { class: "muted" }, "Administrators and RA officers see the keys.");
   } else if (token.login_required && !token.logged_in) {
+    keyCount = "listed once logged in";
     keys = h("p", { class: "muted", id: `keys-hidden-${token.serial}` },
              "Private keys are listed once signetd is logged in to this token.");
   } else {
@@ -186,7 +187,10 @@ export async function render(context) {
   if (!list.items.length) {
     main.append(h("p", { class: "empty" }, "The module shows no initialised token. Initialise one with signet token init."));
   }
-  const cards = await Promise.all(list.items.map((t) => tokenCard(t, context, reload)));
+  // Tokens that wait for a PIN come first: they are what needs the operator.
+  const waiting = (t) => (t.login_required && !t.logged_in ? 0 : 1);
+  const ordered = [...list.items].sort((a, b) => waiting(a) - waiting(b));
+  const cards = await Promise.all(ordered.map((t) => tokenCard(t, context, reload)));
   if (!current()) return;
   main.append(h("div", { class: "stack" }, cards, (list.modules || []).map((m) => slotsTable(m, list.items))));
   if (!list.items.length && !(list.modules || []).length) main.append(errorBox("No PKCS#11 module is loaded."));
