@@ -178,7 +178,7 @@ test("create an operator: the password is shown once and the new operator logs i
   await logIn("admin", ADMIN_PASSWORD);
 });
 
-test("change a role, disable and enable an operator", async () => {
+test("change a role, disable, enable and unlock an operator", async () => {
   await page.goto(`${app.url}/operators`);
   await page.click("#role-olivia");
   await page.selectOption("#change-role", "auditor");
@@ -191,6 +191,15 @@ test("change a role, disable and enable an operator", async () => {
   assert.equal(olivia.disabled, true);
   await page.click("#toggle-olivia");
   await page.locator('#operators tr[data-operator="olivia"]', { hasText: "enabled" }).waitFor();
+  // Five wrong passwords lock the operator; Unlock lifts it.
+  for (let i = 0; i < 5; ++i) {
+    await app.request("POST", "/api/v1/session", { body: { name: "olivia", password: "wrong password here" } });
+  }
+  assert.equal((await app.json("GET", "/api/v1/operators/olivia", { session: admin })).locked, true);
+  await page.goto(`${app.url}/operators`);
+  await page.click("#unlock-olivia");
+  await page.locator('#operators tr[data-operator="olivia"]', { hasText: "enabled" }).waitFor();
+  assert.equal((await app.json("GET", "/api/v1/operators/olivia", { session: admin })).locked, false);
 });
 
 test("an API token: the secret is shown once, works, shows its last use, and is refused once revoked", async () => {

@@ -1,7 +1,8 @@
 // The Operators page (/operators, administrators only): operators with their roles and status
 // (create with a generated password shown once, change the role, reset the password, disable
-// or enable, bind a client certificate from a CSR) and API tokens (create with the secret shown
-// once, revoke). Only the public REST API: /api/v1/operators, /api/v1/api-tokens.
+// or enable, unlock after failed logins, bind a client certificate from a CSR) and API tokens
+// (create with the secret shown once, revoke). Only the public REST API: /api/v1/operators,
+// /api/v1/api-tokens.
 import * as api from "../api.js";
 import { openDialog } from "../dialog.js";
 import { errorBox, formatTime, h } from "../dom.js";
@@ -135,6 +136,17 @@ function operatorRow(op, context, reload) {
         reload(`${op.name} is ${op.disabled ? "enabled" : "disabled"}.`);
       } catch (failure) {
         b.disabled = false;
+        reload(null, failure.message);
+      }
+    }));
+  }
+  if (op.locked) {
+    actions.push(button("Unlock", `unlock-${op.name}`, async (b) => {
+      b.disabled = true;
+      try {
+        await api.patch(path, { unlock: true });
+        reload(`${op.name} is unlocked.`);
+      } catch (failure) {
         reload(null, failure.message);
       }
     }));
