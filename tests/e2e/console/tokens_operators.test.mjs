@@ -302,10 +302,20 @@ test("client certificate: issued from the operator profile, then the login page 
   await app.json("POST", "/api/v1/operators",
                  { session: admin, body: { name: "cora", role: "ra-officer" } }, 201);
   const csr = makeCsr(work, "cora", []);
-  const issued = await app.json("POST", "/api/v1/operators/cora/certificate", { session: admin, body: { csr } }, 201);
-  assert.equal(issued.operator, "cora");
+  // The administrator pastes cora's CSR into the Operators page; the browser saves the result.
+  await page.goto(`${app.url}/operators`);
+  await page.click("#certificate-cora");
+  await page.fill("#operator-csr", csr);
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#operator-certificate-confirm")]);
+  assert.equal(download.suggestedFilename(), "cora-client.pem");
   const certFile = path.join(work, "cora.crt");
-  fs.writeFileSync(certFile, issued.pem);
+  await download.saveAs(certFile);
+  await page.locator('#operators tr[data-operator="cora"] code').waitFor();
+  const cora = await app.json("GET", "/api/v1/operators/cora", { session: admin });
+  const saved = fs.readFileSync(certFile, "utf8");
+  assert.equal((saved.match(/BEGIN CERTIFICATE/g) || []).length, 2, "the certificate and the appliance CA");
+  const fingerprint = run("openssl", ["x509", "-in", certFile, "-noout", "-fingerprint", "-sha256"]);
+  assert.equal(fingerprint.trim().split("=")[1], cora.certificate_fingerprint_sha256, "the saved certificate is bound");
   const keyFile = path.join(work, "cora.key");
   // The API path with curl: the TLS client certificate logs in.
   const curl = spawnSync("curl", ["-sS", "--cacert", app.caFile, "--cert", certFile, "--key", keyFile,
