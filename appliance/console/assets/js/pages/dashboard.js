@@ -34,8 +34,10 @@ function tokenTile(tokens) {
   const items = tokens.value.items;
   const loggedIn = items.filter((t) => t.logged_in).length;
   const kind = !items.length || loggedIn < items.length ? "critical" : "ok";
-  const label = items.length ? "Tokens logged in / reachable" : "No token reachable";
-  return tile(label, `${loggedIn} / ${items.length}`, "/tokens", kind, "tile-tokens");
+  const label = items.length ? "Tokens logged in" : "No token reachable";
+  const shown = tile(label, `${loggedIn} / ${items.length}`, "/tokens", kind, "tile-tokens");
+  shown.title = `${loggedIn} logged in of ${items.length} reachable`;
+  return shown;
 }
 
 async function health() {
