@@ -4,6 +4,7 @@
 #include <seccomp.h>
 #include <sys/ioctl.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -135,6 +136,17 @@ Result<void> add_argument_rules(scmp_filter_ctx ctx) {
   return base::ok();
 }
 
+// A library that logs through syslog() (SoftHSM logs a wrong PIN at level ERROR) opens a socket
+// to /dev/log on the spot. After start-up that socket() is answered EACCES (glibc's syslog()
+// then drops the message) rather than killing signetd. A module whose configuration allows
+// "socket" by name keeps it.
+Result<void> refuse_socket(scmp_filter_ctx ctx) {
+  if (int rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 0); rc != 0) {
+    return libseccomp_error("cannot refuse socket", rc);
+  }
+  return base::ok();
+}
+
 }  // namespace
 
 SeccompPlan plan_seccomp(const firmware_config::Configuration& config,
@@ -182,6 +194,9 @@ Result<void> install_seccomp_policy(const std::vector<std::string>& extra) {
   for (const char* name : kBaseAllowlist) SIGNET_TRY(allow(ctx.get(), name));
   for (const auto& name : extra) SIGNET_TRY(allow(ctx.get(), name));
   SIGNET_TRY(add_argument_rules(ctx.get()));
+  if (std::find(extra.begin(), extra.end(), "socket") == extra.end()) {
+    SIGNET_TRY(refuse_socket(ctx.get()));
+  }
   if (int rc = seccomp_load(ctx.get()); rc != 0) return libseccomp_error("cannot load", rc);
   return base::ok();
 }

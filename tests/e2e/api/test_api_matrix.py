@@ -28,6 +28,7 @@ EXPECTED = {
     ("GET", "/api/v1/session"): "read",
     ("DELETE", "/api/v1/session"): "read",
     ("POST", "/api/v1/session/password"): "read",
+    ("GET", "/api/v1/session/methods"): "public",
     ("GET", "/api/v1/alerts"): "read",
     ("POST", "/api/v1/alerts/scan"): "operate",
     ("POST", "/api/v1/alerts/{id}/acknowledge"): "operate",
@@ -73,6 +74,8 @@ EXPECTED = {
     ("GET", "/api/v1/operators/{name}"): "administer",
     ("PATCH", "/api/v1/operators/{name}"): "administer",
     ("DELETE", "/api/v1/operators/{name}"): "administer",
+    ("POST", "/api/v1/operators/{name}/certificate"): "administer",
+    ("DELETE", "/api/v1/operators/{name}/certificate"): "administer",
     ("GET", "/api/v1/orders"): "read",
     ("GET", "/api/v1/orders/{id}"): "read",
     ("POST", "/api/v1/orders/{id}/resubmit"): "operate",
@@ -83,7 +86,8 @@ EXPECTED = {
     ("PATCH", "/api/v1/profiles/{ca}/{name}"): "administer",
     ("POST", "/api/v1/profiles/{ca}/{name}/disable"): "administer",
     ("GET", "/api/v1/tokens"): "read",
-    ("GET", "/api/v1/tokens/{token}/keys"): "administer",
+    ("GET", "/api/v1/tokens/{token}/keys"): "operate",
+    ("POST", "/api/v1/tokens/{token}/login"): "administer",
 }
 
 ROLE_ALLOWS = {
