@@ -37,12 +37,14 @@ TEST_CASE("the console owns its pages and assets, the API keeps everything else"
   auto console = test_console();
   for (const char* path :
        {"/", "/login", "/dashboard", "/certificates", "/certificates/ab12", "/request", "/orders",
-        "/orders/12", "/alerts", "/console/js/main.js", "/console/missing.js"}) {
+        "/orders/12", "/alerts", "/profiles", "/profiles/issuing/web", "/cas", "/cas/root",
+        "/audit", "/console/js/main.js", "/console/missing.js"}) {
     INFO(path);
     CHECK(console.owns(path));
   }
-  for (const char* path : {"/api/v1/session", "/api/openapi.json", "/healthz", "/metrics",
-                           "/loginx", "/certificatesx", "/consolex", "/ordersx", "/nowhere"}) {
+  for (const char* path :
+       {"/api/v1/session", "/api/openapi.json", "/healthz", "/metrics", "/loginx", "/certificatesx",
+        "/consolex", "/ordersx", "/casx", "/auditx", "/nowhere"}) {
     INFO(path);
     CHECK_FALSE(console.owns(path));
   }
