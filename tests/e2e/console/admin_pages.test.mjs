@@ -23,9 +23,11 @@ let app, admin, work, browser, page, csrP256;
 // Refusals this test provokes on purpose show up as failed loads in the browser's console.
 const expectedErrors = (text) => /^Failed to load resource: the server responded with a status of (400|401|422)/.test(text);
 
-async function shot(name) {
+// What a 1366x768 rack console shows first, and (`full`) the whole page too.
+async function shot(name, { full = false } = {}) {
   await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
+  if (full) await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-full.png`), fullPage: true });
 }
 
 async function loginAs(name, password) {
@@ -108,7 +110,7 @@ test("a new profile: problems shown under their fields, then created with a hard
   assert.match(await text("#subject-required-error"), /NOPE.*not a subject attribute type/);
   assert.equal(await page.locator("#subject-required").getAttribute("aria-invalid"), "true");
   assert.match(await text("#profile-errors"), /refused the profile/);
-  await shot("profile-new-errors");
+  await shot("profile-new-errors", { full: true });
   await page.fill("#subject-required", "CN");
   await page.click("#profile-save");
   await page.waitForURL(/\/profiles\/issuing\/p384-only$/);
@@ -142,7 +144,7 @@ test("editing the key rule to soft-fail: a new version, and the same CSR is issu
   await page.locator("#profile-form").waitFor();
   assert.equal(await text("#profile-version"), "version 1");
   await page.selectOption("#mode-key_algorithms", "soft");
-  await shot("profile-edit");
+  await shot("profile-edit", { full: true });
   await page.click("#profile-save");
   await page.locator("#profile-version", { hasText: "version 2" }).waitFor();
   assert.match(await text(".notice-success"), /now version 2/);
@@ -218,7 +220,7 @@ test("Generate CRL now: the number shown goes up, and the downloaded CRL is the 
   assert.equal(Number.parseInt(crlNumber.split("=")[1], 16), latest.number);
   const fromApi = await app.request("GET", "/api/v1/cas/issuing/crls/latest", { session: admin });
   assert.ok(fs.readFileSync(file).equals(fromApi.body), "the download equals GET .../crls/latest");
-  await shot("cas-crl-generated");
+  await shot("cas-crl-generated", { full: true });
 });
 
 test("the audit log lists what was just done, filters narrow it, and the chain verifies", async () => {
@@ -233,7 +235,7 @@ test("the audit log lists what was just done, filters narrow it, and the chain v
   const sequences = (await page.locator("#audit-table tbody tr").evaluateAll(
     (rows) => rows.map((r) => Number(r.dataset.sequence))));
   assert.deepEqual(sequences, [...sequences].sort((a, b) => b - a), "newest first");
-  await shot("audit");
+  await shot("audit", { full: true });
   // An action prefix and a text.
   await page.fill("#audit-action", "profile.");
   await page.fill("#audit-q", "p384-only");

@@ -63,7 +63,7 @@ function modeSelect(rule, mode) {
 }
 
 function ruleCard(title, rule, mode, ...content) {
-  return h("fieldset", { class: "card rule-card", id: `rule-${rule}` },
+  return h("fieldset", { class: "card rule-card", id: `rule-${rule || "contents"}` },
            h("legend", { class: "rule-legend" }, title), content, rule ? modeSelect(rule, mode) : null);
 }
 
@@ -73,14 +73,12 @@ export function profileSections(profile, { creating, cas }) {
   const p = profile;
   const general = h("fieldset", { class: "card rule-card", id: "rule-general" },
     h("legend", { class: "rule-legend" }, "Profile"),
-    h("div", { class: "field-row" },
-      creating ? field("profile-name", "Name", input("profile-name", p.name, { required: true, autocomplete: "off" }),
-                       "Letters, digits, '.', '_' and '-'; it cannot change later.")
-               : null,
-      creating ? field("profile-ca", "CA", h("select", { id: "profile-ca", name: "profile-ca" },
-                                             cas.map((name) => h("option", { value: name, selected: name === p.ca }, name))),
-                       "The CA that issues under it.")
-               : null),
+    creating ? h("div", { class: "field-row" },
+      field("profile-name", "Name", input("profile-name", p.name, { required: true, autocomplete: "off" }),
+            "Letters, digits, '.', '_' and '-'; it cannot change later."),
+      field("profile-ca", "CA", h("select", { id: "profile-ca", name: "profile-ca" },
+                                  cas.map((name) => h("option", { value: name, selected: name === p.ca }, name))),
+            "The CA that issues under it.")) : null,
     field("profile-description", "Description", input("profile-description", p.description, { maxlength: "1024" })));
   const keys = ruleCard("Key algorithms", "key_algorithms", p.key_algorithms.mode,
     checkboxes("alg", ALGORITHMS, p.key_algorithms.allowed, "Allowed subject keys",

@@ -42,7 +42,7 @@ export function algorithmsText(profile) {
 
 export function validityText(profile) {
   const v = profile.validity;
-  return `${v.default_days} days by default, at most ${v.max_days}`;
+  return `${v.default_days} days (at most ${v.max_days})`;
 }
 
 export function subjectText(profile) {

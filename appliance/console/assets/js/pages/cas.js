@@ -4,7 +4,7 @@
 // health (overdue highlighted), the CRL downloads, and "Generate CRL now" for the roles that
 // operate (POST /api/v1/cas/{ca}/crls), which updates the CA's CRL in place.
 import * as api from "../api.js";
-import { daysText, errorBox, formatDate, formatTime, h, urgency } from "../dom.js";
+import { append, daysText, errorBox, formatDate, formatTime, h, urgency } from "../dom.js";
 
 // 9000 -> "2 h 30 min"; 200000 -> "2 d 7 h".
 export function spanText(seconds) {
@@ -81,7 +81,8 @@ function crlPart(ca, crl, mayOperate, problem) {
     const health = crlHealth(current, ca);
     part.className = `ca-crl crl-${health.kind}`;
     const base = `${caBase(ca)}/crls/latest`;
-    part.replaceChildren(
+    part.replaceChildren();
+    append(part, [
       h("h3", null, "Latest CRL"),
       problem && !current ? h("p", { class: "field-error" }, problem) : null,
       current ? facts([
@@ -95,7 +96,7 @@ function crlPart(ca, crl, mayOperate, problem) {
       h("div", { class: "actions actions-start" },
         current ? h("a", { href: base, class: "button button-small", download: "", id: `crl-${ca.name}-der` }, "CRL (DER)") : null,
         current ? h("a", { href: `${base}?format=pem`, class: "button button-small", download: "", id: `crl-${ca.name}-pem` }, "PEM") : null,
-        mayOperate ? generateButton(ca, draw) : null));
+        mayOperate ? generateButton(ca, draw) : null)]);
   };
   draw(crl, null);
   return part;
@@ -121,7 +122,8 @@ function generateButton(ca, draw) {
 }
 
 function caCard(ca, crl, mayOperate) {
-  const kind = ca.parent ? `intermediate under ${ca.parent}` : ca.external_parent ? "intermediate, external root" : "root";
+  const kind = ca.parent ? `intermediate CA under ${ca.parent}` : ca.external_parent ? "intermediate CA under an external root"
+                                                                                    : "root CA";
   return h("section", { class: "card ca-card", "data-ca": ca.name, "aria-labelledby": `ca-${ca.name}-title` },
     h("div", { class: "ca-head" },
       h("h2", { id: `ca-${ca.name}-title` }, ca.name),

@@ -3,7 +3,7 @@
 // version they read: a new version; certificates already issued keep theirs), create
 // (POST /api/v1/profiles), disable and enable; the other roles see the rules read-only.
 import * as api from "../api.js";
-import { errorBox, h } from "../dom.js";
+import { append, errorBox, h } from "../dom.js";
 import { clearProblems, problemsOfApiMessage, profileSections, readProfile, showProblems } from "../profile_form.js";
 import { apiPath, enabledBadge, modeBadge, profilePath, qualified, ruleLines, usageText } from "../profile_rules.js";
 
@@ -58,10 +58,11 @@ function editor(context, loaded, cas) {
                    save));
   const fail = (problems, title) => {
     const unplaced = showProblems(form, problems);
-    summary.replaceChildren(h("strong", null, title),
-                            h("p", null, problems.length === 1 ? "One thing to correct" : `${problems.length} things to correct`,
-                              unplaced.length ? ":" : " (shown under the fields)."),
-                            unplaced.length ? h("ul", null, unplaced.map((p) => h("li", null, p.message))) : null);
+    summary.replaceChildren();
+    append(summary, [h("strong", null, title),
+                     h("p", null, problems.length === 1 ? "One thing to correct" : `${problems.length} things to correct`,
+                       unplaced.length ? ":" : " (shown under the fields)."),
+                     unplaced.length ? h("ul", null, unplaced.map((p) => h("li", null, p.message))) : null]);
     summary.hidden = false;
     if (unplaced.length === problems.length) summary.focus();
   };
@@ -167,6 +168,6 @@ export async function render(context) {
     main.append(h("p", { class: "muted small" }, "Saving stores a new version; certificates already issued keep the version they were issued under."),
                 editor(context, loaded, cas));
   } else {
-    main.append(readOnly(loaded, session.principal().role));
+    main.append(...readOnly(loaded, session.principal().role));
   }
 }
