@@ -23,9 +23,12 @@ let app, admin, work, browser, page, csrP256;
 // Refusals this test provokes on purpose show up as failed loads in the browser's console.
 const expectedErrors = (text) => /^Failed to load resource: the server responded with a status of (400|401|422)/.test(text);
 
-// What a 1366x768 rack console shows first, and (`full`) the whole page too.
+// What a 1366x768 rack console shows first, and (`full`) the whole page too. Every page fits
+// the width: nothing to scroll sideways.
 async function shot(name, { full = false } = {}) {
   await page.evaluate(() => window.scrollTo(0, 0));
+  const [scroll, width] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  assert.ok(scroll <= width, `${name}: the page is ${scroll} px wide in a ${width} px window`);
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
   if (full) await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-full.png`), fullPage: true });
 }
@@ -276,6 +279,22 @@ test("a checkpoint, then the export and the audit key verify offline with signet
   const report = JSON.parse(verify.stdout);
   assert.equal(report.ok, true);
   assert.ok(report.checkpoints >= 1);
+});
+
+test("on a smaller laptop screen (1024x768) the pages still fit the width", async () => {
+  await page.setViewportSize({ width: 1024, height: 768 });
+  try {
+    for (const [url, ready, name] of [["/profiles", "#profiles-table", "laptop-profiles"],
+                                      [`/profiles/${PROFILE}`, "#profile-form", "laptop-profile"],
+                                      ["/cas", "#ca-hierarchy", "laptop-cas"],
+                                      ["/audit", "#audit-table", "laptop-audit"]]) {
+      await page.goto(`${app.url}${url}`);
+      await page.locator(ready).waitFor();
+      await shot(name);
+    }
+  } finally {
+    await page.setViewportSize({ width: 1366, height: 768 });
+  }
 });
 
 test("an auditor reads every page and is offered no write button", async () => {

@@ -81,10 +81,11 @@ export async function renderIntegrity(panel, { onSigned }) {
     sign.disabled = true;
     try {
       const made = await api.post("/api/v1/audit/checkpoints", {});
-      await show(h("p", { class: "notice notice-success", role: "status" }, `Checkpoint signed at sequence ${made.sequence}.`));
+      await show(h("p", { class: "notice notice-success integrity-note", role: "status" },
+                    `Checkpoint signed at sequence ${made.sequence}.`));
       onSigned();
     } catch (failure) {
-      body.prepend(h("p", { class: "field-error", role: "alert" }, `No checkpoint: ${failure.message}`));
+      body.prepend(h("p", { class: "field-error integrity-note", role: "alert" }, `No checkpoint: ${failure.message}`));
     } finally {
       sign.disabled = false;
     }

@@ -7,7 +7,7 @@
 // matching events.
 import * as api from "../api.js";
 import { renderIntegrity } from "../audit_integrity.js";
-import { errorBox, formatTime, h } from "../dom.js";
+import { errorBox, h } from "../dom.js";
 
 const FILTERS = ["q", "actor", "action", "object", "since", "until"];
 const PAGE_SIZE = 50;
@@ -19,6 +19,8 @@ const ACTIONS = ["certificate.", "certificate.issued", "certificate.revoked", "c
 // "2026-12-06T08:15" (a datetime-local field, read as UTC) <-> "2026-12-06T08:15:00Z".
 const toApiTime = (local) => (local ? `${local.length === 16 ? `${local}:00` : local}Z` : "");
 const toLocalField = (iso) => (iso ? iso.replace(/Z$/, "").slice(0, 16) : "");
+// An audit entry's time to the second: "2026-12-06 08:46:12".
+const entryTime = (iso) => (iso ? iso.replace("T", " ").replace(/Z$/, "") : "—");
 
 function detailCell(detail) {
   if (detail === null || detail === undefined || detail === "") return h("td", { class: "muted" }, "—");
@@ -35,7 +37,7 @@ function filterForm(query, navigate) {
   const time = (id, label) => h("div", { class: "field" }, h("label", { for: `audit-${id}` }, label),
     h("input", { id: `audit-${id}`, name: id, type: "datetime-local", value: toLocalField(query.get(id)) }));
   const form = h("form", { class: "filters filters-audit", role: "search", "aria-label": "Filter audit events" },
-    text("q", "Text", { type: "search", placeholder: "in actor, action, object, detail" }),
+    text("q", "Text", { type: "search", placeholder: "any text" }),
     text("actor", "Actor", { placeholder: "operator:alice" }),
     text("action", "Action or its start", { list: "audit-actions", placeholder: "certificate." }),
     h("datalist", { id: "audit-actions" }, ACTIONS.map((a) => h("option", { value: a }))),
@@ -102,7 +104,7 @@ export async function render({ main, query, session, navigate, current }) {
     }
     const rows = result.items.map((e) => h("tr", { "data-sequence": e.sequence },
       h("td", { class: "numeric" }, String(e.sequence)),
-      h("td", { class: "numeric" }, formatTime(e.time)),
+      h("td", { class: "numeric" }, entryTime(e.time)),
       h("td", null, e.actor),
       h("td", null, h("code", null, e.action)),
       h("td", { class: "object" }, e.object),
@@ -115,7 +117,7 @@ export async function render({ main, query, session, navigate, current }) {
       h("div", { class: "table-wrap" },
         h("table", { class: "data compact", id: "audit-table" },
           h("caption", { class: "visually-hidden" }, "Audit events, newest first"),
-          h("thead", null, h("tr", null, ["#", "Time", "Actor", "Action", "Object", "Detail"].map((t) => h("th", { scope: "col" }, t)))),
+          h("thead", null, h("tr", null, ["#", "Time (UTC)", "Actor", "Action", "Object", "Detail"].map((t) => h("th", { scope: "col" }, t)))),
           h("tbody", null, rows))),
       h("div", { class: "pager" }, h("span", { class: "muted", id: "audit-page" }, `Page ${page + 1} · ${result.items.length} events, newest first`),
         h("span", { class: "spacer" }), newer, older));

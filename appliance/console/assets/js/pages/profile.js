@@ -56,13 +56,23 @@ function editor(context, loaded, cas) {
                  h("div", { class: "form-actions" },
                    h("a", { href: creating ? "/profiles" : profilePath(loaded), class: "button", id: "profile-cancel" }, "Cancel"),
                    save));
+  // Every problem in the summary too; those with a field link to it (and the field says it).
   const fail = (problems, title) => {
     const unplaced = showProblems(form, problems);
+    const item = (problem) => {
+      if (!problem.id) return h("li", null, problem.message);
+      const link = h("a", { href: `#${problem.id}` }, problem.message);
+      link.addEventListener("click", (event) => {
+        event.preventDefault();
+        const control = form.querySelector(`#${problem.id}`);
+        (control.matches("fieldset") ? control.querySelector("input") : control).focus();
+      });
+      return h("li", null, link);
+    };
     summary.replaceChildren();
     append(summary, [h("strong", null, title),
-                     h("p", null, problems.length === 1 ? "One thing to correct" : `${problems.length} things to correct`,
-                       unplaced.length ? ":" : " (shown under the fields)."),
-                     unplaced.length ? h("ul", null, unplaced.map((p) => h("li", null, p.message))) : null]);
+                     h("p", null, problems.length === 1 ? "One thing to correct:" : `${problems.length} things to correct:`),
+                     h("ul", { class: "problems" }, problems.map(item))]);
     summary.hidden = false;
     if (unplaced.length === problems.length) summary.focus();
   };
