@@ -16,6 +16,7 @@ import { ADMIN_PASSWORD, Appliance, makeCsr, run } from "./signetd.mjs";
 
 const SCREENSHOTS = process.env.SIGNET_CONSOLE_SCREENSHOTS || path.resolve("screenshots");
 const AUDITOR_PASSWORD = "auditor password for the admin pages test";
+const OFFICER_PASSWORD = "ra officer password for the admin pages test";
 const PROFILE = "issuing/p384-only";
 
 let app, admin, work, browser, page, csrP256;
@@ -62,6 +63,8 @@ before(async () => {
   admin = await app.login();
   await app.json("POST", "/api/v1/operators",
                  { session: admin, body: { name: "audrey", role: "auditor", password: AUDITOR_PASSWORD } }, 201);
+  await app.json("POST", "/api/v1/operators",
+                 { session: admin, body: { name: "rita", role: "ra-officer", password: OFFICER_PASSWORD } }, 201);
   csrP256 = makeCsr(work, "p256.example.test", ["DNS:p256.example.test"]);
   browser = await launch(app, work, expectedErrors);
   page = browser.page;
@@ -321,6 +324,19 @@ test("an auditor reads every page and is offered no write button", async () => {
   await page.locator("#audit-table").waitFor();
   assert.equal(await page.locator("#audit-export").count(), 1);
   await shot("auditor-audit");
+});
+
+test("an RA officer generates CRLs but changes no profile and has no audit log", async () => {
+  await page.click("#logout");
+  await page.waitForURL(/\/login$/);
+  await loginAs("rita", OFFICER_PASSWORD);
+  assert.equal(await page.locator("nav.sidenav a", { hasText: "Audit log" }).count(), 0);
+  await page.click("nav >> text=RA profiles");
+  await page.locator("#profiles-table").waitFor();
+  assert.equal(await page.locator("#profile-new, [data-toggle]").count(), 0);
+  await page.click("nav >> text=CAs and CRLs");
+  await page.locator("#ca-hierarchy").waitFor();
+  assert.equal(await page.locator("#crl-root-generate").count(), 1);
 });
 
 test("no console errors and no CSP violations on any page", () => {

@@ -18,7 +18,8 @@ function verdict(report) {
       h("strong", null, "Verified: the hash chain is intact"),
       h("p", null, `${report.entries} entries (${report.first_sequence} to ${report.last_sequence}), head `,
         h("code", { title: report.head }, short(report.head)), "."),
-      report.checkpoints ? h("p", null, `${report.checkpoints} signed checkpoint${report.checkpoints === 1 ? "" : "s"} verify with the audit key.`)
+      report.checkpoints ? h("p", null, report.checkpoints === 1 ? "The signed checkpoint verifies with the audit key."
+                                                                  : `${report.checkpoints} signed checkpoints verify with the audit key.`)
                          : h("p", null, "No signed checkpoint yet: the chain alone protects the entries."));
   }
   return h("div", { class: "notice notice-error verify-broken", id: "audit-verify-status", role: "alert" },

@@ -22,6 +22,13 @@ const toLocalField = (iso) => (iso ? iso.replace(/Z$/, "").slice(0, 16) : "");
 // An audit entry's time to the second: "2026-12-06 08:46:12".
 const entryTime = (iso) => (iso ? iso.replace("T", " ").replace(/Z$/, "") : "—");
 
+// An action with line-break opportunities after its dots and underscores (the text stays exact).
+function breakable(action) {
+  const code = h("code");
+  for (const part of action.split(/(?<=[._])/)) code.append(part, h("wbr"));
+  return code;
+}
+
 function detailCell(detail) {
   if (detail === null || detail === undefined || detail === "") return h("td", { class: "muted" }, "—");
   const text = typeof detail === "string" ? detail
@@ -106,7 +113,7 @@ export async function render({ main, query, session, navigate, current }) {
       h("td", { class: "numeric" }, String(e.sequence)),
       h("td", { class: "numeric" }, entryTime(e.time)),
       h("td", null, e.actor),
-      h("td", null, h("code", null, e.action)),
+      h("td", { class: "action" }, breakable(e.action)),
       h("td", { class: "object" }, e.object),
       detailCell(e.detail)));
     const newer = h("button", { type: "button", class: "button", disabled: page === 0, id: "audit-newer" }, "← Newer");
