@@ -253,6 +253,24 @@ test("the audit log lists what was just done, filters narrow it, and the chain v
                               "profile.created"], "this profile's history, newest first");
   const objects = await page.locator("#audit-table tbody tr td:nth-child(5)").allTextContents();
   assert.ok(objects.every((o) => o === `profile:${PROFILE}`), objects.join());
+  // Pages of 10, older and back.
+  await page.goto(`${app.url}/audit?limit=10`);
+  await page.locator("#audit-table").waitFor();
+  const first = await page.locator("#audit-table tbody tr").evaluateAll((rows) => rows.map((r) => Number(r.dataset.sequence)));
+  assert.deepEqual(first, sequences.slice(0, 10));
+  await page.click("#audit-older");
+  await page.locator("#audit-page", { hasText: "Page 2" }).waitFor();
+  const second = await page.locator("#audit-table tbody tr").evaluateAll((rows) => rows.map((r) => Number(r.dataset.sequence)));
+  assert.deepEqual(second, sequences.slice(10, 20));
+  await page.click("#audit-newer");
+  await page.locator("#audit-page", { hasText: "Page 1" }).waitFor();
+  // An object links to its own events.
+  await page.locator("#audit-table a.filter-link", { hasText: `profile:${PROFILE}` }).first().click();
+  await page.waitForURL(/object=profile/);
+  await page.locator("#audit-table").waitFor();
+  assert.equal(await page.inputValue("#audit-object"), `profile:${PROFILE}`);
+  const about = await page.locator("#audit-table tbody tr td:nth-child(5)").allTextContents();
+  assert.ok(about.length >= 5 && about.every((o) => o === `profile:${PROFILE}`), about.join());
   // The actor filter and a time range that holds nothing.
   await page.goto(`${app.url}/audit?actor=${encodeURIComponent("operator:nobody")}`);
   await page.locator("#audit-empty").waitFor();

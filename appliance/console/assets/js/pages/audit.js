@@ -10,7 +10,7 @@ import { renderIntegrity } from "../audit_integrity.js";
 import { errorBox, h } from "../dom.js";
 
 const FILTERS = ["q", "actor", "action", "object", "since", "until"];
-const PAGE_SIZE = 50;
+const PAGE_SIZE = 50;  // ?limit= (1-500) in the URL asks for another
 const ACTIONS = ["certificate.", "certificate.issued", "certificate.revoked", "certificate.policy_hard_fail",
                  "certificate.policy_soft_fail", "profile.", "profile.created", "profile.updated", "profile.disabled",
                  "profile.enabled", "crl.generated", "ca.", "order.failed", "alert.", "operator.", "operator.login",
@@ -27,6 +27,15 @@ function breakable(action) {
   const code = h("code");
   for (const part of action.split(/(?<=[._])/)) code.append(part, h("wbr"));
   return code;
+}
+
+// An actor or object as a link to the events about it (the other filters kept).
+function filterLink(name, value) {
+  if (!value) return "—";
+  const next = new URLSearchParams(location.search);
+  next.set(name, value);
+  next.delete("limit");
+  return h("a", { href: `/audit?${next}`, class: "filter-link", title: `Only the events with ${name} ${value}` }, value);
 }
 
 function detailCell(detail) {
@@ -91,12 +100,14 @@ export async function render({ main, query, session, navigate, current }) {
   const region = h("section", { class: "table-region", "aria-label": "Audit events", "aria-live": "polite" });
   main.append(integrity, filterForm(query, navigate), region);
 
+  const asked = Number(query.get("limit"));
+  const limit = Number.isInteger(asked) && asked >= 1 && asked <= 500 ? asked : PAGE_SIZE;
   const befores = [""];
   let page = 0;
   async function show() {
     let result;
     try {
-      result = await api.get(api.withQuery("/api/v1/audit", { ...params, order: "desc", limit: PAGE_SIZE, before: befores[page] }));
+      result = await api.get(api.withQuery("/api/v1/audit", { ...params, order: "desc", limit, before: befores[page] }));
     } catch (failure) {
       if (current()) region.replaceChildren(errorBox(failure.message, "The audit events could not be listed"));
       return;
@@ -112,9 +123,9 @@ export async function render({ main, query, session, navigate, current }) {
     const rows = result.items.map((e) => h("tr", { "data-sequence": e.sequence },
       h("td", { class: "numeric" }, String(e.sequence)),
       h("td", { class: "numeric" }, entryTime(e.time)),
-      h("td", null, e.actor),
+      h("td", null, filterLink("actor", e.actor)),
       h("td", { class: "action" }, breakable(e.action)),
-      h("td", { class: "object" }, e.object),
+      h("td", { class: "object" }, filterLink("object", e.object)),
       detailCell(e.detail)));
     const newer = h("button", { type: "button", class: "button", disabled: page === 0, id: "audit-newer" }, "← Newer");
     const older = h("button", { type: "button", class: "button", disabled: !result.next_before, id: "audit-older" }, "Older →");
