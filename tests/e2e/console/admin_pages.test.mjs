@@ -22,7 +22,7 @@ const PROFILE = "issuing/p384-only";
 let app, admin, work, browser, page, csrP256;
 
 // Refusals this test provokes on purpose show up as failed loads in the browser's console.
-const expectedErrors = (text) => /^Failed to load resource: the server responded with a status of (400|401|422)/.test(text);
+const expectedErrors = (text) => /^Failed to load resource: the server responded with a status of (400|401|409|422)/.test(text);
 
 // What a 1366x768 rack console shows first, and (`full`) the whole page too. Every page fits
 // the width: nothing to scroll sideways.
@@ -187,6 +187,22 @@ test("disable and enable from the list: the API refuses requests while disabled"
   assert.equal((await apiProfile()).enabled, false);
 });
 
+test("a save over someone else's newer version is refused and said so, not overwritten", async () => {
+  await page.goto(`${app.url}/profiles/${PROFILE}`);
+  await page.locator("#profile-form").waitFor();
+  const read = await apiProfile();
+  await app.json("PATCH", `/api/v1/profiles/${PROFILE}`,
+                 { session: admin, body: { version: read.version, description: "changed elsewhere" } });
+  await page.fill("#profile-description", "changed in the console");
+  await page.click("#profile-save");
+  await page.locator("#profile-errors").waitFor();
+  assert.match(await text("#profile-errors"), /Someone changed this profile/);
+  assert.equal((await apiProfile()).description, "changed elsewhere");
+  await page.reload();
+  await page.locator("#profile-form").waitFor();
+  assert.equal(await page.inputValue("#profile-description"), "changed elsewhere");
+});
+
 test("CAs and CRLs: the hierarchy nests the intermediate under its root, with the API's facts", async () => {
   await page.click("nav >> text=CAs and CRLs");
   await page.locator("#ca-hierarchy").waitFor();
@@ -249,8 +265,8 @@ test("the audit log lists what was just done, filters narrow it, and the chain v
   await page.waitForURL(/action=profile\./);
   await page.locator("#audit-table").waitFor();
   const filtered = await page.locator("#audit-table tbody tr td:nth-child(4)").allTextContents();
-  assert.deepEqual(filtered, ["profile.disabled", "profile.enabled", "profile.disabled", "profile.updated",
-                              "profile.created"], "this profile's history, newest first");
+  assert.deepEqual(filtered, ["profile.updated", "profile.disabled", "profile.enabled", "profile.disabled",
+                              "profile.updated", "profile.created"], "this profile's history, newest first");
   const objects = await page.locator("#audit-table tbody tr td:nth-child(5)").allTextContents();
   assert.ok(objects.every((o) => o === `profile:${PROFILE}`), objects.join());
   // Pages of 10, older and back.
@@ -270,7 +286,7 @@ test("the audit log lists what was just done, filters narrow it, and the chain v
   await page.locator("#audit-table").waitFor();
   assert.equal(await page.inputValue("#audit-object"), `profile:${PROFILE}`);
   const about = await page.locator("#audit-table tbody tr td:nth-child(5)").allTextContents();
-  assert.ok(about.length >= 5 && about.every((o) => o === `profile:${PROFILE}`), about.join());
+  assert.ok(about.length >= 6 && about.every((o) => o === `profile:${PROFILE}`), about.join());
   // The actor filter and a time range that holds nothing.
   await page.goto(`${app.url}/audit?actor=${encodeURIComponent("operator:nobody")}`);
   await page.locator("#audit-empty").waitFor();
