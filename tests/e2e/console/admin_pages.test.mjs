@@ -221,6 +221,29 @@ test("CAs and CRLs: the hierarchy nests the intermediate under its root, with th
   await shot("cas");
 });
 
+test("a CRL past its nextUpdate is shown overdue and named above the hierarchy", async () => {
+  // The appliance's own answer for root's CRL (asked by the test), aged two hours past its
+  // nextUpdate on the way to the browser: the page as it is when a CRL is overdue, without the
+  // test waiting a day.
+  const url = (u) => u.pathname === "/api/v1/cas/root/crls/latest" && u.searchParams.get("format") === "json";
+  await page.route(url, async (route) => {
+    const crl = await app.json("GET", "/api/v1/cas/root/crls/latest?format=json", { session: admin });
+    const window = crl.age_seconds + crl.seconds_until_next_update;
+    await route.fulfill({ status: 200, json: { ...crl, expired: true, seconds_until_next_update: -7200,
+                                               age_seconds: window + 7200 } });
+  });
+  try {
+    await page.goto(`${app.url}/cas`);
+    await page.locator("#crl-root-health", { hasText: "overdue by 2 h" }).waitFor();
+    assert.match(await page.getAttribute("#crl-root", "class"), /crl-overdue/);
+    assert.match(await text(".notice-error"), /Overdue CRL.*root/s);
+    assert.match(await text("#crl-issuing-health"), /current/);
+    await shot("cas-overdue");
+  } finally {
+    await page.unroute(url);
+  }
+});
+
 test("Generate CRL now: the number shown goes up, and the downloaded CRL is the API's and parses", async () => {
   const number = async () => {
     const shown = page.locator("#crl-issuing-number");

@@ -11,8 +11,9 @@ export function spanText(seconds) {
   const s = Math.abs(seconds);
   if (s < 60) return `${s} s`;
   if (s < 3600) return `${Math.floor(s / 60)} min`;
-  if (s < 86400) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
-  return `${Math.floor(s / 86400)} d ${Math.floor((s % 86400) / 3600)} h`;
+  const pair = (big, bigUnit, small, smallUnit) => (small ? `${big} ${bigUnit} ${small} ${smallUnit}` : `${big} ${bigUnit}`);
+  if (s < 86400) return pair(Math.floor(s / 3600), "h", Math.floor((s % 3600) / 60), "min");
+  return pair(Math.floor(s / 86400), "d", Math.floor((s % 86400) / 3600), "h");
 }
 
 // ok, due (inside the overlap before nextUpdate, when the scheduler regenerates it), overdue.
