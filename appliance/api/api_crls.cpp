@@ -22,10 +22,6 @@ using namespace api_internal;
 
 constexpr const char* kTag = "crls";
 
-std::int64_t seconds_between(base::TimePoint from, base::TimePoint to) {
-  return std::chrono::floor<std::chrono::seconds>(to - from).count();
-}
-
 // As `signet crl list --json` describes a CRL.
 json crl_json(const ca::CrlRecord& crl, base::TimePoint now) {
   json j = {{"ca", crl.ca_name},
@@ -36,11 +32,7 @@ json crl_json(const ca::CrlRecord& crl, base::TimePoint now) {
             {"entries", crl.entries},
             {"size", crl.der_size},
             {"revocation_sequence", crl.revocation_sequence},
-            {"expired", now >= crl.next_update},
-            // Server-side clock arithmetic, so that a console shows age and time left by the
-            // appliance's clock rather than the browser's.
-            {"age_seconds", seconds_between(crl.this_update, now)},
-            {"seconds_until_next_update", seconds_between(now, crl.next_update)}};
+            {"expired", now >= crl.next_update}};
   if (crl.kind == ca::CrlKind::kDelta) j["base_number"] = crl.base_number;
   return j;
 }

@@ -222,15 +222,16 @@ test("CAs and CRLs: the hierarchy nests the intermediate under its root, with th
 });
 
 test("a CRL past its nextUpdate is shown overdue and named above the hierarchy", async () => {
-  // The appliance's own answer for root's CRL (asked by the test), aged two hours past its
-  // nextUpdate on the way to the browser: the page as it is when a CRL is overdue, without the
+  // The appliance's own answer for root's CRL (asked by the test), its times moved a day back
+  // on the way to the browser: the page as it is when a CRL is two hours overdue, without the
   // test waiting a day.
   const url = (u) => u.pathname === "/api/v1/cas/root/crls/latest" && u.searchParams.get("format") === "json";
   await page.route(url, async (route) => {
     const crl = await app.json("GET", "/api/v1/cas/root/crls/latest?format=json", { session: admin });
-    const window = crl.age_seconds + crl.seconds_until_next_update;
-    await route.fulfill({ status: 200, json: { ...crl, expired: true, seconds_until_next_update: -7200,
-                                               age_seconds: window + 7200 } });
+    const back = (iso, seconds) => new Date(Date.parse(iso) - seconds * 1000).toISOString().replace(/\.\d+Z$/, "Z");
+    const shift = Date.parse(crl.next_update) - Date.now() + 7200 * 1000;
+    await route.fulfill({ status: 200, json: { ...crl, expired: true, this_update: back(crl.this_update, shift / 1000),
+                                               next_update: back(crl.next_update, shift / 1000) } });
   });
   try {
     await page.goto(`${app.url}/cas`);

@@ -16,14 +16,23 @@ export function spanText(seconds) {
   return pair(Math.floor(s / 86400), "d", Math.floor((s % 86400) / 3600), "h");
 }
 
+// Seconds from `from` to `to` (RFC 3339 times; null: now) by this browser's clock.
+function secondsBetween(from, to) {
+  const at = (iso) => (iso ? Date.parse(iso) : Date.now());
+  return Math.floor((at(to) - at(from)) / 1000);
+}
+
 // ok, due (inside the overlap before nextUpdate, when the scheduler regenerates it), overdue.
+// Overdue is the appliance's word (the API's `expired`, by its clock); how long ago, and "due",
+// are reckoned with the browser's clock.
 export function crlHealth(crl, ca) {
   if (!crl) return { kind: "missing", text: "no CRL yet" };
-  if (crl.expired || crl.seconds_until_next_update <= 0) {
-    return { kind: "overdue", text: `overdue by ${spanText(crl.seconds_until_next_update)}` };
+  const left = secondsBetween(null, crl.next_update);
+  if (crl.expired) {
+    return { kind: "overdue", text: left < 0 ? `overdue by ${spanText(left)}` : "overdue (past nextUpdate)" };
   }
   const overlap = ca.revocation ? ca.revocation.crl_overlap_minutes * 60 : 0;
-  if (crl.seconds_until_next_update <= overlap) return { kind: "due", text: "due for regeneration" };
+  if (left <= overlap) return { kind: "due", text: "due for regeneration" };
   return { kind: "ok", text: "current" };
 }
 
@@ -88,7 +97,8 @@ function crlPart(ca, crl, mayOperate, problem) {
       problem && !current ? h("p", { class: "field-error" }, problem) : null,
       current ? facts([
         ["Number", h("strong", null, String(current.number)), `crl-${ca.name}-number`],
-        ["thisUpdate", `${formatTime(current.this_update)} (${spanText(current.age_seconds)} ago)`, `crl-${ca.name}-this`],
+        ["thisUpdate", `${formatTime(current.this_update)} (${spanText(Math.max(0, secondsBetween(current.this_update, null)))} ago)`,
+         `crl-${ca.name}-this`],
         ["nextUpdate", formatTime(current.next_update), `crl-${ca.name}-next`],
         ["Health", h("span", { class: `badge badge-crl-${health.kind}` }, health.text), `crl-${ca.name}-health`],
         ["Entries", String(current.entries)],
