@@ -103,7 +103,8 @@ class Authenticator {
                              std::vector<std::string> profiles,
                              std::optional<base::TimePoint> expires);
 
-  const AuthPolicy& policy() const { return policy_; }
+  // The session times (a configuration reload); sessions already open follow the new ones.
+  void set_session_times(std::chrono::seconds idle, std::chrono::seconds lifetime);
   std::size_t session_count() const;
 
  private:
@@ -124,9 +125,9 @@ class Authenticator {
   ca::AuditSink& audit_;
   const base::Clock& clock_;
   base::Rng& rng_;
-  AuthPolicy policy_;
+  AuthPolicy policy_;  // policy_.session_idle and session_lifetime are guarded by mutex_
 
-  mutable std::mutex mutex_;                              // guards sessions_, failed_audit_
+  mutable std::mutex mutex_;  // guards sessions_, failed_audit_ and the session times
   std::map<std::string, Session, std::less<>> sessions_;  // keyed by SHA-256(cookie) hex
   struct FailedAudit {
     base::TimePoint last_written{};
