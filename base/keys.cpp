@@ -146,9 +146,4 @@ Result<Bytes> Signer::sign_digest(ByteView digest, const SignatureScheme& scheme
                "this key (" + key_ref().to_uri() + ") cannot sign a precomputed digest");
 }
 
-Result<void> KeyProvider::relabel_key(const KeyRef& ref, std::string_view label) {
-  (void)label;
-  return Error(ErrorCode::kNotSupported, "this key provider cannot relabel " + ref.to_uri());
-}
-
 }  // namespace signet::base

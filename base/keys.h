@@ -113,9 +113,6 @@ class KeyProvider {
   virtual Result<std::shared_ptr<Signer>> find_key_by_uri(std::string_view uri) = 0;
   // Deletes both halves of a key pair (used when an order that generated it fails).
   virtual Result<void> destroy_key(const KeyRef& ref) = 0;
-  // Gives both halves of a key pair a new label (CKA_LABEL; an audit-key rotation retires the
-  // old key this way). kNotSupported unless the provider offers it.
-  virtual Result<void> relabel_key(const KeyRef& ref, std::string_view label);
 
   // Checks that the token (label or serial; "" = the default) can take another key pair
   // before one is generated: kResourceExhausted naming the token and what it lacks (free

@@ -3,7 +3,6 @@
 // SecureBuffer, which cannot be formatted. Thread-safe.
 #pragma once
 
-#include <atomic>
 #include <string_view>
 
 namespace signet::base {
@@ -16,16 +15,14 @@ class Logger {
   virtual void log(LogLevel level, std::string_view message) = 0;
 };
 
-// Writes "level: message" lines to stderr at or above a threshold, which may change while
-// other threads log (a configuration reload).
+// Writes "level: message" lines to stderr at or above a threshold.
 class StderrLogger final : public Logger {
  public:
   explicit StderrLogger(LogLevel threshold = LogLevel::kWarning) : threshold_(threshold) {}
   void log(LogLevel level, std::string_view message) override;
-  void set_threshold(LogLevel threshold) { threshold_.store(threshold); }
 
  private:
-  std::atomic<LogLevel> threshold_;
+  LogLevel threshold_;
 };
 
 // Discards everything (the default for library code that was handed no logger).

@@ -216,8 +216,9 @@ base::Result<AuditChainReport> verify_audit_chain(AuditSink& audit) {
 
 base::Result<AuditChainReport> verify_audit_log(AuditSink& audit, AuditCheckpointLog& checkpoints,
                                                 base::ByteView trusted_spki) {
-  return verify_audit_log(audit, checkpoints,
-                          std::vector<base::Bytes>{base::Bytes(trusted_spki.begin(), trusted_spki.end())});
+  return verify_audit_log(
+      audit, checkpoints,
+      std::vector<base::Bytes>{base::Bytes(trusted_spki.begin(), trusted_spki.end())});
 }
 
 base::Result<AuditChainReport> verify_audit_log(AuditSink& audit, AuditCheckpointLog& checkpoints,

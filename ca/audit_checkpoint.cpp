@@ -103,7 +103,8 @@ base::Result<std::shared_ptr<base::Signer>> AuditCheckpointer::audit_key(bool cr
   return signer_;
 }
 
-base::Result<AuditKeyRotation> AuditCheckpointer::rotate_key(const std::string& actor) {
+base::Result<AuditKeyRotation> AuditCheckpointer::rotate_key(const std::string& actor,
+                                                             const Relabel& relabel) {
   SIGNET_ASSIGN_OR_RETURN(auto old, audit_key(false));
   std::lock_guard lock(mutex_);
   AuditKeyRotation rotation;
@@ -111,7 +112,7 @@ base::Result<AuditKeyRotation> AuditCheckpointer::rotate_key(const std::string& 
   rotation.retired_public_key = old->public_key_der();
   rotation.retired_label =
       std::string(kRetiredAuditKeyPrefix) + std::to_string(unix_seconds(clock_.now()));
-  SIGNET_TRY(keys_.relabel_key(rotation.retired, rotation.retired_label));
+  SIGNET_TRY(relabel(rotation.retired, rotation.retired_label));
   base::KeyGenerationRequest request;
   request.token = options_.token;
   request.algorithm = old->algorithm();
@@ -119,7 +120,7 @@ base::Result<AuditKeyRotation> AuditCheckpointer::rotate_key(const std::string& 
   auto generated = keys_.generate_key(request);
   if (!generated) {
     // Put the old key back, so that the appliance keeps an audit key.
-    (void)keys_.relabel_key(rotation.retired, kAuditKeyLabel);
+    (void)relabel(rotation.retired, kAuditKeyLabel);
     return std::move(generated).error().with_context("generating the new audit key");
   }
   signer_ = std::move(*generated);
@@ -131,8 +132,8 @@ base::Result<AuditKeyRotation> AuditCheckpointer::rotate_key(const std::string& 
       {"retired_public_key", base::to_base64(rotation.retired_public_key)},
       {"key", signer_->key_ref().to_uri()},
       {"public_key", base::to_base64(signer_->public_key_der())}};
-  SIGNET_TRY(audit_.append_audit(make_audit_event(clock_.now(), actor, "audit.key_rotated",
-                                                  "audit:key", detail.dump())));
+  SIGNET_TRY(audit_.append_audit(
+      make_audit_event(clock_.now(), actor, "audit.key_rotated", "audit:key", detail.dump())));
   return rotation;
 }
 

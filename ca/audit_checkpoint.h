@@ -14,6 +14,7 @@
 // at a time (a mutex); the provider and store are thread-safe.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -34,9 +35,9 @@ inline constexpr std::string_view kRetiredAuditKeyPrefix = "signet-audit-retired
 
 // What AuditCheckpointer::rotate_key did.
 struct AuditKeyRotation {
-  base::KeyRef retired;         // the old key, now labelled retired_label
+  base::KeyRef retired;  // the old key, now labelled retired_label
   std::string retired_label;
-  base::Bytes retired_public_key;  // SPKI DER
+  base::Bytes retired_public_key;         // SPKI DER
   std::shared_ptr<base::Signer> current;  // the new audit key
 };
 
@@ -66,7 +67,9 @@ class AuditCheckpointer {
   // token) and generates a new one labelled kAuditKeyLabel, which signs from then on; audited
   // as audit.key_rotated with both public keys. kNotFound when there is no audit key yet.
   // Callers sign a checkpoint with the new key next.
-  base::Result<AuditKeyRotation> rotate_key(const std::string& actor);
+  // `relabel` gives a key pair a new label on its token (hsm::Pkcs11KeyProvider::relabel_key).
+  using Relabel = std::function<base::Result<void>(const base::KeyRef&, std::string_view label)>;
+  base::Result<AuditKeyRotation> rotate_key(const std::string& actor, const Relabel& relabel);
 
   // Signs the current head and stores the checkpoint with its audit event (acting as
   // `actor`). With only_if_new, does nothing (nullopt) when nothing but the last checkpoint's

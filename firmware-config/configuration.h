@@ -124,7 +124,7 @@ struct OperatorBootstrap {
 struct ProfileBootstrap {
   std::string ca;
   std::string name;
-  std::string json;  // the whole table as a JSON object
+  std::string json;                                       // the whole table as a JSON object
   std::vector<std::pair<std::string, std::string>> toml;  // (key, inline TOML value), for to_toml
   bool operator==(const ProfileBootstrap&) const = default;
 };

@@ -307,8 +307,8 @@ void read_config(TableReader& t, ConfigSettings& out, const Probes& probes) {
   if (t.strings("admin_trust_anchors", out.admin_trust_anchors) && probes.trust_anchor) {
     for (std::size_t i = 0; i < out.admin_trust_anchors.size(); ++i) {
       if (auto checked = probes.trust_anchor(out.admin_trust_anchors[i]); !checked) {
-        t.issue("admin_trust_anchors[" + std::to_string(i) + "]",
-                t.line_of("admin_trust_anchors"), checked.error().message());
+        t.issue("admin_trust_anchors[" + std::to_string(i) + "]", t.line_of("admin_trust_anchors"),
+                checked.error().message());
       }
     }
   }

@@ -93,7 +93,6 @@ void add_list(Router& router, ApiServices& api) {
             });
 }
 
-
 void add_verify(Router& router, ApiServices& api) {
   add_route(router, "GET", "/api/v1/audit/verify", Permission::kAudit,
             RouteDoc{kTag,

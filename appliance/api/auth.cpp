@@ -284,8 +284,7 @@ std::string Authenticator::session_cookie(const NewSession& session) const {
     lifetime = policy_.session_lifetime;
   }
   return std::string(kCookieName) + "=" + session.session_id +
-         "; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=" +
-         std::to_string(lifetime.count());
+         "; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=" + std::to_string(lifetime.count());
 }
 
 void Authenticator::set_session_times(std::chrono::seconds idle, std::chrono::seconds lifetime) {

@@ -9,6 +9,7 @@
 #include "appliance/core/audit_export.h"
 #include "appliance/core/audit_keys.h"
 #include "ca/audit.h"
+#include "hsm/key_provider.h"
 
 namespace signet::appliance {
 namespace {
@@ -89,7 +90,7 @@ Result<void> show_report(bool json, const ca::AuditChainReport& report) {
 }
 
 struct VerifyOptions {
-  std::string offline;  // an export file
+  std::string offline;               // an export file
   std::vector<std::string> pubkeys;  // the audit public keys (PEM or DER), current and retired
 };
 
@@ -164,7 +165,12 @@ Result<void> rotate_key(ApplianceContext& ctx, const RotateOptions& o) {
   SIGNET_ASSIGN_OR_RETURN(auto* checkpointer, ctx.checkpointer());
   // The old key signs the head first, so that every entry up to the rotation is covered by it.
   SIGNET_TRY(checkpointer->checkpoint(ctx.actor(), true));
-  SIGNET_ASSIGN_OR_RETURN(auto rotation, checkpointer->rotate_key(ctx.actor()));
+  SIGNET_ASSIGN_OR_RETURN(auto* keys, ctx.keys());
+  SIGNET_ASSIGN_OR_RETURN(auto rotation,
+                          checkpointer->rotate_key(
+                              ctx.actor(), [keys](const base::KeyRef& ref, std::string_view label) {
+                                return keys->relabel_key(ref, label);
+                              }));
   SIGNET_ASSIGN_OR_RETURN(auto made, checkpointer->checkpoint(ctx.actor(), false));
   const auto retired_pem = public_key_pem(rotation.retired_public_key);
   if (!o.retired_out.empty()) SIGNET_TRY(write_output(o.retired_out, base::as_bytes(retired_pem)));
@@ -177,8 +183,9 @@ Result<void> rotate_key(ApplianceContext& ctx, const RotateOptions& o) {
                 {"checkpoint_sequence", (*made)->sequence}});
   } else {
     std::cout << "Retired the audit key as '" << rotation.retired_label << "' ("
-              << rotation.retired.to_uri() << ") and generated " << rotation.current->key_ref().to_uri()
-              << ", which signed a checkpoint at sequence " << (*made)->sequence
+              << rotation.retired.to_uri() << ") and generated "
+              << rotation.current->key_ref().to_uri() << ", which signed a checkpoint at sequence "
+              << (*made)->sequence
               << ".\nOffline verification now needs both public keys: --pubkey NEW --pubkey OLD.\n";
   }
   return base::ok();

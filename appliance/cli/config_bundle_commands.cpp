@@ -3,14 +3,15 @@
 // runs beside signetd; import verifies the bundle against [config] admin_trust_anchors of the
 // active configuration before the text is even parsed, then validates it and records it as a
 // new version (audited, as is every refusal), so it needs the store.
+#include <cctype>
 #include <filesystem>
 #include <iostream>
 
 #include "appliance/cli/config_support.h"
 #include "appliance/cli/output.h"
 #include "appliance/core/config_bundle.h"
-#include "appliance/core/views.h"
 #include "appliance/core/profile_bootstrap.h"
+#include "appliance/core/views.h"
 #include "firmware-config/loader.h"
 #include "hsm/key_provider.h"
 
@@ -23,7 +24,7 @@ using base::Result;
 
 struct ExportOptions {
   bool sign = false;
-  std::string key;   // a key label on the token, or a pkcs11: URI
+  std::string key;  // a key label on the token, or a pkcs11: URI
   unsigned version = 0;
   std::string file;  // a configuration file instead of an applied version
   std::string out;   // empty or "-": standard output
@@ -50,8 +51,9 @@ Result<std::shared_ptr<base::Signer>> admin_key(ApplianceContext& ctx, const std
   SIGNET_ASSIGN_OR_RETURN(auto* keys, ctx.keys());
   if (key.rfind("pkcs11:", 0) == 0) return keys->find_key_by_uri(key);
   const std::string token = ctx.options().token;
-  return keys->find_key_by_uri("pkcs11:" + (token.empty() ? "" : "token=" + uri_escape(token) + ";") +
-                               "object=" + uri_escape(key) + ";type=private");
+  return keys->find_key_by_uri(
+      "pkcs11:" + (token.empty() ? "" : "token=" + uri_escape(token) + ";") +
+      "object=" + uri_escape(key) + ";type=private");
 }
 
 // The text to export and where it came from: an applied version (the newest by default) or a
@@ -78,9 +80,8 @@ Result<ConfigBundle> export_source(ApplianceContext& ctx, const ExportOptions& o
     bundle.version = number;
     bundle.source = "version " + std::to_string(number);
   }
-  auto loaded = firmware_config::parse_configuration(bundle.config_text, bundle.source,
-                                                     SIGNET_DEFAULT_PKCS11_MODULE,
-                                                     firmware_config::Probes{});
+  auto loaded = firmware_config::parse_configuration(
+      bundle.config_text, bundle.source, SIGNET_DEFAULT_PKCS11_MODULE, firmware_config::Probes{});
   if (!loaded.ok()) return firmware_config::to_error(bundle.source, loaded.issues);
   return bundle;
 }
@@ -99,11 +100,13 @@ Result<void> export_bundle(ApplianceContext& ctx, const ExportOptions& o) {
   SIGNET_TRY(write_output(o.out, base::as_bytes(text)));
   const auto key_id = config_key_id(signer->public_key_der());
   if (ctx.json() && !to_stdout) {
-    print_json({{"file", o.out}, {"source", bundle.source}, {"signer_key_id", key_id},
+    print_json({{"file", o.out},
+                {"source", bundle.source},
+                {"signer_key_id", key_id},
                 {"signer_key", signer->key_ref().to_uri()}});
   } else if (!to_stdout) {
-    std::cout << "Wrote a bundle of " << bundle.source << " signed by " << signer->key_ref().to_uri()
-              << " (key id " << key_id << ") to " << o.out << ".\n";
+    std::cout << "Wrote a bundle of " << bundle.source << " signed by "
+              << signer->key_ref().to_uri() << " (key id " << key_id << ") to " << o.out << ".\n";
   }
   return base::ok();
 }
@@ -135,9 +138,8 @@ Result<ConfigBundle> verified_bundle(ApplianceContext& ctx, const std::string& f
   SIGNET_ASSIGN_OR_RETURN(auto anchors, active_trust_anchors(ctx));
   SIGNET_ASSIGN_OR_RETURN(auto bytes, read_input_file(file));
   SIGNET_ASSIGN_OR_RETURN(auto bundle, open_config_bundle(base::as_chars(bytes), anchors));
-  auto loaded = firmware_config::parse_configuration(bundle.config_text, file,
-                                                     SIGNET_DEFAULT_PKCS11_MODULE,
-                                                     appliance_probes());
+  auto loaded = firmware_config::parse_configuration(
+      bundle.config_text, file, SIGNET_DEFAULT_PKCS11_MODULE, appliance_probes());
   if (!loaded.ok()) return firmware_config::to_error(file, loaded.issues);
   return bundle;
 }
@@ -170,17 +172,17 @@ void register_config_bundle_commands(CLI::App* config, Action& selected) {
       "TOML with its version, creation time, signer key id and SHA-256, signed by an "
       "administrator key on the token (docs/CONFIGURATION.md, 'Signed bundles')");
   export_cmd->add_flag("--sign", o->sign, "sign the bundle (required)");
-  export_cmd->add_option("--key", o->key,
-                         "the administrator key: a key label on the token (--token) or a "
-                         "pkcs11: URI ('signet token generate-key' makes one)")
+  export_cmd
+      ->add_option("--key", o->key,
+                   "the administrator key: a key label on the token (--token) or a "
+                   "pkcs11: URI ('signet token generate-key' makes one)")
       ->required();
   export_cmd->add_option("--version", o->version, "an applied version (signet config versions)")
       ->check(CLI::PositiveNumber);
   export_cmd->add_option("--file", o->file, "a configuration file instead of an applied version");
   export_cmd->add_option("--out", o->out, "the bundle file (default: standard output)");
-  export_cmd->callback([&selected, o] {
-    selected = [o](ApplianceContext& c) { return export_bundle(c, *o); };
-  });
+  export_cmd->callback(
+      [&selected, o] { selected = [o](ApplianceContext& c) { return export_bundle(c, *o); }; });
 
   auto import_file = std::make_shared<std::string>();
   auto* import_cmd = config->add_subcommand(

@@ -13,8 +13,8 @@
 #include "appliance/cli/commands.h"
 #include "appliance/cli/config_support.h"
 #include "appliance/cli/output.h"
-#include "appliance/core/views.h"
 #include "appliance/core/profile_bootstrap.h"
+#include "appliance/core/views.h"
 #include "firmware-config/loader.h"
 #include "firmware-config/versions.h"
 
@@ -155,8 +155,9 @@ firmware_config::ConfigHistory config_history(ApplianceContext& ctx) {
 
 // Records `text` as the next version (`how` says how it came) and writes the audit event
 // `action` about it.
-Result<void> record_config_version(ApplianceContext& ctx, const std::string& text, const std::string& action,
-                                  const std::string& how, const std::string& source, nlohmann::json detail) {
+Result<void> record_config_version(ApplianceContext& ctx, const std::string& text,
+                                   const std::string& action, const std::string& how,
+                                   const std::string& source, nlohmann::json detail) {
   SIGNET_ASSIGN_OR_RETURN(auto* audit, ctx.audit());
   auto history = history_of(ctx);
   const auto now = ctx.clock().now();
@@ -173,8 +174,10 @@ Result<void> record_config_version(ApplianceContext& ctx, const std::string& tex
                 {"action", version.action},
                 {"active_file", history.active_file().string()}});
   } else {
-    std::cout << "Configuration version " << version.number << " is active ("
-              << history.active_file().string() << "); signetd reads it at its next start.\n";
+    std::cout
+        << "Configuration version " << version.number << " is active ("
+        << history.active_file().string()
+        << "); signetd reads it at its next start or reload (when it runs without --config).\n";
   }
   return base::ok();
 }

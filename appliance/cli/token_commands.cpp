@@ -192,9 +192,8 @@ Result<void> generate_key(ApplianceContext& ctx, const GenerateKeyOptions& o) {
   SIGNET_ASSIGN_OR_RETURN(auto existing, provider->list_keys(o.token));
   for (const auto& k : existing) {
     if (k.ref.object_label == o.label) {
-      return Error(ErrorCode::kAlreadyExists,
-                   "the token already holds a key labelled '" + o.label + "' (" + k.ref.to_uri() +
-                       ")");
+      return Error(ErrorCode::kAlreadyExists, "the token already holds a key labelled '" + o.label +
+                                                  "' (" + k.ref.to_uri() + ")");
     }
   }
   SIGNET_ASSIGN_OR_RETURN(auto signer, provider->generate_key({o.token, algorithm, o.label}));
@@ -223,7 +222,8 @@ Result<void> generate_key(ApplianceContext& ctx, const GenerateKeyOptions& o) {
 }  // namespace
 
 void register_token_commands(CLI::App& app, Action& selected) {
-  auto* token = app.add_subcommand("token", "PKCS#11 tokens: list, initialise, keys, generate a key");
+  auto* token =
+      app.add_subcommand("token", "PKCS#11 tokens: list, initialise, keys, generate a key");
   token->require_subcommand(1);
   {
     auto all = std::make_shared<bool>(false);

@@ -132,8 +132,8 @@ Result<ConfigBundle> open_config_bundle(std::string_view text,
   SIGNET_ASSIGN_OR_RETURN(auto digest, digest_for(anchor->spki));
   if (!pki::verify_signature(anchor->spki, digest, *payload, *signature)) {
     return Error(ErrorCode::kVerificationFailed,
-                 "the bundle's signature does not verify with the trust anchor '" +
-                     anchor->source + "': it was altered after signing or signed by another key");
+                 "the bundle's signature does not verify with the trust anchor '" + anchor->source +
+                     "': it was altered after signing or signed by another key");
   }
   // Authentic from here on.
   const auto inner = json::parse(base::as_chars(*payload), nullptr, false);
@@ -145,9 +145,8 @@ Result<ConfigBundle> open_config_bundle(std::string_view text,
   SIGNET_ASSIGN_OR_RETURN(out.signer_key_id, string_field(inner, "signer_key_id", "the payload"));
   SIGNET_ASSIGN_OR_RETURN(out.signer_key_uri, string_field(inner, "signer_key_uri", "the payload"));
   SIGNET_ASSIGN_OR_RETURN(out.config_sha256, string_field(inner, "config_sha256", "the payload"));
-  if (inner.value("format", std::string()) != kConfigBundleFormat ||
-      out.signer_key_id != key_id || !inner.contains("version") ||
-      !inner["version"].is_number_unsigned()) {
+  if (inner.value("format", std::string()) != kConfigBundleFormat || out.signer_key_id != key_id ||
+      !inner.contains("version") || !inner["version"].is_number_unsigned()) {
     return not_a_bundle("the payload's format, version or signer does not match its envelope");
   }
   out.version = inner["version"].get<unsigned>();

@@ -25,9 +25,6 @@ class ObservedKeyProvider final : public base::KeyProvider {
       const base::KeyGenerationRequest& request) override;
   base::Result<std::shared_ptr<base::Signer>> find_key(const base::KeyRef& ref) override;
   base::Result<std::shared_ptr<base::Signer>> find_key_by_uri(std::string_view uri) override;
-  base::Result<void> relabel_key(const base::KeyRef& ref, std::string_view label) override {
-    return inner_.relabel_key(ref, label);
-  }
   base::Result<void> destroy_key(const base::KeyRef& ref) override {
     return inner_.destroy_key(ref);
   }

@@ -79,13 +79,12 @@ ProfileBootstrapReport bootstrap_profiles(
     } else if (auto diff = differences(rules_of(*profile), rules_of(**stored)); !diff.empty()) {
       report.drifted.push_back(name + " (stored version " + std::to_string((*stored)->version) +
                                ") differs from the file, which does not overwrite it: " + diff);
-      const json detail = {{"profile", name},
-                           {"stored_version", (*stored)->version},
-                           {"differences", diff}};
+      const json detail = {
+          {"profile", name}, {"stored_version", (*stored)->version}, {"differences", diff}};
       auto audited = audit.append_audit(ca::make_audit_event(now, actor, "config.profile_drift",
                                                              "profile:" + name, detail.dump()));
-      if (!audited) report.failed.push_back(name + ": its drift was not audited: " +
-                                            audited.error().message());
+      if (!audited)
+        report.failed.push_back(name + ": its drift was not audited: " + audited.error().message());
     }
   }
   return report;

@@ -44,7 +44,7 @@ class AuditCheckpointLoop {
   std::chrono::minutes interval_;  // guarded by mutex_
   unsigned generation_ = 0;        // guarded by mutex_; counts set_interval() calls
   bool stopping_ = false;          // guarded by mutex_
-  std::thread thread_;     // last: starts after everything above
+  std::thread thread_;             // last: starts after everything above
 };
 
 }  // namespace signet::appliance

@@ -23,7 +23,9 @@ constexpr std::string_view kRunTimeKeys[] = {
     "config.admin_trust_anchors",
 };
 
-std::string key_of(const std::string& diff_line) { return diff_line.substr(0, diff_line.find(": ")); }
+std::string key_of(const std::string& diff_line) {
+  return diff_line.substr(0, diff_line.find(": "));
+}
 
 }  // namespace
 
@@ -59,15 +61,16 @@ Result<ReloadReport> ConfigReloader::reload(const std::string& actor) {
   if (!apply_) return Error(ErrorCode::kUnavailable, "signetd is starting or stopping; try again");
   auto next = resolve_();
   if (!next) {
-    auto error = std::move(next).error().with_context("the configuration was not reloaded");
+    Error error(next.error().code(),
+                "the configuration was not reloaded, nothing changed: " + next.error().message());
     SIGNET_TRY(audit(actor, "config.reload_failed",
-                     {{"file", current_.config_file}, {"reason", error.describe()}}));
+                     {{"file", current_.config_file}, {"reason", error.message()}}));
     return error;
   }
   ReloadReport report;
   report.file = next->config_file;
-  for (auto& line : firmware_config::diff_configurations(current_.configuration,
-                                                         next->configuration)) {
+  for (auto& line :
+       firmware_config::diff_configurations(current_.configuration, next->configuration)) {
     if (reloadable_at_run_time(key_of(line))) report.applied.push_back(std::move(line));
   }
   for (auto& line :

@@ -59,8 +59,8 @@ class ConfigReloader {
   const Resolve resolve_;
   ca::AuditSink& audit_;
   const base::Clock& clock_;
-  std::mutex mutex_;         // one reload at a time; guards the members below
-  DaemonSettings current_;   // the run-time settings in effect
+  std::mutex mutex_;        // one reload at a time; guards the members below
+  DaemonSettings current_;  // the run-time settings in effect
   Apply apply_;
 };
 

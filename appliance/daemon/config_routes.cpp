@@ -33,8 +33,8 @@ void register_config_routes(Router& router, ConfigReloader& reloader) {
              });
 }
 
-std::vector<std::string> bootstrap_declared_profiles(
-    ApiServices& api, const firmware_config::Configuration& config) {
+std::vector<std::string> bootstrap_declared_profiles(ApiServices& api,
+                                                     const firmware_config::Configuration& config) {
   if (config.bootstrap.profiles.empty()) return {};
   auto profiles = api.context().profiles();
   auto audit = api.context().audit();

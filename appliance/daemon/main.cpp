@@ -28,8 +28,8 @@
 #include "appliance/api/router.h"
 #include "appliance/console/console.h"
 #include "appliance/core/daemon_lock.h"
-#include "appliance/daemon/appliance_identity.h"
 #include "appliance/core/profile_bootstrap.h"
+#include "appliance/daemon/appliance_identity.h"
 #include "appliance/daemon/audit_checkpoint_loop.h"
 #include "appliance/daemon/config_reload.h"
 #include "appliance/daemon/config_routes.h"
@@ -38,6 +38,7 @@
 #include "appliance/daemon/seccomp_policy.h"
 #include "appliance/daemon/settings.h"
 #include "appliance/daemon/system_routes.h"
+#include "appliance/daemon/threshold_logger.h"
 #include "appliance/daemon/tls_context.h"
 #include "appliance/server/http_server.h"
 #include "hsm/openssl_provider.h"
@@ -150,9 +151,9 @@ class SchedulerLoop {
   }
 
   ApiServices& api_;
-  std::chrono::milliseconds interval_;         // guarded by mutex_
-  std::chrono::seconds expiry_scan_interval_;  // guarded by mutex_
-  int expiry_alert_days_;                      // guarded by mutex_
+  std::chrono::milliseconds interval_;                        // guarded by mutex_
+  std::chrono::seconds expiry_scan_interval_;                 // guarded by mutex_
+  int expiry_alert_days_;                                     // guarded by mutex_
   std::chrono::steady_clock::time_point next_expiry_scan_{};  // the first round scans
   std::mutex mutex_;
   std::condition_variable wake_;
@@ -261,7 +262,7 @@ Result<int> serve(DaemonSettings settings, const DaemonFlags& flags) {
                           make_server_tls_context(*bridge, identity, settings.tls_min_version));
 
   ApiServices api(context, authenticator, metrics);
-  base::StderrLogger logger(settings.log_level);
+  ThresholdLogger logger(settings.log_level);
   Router router(authenticator, metrics, &logger);
   register_session_routes(router, api);
   register_operator_routes(router, api);
@@ -336,7 +337,8 @@ Result<int> serve(DaemonSettings settings, const DaemonFlags& flags) {
       scheduler.update(next);
       checkpoints.set_interval(next.audit_checkpoint_interval);
       auto notes = bootstrap_declared_profiles(api, next.configuration);
-      if (auto url = apply_publish_base_url(context, next.configuration.ca.publish_base_url); !url) {
+      if (auto url = apply_publish_base_url(context, next.configuration.ca.publish_base_url);
+          !url) {
         notes.push_back("ca.publish_base_url was not applied: " + url.error().message());
       }
       return notes;

@@ -128,7 +128,8 @@ std::string to_inline_toml(const Value& v) {
   if (v.is_array()) {
     std::string out = "[";
     const auto& items = v.as_array();
-    for (std::size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + to_inline_toml(items[i]);
+    for (std::size_t i = 0; i < items.size(); ++i)
+      out += (i ? ", " : "") + to_inline_toml(items[i]);
     return out + "]";
   }
   if (v.is_string()) return toml_quoted(v.as_string().str);

@@ -62,9 +62,8 @@ TEST_CASE("declared profiles keep their whole table as JSON and survive to_toml"
   REQUIRE(profiles.size() == 2);
   CHECK(profiles[0].name == "web");
   CHECK(profiles[0].ca == "issuing");
-  CHECK(profiles[0].json ==
-        R"({"ca":"issuing","extended_key_usage":["serverAuth"],"name":"web",)"
-        R"("validity":{"default_days":90,"max_days":397,"mode":"hard"}})");
+  CHECK(profiles[0].json == R"({"ca":"issuing","extended_key_usage":["serverAuth"],"name":"web",)"
+                            R"("validity":{"default_days":90,"max_days":397,"mode":"hard"}})");
   const auto text = to_toml(loaded.configuration);
   INFO(text);
   auto again = parse(text);
