@@ -180,12 +180,12 @@ Result<void> rotate_key(ApplianceContext& ctx, const RotateOptions& o) {
                 {"retired_public_key_pem", retired_pem},
                 {"key", rotation.current->key_ref().to_uri()},
                 {"public_key_pem", public_key_pem(rotation.current->public_key_der())},
-                {"checkpoint_sequence", (*made)->sequence}});
+                {"checkpoint_sequence", made->sequence}});
   } else {
     std::cout << "Retired the audit key as '" << rotation.retired_label << "' ("
               << rotation.retired.to_uri() << ") and generated "
               << rotation.current->key_ref().to_uri() << ", which signed a checkpoint at sequence "
-              << (*made)->sequence
+              << made->sequence
               << ".\nOffline verification now needs both public keys: --pubkey NEW --pubkey OLD.\n";
   }
   return base::ok();

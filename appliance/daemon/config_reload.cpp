@@ -52,8 +52,9 @@ void ConfigReloader::attach(Apply apply) {
 
 Result<void> ConfigReloader::audit(const std::string& actor, const std::string& action,
                                    const nlohmann::json& detail) {
-  return audit_.append_audit(
-      ca::make_audit_event(clock_.now(), actor, action, "config:reload", detail.dump()));
+  SIGNET_TRY(audit_.append_audit(
+      ca::make_audit_event(clock_.now(), actor, action, "config:reload", detail.dump())));
+  return base::ok();
 }
 
 Result<ReloadReport> ConfigReloader::reload(const std::string& actor) {

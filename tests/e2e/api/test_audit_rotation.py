@@ -49,7 +49,7 @@ class AuditKeyRotationTest(unittest.TestCase):
         self.assertIn("signet-audit", labels)
         self.assertIn(self.rotation["retired_label"], labels)
         events = json.loads(self.app.cli("--json", "audit", "list", "--action",
-                                         "audit.key_rotated").stdout)
+                                         "audit.key_rotated").stdout)["items"]
         self.assertEqual(len(events), 1)
         self.assertEqual(events[0]["detail"]["retired_label"], self.rotation["retired_label"])
 

@@ -60,8 +60,8 @@ class ConfigBundleTest(unittest.TestCase):
             return f.read()
 
     def audit_actions(self):
-        events = json.loads(self.app.cli("--json", "audit", "list", "--limit", "1000").stdout)
-        return [e["action"] for e in events]
+        events = json.loads(self.app.cli("--json", "audit", "list", "--limit", "10000").stdout)
+        return [e["action"] for e in events["items"]]
 
     def read_bundle(self):
         with open(self.bundle) as f:
@@ -132,10 +132,9 @@ class ConfigBundleTest(unittest.TestCase):
         self.assertEqual(len(after), len(before) + 1)
         self.assertEqual(after[-1]["action"], "import")
         self.assertEqual(self.active_text(), self.next_text)
-        events = json.loads(self.app.cli("--json", "audit", "list", "--limit", "1000").stdout)
-        imported = [e for e in events if e["action"] == "config.imported"][-1]
-        detail = json.loads(imported["detail"]) if isinstance(imported["detail"], str) \
-            else imported["detail"]
+        events = json.loads(self.app.cli("--json", "audit", "list", "--action",
+                                         "config.imported").stdout)["items"]
+        detail = events[-1]["detail"]
         self.assertEqual(detail["config_sha256"],
                          hashlib.sha256(self.next_text.encode()).hexdigest())
         # Put the base back for the other tests (rollback is audited too).
