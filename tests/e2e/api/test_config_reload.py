@@ -134,8 +134,11 @@ class ConfigReloadTest(unittest.TestCase):
 
     def test_5_profiles_are_bootstrapped_on_reload_and_edits_are_drift(self):
         admin = self.app.admin_session()
+        version = self.app.request("GET", "/api/v1/profiles/issuing/bootweb",
+                                   session=admin).json()["version"]
         r = self.app.request("PATCH", "/api/v1/profiles/issuing/bootweb",
-                             {"description": "edited by an operator"}, session=admin)
+                             {"description": "edited by an operator", "version": version},
+                             session=admin)
         self.assertEqual(r.status, 200, r)
         edited_version = r.json()["version"]
         self.write_config(extra_toml=PROFILE + SECOND_PROFILE)
