@@ -216,13 +216,14 @@ base::Result<AuditChainReport> verify_audit_chain(AuditSink& audit) {
 
 base::Result<AuditChainReport> verify_audit_log(AuditSink& audit, AuditCheckpointLog& checkpoints,
                                                 base::ByteView trusted_spki) {
-  return verify_audit_log(
+  return verify_audit_log_with_keys(
       audit, checkpoints,
       std::vector<base::Bytes>{base::Bytes(trusted_spki.begin(), trusted_spki.end())});
 }
 
-base::Result<AuditChainReport> verify_audit_log(AuditSink& audit, AuditCheckpointLog& checkpoints,
-                                                std::vector<base::Bytes> trusted) {
+base::Result<AuditChainReport> verify_audit_log_with_keys(AuditSink& audit,
+                                                          AuditCheckpointLog& checkpoints,
+                                                          std::vector<base::Bytes> trusted) {
   std::vector<AuditCheckpoint> all;
   std::uint64_t after = 0;
   while (true) {

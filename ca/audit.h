@@ -101,8 +101,9 @@ base::Result<AuditChainReport> verify_audit_chain(AuditSink& audit);
 // The same, and every checkpoint of `checkpoints` against `trusted_spki` (see above).
 base::Result<AuditChainReport> verify_audit_log(AuditSink& audit, AuditCheckpointLog& checkpoints,
                                                 base::ByteView trusted_spki);
-// With several trusted keys (see AuditLogVerifier).
-base::Result<AuditChainReport> verify_audit_log(AuditSink& audit, AuditCheckpointLog& checkpoints,
-                                                std::vector<base::Bytes> trusted);
+// With several trusted keys (see AuditLogVerifier): the audit key and those it replaced.
+base::Result<AuditChainReport> verify_audit_log_with_keys(AuditSink& audit,
+                                                          AuditCheckpointLog& checkpoints,
+                                                          std::vector<base::Bytes> trusted);
 
 }  // namespace signet::ca

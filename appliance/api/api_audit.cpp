@@ -103,8 +103,8 @@ void add_verify(Router& router, ApiServices& api) {
                      "entries after the last checkpoint)"},
             [&api](ApiCall&, const json&) -> Result<http::Response> {
               SIGNET_ASSIGN_OR_RETURN(auto trusted, trusted_audit_keys(api.context()));
-              SIGNET_ASSIGN_OR_RETURN(
-                  auto report, ca::verify_audit_log(api.audit(), api.checkpoints(), trusted));
+              SIGNET_ASSIGN_OR_RETURN(auto report, ca::verify_audit_log_with_keys(
+                                                       api.audit(), api.checkpoints(), trusted));
               return json_response(audit_report_json(report));
             });
 }

@@ -124,7 +124,8 @@ Result<void> verify(ApplianceContext& ctx, const VerifyOptions& o) {
   SIGNET_ASSIGN_OR_RETURN(auto* audit, ctx.audit());
   SIGNET_ASSIGN_OR_RETURN(auto* checkpoints, ctx.checkpoints());
   SIGNET_ASSIGN_OR_RETURN(auto trusted, trusted_audit_keys(ctx));
-  SIGNET_ASSIGN_OR_RETURN(auto report, ca::verify_audit_log(*audit, *checkpoints, trusted));
+  SIGNET_ASSIGN_OR_RETURN(auto report,
+                          ca::verify_audit_log_with_keys(*audit, *checkpoints, trusted));
   return show_report(ctx.json(), report);
 }
 

@@ -391,7 +391,8 @@ int main(int argc, char** argv) {
   DaemonFlags flags;
   app.add_option("--config", flags.config,
                  "configuration file (TOML; see docs/CONFIGURATION.md); an invalid file stops "
-                 "signetd with every error");
+                 "signetd with every error. SIGHUP (or POST /api/v1/config/reload) re-reads it: "
+                 "an invalid file changes nothing, a valid one applies its run-time settings");
   app.add_option("--listen", flags.listen, "HTTPS address:port (default 127.0.0.1:8443)");
   app.add_option("--http-listen", flags.http_listen,
                  "plain HTTP address:port for CRLs and OCSP (default 127.0.0.1:8080)");
