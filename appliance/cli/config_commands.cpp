@@ -186,7 +186,7 @@ bool is_local_only_command(const CLI::App& app) {
   const auto* config = app.get_subcommand("config");
   if (config == nullptr || !config->parsed()) return false;
   return !config->got_subcommand("apply") && !config->got_subcommand("rollback") &&
-         !config->got_subcommand("import");
+         !config->got_subcommand("import") && !config->got_subcommand("reload");
 }
 
 void register_config_commands(CLI::App& app, Action& selected) {
@@ -249,6 +249,20 @@ void register_config_commands(CLI::App& app, Action& selected) {
     selected = [rollback_to](ApplianceContext& c) { return rollback(c, *rollback_to); };
   });
   register_config_bundle_commands(config, selected);
+
+  config
+      ->add_subcommand("reload",
+                       "make the running signetd re-read its configuration file (as SIGHUP "
+                       "does; POST /api/v1/config/reload): an invalid file changes nothing; "
+                       "administrators only")
+      ->callback([&selected] {
+        selected = [](ApplianceContext& ctx) -> Result<void> {
+          return Error(ErrorCode::kUnavailable,
+                       "no signetd owns " + ctx.state_dir().string() +
+                           ": 'signet config reload' asks a running signetd (or give --server "
+                           "URL)");
+        };
+      });
 }
 
 }  // namespace signet::appliance

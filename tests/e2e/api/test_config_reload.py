@@ -223,6 +223,24 @@ class ConfigReloadTest(unittest.TestCase):
         # signetd saw the SIGHUPs (signals may coalesce, but at least a few were reloads).
         self.assertGreaterEqual(self.app.read_log().count("SIGHUP: reloaded"), 1)
 
+    def test_8_signet_config_reload_asks_the_running_signetd(self):
+        admin = self.app.secret_file("admin.token", self.app.make_token("administrator",
+                                                                        name="cli admin"))
+        officer = self.app.secret_file("officer.token", self.app.make_token("ra-officer",
+                                                                            name="cli officer"))
+        self.write_config(sessions={"idle_seconds": 600, "lifetime_seconds": 4500})
+        try:
+            r = self.app.cli("--json", "config", "reload",
+                             env=self.app.cli_env(SIGNET_API_TOKEN_FILE=admin))
+            self.assertIn("sessions.lifetime_seconds: 3600 -> 4500", json.loads(r.stdout)["applied"])
+            self.assertEqual(self.lifetime_of_a_new_session(), 4500)
+            r = self.app.cli("config", "reload", check=False,
+                             env=self.app.cli_env(SIGNET_API_TOKEN_FILE=officer))
+            self.assertEqual(r.returncode, 1)
+        finally:
+            self.write_config()
+            self.reload(200)
+
     def wait_for_log(self, text, timeout=120):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
