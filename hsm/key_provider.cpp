@@ -164,7 +164,17 @@ base::Result<std::shared_ptr<base::Signer>> Pkcs11KeyProvider::generate_key(
     };
     SIGNET_ASSIGN_OR_RETURN(
         Generated generated, token->run([&](Session& session) -> base::Result<Generated> {
-          SIGNET_ASSIGN_OR_RETURN(base::Bytes id, internal::unique_key_id(session, *options_.rng));
+          base::Bytes id = request.id;
+          if (id.empty()) {
+            SIGNET_ASSIGN_OR_RETURN(id, internal::unique_key_id(session, *options_.rng));
+          } else {
+            SIGNET_ASSIGN_OR_RETURN(auto taken, private_keys_with_id(session, id));
+            if (!taken.empty()) {
+              return Error(ErrorCode::kAlreadyExists,
+                           token->info().describe() + " already holds a private key with CKA_ID " +
+                               base::to_hex(id));
+            }
+          }
           SIGNET_ASSIGN_OR_RETURN(
               auto pair, internal::generate_pair(session, request.algorithm, id, request.label));
           return Generated{pair, std::move(id)};
