@@ -99,9 +99,6 @@ struct KeyGenerationRequest {
   std::string token;  // token label or serial; empty means the provider's default token
   KeyAlgorithm algorithm = KeyAlgorithm::kEcP256;
   std::string label;  // CKA_LABEL for both halves
-  // CKA_ID for both halves; empty: a fresh random one. A PIV card's fixed key slots have
-  // fixed ids; a key already there is refused (kAlreadyExists), never replaced.
-  Bytes id;
 };
 
 // Makes and finds Signers. Generated private keys are created on the token with

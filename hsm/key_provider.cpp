@@ -150,6 +150,11 @@ base::Result<std::shared_ptr<internal::Token>> Pkcs11KeyProvider::token_for_ref(
 
 base::Result<std::shared_ptr<base::Signer>> Pkcs11KeyProvider::generate_key(
     const base::KeyGenerationRequest& request) {
+  return generate_key_with_id(request, {});
+}
+
+base::Result<std::shared_ptr<base::Signer>> Pkcs11KeyProvider::generate_key_with_id(
+    const base::KeyGenerationRequest& request, base::ByteView fixed_id) {
   const std::string what = "generating a " + std::string(base::to_string(request.algorithm)) +
                            " key '" + request.label + "'";
   auto made = [&]() -> base::Result<std::shared_ptr<base::Signer>> {
@@ -164,7 +169,7 @@ base::Result<std::shared_ptr<base::Signer>> Pkcs11KeyProvider::generate_key(
     };
     SIGNET_ASSIGN_OR_RETURN(
         Generated generated, token->run([&](Session& session) -> base::Result<Generated> {
-          base::Bytes id = request.id;
+          base::Bytes id(fixed_id.begin(), fixed_id.end());
           if (id.empty()) {
             SIGNET_ASSIGN_OR_RETURN(id, internal::unique_key_id(session, *options_.rng));
           } else {

@@ -84,6 +84,11 @@ class Pkcs11KeyProvider final : public base::KeyProvider {
   // when the token's mechanism list lacks the mechanism.
   base::Result<std::shared_ptr<base::Signer>> generate_key(
       const base::KeyGenerationRequest& request) override;
+  // generate_key with CKA_ID `fixed_id` for both halves (empty: a fresh random one), for
+  // cards whose key slots have fixed ids (PIV); a key already there is refused
+  // (kAlreadyExists), never replaced.
+  base::Result<std::shared_ptr<base::Signer>> generate_key_with_id(
+      const base::KeyGenerationRequest& request, base::ByteView fixed_id);
   base::Result<std::shared_ptr<base::Signer>> find_key(const base::KeyRef& ref) override;
   base::Result<std::shared_ptr<base::Signer>> find_key_by_uri(std::string_view uri) override;
   base::Result<void> destroy_key(const base::KeyRef& ref) override;

@@ -30,9 +30,10 @@ base::Result<std::shared_ptr<base::Signer>> CardKeyProvider::generate_key(
     const base::KeyGenerationRequest& request) {
   SIGNET_TRY(check_present());
   base::KeyGenerationRequest on_card = request;
+  base::Bytes fixed_id;
   if (options_.type.fixed_slots()) {
     SIGNET_ASSIGN_OR_RETURN(KeySlot slot, options_.type.slot(options_.key_slot));
-    on_card.id = slot.id;
+    fixed_id = slot.id;
     on_card.label = slot.key_label;
   }
   const std::string algorithm(base::to_string(request.algorithm));
@@ -40,8 +41,9 @@ base::Result<std::shared_ptr<base::Signer>> CardKeyProvider::generate_key(
                                " key pair on the card (this can take minutes on a real card)");
   // PKCS#11 cannot abort C_GenerateKeyPair: the worker always runs to its end, and this
   // thread waits for it whatever happens meanwhile.
-  auto worker =
-      std::async(std::launch::async, [this, on_card] { return card_->generate_key(on_card); });
+  auto worker = std::async(std::launch::async, [this, on_card, fixed_id] {
+    return card_->generate_key_with_id(on_card, fixed_id);
+  });
   const auto started = std::chrono::steady_clock::now();
   bool removed = false;
   bool timed_out = false;

@@ -129,7 +129,7 @@ void register_card_pin_commands(CLI::App* card, Action& selected) {
         "unblock",
         "unblock a locked PIN: log in with the PUK / security officer PIN (--so-pin-file) and set "
         "a new PIN (--new-pin-file) with C_InitPIN, which resets the PIN's try counter");
-    add_card_common_options(cmd, o->card);
+    add_card_common_options(cmd, o->card, false);
     cmd->add_option("--so-pin-file", o->so_pin_file,
                     "file (mode 0600) holding the PUK / security officer PIN");
     cmd->add_option("--new-pin-file", o->new_pin_file, "file (mode 0600) holding the new PIN");

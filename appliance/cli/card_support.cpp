@@ -12,7 +12,7 @@ using base::Error;
 using base::ErrorCode;
 using base::Result;
 
-void add_card_common_options(CLI::App* cmd, CardCommonOptions& o) {
+void add_card_common_options(CLI::App* cmd, CardCommonOptions& o, bool with_pin_file) {
   if (const char* map = std::getenv("SIGNET_ATR_MAP"); map != nullptr) o.atr_map = map;
   cmd->add_option("--atr-map", o.atr_map,
                   "JSON file mapping ATR patterns to PKCS#11 modules and card types (default: "
@@ -21,8 +21,10 @@ void add_card_common_options(CLI::App* cmd, CardCommonOptions& o) {
   cmd->add_option("--reader", o.reader,
                   "the reader holding the card (default: the only one that "
                   "holds a card)");
-  cmd->add_option("--card-pin-file", o.pin_file,
-                  "file (mode 0600) holding the card's PIN; default: a prompt");
+  if (with_pin_file) {
+    cmd->add_option("--card-pin-file", o.pin_file,
+                    "file (mode 0600) holding the card's PIN; default: a prompt");
+  }
   cmd->add_flag("--pin-stdin", o.pin_stdin,
                 "read the card's secrets from standard input, one line each, in the order the "
                 "command asks for them");

@@ -30,8 +30,9 @@ struct CardCommonOptions {
   bool pin_stdin = false;
 };
 
-// --atr-map, --reader, --card-pin-file, --pin-stdin (SIGNET_ATR_MAP is the map's default).
-void add_card_common_options(CLI::App* cmd, CardCommonOptions& o);
+// --atr-map, --reader, --card-pin-file (unless `with_pin_file` is false: a command that never
+// asks for the holder's PIN), --pin-stdin (SIGNET_ATR_MAP is the map's default).
+void add_card_common_options(CLI::App* cmd, CardCommonOptions& o, bool with_pin_file = true);
 
 // Reads the card's secrets in the order a command asks for them: from the given file (mode
 // 0600), else one line of standard input each (with --pin-stdin), else a terminal prompt.

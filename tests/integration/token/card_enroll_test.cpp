@@ -200,7 +200,7 @@ const json& newest_order(const json& list) {
 TEST_CASE("card enroll generates the key on the card and writes the issued certificate there") {
   EnrollFixture f;
   f.stack.insert_card();
-  const json j = f.enroll_json("--key ec-p256");
+  const json j = f.enroll_json("--key ec-p256 --san UPN:ada@corp.example");
   CHECK(j["reader"] == PcscStack::kReader);
   CHECK(j["token"]["label"] == "card-1");
   CHECK(j["order"]["status"] == "complete");
@@ -212,6 +212,12 @@ TEST_CASE("card enroll generates the key on the card and writes the issued certi
   auto verified = f.openssl_verify(j["pem"]);
   INFO(verified.output);
   CHECK(verified.exit_code == 0);
+  // The SANs as OpenSSL reads them: the e-mail address and the UPN (an otherName).
+  auto sans =
+      test::run_command("openssl x509 -noout -ext subjectAltName -in " + f.path("leaf.pem"));
+  INFO(sans.output);
+  CHECK(sans.output.find("email:ada@example.com") != std::string::npos);
+  CHECK(sans.output.find("othername: UPN::ada@corp.example") != std::string::npos);
 
   // The card holds the certificate the inventory holds, beside the key, and the CA chain.
   const std::string serial = j["certificate"]["serial"];
