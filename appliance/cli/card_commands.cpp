@@ -214,7 +214,7 @@ void register_card_commands(CLI::App& app, Action& selected) {
       "card",
       "smart cards in this machine's PC/SC readers (needs pcscd): list, watch, enroll a token "
       "holder, renew, rekey, show, PIN change and unblock; always runs locally (enroll, renew, "
-      "rekey and show use the state directory's store, which a running signetd holds)");
+      "rekey, show and pin use the state directory's store, which a running signetd holds)");
   card->require_subcommand(1);
   auto defaults = [] {
     auto o = std::make_shared<CardOptions>();

@@ -201,8 +201,10 @@ void add_enroll_command(CLI::App* card, Action& selected) {
                   "key algorithm (ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096); default: the "
                   "first that both the profile and the card allow");
   cmd->add_option("--subject", o->subject, "the holder's subject DN, e.g. \"CN=Ada,O=Example\"");
-  cmd->add_option("--san", o->sans,
-                  "subject alternative name, repeatable: email:ada@example.com, DNS:..., URI:...");
+  cmd->add_option(
+      "--san", o->sans,
+      "subject alternative name, repeatable: email:ada@example.com, UPN:ada@corp.example, "
+      "DNS:..., URI:...");
   cmd->add_option("--validity-days", o->validity_days, "default: the profile's")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--slot", o->slot, "PIV cards: the key slot (9a, 9c, 9d, 9e; default 9a)");
