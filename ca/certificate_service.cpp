@@ -641,6 +641,7 @@ Result<OrderResult> CertificateService::execute(Work& work) {
     events.push_back(make_event("certificate.download_pfx.success",
                                 "order:" + std::to_string(work.order.id), detail.dump()));
   }
+  if (before_commit_) SIGNET_TRY(before_commit_(record, work.chain));
   SIGNET_TRY(commit_issuance(work, record, std::move(events)));
   result.order = work.order;
   result.certificate = std::move(record);

@@ -141,6 +141,14 @@ class CertificateService {
   // The CA's "default" profile, created when missing (for CAs made before profiles existed).
   base::Result<Profile> ensure_default_profile(std::string_view ca_name);
 
+  // Called with each issued certificate and its chain after signing and before the commit;
+  // an error fails the order (and nothing is recorded). Smart-card enrollment writes the
+  // certificate onto the card here, so that the inventory never holds a card certificate the
+  // card lacks. Set it before the service is used.
+  using BeforeCommit = std::function<base::Result<void>(const CertificateRecord& record,
+                                                        const std::vector<base::Bytes>& chain)>;
+  void set_before_commit(BeforeCommit hook) { before_commit_ = std::move(hook); }
+
   // ---- lifecycle: each creates an order ----
   base::Result<OrderResult> issue(const IssueRequest& request);
   base::Result<OrderResult> renew(const RenewRequest& request);
@@ -216,6 +224,7 @@ class CertificateService {
   base::Rng& rng_;
   std::string actor_;
   std::string worker_;
+  BeforeCommit before_commit_;
 };
 
 }  // namespace signet::ca

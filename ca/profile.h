@@ -58,7 +58,7 @@ struct SanRule {
   // "." + one of them. Empty: any DNS name.
   std::vector<std::string> dns_suffixes;
   bool allow_ip = false;
-  bool allow_email = false;
+  bool allow_email = false;  // e-mail addresses, and user principal names (UPN:user@realm)
   bool allow_uri = false;
   std::size_t max_count = 100;
   RuleMode mode = RuleMode::kHardFail;

@@ -316,6 +316,17 @@ void check_sans(const Profile& profile, const ProfileRequest& request,
                        rule.mode);
         }
         break;
+      // A UPN names a user as user@realm, as an e-mail address does: the same setting
+      // (sans.allow_email) admits both.
+      case pki::GeneralName::Type::kUpn:
+        if (!rule.allow_email) {
+          findings.add("sans",
+                       "user principal name " + name.value +
+                           " is not allowed by the profile (sans.allow_email admits e-mail "
+                           "addresses and UPNs)",
+                       rule.mode);
+        }
+        break;
       case pki::GeneralName::Type::kUri:
         if (!rule.allow_uri) {
           findings.add("sans", "URI " + name.value + " is not allowed by the profile", rule.mode);

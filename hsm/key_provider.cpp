@@ -163,6 +163,11 @@ base::Result<std::shared_ptr<internal::Token>> Pkcs11KeyProvider::token_for_ref(
 
 base::Result<std::shared_ptr<base::Signer>> Pkcs11KeyProvider::generate_key(
     const base::KeyGenerationRequest& request) {
+  return generate_key_with_id(request, {});
+}
+
+base::Result<std::shared_ptr<base::Signer>> Pkcs11KeyProvider::generate_key_with_id(
+    const base::KeyGenerationRequest& request, base::ByteView fixed_id) {
   const std::string what = "generating a " + std::string(base::to_string(request.algorithm)) +
                            " key '" + request.label + "'";
   auto made = [&]() -> base::Result<std::shared_ptr<base::Signer>> {
@@ -177,7 +182,17 @@ base::Result<std::shared_ptr<base::Signer>> Pkcs11KeyProvider::generate_key(
     };
     SIGNET_ASSIGN_OR_RETURN(
         Generated generated, token->run([&](Session& session) -> base::Result<Generated> {
-          SIGNET_ASSIGN_OR_RETURN(base::Bytes id, internal::unique_key_id(session, *options_.rng));
+          base::Bytes id(fixed_id.begin(), fixed_id.end());
+          if (id.empty()) {
+            SIGNET_ASSIGN_OR_RETURN(id, internal::unique_key_id(session, *options_.rng));
+          } else {
+            SIGNET_ASSIGN_OR_RETURN(auto taken, private_keys_with_id(session, id));
+            if (!taken.empty()) {
+              return Error(ErrorCode::kAlreadyExists,
+                           token->info().describe() + " already holds a private key with CKA_ID " +
+                               base::to_hex(id));
+            }
+          }
           SIGNET_ASSIGN_OR_RETURN(
               auto pair, internal::generate_pair(session, request.algorithm, id, request.label));
           return Generated{pair, std::move(id)};

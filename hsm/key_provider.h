@@ -39,6 +39,16 @@ struct KeyInfo {
   bool has_public_key = false;                  // a CKO_PUBLIC_KEY with the same CKA_ID exists
 };
 
+// One object on a token, as `signet card show` lists it. Secret keys are not listed.
+struct TokenObject {
+  enum class Kind { kPrivateKey, kPublicKey, kCertificate, kData };
+  Kind kind = Kind::kData;
+  base::Bytes id;     // CKA_ID (may be empty)
+  std::string label;  // CKA_LABEL
+  base::Bytes value;  // certificates: the DER (CKA_VALUE); empty for the others
+};
+std::string_view to_string(TokenObject::Kind kind);  // "private-key", "certificate"...
+
 // The private key attributes that show where the key was born and whether it can leave.
 struct PrivateKeyAttributes {
   bool sensitive = false;          // CKA_SENSITIVE
@@ -74,6 +84,11 @@ class Pkcs11KeyProvider final : public base::KeyProvider {
   // when the token's mechanism list lacks the mechanism.
   base::Result<std::shared_ptr<base::Signer>> generate_key(
       const base::KeyGenerationRequest& request) override;
+  // generate_key with CKA_ID `fixed_id` for both halves (empty: a fresh random one), for
+  // cards whose key slots have fixed ids (PIV); a key already there is refused
+  // (kAlreadyExists), never replaced.
+  base::Result<std::shared_ptr<base::Signer>> generate_key_with_id(
+      const base::KeyGenerationRequest& request, base::ByteView fixed_id);
   base::Result<std::shared_ptr<base::Signer>> find_key(const base::KeyRef& ref) override;
   base::Result<std::shared_ptr<base::Signer>> find_key_by_uri(std::string_view uri) override;
   base::Result<void> destroy_key(const base::KeyRef& ref) override;
@@ -102,6 +117,25 @@ class Pkcs11KeyProvider final : public base::KeyProvider {
   bool logged_in(const TokenInfo& token);
   // C_GetAttributeValue of the private half of `ref`.
   base::Result<PrivateKeyAttributes> read_private_key_attributes(const base::KeyRef& ref);
+
+  // ---- what smart-card enrollment needs (token_objects.cpp) ----
+  // The algorithms of base::KeyAlgorithm that the token can both generate and sign with
+  // (C_GetMechanismList / C_GetMechanismInfo key sizes; EC curves as the token offers
+  // CKM_EC_KEY_PAIR_GEN), in enum order.
+  base::Result<std::vector<base::KeyAlgorithm>> supported_algorithms(std::string_view token);
+  // Logs in now (asking the PinSource, which sees the PIN counters), so that a wrong or locked
+  // PIN is reported before any work.
+  base::Result<void> log_in(std::string_view token);
+  // The token's key, certificate and data objects, in the order the token finds them.
+  base::Result<std::vector<TokenObject>> list_objects(std::string_view token);
+  // Writes an X.509 certificate as a public CKO_CERTIFICATE token object (CKC_X_509, with
+  // CKA_SUBJECT, CKA_ISSUER, CKA_SERIAL_NUMBER) with CKA_ID `id` and CKA_LABEL `label`.
+  base::Result<void> put_certificate(std::string_view token, base::ByteView id,
+                                     std::string_view label, base::ByteView der);
+  // Destroys the certificate objects with CKA_ID `id` (only the one whose value is `der`, when
+  // given); returns how many went.
+  base::Result<std::size_t> destroy_certificates(std::string_view token, base::ByteView id,
+                                                 std::optional<base::ByteView> der);
 
  private:
   Pkcs11KeyProvider(std::vector<std::shared_ptr<Pkcs11Module>> modules, std::string default_token,

@@ -100,6 +100,21 @@ base::Result<void> validate_email(const GeneralName& name) {
   return base::ok();
 }
 
+// A UPN is user@realm (MS-ADTS §3.1.1.5.2.1 "userPrincipalName"); UTF-8 is allowed, control
+// characters are not.
+base::Result<void> validate_upn(const GeneralName& name) {
+  const std::string& value = name.value;
+  const std::size_t at = value.rfind('@');
+  if (at == std::string::npos || at == 0 || at + 1 == value.size()) {
+    return invalid(name, "a user principal name has the form user@realm");
+  }
+  for (unsigned char c : value) {
+    if (c < 0x20 || c == 0x7f)
+      return invalid(name, "a user principal name has a control character");
+  }
+  return base::ok();
+}
+
 // RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), then ":".
 base::Result<void> validate_uri(const GeneralName& name) {
   const std::string& value = name.value;
@@ -134,6 +149,8 @@ std::string GeneralName::to_string() const {
       return "email:" + value;
     case Type::kUri:
       return "URI:" + value;
+    case Type::kUpn:
+      return "UPN:" + value;
   }
   return value;
 }
@@ -143,7 +160,7 @@ base::Result<GeneralName> parse_general_name(std::string_view text) {
   if (colon == std::string_view::npos) {
     return Error(ErrorCode::kInvalidArgument,
                  "subjectAltName '" + std::string(text) +
-                     "' has no type (write DNS:, IP:, email: or URI: before the value)");
+                     "' has no type (write DNS:, IP:, email:, URI: or UPN: before the value)");
   }
   const std::string_view type = text.substr(0, colon);
   const std::string_view value = text.substr(colon + 1);
@@ -172,10 +189,12 @@ base::Result<GeneralName> parse_general_name(std::string_view text) {
     name.type = GeneralName::Type::kEmail;
   } else if (iequals(type, "URI")) {
     name.type = GeneralName::Type::kUri;
+  } else if (iequals(type, "UPN")) {
+    name.type = GeneralName::Type::kUpn;
   } else {
     return Error(ErrorCode::kInvalidArgument, "subjectAltName '" + std::string(text) +
                                                   "' has the unknown type '" + std::string(type) +
-                                                  "' (expected DNS, IP, email or URI)");
+                                                  "' (expected DNS, IP, email, URI or UPN)");
   }
   SIGNET_TRY(validate_general_name(name));
   return name;
@@ -191,6 +210,8 @@ base::Result<void> validate_general_name(const GeneralName& name) {
       return validate_email(name);
     case GeneralName::Type::kUri:
       return validate_uri(name);
+    case GeneralName::Type::kUpn:
+      return validate_upn(name);
   }
   return Error(ErrorCode::kInvalidArgument, "subjectAltName of an unknown type");
 }

@@ -207,6 +207,18 @@ void write_general_name(DerWriter& out, const GeneralName& name) {
     case GeneralName::Type::kIp:
       out.write_tlv(0x87, name.ip_octets);
       break;
+    case GeneralName::Type::kUpn: {
+      // otherName [0] { type-id 1.3.6.1.4.1.311.20.2.3, value [0] EXPLICIT UTF8String }
+      static constexpr std::uint8_t kUpnOid[] = {0x2B, 0x06, 0x01, 0x04, 0x01,
+                                                 0x82, 0x37, 0x14, 0x02, 0x03};
+      const auto other_name = out.open(0xA0);
+      out.write_oid(base::ByteView(kUpnOid, sizeof(kUpnOid)));
+      const auto value = out.open(0xA0);
+      out.write_tlv(0x0C, base::as_bytes(name.value));
+      out.close(value);
+      out.close(other_name);
+      break;
+    }
   }
 }
 

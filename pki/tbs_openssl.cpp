@@ -108,7 +108,30 @@ base::Result<void> add(X509* x, int nid, void* value, bool critical) {
   return base::ok();
 }
 
+// otherName { 1.3.6.1.4.1.311.20.2.3 (msUPN), UTF8String }.
+GENERAL_NAME* upn_to_openssl(const GeneralName& name) {
+  Owned<GENERAL_NAME, GENERAL_NAME_free> out(GENERAL_NAME_new());
+  ASN1_OBJECT* oid = OBJ_txt2obj("1.3.6.1.4.1.311.20.2.3", 1);
+  ASN1_TYPE* value = ASN1_TYPE_new();
+  ASN1_UTF8STRING* text = ASN1_UTF8STRING_new();
+  if (!out || oid == nullptr || value == nullptr || text == nullptr ||
+      ASN1_STRING_set(text, name.value.data(), static_cast<int>(name.value.size())) != 1) {
+    ASN1_OBJECT_free(oid);
+    ASN1_TYPE_free(value);
+    ASN1_UTF8STRING_free(text);
+    return nullptr;
+  }
+  ASN1_TYPE_set(value, V_ASN1_UTF8STRING, text);
+  if (GENERAL_NAME_set0_othername(out.get(), oid, value) != 1) {
+    ASN1_OBJECT_free(oid);
+    ASN1_TYPE_free(value);
+    return nullptr;
+  }
+  return out.release();
+}
+
 GENERAL_NAME* to_openssl(const GeneralName& name) {
+  if (name.type == GeneralName::Type::kUpn) return upn_to_openssl(name);
   GENERAL_NAME* out = GENERAL_NAME_new();
   if (out == nullptr) return nullptr;
   ASN1_STRING* value =
@@ -135,6 +158,8 @@ GENERAL_NAME* to_openssl(const GeneralName& name) {
       break;
     case GeneralName::Type::kUri:
       type = GEN_URI;
+      break;
+    case GeneralName::Type::kUpn:  // upn_to_openssl
       break;
   }
   GENERAL_NAME_set0_value(out, type, value);

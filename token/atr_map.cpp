@@ -1,5 +1,7 @@
 #include "token/atr_map.h"
 
+#include "token/token_type.h"
+
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -156,6 +158,10 @@ base::Result<AtrMap> AtrMap::from_json(std::string_view text, const std::string&
         rule.module_path = text;
       } else if (key == "token") {
         rule.token = text;
+      } else if (key == "type") {
+        auto type = token_type(text);
+        if (!type) return fail(where + ": " + type.error().message());
+        rule.type = text;
       } else {
         return fail(where + " has an unknown key '" + key + "'");
       }

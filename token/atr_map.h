@@ -15,6 +15,8 @@
 //                  "module": "/usr/lib/x86_64-linux-gnu/libykcs11.so" },
 //                { "name": "test card", "atr": "3B:95:13:81:01:80:73:FF:01:00:0B",
 //                  "module": "/usr/lib/softhsm/libsofthsm2.so", "token": "card-1" } ] }
+// "type" (default "generic"; "piv", "ykcs11") says how the card keeps keys and certificates
+// (token_type.h).
 // "token" (a label or serial) names a fixed token of the module for modules whose slots are
 // not readers (a software stand-in); without it the card's token is found by matching the
 // module's slot description to the reader's name (card_token.h). Unknown keys are errors.
@@ -56,7 +58,8 @@ struct ModuleRule {
   std::string name;         // what the rule is for ("YubiKey 5"); "default" for the default
   std::string atr_pattern;  // as written; "" for the default rule
   std::string module_path;
-  std::string token;  // fixed token (label or serial); "": match slots to readers
+  std::string token;             // fixed token (label or serial); "": match slots to readers
+  std::string type = "generic";  // the card's TokenType (token_type.h): generic, piv, ykcs11
 };
 
 class AtrMap {

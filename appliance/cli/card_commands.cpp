@@ -1,4 +1,5 @@
-// signet card list | watch: the smart-card readers of this machine (PC/SC), the cards in them,
+// signet card list | watch (enroll, renew, rekey, show and pin are in card_enroll_commands.cpp
+// and card_pin_commands.cpp): the smart-card readers of this machine (PC/SC), the cards in them,
 // and each card's PKCS#11 token as the ATR map (--atr-map / SIGNET_ATR_MAP) finds it.
 #include <signal.h>
 
@@ -10,6 +11,7 @@
 #include <memory>
 #include <mutex>
 
+#include "appliance/cli/card_support.h"
 #include "appliance/cli/commands.h"
 #include "appliance/cli/output.h"
 #include "token/card_token.h"
@@ -210,8 +212,9 @@ void add_map_option(CLI::App* cmd, CardOptions& o) {
 void register_card_commands(CLI::App& app, Action& selected) {
   auto* card = app.add_subcommand(
       "card",
-      "smart cards in this machine's PC/SC readers (needs pcscd); always runs locally, also "
-      "while signetd runs");
+      "smart cards in this machine's PC/SC readers (needs pcscd): list, watch, enroll a token "
+      "holder, renew, rekey, show, PIN change and unblock; always runs locally (enroll, renew, "
+      "rekey, show and pin use the state directory's store, which a running signetd holds)");
   card->require_subcommand(1);
   auto defaults = [] {
     auto o = std::make_shared<CardOptions>();
@@ -239,6 +242,8 @@ void register_card_commands(CLI::App& app, Action& selected) {
     cmd->callback(
         [&selected, o] { selected = [o](ApplianceContext& ctx) { return watch_cards(ctx, *o); }; });
   }
+  register_card_enrollment_commands(card, selected);
+  register_card_pin_commands(card, selected);
 }
 
 }  // namespace signet::appliance

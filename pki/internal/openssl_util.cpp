@@ -69,6 +69,15 @@ std::string_view type_name(int type) {
   }
 }
 
+// An otherName holding a Microsoft user principal name (1.3.6.1.4.1.311.20.2.3, UTF8String).
+bool is_upn(const OTHERNAME* other) {
+  if (other == nullptr || other->type_id == nullptr || other->value == nullptr) return false;
+  char oid[64] = {};
+  OBJ_obj2txt(oid, sizeof(oid), other->type_id, 1);
+  return std::string_view(oid) == "1.3.6.1.4.1.311.20.2.3" &&
+         other->value->type == V_ASN1_UTF8STRING;
+}
+
 std::string ia5_text(const ASN1_IA5STRING* s) {
   return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
                      static_cast<std::size_t>(ASN1_STRING_length(s)));
@@ -116,11 +125,20 @@ base::Result<std::vector<GeneralName>> to_general_names(const GENERAL_NAMES* nam
         }
         break;
       }
+      case GEN_OTHERNAME:
+        if (is_upn(entry->d.otherName)) {
+          name.type = GeneralName::Type::kUpn;
+          const ASN1_STRING* text = entry->d.otherName->value->value.utf8string;
+          name.value.assign(reinterpret_cast<const char*>(ASN1_STRING_get0_data(text)),
+                            static_cast<std::size_t>(ASN1_STRING_length(text)));
+          break;
+        }
+        [[fallthrough]];
       default:
         if (strict) {
           return Error(ErrorCode::kInvalidArgument,
                        "subjectAltName of type " + std::string(type_name(entry->type)) +
-                           " is not supported (only DNS, IP, email and URI)");
+                           " is not supported (only DNS, IP, email, URI and UPN)");
         }
         continue;
     }

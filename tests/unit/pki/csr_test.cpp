@@ -229,3 +229,26 @@ TEST_CASE("build_csr with an empty subject marks the SAN critical, and without S
   CHECK(refused.error().message().find("needs a subject name or subjectAltNames") !=
         std::string::npos);
 }
+
+TEST_CASE("a UPN subject alternative name survives a request built and parsed again") {
+  auto signer = signet::test::SoftwareSigner::generate(base::KeyAlgorithm::kEcP256);
+  REQUIRE(signer);
+  auto subject = parse_distinguished_name("CN=Ada Lovelace");
+  REQUIRE(subject);
+  std::vector<GeneralName> sans;
+  for (const char* text : {"email:ada@example.com", "UPN:ada@corp.example"}) {
+    auto name = parse_general_name(text);
+    REQUIRE(name);
+    sans.push_back(*name);
+  }
+  auto der = build_csr(*subject, sans, **signer);
+  REQUIRE(der);
+  auto csr = Csr::parse(*der);
+  REQUIRE(csr);
+  REQUIRE(csr->verify_signature());
+  auto requested = csr->requested_subject_alt_names();
+  REQUIRE(requested);
+  REQUIRE(requested->size() == 2);
+  CHECK((*requested)[1].type == GeneralName::Type::kUpn);
+  CHECK((*requested)[1].to_string() == "UPN:ada@corp.example");
+}

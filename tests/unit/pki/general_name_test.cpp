@@ -98,3 +98,16 @@ TEST_CASE("validate_general_name checks names that did not come from text") {
   ip.value = "10.0.0.1";
   CHECK(validate_general_name(ip));
 }
+
+TEST_CASE("a user principal name parses as UPN and is checked for its form") {
+  auto upn = parse_general_name("upn:ada@CORP.example");
+  REQUIRE(upn);
+  CHECK(upn->type == GeneralName::Type::kUpn);
+  CHECK(upn->value == "ada@CORP.example");
+  CHECK(upn->to_string() == "UPN:ada@CORP.example");
+  CHECK(parse_general_name("UPN:jürgen@corp.example").has_value());  // UTF-8 is allowed
+  CHECK(error_of("UPN:ada").find("user@realm") != std::string::npos);
+  CHECK(error_of("UPN:@corp.example").find("user@realm") != std::string::npos);
+  CHECK(error_of("UPN:ada@corp\texample").find("control character") != std::string::npos);
+  CHECK(error_of("X400:ada").find("DNS, IP, email, URI or UPN") != std::string::npos);
+}

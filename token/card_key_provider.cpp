@@ -1,0 +1,115 @@
+#include "token/card_key_provider.h"
+
+#include <future>
+#include <thread>
+
+namespace signet::token {
+namespace {
+
+using base::Error;
+using base::ErrorCode;
+
+}  // namespace
+
+CardKeyProvider::CardKeyProvider(std::shared_ptr<hsm::Pkcs11KeyProvider> card, Options options)
+    : card_(std::move(card)), options_(std::move(options)) {}
+
+void CardKeyProvider::report(std::string step, std::string message) const {
+  if (options_.progress) options_.progress(Progress{std::move(step), std::move(message)});
+}
+
+base::Result<void> CardKeyProvider::check_present() const {
+  if (options_.card_removed && options_.card_removed()) {
+    return Error(ErrorCode::kUnavailable,
+                 "the card was removed from reader '" + options_.reader + "'");
+  }
+  return base::ok();
+}
+
+base::Result<std::shared_ptr<base::Signer>> CardKeyProvider::generate_key(
+    const base::KeyGenerationRequest& request) {
+  SIGNET_TRY(check_present());
+  base::KeyGenerationRequest on_card = request;
+  base::Bytes fixed_id;
+  if (options_.type.fixed_slots()) {
+    SIGNET_ASSIGN_OR_RETURN(KeySlot slot, options_.type.slot(options_.key_slot));
+    fixed_id = slot.id;
+    on_card.label = slot.key_label;
+  }
+  const std::string algorithm(base::to_string(request.algorithm));
+  report("key-generation", "generating a " + algorithm +
+                               " key pair on the card (this can take minutes on a real card)");
+  // PKCS#11 cannot abort C_GenerateKeyPair: the worker always runs to its end, and this
+  // thread waits for it whatever happens meanwhile.
+  auto worker = std::async(std::launch::async, [this, on_card, fixed_id] {
+    return card_->generate_key_with_id(on_card, fixed_id);
+  });
+  const auto started = std::chrono::steady_clock::now();
+  bool removed = false;
+  bool timed_out = false;
+  while (worker.wait_for(std::chrono::seconds(1)) != std::future_status::ready) {
+    const auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(
+        std::chrono::steady_clock::now() - started);
+    if (!removed && !check_present()) {
+      removed = true;
+      report("key-generation", "the card was removed; waiting for the token to give up");
+    } else if (!timed_out && elapsed >= options_.key_generation_timeout) {
+      timed_out = true;
+      report("key-generation", "the timeout of " +
+                                   std::to_string(options_.key_generation_timeout.count()) +
+                                   " s passed; waiting for the token to return");
+    } else if (!removed && !timed_out) {
+      report("key-generation", "generating a " + algorithm + " key pair on the card: " +
+                                   std::to_string(elapsed.count()) + " s");
+    }
+  }
+  auto signer = worker.get();
+  if (!removed && check_present()) {
+    if (!timed_out) return signer;
+  } else {
+    removed = true;
+  }
+  if (signer) (void)destroy_key((*signer)->key_ref());  // best effort: the card may be gone
+  if (removed) {
+    return Error(ErrorCode::kUnavailable, "the card was removed from reader '" + options_.reader +
+                                              "' during key generation; nothing was kept");
+  }
+  return Error(ErrorCode::kUnavailable,
+               "key generation on the card took longer than " +
+                   std::to_string(options_.key_generation_timeout.count()) +
+                   " s; nothing was kept");
+}
+
+base::Result<std::shared_ptr<base::Signer>> CardKeyProvider::find_key(const base::KeyRef& ref) {
+  SIGNET_TRY(check_present());
+  return card_->find_key(ref);
+}
+
+base::Result<std::shared_ptr<base::Signer>> CardKeyProvider::find_key_by_uri(std::string_view uri) {
+  SIGNET_TRY(check_present());
+  return card_->find_key_by_uri(uri);
+}
+
+base::Result<void> CardKeyProvider::destroy_key(const base::KeyRef& ref) {
+  const std::string token = ref.token_serial.empty() ? ref.token_label : ref.token_serial;
+  auto certificates = card_->destroy_certificates(token, ref.id, std::nullopt);
+  if (!certificates) return std::move(certificates).error();
+  return card_->destroy_key(ref);
+}
+
+base::Result<void> CardKeyProvider::check_room(std::string_view token) {
+  SIGNET_TRY(check_present());
+  return card_->check_room(token);
+}
+
+base::Result<base::WrappedSecret> CardKeyProvider::wrap_secret(std::string_view, base::ByteView) {
+  return Error(ErrorCode::kNotSupported,
+               "a smart card keeps the holder's keys only; local keys are wrapped by the "
+               "appliance's token");
+}
+
+base::Result<base::SecureBuffer> CardKeyProvider::unwrap_secret(const base::WrappedSecret&) {
+  return Error(ErrorCode::kNotSupported, "a smart card holds no wrapped secrets");
+}
+
+}  // namespace signet::token

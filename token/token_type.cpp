@@ -1,0 +1,80 @@
+#include "token/token_type.h"
+
+namespace signet::token {
+namespace {
+
+using base::Error;
+using base::ErrorCode;
+
+// NIST SP 800-73-4 Part 1 §3.1: the four PIV key references and what each key is for. OpenSC
+// and ykcs11 both give them CKA_IDs 01..04.
+struct PivSlot {
+  const char* name;
+  std::uint8_t id;
+  const char* purpose;
+  const char* opensc_key;
+};
+constexpr PivSlot kPivSlots[] = {{"9a", 1, "PIV Authentication", "PIV AUTH key"},
+                                 {"9c", 2, "Digital Signature", "SIGN key"},
+                                 {"9d", 3, "Key Management", "KEY MAN key"},
+                                 {"9e", 4, "Card Authentication", "CARD AUTH key"}};
+
+TokenType piv(bool ykcs11) {
+  TokenType type;
+  type.name = ykcs11 ? "ykcs11" : "piv";
+  type.chain_allowed = false;
+  type.key_generation = ykcs11 ? KeyGenerationAuth::kSoPin : KeyGenerationAuth::kModuleSetting;
+  for (const auto& s : kPivSlots) {
+    KeySlot slot;
+    slot.name = s.name;
+    slot.id = {s.id};
+    if (ykcs11) {
+      slot.key_label = std::string("Private key for ") + s.purpose;
+      slot.certificate_label = std::string("X.509 Certificate for ") + s.purpose;
+    } else {
+      slot.key_label = s.opensc_key;
+      slot.certificate_label = std::string("Certificate for ") + s.purpose;
+    }
+    type.key_slots.push_back(std::move(slot));
+  }
+  return type;
+}
+
+}  // namespace
+
+std::string_view to_string(KeyGenerationAuth auth) {
+  switch (auth) {
+    case KeyGenerationAuth::kModuleSetting:
+      return "module-setting";
+    case KeyGenerationAuth::kSoPin:
+      return "so-pin";
+    case KeyGenerationAuth::kUserPin:
+      break;
+  }
+  return "user-pin";
+}
+
+base::Result<KeySlot> TokenType::slot(std::string_view wanted) const {
+  if (key_slots.empty()) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "cards of type '" + name + "' have no fixed key slots to choose from");
+  }
+  if (wanted.empty()) return key_slots.front();
+  std::string names;
+  for (const auto& s : key_slots) {
+    if (s.name == wanted) return s;
+    names += (names.empty() ? "" : ", ") + s.name;
+  }
+  return Error(ErrorCode::kInvalidArgument, "cards of type '" + name + "' have no key slot '" +
+                                                std::string(wanted) + "' (slots: " + names + ")");
+}
+
+base::Result<TokenType> token_type(std::string_view name) {
+  if (name.empty() || name == "generic") return TokenType();
+  if (name == "piv") return piv(false);
+  if (name == "ykcs11") return piv(true);
+  return Error(ErrorCode::kInvalidArgument,
+               "unknown card type '" + std::string(name) + "' (known: generic, piv, ykcs11)");
+}
+
+}  // namespace signet::token
