@@ -30,12 +30,15 @@
 #include "appliance/core/daemon_lock.h"
 #include "appliance/daemon/appliance_identity.h"
 #include "appliance/daemon/audit_checkpoint_loop.h"
+#include "appliance/daemon/audit_forwarder.h"
 #include "appliance/daemon/hardening.h"
 #include "appliance/daemon/relying_party.h"
 #include "appliance/daemon/seccomp_policy.h"
 #include "appliance/daemon/settings.h"
 #include "appliance/daemon/system_routes.h"
+#include "appliance/daemon/tls_certificate_switch.h"
 #include "appliance/daemon/tls_context.h"
+#include "appliance/daemon/tls_renewal_loop.h"
 #include "appliance/server/http_server.h"
 #include "hsm/openssl_provider.h"
 
@@ -154,6 +157,30 @@ std::vector<Metrics::GaugeSample> crl_ages(ApiServices& api) {
   return samples;
 }
 
+// After a renewal, the replaced TLS key stays on the token this long: handshakes that chose the
+// old certificate just before the swap may still sign with it until their handshake deadline
+// (ServerLimits::tls_handshake_timeout, 10 s).
+constexpr std::chrono::seconds kTlsKeyGrace{15};
+
+void add_forwarding_metrics(Metrics& metrics, const AuditForwarder& forwarder) {
+  using Sample = Metrics::GaugeSample;
+  const auto per_target = [&forwarder](auto value) {
+    std::vector<Sample> samples;
+    for (const auto& t : forwarder.status()) {
+      samples.push_back({"target=\"" + t.name + "\"", double(value(t))});
+    }
+    return samples;
+  };
+  metrics.add_gauge("signet_audit_forwarded_total", "Audit events sent to the target.",
+                    [per_target] { return per_target([](const auto& t) { return t.forwarded; }); });
+  metrics.add_gauge("signet_audit_forward_dropped_total",
+                    "Audit events not sent to the target (it was down or its buffer stayed full).",
+                    [per_target] { return per_target([](const auto& t) { return t.dropped; }); });
+  metrics.add_gauge(
+      "signet_audit_forward_connected", "1 when the forwarding target is connected.",
+      [per_target] { return per_target([](const auto& t) { return t.connected ? 1 : 0; }); });
+}
+
 // The appliance CA certificate, for clients on this machine (the CLI, scripts) to trust
 // signetd's HTTPS: <state>/appliance-ca.pem, world-readable (it is public).
 Result<void> publish_appliance_ca(const std::filesystem::path& state_dir, const ca::CaRecord& ca) {
@@ -214,6 +241,10 @@ Result<int> serve(DaemonSettings settings) {
   SIGNET_TRY(apply_publish_base_url(context, settings.configuration.ca.publish_base_url));
   SIGNET_ASSIGN_OR_RETURN(auto* operators, context.operators());
   SIGNET_ASSIGN_OR_RETURN(auto* audit, context.audit());
+  SIGNET_ASSIGN_OR_RETURN(auto* audit_head, context.checkpoints());
+  SIGNET_ASSIGN_OR_RETURN(auto forwarder,
+                          AuditForwarder::create(settings.configuration.audit, *audit, *audit_head,
+                                                 context.state_dir(), log));
 
   AuthPolicy policy;
   policy.session_idle = settings.session_idle;
@@ -229,11 +260,16 @@ Result<int> serve(DaemonSettings settings) {
 
   std::vector<std::string> names = settings.tls_names;
   names.push_back(settings.https.host);
-  SIGNET_ASSIGN_OR_RETURN(auto identity, ensure_tls_identity(context, names));
+  const auto& tls_settings = settings.configuration.tls;
+  SIGNET_ASSIGN_OR_RETURN(
+      auto identity, ensure_tls_identity(context, names, tls_settings.certificate_days,
+                                         std::chrono::hours(24) * tls_settings.renew_before_days));
   SIGNET_TRY(publish_appliance_ca(context.state_dir(), identity.appliance_ca));
   SIGNET_ASSIGN_OR_RETURN(auto bridge, hsm::OpensslBridge::create());
   SIGNET_ASSIGN_OR_RETURN(auto tls,
                           make_server_tls_context(*bridge, identity, settings.tls_min_version));
+  SIGNET_ASSIGN_OR_RETURN(auto tls_switch,
+                          TlsCertificateSwitch::create(*bridge, tls.get(), identity));
 
   ApiServices api(context, authenticator, metrics);
   base::StderrLogger logger(settings.log_level);
@@ -247,13 +283,19 @@ Result<int> serve(DaemonSettings settings) {
   register_crl_routes(router, api);
   register_token_routes(router, api);
   register_audit_routes(router, api);
-  register_system_routes(router, api, *identity.certificate.key_location);
+  register_system_routes(
+      router, api,
+      [&tls_switch] {
+        return tls_switch->current().certificate.key_location.value_or(base::KeyRef{});
+      },
+      forwarder.get());
   RelyingPartyEndpoints relying_party(api.cas(), api.crl_log(), api.ocsp_responder(), metrics);
   metrics.add_gauge("signet_crl_age_seconds", "Seconds since the CA's latest full CRL was issued.",
                     [&api] { return crl_ages(api); });
   metrics.add_gauge("signet_sessions", "Open operator sessions.", [&authenticator] {
     return std::vector<Metrics::GaugeSample>{{"", double(authenticator.session_count())}};
   });
+  if (forwarder) add_forwarding_metrics(metrics, *forwarder);
 
   ServerLimits limits;
   limits.max_connections = settings.max_connections;
@@ -281,7 +323,7 @@ Result<int> serve(DaemonSettings settings) {
   }
   server->start();
   if (seccomp.enabled) {
-    SIGNET_TRY(install_seccomp_policy(seccomp.extra));
+    SIGNET_TRY(install_seccomp_policy(seccomp.extra, /*outbound_sockets=*/forwarder != nullptr));
     log("seccomp: the syscall allowlist is installed (" +
         std::to_string(seccomp_base_allowlist().size() + seccomp.extra.size()) +
         " syscalls, plus clone for threads and ioctl FIONBIO/FIONREAD)");
@@ -301,6 +343,11 @@ Result<int> serve(DaemonSettings settings) {
   {
     SchedulerLoop scheduler(api, settings);
     AuditCheckpointLoop checkpoints(api.checkpointer(), settings.audit_checkpoint_interval, log);
+    TlsRenewalLoop renewal(
+        api, *tls_switch,
+        {tls_settings.certificate_days, std::chrono::hours(24) * tls_settings.renew_before_days,
+         tls_settings.renew_check_interval, kTlsKeyGrace},
+        log);
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);

@@ -1,5 +1,7 @@
 #include "appliance/daemon/seccomp_policy.h"
 
+#include <sys/socket.h>
+
 #include <sched.h>
 #include <seccomp.h>
 #include <sys/ioctl.h>
@@ -173,7 +175,18 @@ Result<void> check_syscall_names(const std::vector<std::string>& names) {
   return base::ok();
 }
 
-Result<void> install_seccomp_policy(const std::vector<std::string>& extra) {
+// Audit forwarding (audit_forwarder.h) (re)connects from its own thread while signetd runs:
+// socket only for local (AF_UNIX) and IP sockets, and connect.
+Result<void> add_outbound_socket_rules(scmp_filter_ctx ctx) {
+  for (int domain : {AF_UNIX, AF_INET, AF_INET6}) {
+    int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+                              SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(domain)));
+    if (rc != 0) return libseccomp_error("cannot allow socket", rc);
+  }
+  return allow(ctx, "connect");
+}
+
+Result<void> install_seccomp_policy(const std::vector<std::string>& extra, bool outbound_sockets) {
   ContextPtr ctx(seccomp_init(SCMP_ACT_KILL_PROCESS));
   if (!ctx) return Error(ErrorCode::kInternal, "seccomp: cannot create a filter");
   if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_TSYNC, 1); rc != 0) {
@@ -182,6 +195,7 @@ Result<void> install_seccomp_policy(const std::vector<std::string>& extra) {
   for (const char* name : kBaseAllowlist) SIGNET_TRY(allow(ctx.get(), name));
   for (const auto& name : extra) SIGNET_TRY(allow(ctx.get(), name));
   SIGNET_TRY(add_argument_rules(ctx.get()));
+  if (outbound_sockets) SIGNET_TRY(add_outbound_socket_rules(ctx.get()));
   if (int rc = seccomp_load(ctx.get()); rc != 0) return libseccomp_error("cannot load", rc);
   return base::ok();
 }

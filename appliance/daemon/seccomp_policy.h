@@ -44,6 +44,9 @@ SeccompPlan plan_seccomp(const firmware_config::Configuration& config,
                          const std::string& module_path);
 
 // Installs the base allowlist plus `extra` (syscall names) for every thread of the process.
-base::Result<void> install_seccomp_policy(const std::vector<std::string>& extra);
+// `outbound_sockets` (audit forwarding is configured) also allows connect and socket for
+// AF_UNIX, AF_INET and AF_INET6.
+base::Result<void> install_seccomp_policy(const std::vector<std::string>& extra,
+                                          bool outbound_sockets = false);
 
 }  // namespace signet::appliance
