@@ -75,6 +75,9 @@ Result<void> TlsRenewalLoop::renew(const TlsIdentity& current) {
                            {"serial", issued.certificate.serial.to_hex()},
                            {"not_after", format_time(issued.certificate.not_after)},
                            {"key", issued.certificate.key_location->to_uri()}};
+  if (current.certificate.key_location) {
+    detail["previous_key"] = current.certificate.key_location->to_uri();
+  }
   audit("tls.certificate_renewed", certificate_object(issued.certificate), detail.dump());
   log_("renewed signetd's TLS certificate: serial " + issued.certificate.serial.to_hex() +
        " (was " + current.certificate.serial.to_hex() + "), valid until " +
