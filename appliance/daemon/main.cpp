@@ -5,8 +5,10 @@
 // token and services -> the initial administrator -> the appliance CA and signetd's TLS certificate
 // (key on the token) -> HTTPS (REST API and web console) and plain HTTP (CRLs, CA certificates,
 // OCSP) listeners bound (as root when dropping) -> privileges dropped for good -> server threads ->
-// the seccomp filter -> the revocation scheduler and the audit checkpoint schedule
-// (appliance/daemon/ hardening.h, seccomp_policy.h, audit_checkpoint_loop.h). SIGTERM/SIGINT stop
+// the seccomp filter -> the revocation scheduler, the audit checkpoint schedule and the TLS
+// certificate renewal schedule (appliance/daemon/ hardening.h, seccomp_policy.h,
+// audit_checkpoint_loop.h, tls_renewal_loop.h). Audit forwarding ([audit] forward,
+// audit_forwarder.h) starts as soon as the store is open. SIGTERM/SIGINT stop
 // accepting, let in-flight requests finish, sign a last audit checkpoint and exit; SIGHUP reloads
 // what the OCSP responder knows about the CAs.
 #include <signal.h>

@@ -196,6 +196,37 @@ class ForwardingTest(unittest.TestCase):
             self.assertEqual(sd_id, "signet@99999")
             self.assertEqual(int(header["pri"]) // 8, 19)  # local3
 
+    def test_tcp_with_octet_counting_framing(self):
+        server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        server.settimeout(WAIT)
+        try:
+            self.app = Appliance(config={"audit": {
+                "forward": "syslog",
+                "syslog_address": "tcp:127.0.0.1:%d" % server.getsockname()[1]}},
+                create_cas=False).start()
+            conn, _ = server.accept()
+            conn.settimeout(WAIT)
+            self.evil_login()
+            data, frames = b"", []
+            deadline = time.monotonic() + WAIT
+            while time.monotonic() < deadline and \
+                    not any(b"operator.login_failed" in f for f in frames):
+                data += conn.recv(65536)
+                # RFC 6587 §3.4.1: MSG-LEN SP SYSLOG-MSG, back to back.
+                while b" " in data:
+                    length, rest = data.split(b" ", 1)
+                    self.assertRegex(length.decode(), r"^[1-9]\d*$")
+                    if len(rest) < int(length):
+                        break
+                    frames.append(rest[:int(length)])
+                    data = rest[int(length):]
+            conn.close()
+        finally:
+            server.close()
+        self.check_syslog(frames, self.app)
+
     def test_receiver_down_signetd_serves_counts_and_reconnects(self):
         syslog = self.receiver("syslog.sock")
         self.app = Appliance(config={"audit": {"forward": "syslog",
