@@ -34,6 +34,7 @@
 #include "appliance/daemon/audit_checkpoint_loop.h"
 #include "appliance/daemon/audit_forwarder.h"
 #include "appliance/daemon/hardening.h"
+#include "appliance/daemon/operator_certificates.h"
 #include "appliance/daemon/relying_party.h"
 #include "appliance/daemon/seccomp_policy.h"
 #include "appliance/daemon/settings.h"
@@ -278,6 +279,7 @@ Result<int> serve(DaemonSettings settings) {
   Router router(authenticator, metrics, &logger);
   register_session_routes(router, api);
   register_operator_routes(router, api);
+  register_operator_certificate_routes(router, api);
   register_certificate_routes(router, api);
   register_ca_routes(router, api);
   register_profile_routes(router, api);

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "appliance/core/views.h"
+#include "appliance/daemon/operator_certificates.h"
 #include "hsm/key_provider.h"
 
 namespace signet::appliance {
@@ -48,8 +49,10 @@ void TlsRenewalLoop::round() {
   destroy_retired(/*all=*/false);
   const auto current = tls_.current();
   const auto left = current.certificate.not_after - api_.clock().now();
-  if (left >= policy_.renew_before) return;
-  if (auto renewed = renew(current); !renewed) failed(renewed.error());
+  if (left < policy_.renew_before) {
+    if (auto renewed = renew(current); !renewed) failed(renewed.error());
+  }
+  renew_operator_certificates(api_, policy_.renew_before, log_);
 }
 
 Result<void> TlsRenewalLoop::renew(const TlsIdentity& current) {

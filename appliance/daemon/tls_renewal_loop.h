@@ -8,6 +8,8 @@
 // stops (after the server has). Each renewal writes the audit event "tls.certificate_renewed",
 // each destroyed key "tls.key_destroyed". A failure is logged, raises the alert
 // "tls.renewal_failed" (audited) and leaves the old certificate serving; the next round retries.
+// Each round also renews operators' client certificates that are due
+// (operator_certificates.h, same `renew_before`).
 //
 // Thread-safety: owns one thread; the destructor stops and joins it. Uses the ApiServices'
 // shared (thread-safe) services.
