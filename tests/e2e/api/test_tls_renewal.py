@@ -181,5 +181,66 @@ class TlsRenewalWhileServing(unittest.TestCase):
         self.assertIn(latest["key"], on_token)
 
 
+class TlsRenewalFailure(unittest.TestCase):
+    """The token refuses key generation (the fault-injecting PKCS#11 module around SoftHSM,
+    tests/support/fault_pkcs11): renewal fails, is logged and alerted, the old certificate keeps
+    serving and requests keep succeeding; once the token works again the next check renews."""
+
+    def setUp(self):
+        fault_module = os.environ.get("SIGNET_FAULT_PKCS11", "")
+        if not os.path.exists(fault_module):
+            self.skipTest("SIGNET_FAULT_PKCS11 does not name the fault-injecting module")
+        self.app = Appliance(config={"tls": {"certificate_days": 1, "renew_before_days": 2,
+                                             "renew_check_interval_seconds": 2}},
+                             create_cas=False)
+        self.control = os.path.join(self.app.dir, "faults")
+        self.app.env.update({
+            "SIGNET_PKCS11_MODULE": fault_module,
+            "SIGNET_FAULT_REAL_MODULE": "/usr/lib/softhsm/libsofthsm2.so",
+            "SIGNET_FAULT_CONTROL": self.control,
+            "SOFTHSM2_CONF": os.path.join(self.app.state, "softhsm", "softhsm2.conf")})
+        self.app.start()
+
+    def tearDown(self):
+        self.app.close()
+
+    def set_faults(self, text):
+        with open(self.control + ".tmp", "w") as f:
+            f.write(text)
+        os.rename(self.control + ".tmp", self.control)
+
+    def served_serial(self):
+        with self.app.tls_socket() as sock:
+            return serial_of(sock.getpeercert(True))
+
+    def full_log(self):
+        with open(self.app.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def wait_for_log(self, text, count=1):
+        deadline = time.monotonic() + RENEWAL_TIMEOUT
+        while self.full_log().count(text) < count and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.assertGreaterEqual(self.full_log().count(text), count, self.app.read_log())
+
+    def test_a_failed_renewal_keeps_the_old_certificate_and_raises_an_alert(self):
+        self.set_faults("fail C_GenerateKeyPair CKR_DEVICE_ERROR\n")
+        failure = "renewing signetd's TLS certificate failed"
+        self.wait_for_log(failure)
+        before = self.served_serial()  # no renewal can succeed from here on
+        self.wait_for_log(failure, count=3)
+        self.assertEqual(self.served_serial(), before)
+        self.assertEqual(self.app.request("GET", "/healthz").status, 200)
+        r = self.app.request("GET", "/api/v1/alerts", session=self.app.admin_session())
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("tls.renewal_failed", [a["kind"] for a in r.json()["items"]])
+
+        self.set_faults("")
+        deadline = time.monotonic() + RENEWAL_TIMEOUT
+        while self.served_serial() == before and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.assertNotEqual(self.served_serial(), before)
+
+
 if __name__ == "__main__":
     unittest.main()
