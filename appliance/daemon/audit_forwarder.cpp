@@ -1,5 +1,6 @@
 #include "appliance/daemon/audit_forwarder.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -69,8 +70,11 @@ Result<std::unique_ptr<AuditForwarder>> AuditForwarder::create(
     SIGNET_ASSIGN_OR_RETURN(auto last, head.last_audit_event());
     self->cursor_ = last ? last->sequence : 0;
   }
-  self->thread_ = std::thread([raw = self.get()] { raw->run(); });
   return self;
+}
+
+void AuditForwarder::start() {
+  if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
 }
 
 AuditForwarder::~AuditForwarder() {
@@ -91,6 +95,7 @@ void AuditForwarder::run() {
     lock.unlock();
     while (drain()) {
     }
+    for (auto& target : targets_) connect_idle(*target);
     lock.lock();
   }
 }
@@ -108,6 +113,20 @@ bool AuditForwarder::drain() {
   }
   save_cursor();
   return events->size() == batch_;  // a full batch: there may be more
+}
+
+// A target without traffic is (re)connected too (at most once a second), so that its status
+// says whether it is reachable before the next event needs it.
+void AuditForwarder::connect_idle(Target& target) {
+  if (target.socket.connected()) return;
+  std::string error;
+  const bool connected = target.socket.connect_if_due(error);
+  target.connected = connected;
+  if (connected && target.dropped.load() > 0) {
+    log_("audit forwarding to " + target.name + " (" + target.socket.address() +
+         ") is connected again; " + std::to_string(target.dropped.load()) +
+         " events were dropped since signetd started");
+  }
 }
 
 void AuditForwarder::deliver(Target& target, const ca::AuditEvent& event) {
@@ -139,15 +158,16 @@ void AuditForwarder::deliver(Target& target, const ca::AuditEvent& event) {
   }
 }
 
+// Mode 0600 like every file in the state directory (signet doctor checks). A failed write is
+// retried with the next batch; at worst events are sent twice after a restart.
 void AuditForwarder::save_cursor() {
-  const auto tmp = std::filesystem::path(cursor_file_.string() + ".tmp");
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << cursor_.load() << "\n";
-    if (!out.flush()) return;  // the next batch tries again; at worst events are sent twice
-  }
-  std::error_code error;
-  std::filesystem::rename(tmp, cursor_file_, error);
+  const auto tmp = cursor_file_.string() + ".tmp";
+  const std::string text = std::to_string(cursor_.load()) + "\n";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return;
+  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  if (written) ::rename(tmp.c_str(), cursor_file_.c_str());
 }
 
 std::vector<AuditForwarder::TargetStatus> AuditForwarder::status() const {

@@ -10,7 +10,8 @@
 // running (by the CLI) are sent at the next start; without that file it begins at the log's
 // head. When a target is down its events are dropped and counted (status(), /metrics,
 // /healthz, `signet doctor`), a warning is logged at most once a minute per target, and the
-// target is reconnected (ForwardTarget). The destructor sends what was committed up to then.
+// target is reconnected (ForwardTarget), also while idle. The destructor sends what was
+// committed up to then.
 //
 // Thread-safety: status() from any thread; the rest is the forwarding thread's.
 #pragma once
@@ -42,6 +43,10 @@ class AuditForwarder {
   static base::Result<std::unique_ptr<AuditForwarder>> create(
       const firmware_config::AuditSettings& settings, ca::AuditSink& audit,
       ca::AuditCheckpointLog& head, const std::filesystem::path& state_dir, Log log);
+  // Starts the forwarding thread (once). Until then nothing is sent: signetd creates the
+  // forwarder early, so that its start cursor precedes the start-up's own events, and starts it
+  // once privileges are dropped.
+  void start();
   ~AuditForwarder();
   AuditForwarder(const AuditForwarder&) = delete;
   AuditForwarder& operator=(const AuditForwarder&) = delete;
@@ -74,6 +79,7 @@ class AuditForwarder {
   // Sends what was committed since the cursor; false when reading the log failed.
   bool drain();
   void deliver(Target& target, const ca::AuditEvent& event);
+  void connect_idle(Target& target);
   void save_cursor();
 
   ca::AuditSink& audit_;
@@ -86,7 +92,7 @@ class AuditForwarder {
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;  // guarded by mutex_
-  std::thread thread_;     // started last, in create()
+  std::thread thread_;     // started by start()
 };
 
 }  // namespace signet::appliance

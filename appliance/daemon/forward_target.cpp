@@ -118,16 +118,19 @@ bool ForwardTarget::connect(std::string& error) {
   return true;
 }
 
-bool ForwardTarget::send(std::string_view message, std::string& error) {
-  if (fd_ < 0) {
-    const auto now = std::chrono::steady_clock::now();
-    if (now < retry_at_) {
-      error = "not connected (retrying)";
-      return false;
-    }
-    retry_at_ = now + kRetryInterval;
-    if (!connect(error)) return false;
+bool ForwardTarget::connect_if_due(std::string& error) {
+  if (fd_ >= 0) return true;
+  const auto now = std::chrono::steady_clock::now();
+  if (now < retry_at_) {
+    error = "not connected (retrying)";
+    return false;
   }
+  retry_at_ = now + kRetryInterval;
+  return connect(error);
+}
+
+bool ForwardTarget::send(std::string_view message, std::string& error) {
+  if (!connect_if_due(error)) return false;
   std::string framed;
   if (kind_ == Kind::kTcp) {
     framed = std::to_string(message.size()) + " ";  // RFC 6587 §3.4.1 octet counting

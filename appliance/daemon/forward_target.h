@@ -31,6 +31,9 @@ class ForwardTarget {
   // Sends one message; false when it was dropped. `error` then says why (for the log).
   bool send(std::string_view message, std::string& error);
 
+  // Connects when not connected and the retry interval has passed; true when connected.
+  bool connect_if_due(std::string& error);
+
   bool connected() const { return fd_ >= 0; }
   const std::string& address() const { return address_; }
 

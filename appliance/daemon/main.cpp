@@ -322,6 +322,7 @@ Result<int> serve(DaemonSettings settings) {
   SIGNET_TRY(privileges.bind_as_root());
   SIGNET_ASSIGN_OR_RETURN(auto server, HttpServer::create(std::move(listeners), limits, &logger));
   SIGNET_TRY(privileges.finish());
+  if (forwarder) forwarder->start();
   if (privileges.active()) {
     log("dropped privileges to user '" + settings.configuration.hardening.user + "'");
   }

@@ -180,6 +180,10 @@ class ForwardingTest(unittest.TestCase):
         self.assertEqual(json.loads(login["SIGNET_DETAIL"])["reason"] != "", True)
         seqs = [int(f["SIGNET_SEQ"]) for f in fields]
         self.assertEqual(seqs, sorted(seqs))
+        forwarding = self.app.request("GET", "/healthz").json()["checks"]["audit_forwarding"]
+        self.assertTrue(forwarding["ok"], forwarding)
+        self.assertRegex(forwarding["detail"], r"^syslog unix:\S+: connected, [1-9]\d* forwarded, "
+                                               r"0 dropped; journald \S+: connected, ")
 
     def test_udp_loopback_with_another_facility_and_enterprise_number(self):
         udp = self.receiver()
@@ -255,6 +259,7 @@ class ForwardingTest(unittest.TestCase):
         doctor = self.app.cli("--json", "doctor", check=False)
         checks = {c["check"]: c for c in json.loads(doctor.stdout.decode())["checks"]}
         self.assertEqual(checks["audit-forwarding"]["verdict"], "warning")
+        self.assertEqual(checks["state-files"]["verdict"], "ok")  # the cursor file is 0600
         self.assertIn("dropped", self.app.read_log())
 
         # The receiver is back: later events arrive (a new socket and connect, under seccomp in
