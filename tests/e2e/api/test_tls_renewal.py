@@ -15,6 +15,7 @@ import time
 import unittest
 
 from signetd_fixture import Appliance
+from test_hardening import added_seccomp_filters, sanitized_build
 
 RENEWAL_TIMEOUT = 180  # liveness bound only
 
@@ -160,6 +161,13 @@ class TlsRenewalWhileServing(unittest.TestCase):
         self.assertTrue(any(e["object"].endswith("/" + s) for e in renewals for s in served))
         # /healthz finds the current key on the token (not the one signetd started with).
         self.assertEqual(self.app.request("GET", "/healthz").status, 200)
+        # Key generation, issuance and key destruction ran under the seccomp filter (builds
+        # without sanitizers), and signetd is alive.
+        if sanitized_build(self.app):
+            self.assertEqual(added_seccomp_filters(self.app.info["pid"]), 0)
+        else:
+            self.assertEqual(added_seccomp_filters(self.app.info["pid"]), 1)
+        self.assertIsNone(self.app.process.poll())
 
     def test_replaced_keys_leave_the_token(self):
         deadline = time.monotonic() + RENEWAL_TIMEOUT
