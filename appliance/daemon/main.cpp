@@ -160,30 +160,6 @@ std::vector<Metrics::GaugeSample> crl_ages(ApiServices& api) {
   return samples;
 }
 
-// After a renewal, the replaced TLS key stays on the token this long: handshakes that chose the
-// old certificate just before the swap may still sign with it until their handshake deadline
-// (ServerLimits::tls_handshake_timeout, 10 s).
-constexpr std::chrono::seconds kTlsKeyGrace{15};
-
-void add_forwarding_metrics(Metrics& metrics, const AuditForwarder& forwarder) {
-  using Sample = Metrics::GaugeSample;
-  const auto per_target = [&forwarder](auto value) {
-    std::vector<Sample> samples;
-    for (const auto& t : forwarder.status()) {
-      samples.push_back({"target=\"" + t.name + "\"", double(value(t))});
-    }
-    return samples;
-  };
-  metrics.add_gauge("signet_audit_forwarded_total", "Audit events sent to the target.",
-                    [per_target] { return per_target([](const auto& t) { return t.forwarded; }); });
-  metrics.add_gauge("signet_audit_forward_dropped_total",
-                    "Audit events not sent to the target (it was down or its buffer stayed full).",
-                    [per_target] { return per_target([](const auto& t) { return t.dropped; }); });
-  metrics.add_gauge(
-      "signet_audit_forward_connected", "1 when the forwarding target is connected.",
-      [per_target] { return per_target([](const auto& t) { return t.connected ? 1 : 0; }); });
-}
-
 // The appliance CA certificate, for clients on this machine (the CLI, scripts) to trust
 // signetd's HTTPS: <state>/appliance-ca.pem, world-readable (it is public).
 Result<void> publish_appliance_ca(const std::filesystem::path& state_dir, const ca::CaRecord& ca) {
@@ -299,7 +275,6 @@ Result<int> serve(DaemonSettings settings) {
   metrics.add_gauge("signet_sessions", "Open operator sessions.", [&authenticator] {
     return std::vector<Metrics::GaugeSample>{{"", double(authenticator.session_count())}};
   });
-  if (forwarder) add_forwarding_metrics(metrics, *forwarder);
 
   ServerLimits limits;
   limits.max_connections = settings.max_connections;
@@ -351,7 +326,7 @@ Result<int> serve(DaemonSettings settings) {
     TlsRenewalLoop renewal(
         api, *tls_switch,
         {tls_settings.certificate_days, std::chrono::hours(24) * tls_settings.renew_before_days,
-         tls_settings.renew_check_interval, kTlsKeyGrace},
+         tls_settings.renew_check_interval},
         log);
     sigset_t set;
     sigemptyset(&set);

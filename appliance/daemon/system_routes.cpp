@@ -56,10 +56,30 @@ http::Response health(ApiServices& api, const base::KeyRef& tls_key,
                        healthy ? 200 : 503);
 }
 
+void add_forwarding_metrics(Metrics& metrics, const AuditForwarder& forwarder) {
+  using Sample = Metrics::GaugeSample;
+  const auto per_target = [&forwarder](auto value) {
+    std::vector<Sample> samples;
+    for (const auto& t : forwarder.status()) {
+      samples.push_back({"target=\"" + t.name + "\"", double(value(t))});
+    }
+    return samples;
+  };
+  metrics.add_gauge("signet_audit_forwarded_total", "Audit events sent to the target.",
+                    [per_target] { return per_target([](const auto& t) { return t.forwarded; }); });
+  metrics.add_gauge("signet_audit_forward_dropped_total",
+                    "Audit events not sent to the target (it was down or its buffer stayed full).",
+                    [per_target] { return per_target([](const auto& t) { return t.dropped; }); });
+  metrics.add_gauge(
+      "signet_audit_forward_connected", "1 when the forwarding target is connected.",
+      [per_target] { return per_target([](const auto& t) { return t.connected ? 1 : 0; }); });
+}
+
 }  // namespace
 
 void register_system_routes(Router& router, ApiServices& api, std::function<base::KeyRef()> tls_key,
                             const AuditForwarder* forwarder) {
+  if (forwarder != nullptr) add_forwarding_metrics(api.metrics(), *forwarder);
   router.add("GET", "/healthz", Permission::kPublic,
              {"system", "Health: the token is reachable and the store readable with disk room"},
              [&api, tls_key, forwarder](ApiCall&) -> Result<http::Response> {

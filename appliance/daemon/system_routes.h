@@ -14,7 +14,8 @@ namespace signet::appliance {
 // health check looks it up on the token. Called from worker threads. `forwarder` (borrowed,
 // nullptr when audit forwarding is off) adds the informational check "audit_forwarding"
 // (whether every target is connected, with forwarded and dropped counts), which does not make
-// the appliance unhealthy.
+// the appliance unhealthy, and the metrics signet_audit_forwarded_total,
+// signet_audit_forward_dropped_total and signet_audit_forward_connected per target.
 void register_system_routes(Router& router, ApiServices& api, std::function<base::KeyRef()> tls_key,
                             const AuditForwarder* forwarder);
 

@@ -32,6 +32,8 @@ struct TlsRenewalPolicy {
   int certificate_days = 397;
   std::chrono::hours renew_before{30 * 24};
   std::chrono::seconds check_interval{3600};
+  // How long a replaced key stays on the token: handshakes that chose the old certificate just
+  // before the swap may still sign with it until their deadline (tls_handshake_timeout, 10 s).
   std::chrono::seconds key_grace{15};
 };
 
