@@ -62,8 +62,17 @@ std::string hex(const base::Bytes& bytes) {
   return out;
 }
 
+// Bounded so that a message fits a UDP datagram and syslog daemons' line limits with room to
+// spare; the structured data (sequence, hash) is never cut.
+constexpr std::size_t kMaxMessageText = 16 * 1024;
+
 std::string message_text(const ca::AuditEvent& event) {
-  return event.action + " " + event.object + " " + event.detail;
+  std::string text = event.action + " " + event.object + " " + event.detail;
+  if (text.size() > kMaxMessageText) {
+    text.resize(kMaxMessageText);
+    text += "...(truncated)";
+  }
+  return text;
 }
 
 void journal_field(std::string& out, std::string_view name, std::string_view value) {

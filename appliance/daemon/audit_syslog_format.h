@@ -8,7 +8,7 @@
 //   MSGID the event's action ("certificate.issued"), and the SD-ELEMENT
 //   [signet@<enterprise number> seq="…" actor="…" object="…" hash="…" prev="…"]
 //   whose PARAM-VALUEs escape '"', '\' and ']' with a backslash (§6.3.3); MSG is the action,
-//   object and detail JSON in plain text.
+//   object and detail JSON in plain text, cut after 16 KiB ("...(truncated)").
 // Thread-safe (no state).
 #pragma once
 

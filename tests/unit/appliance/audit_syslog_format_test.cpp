@@ -65,3 +65,13 @@ TEST_CASE("the journald form uses the binary encoding for a value with a newline
       std::string("SIGNET_DETAIL\n") + std::string("\x0b\0\0\0\0\0\0\0", 8) + "line1\nline2\n";
   CHECK(datagram.find(binary) != std::string::npos);
 }
+
+TEST_CASE("a huge detail is cut in MSG, never in the structured data") {
+  auto event = sample_event();
+  event.detail = std::string(100'000, 'x');
+  const auto text = format_rfc5424(event, SyslogIdentity{});
+  CHECK(text.size() < 17 * 1024);
+  CHECK(text.find("seq=\"42\"") != std::string::npos);
+  CHECK(text.size() > 14 + 16 * 1024 - 100);
+  CHECK(text.substr(text.size() - 14) == "...(truncated)");
+}
