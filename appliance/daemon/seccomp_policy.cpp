@@ -6,6 +6,7 @@
 #include <seccomp.h>
 #include <sys/ioctl.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -175,15 +176,29 @@ Result<void> check_syscall_names(const std::vector<std::string>& names) {
   return base::ok();
 }
 
-// Audit forwarding (audit_forwarder.h) (re)connects from its own thread while signetd runs:
-// socket only for local (AF_UNIX) and IP sockets, and connect.
-Result<void> add_outbound_socket_rules(scmp_filter_ctx ctx) {
+// socket(2) and connect(2), unless the module's seccomp_allow lists them itself:
+// - with audit forwarding (audit_forwarder.h), whose thread (re)connects while signetd runs:
+//   socket for local (AF_UNIX) and IP sockets only, and connect;
+// - without it, socket fails with EACCES instead of killing the process: SoftHSMv2 reports its
+//   errors with syslog(3), whose socket to /dev/log must not take signetd down (a key created
+//   or destroyed while other threads sign can make SoftHSM log a transient error).
+Result<void> add_socket_rules(scmp_filter_ctx ctx, const std::vector<std::string>& extra,
+                              bool outbound_sockets) {
+  const auto listed = [&extra](const char* name) {
+    return std::find(extra.begin(), extra.end(), name) != extra.end();
+  };
+  if (listed("socket")) return base::ok();
+  if (!outbound_sockets) {
+    int rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 0);
+    if (rc != 0) return libseccomp_error("cannot refuse socket", rc);
+    return base::ok();
+  }
   for (int domain : {AF_UNIX, AF_INET, AF_INET6}) {
     int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
                               SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(domain)));
     if (rc != 0) return libseccomp_error("cannot allow socket", rc);
   }
-  return allow(ctx, "connect");
+  return listed("connect") ? base::ok() : allow(ctx, "connect");
 }
 
 Result<void> install_seccomp_policy(const std::vector<std::string>& extra, bool outbound_sockets) {
@@ -195,7 +210,7 @@ Result<void> install_seccomp_policy(const std::vector<std::string>& extra, bool 
   for (const char* name : kBaseAllowlist) SIGNET_TRY(allow(ctx.get(), name));
   for (const auto& name : extra) SIGNET_TRY(allow(ctx.get(), name));
   SIGNET_TRY(add_argument_rules(ctx.get()));
-  if (outbound_sockets) SIGNET_TRY(add_outbound_socket_rules(ctx.get()));
+  SIGNET_TRY(add_socket_rules(ctx.get(), extra, outbound_sockets));
   if (int rc = seccomp_load(ctx.get()); rc != 0) return libseccomp_error("cannot load", rc);
   return base::ok();
 }
