@@ -115,6 +115,19 @@ base::Result<std::vector<TokenInfo>> Pkcs11KeyProvider::tokens() const {
   return all;
 }
 
+base::Result<void> Pkcs11KeyProvider::log_in(std::string_view label_or_serial,
+                                             const base::SecureBuffer& pin) {
+  SIGNET_ASSIGN_OR_RETURN(auto found, token(label_or_serial));
+  return found->log_in_with(pin);
+}
+
+bool Pkcs11KeyProvider::logged_in(const TokenInfo& info) {
+  if (!info.login_required) return true;
+  std::lock_guard lock(mutex_);
+  const auto it = tokens_.find(info.module_path + '\0' + info.serial);
+  return it != tokens_.end() && it->second && it->second->logged_in();
+}
+
 std::shared_ptr<internal::Token> Pkcs11KeyProvider::token_for(const TokenInfo& info) {
   const std::string key = info.module_path + '\0' + info.serial;
   std::lock_guard lock(mutex_);

@@ -91,6 +91,13 @@ class Pkcs11KeyProvider final : public base::KeyProvider {
   // The private keys on one token (label or serial; "" = the default token). Secret keys such
   // as the key-encryption key are not listed: they are not key pairs an order could orphan.
   base::Result<std::vector<KeyInfo>> list_keys(std::string_view token);
+  // Logs in to one token (label or serial) with a PIN an operator typed (the console's PIN
+  // entry); a no-op when this process is logged in already. kPinIncorrect / kPinLocked as
+  // the token answers; the PIN is not kept.
+  base::Result<void> log_in(std::string_view token, const base::SecureBuffer& pin);
+  // Whether this process is logged in to the token (true when it needs no login); false for
+  // a token nothing has used yet. Never logs in.
+  bool logged_in(const TokenInfo& token);
   // C_GetAttributeValue of the private half of `ref`.
   base::Result<PrivateKeyAttributes> read_private_key_attributes(const base::KeyRef& ref);
 

@@ -46,6 +46,8 @@ TokenInfo to_token_info(CK_SLOT_ID slot, const CK_TOKEN_INFO& raw, const std::st
   info.so_pin_locked = (raw.flags & CKF_SO_PIN_LOCKED) != 0;
   info.free_public_memory = reported(raw.ulFreePublicMemory);
   info.free_private_memory = reported(raw.ulFreePrivateMemory);
+  info.total_public_memory = reported(raw.ulTotalPublicMemory);
+  info.total_private_memory = reported(raw.ulTotalPrivateMemory);
   return info;
 }
 

@@ -51,6 +51,8 @@ struct TokenInfo {
   // Bytes free for new objects, where the token reports it (absent: unknown).
   std::optional<unsigned long> free_public_memory;
   std::optional<unsigned long> free_private_memory;
+  std::optional<unsigned long> total_public_memory;
+  std::optional<unsigned long> total_private_memory;
 
   // "token 'signet' (serial 1a2b...)", for messages.
   std::string describe() const;

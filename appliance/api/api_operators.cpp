@@ -1,9 +1,12 @@
-// Routes: operators (administrators, RA officers, auditors) and API tokens. Administrator only.
+// Routes: operators (administrators, RA officers, auditors), their client certificates (issued
+// by the appliance CA's "operator" profile from the operator's CSR and bound to the operator
+// for mTLS login) and API tokens. Administrator only.
 #include <openssl/crypto.h>
 
 #include "appliance/api/api.h"
 #include "appliance/api/auth.h"
 #include "appliance/core/views.h"
+#include "pki/pem.h"
 
 namespace signet::appliance {
 
@@ -30,7 +33,7 @@ nlohmann::json operator_json(const ca::OperatorRecord& op, base::TimePoint now) 
   return j;
 }
 
-nlohmann::json token_json(const ca::ApiTokenRecord& t) {
+nlohmann::json token_json(const ca::ApiTokenRecord& t, const Authenticator& auth) {
   nlohmann::json j = {{"id", t.id},
                       {"name", t.name},
                       {"owner", t.owner},
@@ -40,10 +43,13 @@ nlohmann::json token_json(const ca::ApiTokenRecord& t) {
                       {"revoked", t.revoked.has_value()}};
   if (t.expires) j["expires"] = format_time(*t.expires);
   if (t.revoked) j["revoked_at"] = format_time(*t.revoked);
+  const auto used = auth.token_last_used(t.id);
+  j["last_used"] = used ? nlohmann::json(format_time(*used)) : nlohmann::json(nullptr);
   return j;
 }
 
-Result<void> only_fields(const nlohmann::json& body, std::initializer_list<std::string_view> known) {
+Result<void> only_fields(const nlohmann::json& body,
+                         std::initializer_list<std::string_view> known) {
   for (const auto& [key, value] : body.items()) {
     if (std::find(known.begin(), known.end(), key) == known.end()) {
       return Error(ErrorCode::kInvalidArgument, "unknown field '" + key + "'");
@@ -96,8 +102,8 @@ Result<http::Response> create_operator(ApiServices& api, ApiCall& call) {
   if (!generated && !body["password"].is_string()) {
     return Error(ErrorCode::kInvalidArgument, "the field 'password' must be a string");
   }
-  SIGNET_ASSIGN_OR_RETURN(auto password,
-                          generated ? generate_password(api.context().rng()) : password_field(body));
+  SIGNET_ASSIGN_OR_RETURN(
+      auto password, generated ? generate_password(api.context().rng()) : password_field(body));
   ca::OperatorRecord op;
   op.name = name;
   op.role = role;
@@ -213,13 +219,13 @@ Result<http::Response> create_token(ApiServices& api, ApiCall& call) {
   std::optional<base::TimePoint> expires;
   if (days) expires = api.clock().now() + std::chrono::days(*days);
   auto made = api.authenticator().make_api_token(name, owner_record.name, role, profiles, expires);
-  nlohmann::json detail = {{"name", name}, {"role", role_name}, {"profiles", profiles},
-                           {"owner", owner_record.name}};
+  nlohmann::json detail = {
+      {"name", name}, {"role", role_name}, {"profiles", profiles}, {"owner", owner_record.name}};
   SIGNET_TRY(api.operators().create_api_token(
-      made.record, ca::make_audit_event(api.clock().now(), call.principal.actor(),
-                                        "api_token.created", "api_token:" + made.record.id,
-                                        detail.dump())));
-  auto j = token_json(made.record);
+      made.record,
+      ca::make_audit_event(api.clock().now(), call.principal.actor(), "api_token.created",
+                           "api_token:" + made.record.id, detail.dump())));
+  auto j = token_json(made.record, api.authenticator());
   j["token"] = made.token;  // shown once; only its SHA-256 is stored
   return json_response(j, 201);
 }
@@ -231,10 +237,57 @@ Result<http::Response> revoke_token(ApiServices& api, ApiCall& call) {
   if (!token.revoked) {
     token.revoked = api.clock().now();
     SIGNET_TRY(api.operators().update_api_token(
-        token, ca::make_audit_event(api.clock().now(), call.principal.actor(),
-                                    "api_token.revoked", "api_token:" + token.id, "{}")));
+        token, ca::make_audit_event(api.clock().now(), call.principal.actor(), "api_token.revoked",
+                                    "api_token:" + token.id, "{}")));
   }
-  return json_response(token_json(token));
+  return json_response(token_json(token, api.authenticator()));
+}
+
+// Issues a client certificate for the operator from its CSR through the appliance CA's
+// "operator" profile and binds it (by SHA-256 fingerprint) to the operator: TLS then verifies
+// it against the appliance CA and POST /api/v1/session {"method":"certificate"} logs in.
+Result<http::Response> issue_operator_certificate(ApiServices& api, ApiCall& call) {
+  SIGNET_ASSIGN_OR_RETURN(auto body, json_body(call.request));
+  SIGNET_TRY(only_fields(body, {"csr"}));
+  SIGNET_ASSIGN_OR_RETURN(auto csr, required_string(body, "csr"));
+  SIGNET_ASSIGN_OR_RETURN(auto op, existing_operator(api, call.param("name")));
+  ca::IssueRequest request;
+  request.profile = {"operator", std::string(ApiServices::kApplianceCaName)};
+  request.key.kind = ca::KeySourceKind::kCsr;
+  const auto bytes = base::as_bytes(csr);
+  request.key.csr.assign(bytes.begin(), bytes.end());
+  auto service = api.service_for(call.principal);
+  SIGNET_ASSIGN_OR_RETURN(auto result, service->issue(request));
+  const auto& issued = result.certificate;
+  op.certificate_fingerprint = issued.fingerprint_sha256;
+  nlohmann::json detail = {{"serial", issued.serial.to_hex()},
+                           {"fingerprint_sha256", colon_hex(issued.fingerprint_sha256)}};
+  SIGNET_TRY(api.operators().update_operator(
+      op,
+      ca::make_audit_event(api.clock().now(), call.principal.actor(), "operator.certificate_bound",
+                           "operator:" + op.name, detail.dump())));
+  auto j = certificate_json(issued, api.clock().now());
+  j["operator"] = op.name;
+  j["pem"] = pki::pem_encode("CERTIFICATE", issued.der);
+  std::string chain;
+  for (const auto& der : result.chain) chain += pki::pem_encode("CERTIFICATE", der);
+  j["chain_pem"] = chain;
+  return json_response(j, 201);
+}
+
+Result<http::Response> unbind_operator_certificate(ApiServices& api, ApiCall& call) {
+  SIGNET_ASSIGN_OR_RETURN(auto op, existing_operator(api, call.param("name")));
+  if (op.certificate_fingerprint.empty()) {
+    return Error(ErrorCode::kNotFound, "the operator '" + op.name + "' has no client certificate");
+  }
+  nlohmann::json detail = {{"fingerprint_sha256", colon_hex(op.certificate_fingerprint)}};
+  op.certificate_fingerprint.clear();
+  SIGNET_TRY(api.operators().update_operator(
+      op,
+      ca::make_audit_event(api.clock().now(), call.principal.actor(),
+                           "operator.certificate_unbound", "operator:" + op.name, detail.dump())));
+  api.authenticator().end_sessions_of(op.name);
+  return json_response(operator_json(op, api.clock().now()));
 }
 
 }  // namespace
@@ -253,8 +306,8 @@ void register_operator_routes(Router& router, ApiServices& api) {
                SIGNET_ASSIGN_OR_RETURN(auto op, existing_operator(api, call.param("name")));
                return json_response(operator_json(op, api.clock().now()));
              });
-  const nlohmann::json role_schema = {
-      {"type", "string"}, {"enum", {"administrator", "ra-officer", "auditor"}}};
+  const nlohmann::json role_schema = {{"type", "string"},
+                                      {"enum", {"administrator", "ra-officer", "auditor"}}};
   router.add("POST", "/api/v1/operators", Permission::kAdminister,
              {"operators",
               "Create an operator; without 'password' one is generated and returned once",
@@ -284,12 +337,28 @@ void register_operator_routes(Router& router, ApiServices& api) {
   router.add("DELETE", "/api/v1/operators/{name}", Permission::kAdminister,
              {"operators", "Delete an operator (not yourself, not the last administrator)"},
              [&api](ApiCall& call) { return delete_operator(api, call); });
+  router.add("POST", "/api/v1/operators/{name}/certificate", Permission::kAdminister,
+             {"operators",
+              "Issue the operator a client certificate from its CSR (the appliance CA's "
+              "'operator' profile) and bind it for certificate login",
+              {},
+              {{"type", "object"},
+               {"additionalProperties", false},
+               {"required", {"csr"}},
+               {"properties", {{"csr", {{"type", "string"}}}}}},
+              "application/json",
+              201},
+             [&api](ApiCall& call) { return issue_operator_certificate(api, call); });
+  router.add("DELETE", "/api/v1/operators/{name}/certificate", Permission::kAdminister,
+             {"operators", "Unbind the operator's client certificate (it no longer logs in)"},
+             [&api](ApiCall& call) { return unbind_operator_certificate(api, call); });
   router.add("GET", "/api/v1/api-tokens", Permission::kAdminister,
-             {"api-tokens", "List API tokens (never their secrets)"},
+             {"api-tokens",
+              "List API tokens (never their secrets); last_used counts since signetd started"},
              [&api](ApiCall&) -> Result<http::Response> {
                SIGNET_ASSIGN_OR_RETURN(auto all, api.operators().list_api_tokens());
                nlohmann::json items = nlohmann::json::array();
-               for (const auto& t : all) items.push_back(token_json(t));
+               for (const auto& t : all) items.push_back(token_json(t, api.authenticator()));
                return json_response({{"api_tokens", items}});
              });
   router.add("POST", "/api/v1/api-tokens", Permission::kAdminister,

@@ -4,6 +4,8 @@
 #include "appliance/api/api.h"
 #include "appliance/api/auth.h"
 #include "appliance/core/views.h"
+#include "pki/certificate.h"
+#include "pki/digest.h"
 
 namespace signet::appliance {
 
@@ -29,12 +31,12 @@ Result<base::SecureBuffer> take_secret(nlohmann::json& body, std::string_view fi
 void wipe(std::string& text) { OPENSSL_cleanse(text.data(), text.size()); }
 
 nlohmann::json principal_json(const Principal& p) {
-  nlohmann::json j = {{"operator", p.operator_name},
-                      {"role", std::string(ca::to_string(p.role))},
-                      {"authenticated_by",
-                       p.kind == PrincipalKind::kApiToken            ? "api_token"
-                       : p.kind == PrincipalKind::kClientCertificate ? "certificate"
-                                                                     : "password"}};
+  nlohmann::json j = {
+      {"operator", p.operator_name},
+      {"role", std::string(ca::to_string(p.role))},
+      {"authenticated_by", p.kind == PrincipalKind::kApiToken            ? "api_token"
+                           : p.kind == PrincipalKind::kClientCertificate ? "certificate"
+                                                                         : "password"}};
   if (p.kind == PrincipalKind::kApiToken) {
     j["token_id"] = p.token_id;
     j["profiles"] = p.profiles;
@@ -111,6 +113,21 @@ Result<http::Response> change_password(ApiServices& api, ApiCall& call) {
   return response;
 }
 
+// What the login page offers. The certificate's subject is told only to the client that
+// proved it holds the certificate's key (TLS), and only whether it logs in, not as whom.
+Result<http::Response> login_methods(ApiServices& api, ApiCall& call) {
+  nlohmann::json certificate = {{"presented", false}, {"accepted", false}};
+  const auto& der = call.request.client_certificate;
+  if (call.request.secure && !der.empty()) {
+    certificate["presented"] = true;
+    if (auto parsed = pki::Certificate::from_der(der)) certificate["subject"] = parsed->subject();
+    SIGNET_ASSIGN_OR_RETURN(auto found,
+                            api.operators().find_operator_by_certificate(pki::sha256(der)));
+    certificate["accepted"] = found.has_value() && !found->disabled;
+  }
+  return json_response({{"password", true}, {"certificate", certificate}});
+}
+
 }  // namespace
 
 void register_session_routes(Router& router, ApiServices& api) {
@@ -122,9 +139,18 @@ void register_session_routes(Router& router, ApiServices& api) {
         {"name", {{"type", "string"}}},
         {"password", {{"type", "string"}, {"format", "password"}}}}}};
   router.add("POST", "/api/v1/session", Permission::kPublic,
-             {"session", "Log in with a password or the TLS client certificate", {}, login_schema,
-              "application/json", 201},
+             {"session",
+              "Log in with a password or the TLS client certificate",
+              {},
+              login_schema,
+              "application/json",
+              201},
              [&api](ApiCall& call) { return login(api, call); });
+  router.add("GET", "/api/v1/session/methods", Permission::kPublic,
+             {"session",
+              "How this client can log in: password, and whether its TLS connection presented a "
+              "client certificate (verified against the appliance CA) that may log in"},
+             [&api](ApiCall& call) { return login_methods(api, call); });
   router.add("GET", "/api/v1/session", Permission::kRead,
              {"session", "Who the request is authenticated as (and the session's CSRF token)"},
              [](ApiCall& call) -> Result<http::Response> {
@@ -146,7 +172,9 @@ void register_session_routes(Router& router, ApiServices& api) {
        {{"current_password", {{"type", "string"}, {"format", "password"}}},
         {"new_password", {{"type", "string"}, {"format", "password"}}}}}};
   router.add("POST", "/api/v1/session/password", Permission::kRead,
-             {"session", "Change the logged-in operator's password (ends its sessions)", {},
+             {"session",
+              "Change the logged-in operator's password (ends its sessions)",
+              {},
               password_schema},
              [&api](ApiCall& call) { return change_password(api, call); });
 }

@@ -105,6 +105,10 @@ Result<Principal> Authenticator::from_token(std::string_view token) {
   if (!*owner || (*owner)->disabled) {
     return unauthenticated("the API token's operator '" + record.owner + "' is disabled or gone");
   }
+  {
+    std::lock_guard lock(mutex_);
+    token_last_used_[record.id] = now;
+  }
   Principal principal;
   principal.kind = PrincipalKind::kApiToken;
   principal.operator_name = record.owner;
@@ -112,6 +116,13 @@ Result<Principal> Authenticator::from_token(std::string_view token) {
   principal.token_id = record.id;
   principal.profiles = record.profiles;
   return principal;
+}
+
+std::optional<base::TimePoint> Authenticator::token_last_used(std::string_view id) const {
+  std::lock_guard lock(mutex_);
+  const auto it = token_last_used_.find(id);
+  if (it == token_last_used_.end()) return std::nullopt;
+  return it->second;
 }
 
 Result<Principal> Authenticator::from_session(std::string_view cookie) {

@@ -103,6 +103,10 @@ class Authenticator {
                              std::vector<std::string> profiles,
                              std::optional<base::TimePoint> expires);
 
+  // When the API token `id` last authenticated a request since signetd started (kept in
+  // memory: a write per request would cost the store a commit); nullopt: not since then.
+  std::optional<base::TimePoint> token_last_used(std::string_view id) const;
+
   const AuthPolicy& policy() const { return policy_; }
   std::size_t session_count() const;
 
@@ -126,13 +130,14 @@ class Authenticator {
   base::Rng& rng_;
   AuthPolicy policy_;
 
-  mutable std::mutex mutex_;                              // guards sessions_, failed_audit_
+  mutable std::mutex mutex_;  // guards sessions_, failed_audit_, token_last_used_
   std::map<std::string, Session, std::less<>> sessions_;  // keyed by SHA-256(cookie) hex
   struct FailedAudit {
     base::TimePoint last_written{};
     std::uint64_t suppressed = 0;
   };
   std::map<std::string, FailedAudit, std::less<>> failed_audit_;
+  std::map<std::string, base::TimePoint, std::less<>> token_last_used_;  // by token id
   std::mutex login_mutex_;  // serialises the read-modify-write of failure counters
 };
 

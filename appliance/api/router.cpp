@@ -348,6 +348,21 @@ http::Response error_response(int status, std::string_view code, std::string_vie
   return json_response(body, status);
 }
 
+std::optional<std::uint64_t> failed_order_id(const Error& error) {
+  static constexpr std::string_view kPrefix = "order ";
+  for (const auto& context : error.context()) {
+    if (context.size() <= kPrefix.size() || context.compare(0, kPrefix.size(), kPrefix) != 0) {
+      continue;
+    }
+    std::uint64_t id = 0;
+    const char* begin = context.data() + kPrefix.size();
+    const char* end = context.data() + context.size();
+    const auto [ptr, ec] = std::from_chars(begin, end, id);
+    if (ec == std::errc() && ptr == end && id != 0) return id;
+  }
+  return std::nullopt;
+}
+
 http::Response error_response(const Error& error) {
   const int status = http_status_of(error.code());
   // Internal faults keep their detail for the log; the client gets one sentence that names
@@ -358,7 +373,18 @@ http::Response error_response(const Error& error) {
                               std::string(error_code_name(error.code())) +
                               "); signetd's log has the detail");
   }
-  return error_response(status, error_code_name(error.code()), error.message());
+  auto response = error_response(status, error_code_name(error.code()), error.message());
+  // A refused issuance, renewal, rekey, reissue or revocation was recorded as a failed order
+  // (ca::CertificateService names it in the error's context as "order <id>"): the client gets
+  // its id, to show the order and resubmit it.
+  if (const auto order_id = failed_order_id(error)) {
+    nlohmann::json body = {{"error",
+                            {{"code", error_code_name(error.code())},
+                             {"message", error.message()},
+                             {"order_id", *order_id}}}};
+    response.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  return response;
 }
 
 http::Response json_response(const nlohmann::json& body, int status) {

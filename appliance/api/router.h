@@ -15,13 +15,13 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <string>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
-#include "appliance/server/http.h"
 #include "appliance/api/principal.h"
+#include "appliance/server/http.h"
 #include "base/log.h"
 #include "base/result.h"
 
@@ -51,8 +51,8 @@ struct RouteDoc {
   RouteDoc() = default;
   // Brace-initialisable with any prefix of the fields: {"tag", "summary"}, {..., query, body}.
   RouteDoc(std::string tag_, std::string summary_, std::vector<QueryParameterDoc> query_ = {},
-           nlohmann::json request_body_ = nullptr,
-           std::string response_type_ = "application/json", int success_status_ = 200)
+           nlohmann::json request_body_ = nullptr, std::string response_type_ = "application/json",
+           int success_status_ = 200)
       : tag(std::move(tag_)),
         summary(std::move(summary_)),
         query(std::move(query_)),
@@ -108,6 +108,9 @@ class Router {
 // ---- helpers for handlers ----
 std::string_view error_code_name(base::ErrorCode code);  // "invalid_argument", "not_found"...
 int http_status_of(base::ErrorCode code);
+// The failed order an error names ("order <id>" in its context, as ca::CertificateService
+// adds when it records a refused request as a failed order); nullopt when none.
+std::optional<std::uint64_t> failed_order_id(const base::Error& error);
 http::Response error_response(int status, std::string_view code, std::string_view message);
 http::Response error_response(const base::Error& error);
 http::Response json_response(const nlohmann::json& body, int status = 200);
@@ -120,10 +123,9 @@ base::Result<std::string> required_string(const nlohmann::json& body, std::strin
 base::Result<std::string> optional_string(const nlohmann::json& body, std::string_view field,
                                           std::string fallback = "");
 base::Result<std::optional<std::int64_t>> optional_integer(const nlohmann::json& body,
-                                                           std::string_view field,
-                                                           std::int64_t min, std::int64_t max);
-base::Result<std::optional<bool>> optional_bool(const nlohmann::json& body,
-                                                std::string_view field);
+                                                           std::string_view field, std::int64_t min,
+                                                           std::int64_t max);
+base::Result<std::optional<bool>> optional_bool(const nlohmann::json& body, std::string_view field);
 base::Result<std::vector<std::string>> optional_string_list(const nlohmann::json& body,
                                                             std::string_view field);
 // A query parameter as an integer in [min, max]; kInvalidArgument otherwise.

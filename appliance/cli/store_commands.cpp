@@ -6,6 +6,7 @@
 #include "appliance/cli/commands.h"
 #include "appliance/cli/output.h"
 #include "appliance/core/softhsm_state.h"
+#include "ca/audit.h"
 #include "store/lmdb_store.h"
 
 namespace signet::appliance {
@@ -44,6 +45,13 @@ Result<void> backup(ApplianceContext& ctx, const fs::path& out) {
     }
   }
   std::ofstream(out / "MANIFEST.json") << manifest.dump(2) << "\n";
+  // Written to the live store after the copy: the backup itself ends one event earlier.
+  SIGNET_ASSIGN_OR_RETURN(auto* audit, ctx.audit());
+  SIGNET_TRY(audit->append_audit(ca::make_audit_event(
+      ctx.clock().now(), ctx.actor(), "store.backup", "store",
+      nlohmann::json{{"directory", out.string()},
+                     {"softhsm_tokens", manifest.contains("softhsm_tokens")}}
+          .dump())));
   if (ctx.json()) {
     manifest["directory"] = out.string();
     print_json(manifest);
@@ -77,6 +85,12 @@ Result<void> restore(ApplianceContext& ctx, const fs::path& from) {
         << "directories.tokendir = " << token_target.string() << "\n"
         << "objectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n";
   }
+  // The restored chain's next event says where it came from, so a restored appliance's log
+  // shows the discontinuity in time rather than hiding it.
+  SIGNET_ASSIGN_OR_RETURN(auto* audit, ctx.audit());
+  SIGNET_TRY(audit->append_audit(ca::make_audit_event(
+      ctx.clock().now(), ctx.actor(), "store.restore", "store",
+      nlohmann::json{{"from", from.string()}, {"softhsm_tokens", has_tokens}}.dump())));
   if (!ctx.json()) {
     std::cout << "Restored the store" << (has_tokens ? " and the SoftHSM tokens" : "") << " into "
               << ctx.state_dir().string() << ".\n";
@@ -94,7 +108,7 @@ void register_store_commands(CLI::App& app, Action& selected) {
     auto* cmd = store->add_subcommand(
         "backup",
         "a consistent, compacted copy of the store taken while it is in use, plus the "
-        "state directory's SoftHSM token files");
+        "state directory's SoftHSM token files; audited (store.backup)");
     cmd->add_option("--out", *out, "a new or empty directory")->required();
     cmd->callback(
         [&selected, out] { selected = [out](ApplianceContext& ctx) { return backup(ctx, *out); }; });
@@ -102,7 +116,7 @@ void register_store_commands(CLI::App& app, Action& selected) {
   {
     auto from = std::make_shared<std::string>();
     auto* cmd =
-        store->add_subcommand("restore", "restore a backup into a state directory without a store");
+        store->add_subcommand("restore", "restore a backup into a state directory without a store; audited (store.restore)");
     cmd->add_option("--from", *from, "a directory written by 'signet store backup'")->required();
     cmd->callback(
         [&selected, from] { selected = [from](ApplianceContext& ctx) { return restore(ctx, *from); }; });

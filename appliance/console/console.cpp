@@ -8,8 +8,8 @@ namespace {
 constexpr std::string_view kAssetPrefix = "/console/";
 
 // The first path segments of the console's client-side routes (assets/js/main.js).
-constexpr std::array<std::string_view, 6> kAppRoutes = {"login",   "dashboard", "certificates",
-                                                        "request", "orders",    "alerts"};
+constexpr std::array<std::string_view, 8> kAppRoutes = {
+    "login", "dashboard", "certificates", "request", "orders", "alerts", "tokens", "operators"};
 
 // No inline script or style anywhere ('unsafe-inline' is absent from every directive), nothing
 // from other origins, no plugins, no <base> rewriting, forms only to ourselves, no framing, and

@@ -8,7 +8,8 @@
 //   /, /login, /dashboard,  index.html: the console's client-side routes, so that a reload or a
 //   /certificates[/...],    bookmark of any page works
 //   /request, /orders[/...],
-//   /alerts
+//   /alerts, /tokens,
+//   /operators
 // Every answer carries the console's security headers: a strict Content-Security-Policy (only
 // same-origin scripts, styles and connections; no inline script or style; no framing; Trusted
 // Types required), X-Frame-Options DENY, nosniff, no referrer, HSTS and cache rules (index.html

@@ -86,6 +86,8 @@ nlohmann::json certificate_json(const ca::CertificateRecord& r, base::TimePoint 
       {"recorded_at", format_time(r.recorded_at)},
   };
   j["key_location"] = r.key_location ? nlohmann::json(r.key_location->to_uri()) : nullptr;
+  // A local software key kept wrapped by the appliance: a PKCS#12 can be exported.
+  j["local_key"] = r.wrapped_key.has_value();
   if (r.wrapped_key) {
     j["key_storage"] = "local software key, wrapped under the token key " +
                        r.wrapped_key->kek.to_uri() + " (PFX export available)";

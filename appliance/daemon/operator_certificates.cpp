@@ -46,40 +46,6 @@ Result<ca::OperatorRecord> existing_operator(ApiServices& api, const std::string
   return std::move(*found);
 }
 
-Result<http::Response> issue_for_operator(ApiServices& api, ApiCall& call) {
-  SIGNET_ASSIGN_OR_RETURN(auto body, json_body(call.request));
-  for (const auto& [key, value] : body.items()) {
-    if (key != "csr" && key != "validity_days") {
-      return Error(ErrorCode::kInvalidArgument, "unknown field '" + key + "'");
-    }
-  }
-  SIGNET_ASSIGN_OR_RETURN(auto op, existing_operator(api, call.param("name")));
-  SIGNET_ASSIGN_OR_RETURN(auto csr, required_string(body, "csr"));
-  ca::IssueRequest request;
-  request.profile.ca_name = std::string(ApiServices::kApplianceCaName);
-  request.profile.profile = std::string(kOperatorProfile);
-  request.key.kind = ca::KeySourceKind::kCsr;
-  request.key.csr.assign(csr.begin(), csr.end());
-  if (body.contains("validity_days")) {
-    if (!body["validity_days"].is_number_integer() || body["validity_days"].get<int>() < 1 ||
-        body["validity_days"].get<int>() > kMaxDays) {
-      return Error(ErrorCode::kInvalidArgument,
-                   "'validity_days' must be an integer from 1 to " + std::to_string(kMaxDays));
-    }
-    request.validity_days = body["validity_days"].get<int>();
-  }
-  auto service = api.service_for(call.principal);
-  SIGNET_ASSIGN_OR_RETURN(auto issued, service->issue(request));
-  op.certificate_fingerprint = issued.certificate.fingerprint_sha256;
-  nlohmann::json detail = {{"serial", issued.certificate.serial.to_hex()},
-                           {"not_after", format_time(issued.certificate.not_after)}};
-  SIGNET_TRY(api.operators().update_operator(
-      op,
-      ca::make_audit_event(api.clock().now(), call.principal.actor(), "operator.certificate_issued",
-                           "operator:" + op.name, detail.dump())));
-  return json_response(certificate_json(op.name, issued.certificate), 201);
-}
-
 Result<http::Response> fetch_own(ApiServices& api, ApiCall& call) {
   if (call.principal.kind != PrincipalKind::kSession &&
       call.principal.kind != PrincipalKind::kClientCertificate) {
@@ -112,19 +78,6 @@ Result<http::Response> fetch_own(ApiServices& api, ApiCall& call) {
 }  // namespace
 
 void register_operator_certificate_routes(Router& router, ApiServices& api) {
-  router.add("POST", "/api/v1/operators/{name}/certificate", Permission::kAdminister,
-             {"operators",
-              "Issue a client certificate (mTLS login) for the operator from a CSR, and bind it",
-              {},
-              {{"type", "object"},
-               {"additionalProperties", false},
-               {"required", {"csr"}},
-               {"properties",
-                {{"csr", {{"type", "string"}}},
-                 {"validity_days", {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxDays}}}}}},
-              "application/json",
-              201},
-             [&api](ApiCall& call) { return issue_for_operator(api, call); });
   router.add("GET", "/api/v1/session/certificate", Permission::kRead,
              {"session",
               "The logged-in operator's newest client certificate (binds a renewal when there is "

@@ -1,9 +1,7 @@
-// Operators' client certificates from the internal appliance CA (profile "operator"), for the
-// mTLS login (POST /api/v1/session {"method":"certificate"}):
-//   POST /api/v1/operators/{name}/certificate {"csr": PEM, "validity_days": N}  (administrator)
-//     issues one for the operator's own key (the CSR) and binds it to the operator (its
-//     SHA-256 fingerprint; a certificate bound before is replaced). Audited as
-//     "operator.certificate_issued".
+// Renewal of operators' client certificates from the internal appliance CA (profile
+// "operator"), for the mTLS login (POST /api/v1/session {"method":"certificate"}). An
+// administrator issues and binds one with POST /api/v1/operators/{name}/certificate
+// (api/api_operators.cpp); here:
 //   GET /api/v1/session/certificate  (the logged-in operator; not API tokens)
 //     the operator's newest certificate: when the renewal schedule renewed the bound one, the
 //     binding moves to the renewal now (audited as "operator.certificate_rebound"), so the

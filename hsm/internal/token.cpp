@@ -114,7 +114,17 @@ base::Result<void> Token::ensure_logged_in() {
   if (!info_.login_required || logged_in_.load(std::memory_order_acquire)) return base::ok();
   std::lock_guard login_lock(login_mutex_);
   if (logged_in_.load(std::memory_order_acquire)) return base::ok();
+  return log_in_locked(nullptr);
+}
 
+base::Result<void> Token::log_in_with(const base::SecureBuffer& pin) {
+  if (!info_.login_required || logged_in_.load(std::memory_order_acquire)) return base::ok();
+  std::lock_guard login_lock(login_mutex_);
+  if (logged_in_.load(std::memory_order_acquire)) return base::ok();
+  return log_in_locked(&pin);
+}
+
+base::Result<void> Token::log_in_locked(const base::SecureBuffer* given_pin) {
   SIGNET_ASSIGN_OR_RETURN(auto leased, lease());
   Session& session = leased.session();
   std::optional<Status> login;
@@ -131,16 +141,21 @@ base::Result<void> Token::ensure_logged_in() {
                              " is locked after too many wrong attempts; " + unblock_advice(false) +
                              " (C_GetTokenInfo: CKF_USER_PIN_LOCKED)");
     }
-    auto pin = pins_ ? pins_(info ? *info : info_)
-                     : base::Result<base::SecureBuffer>(base::Error(
-                           base::ErrorCode::kInvalidArgument, "no PIN source was configured"));
-    if (!pin) {
-      return std::move(pin).error().with_context("getting the PIN for " + info_.describe());
+    std::optional<base::SecureBuffer> sourced;
+    if (given_pin == nullptr) {
+      auto pin = pins_ ? pins_(info ? *info : info_)
+                       : base::Result<base::SecureBuffer>(base::Error(
+                             base::ErrorCode::kInvalidArgument, "no PIN source was configured"));
+      if (!pin) {
+        return std::move(pin).error().with_context("getting the PIN for " + info_.describe());
+      }
+      sourced.emplace(std::move(*pin));
     }
-    auto* pin_bytes = const_cast<CK_UTF8CHAR*>(pin->view().data());
+    const base::SecureBuffer& pin = given_pin != nullptr ? *given_pin : *sourced;
+    auto* pin_bytes = const_cast<CK_UTF8CHAR*>(pin.view().data());
     login = session.note(SIGNET_P11_CALL(session.functions(), C_Login, info_.label, Purpose::kLogin,
-                                         session.handle(), CKU_USER, pin_bytes, pin->size()));
-  }  // the PIN's SecureBuffer is wiped here
+                                         session.handle(), CKU_USER, pin_bytes, pin.size()));
+  }  // a sourced PIN's SecureBuffer is wiped here
   if (login->ok() || login->rv() == CKR_USER_ALREADY_LOGGED_IN) {
     session.clear_failure();
     logged_in_.store(true, std::memory_order_release);

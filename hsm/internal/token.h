@@ -72,6 +72,13 @@ class Token {
 
   // Logs in once (no-op if the token needs no login or we are logged in).
   base::Result<void> ensure_logged_in();
+  // Logs in with `pin` given by an operator (the console's PIN entry) instead of the
+  // PinSource; a no-op when already logged in (the PIN is then not sent).
+  base::Result<void> log_in_with(const base::SecureBuffer& pin);
+  // Whether this process is logged in to the token (or the token needs no login).
+  bool logged_in() const {
+    return !info_.login_required || logged_in_.load(std::memory_order_acquire);
+  }
   // Bumped whenever sessions were found dead; handles cached under an older one may be stale.
   std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
@@ -100,6 +107,8 @@ class Token {
   void give_back(Session session);
   void session_died();
   base::Result<CK_SLOT_ID> find_slot_again();
+  // C_Login with `pin` (nullptr: the PinSource's); login_mutex_ held by the caller.
+  base::Result<void> log_in_locked(const base::SecureBuffer* pin);
   CK_SLOT_ID slot() const;
 
   const std::shared_ptr<Pkcs11Module> module_;

@@ -526,7 +526,8 @@ class LifecycleTest(ApiCase):
         self.assertEqual(r.header("Content-Type"), "application/json")
         body = r.json()
         self.assertEqual(set(body), {"error"})
-        self.assertEqual(set(body["error"]), {"code", "message"})
+        # "order_id" names the failed order a refused request left (issue, renew, rekey...).
+        self.assertIn(set(body["error"]), ({"code", "message"}, {"code", "message", "order_id"}))
         self.assertEqual(body["error"]["code"], code)
         for word in words:
             self.assertIn(word, body["error"]["message"])
@@ -539,6 +540,8 @@ class LifecycleTest(ApiCase):
                                "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n"
                                "-----END CERTIFICATE REQUEST-----\n"}})
                 self.assert_error(r, 400, "invalid_argument", "certificate request")
+                failed = self.call(auth, "GET", "/api/v1/orders/%d" % r.json()["error"]["order_id"])
+                self.assertEqual(failed.json()["status"], "failed")
                 csr = make_csr(self.work, "shape.example.com")
                 r = self.call(auth, "POST", "/api/v1/certificates",
                               {"ca": "issuing", "colour": "blue",

@@ -29,6 +29,7 @@ EXPECTED = {
     ("DELETE", "/api/v1/session"): "read",
     ("POST", "/api/v1/session/password"): "read",
     ("GET", "/api/v1/session/certificate"): "read",
+    ("GET", "/api/v1/session/methods"): "public",
     ("GET", "/api/v1/alerts"): "read",
     ("POST", "/api/v1/alerts/scan"): "operate",
     ("POST", "/api/v1/alerts/{id}/acknowledge"): "operate",
@@ -75,6 +76,7 @@ EXPECTED = {
     ("PATCH", "/api/v1/operators/{name}"): "administer",
     ("DELETE", "/api/v1/operators/{name}"): "administer",
     ("POST", "/api/v1/operators/{name}/certificate"): "administer",
+    ("DELETE", "/api/v1/operators/{name}/certificate"): "administer",
     ("GET", "/api/v1/orders"): "read",
     ("GET", "/api/v1/orders/{id}"): "read",
     ("POST", "/api/v1/orders/{id}/resubmit"): "operate",
@@ -85,7 +87,8 @@ EXPECTED = {
     ("PATCH", "/api/v1/profiles/{ca}/{name}"): "administer",
     ("POST", "/api/v1/profiles/{ca}/{name}/disable"): "administer",
     ("GET", "/api/v1/tokens"): "read",
-    ("GET", "/api/v1/tokens/{token}/keys"): "administer",
+    ("GET", "/api/v1/tokens/{token}/keys"): "operate",
+    ("POST", "/api/v1/tokens/{token}/login"): "administer",
 }
 
 ROLE_ALLOWS = {

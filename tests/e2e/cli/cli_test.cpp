@@ -351,6 +351,16 @@ TEST_CASE("a backup restored into a fresh directory issues and lists as before")
   CHECK(json_of(f.signet("--json cert list", env))["items"].size() == 4);
   auto again = f.signet("store restore --from " + f.path("backup"), env);
   CHECK(again.exit_code != 0);
+
+  // Both ends are audited: the backup in the original store, the restore in the restored one.
+  auto backups = json_of(f.signet("--json audit list --action store.backup"));
+  REQUIRE(backups["items"].size() == 1);
+  CHECK(backups["items"][0]["object"] == "store");
+  auto restores = json_of(f.signet("--json audit list --action store.restore", env));
+  REQUIRE(restores["items"].size() == 1);
+  CHECK(restores["items"][0]["detail"]["from"] == f.path("backup"));
+  CHECK(backups["items"][0]["detail"]["directory"] == f.path("backup"));
+  CHECK(json_of(f.signet("--json audit list --action store.backup", env))["items"].empty());
 }
 
 TEST_CASE("token list and init report tokens and keep PINs in 0600 files") {

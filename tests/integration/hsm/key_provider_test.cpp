@@ -334,3 +334,34 @@ TEST_CASE("a signer refuses to sign when its CKA_ID now names a different key") 
   CHECK(signature.error().code() == ErrorCode::kConflict);
   CHECK(signature.error().message().find("replaced by a different key") != std::string::npos);
 }
+
+TEST_CASE("an operator's PIN logs a token in; a wrong one is refused and leaves it logged out") {
+  SoftHsmToken softhsm;
+  // No PIN source: the token can only be logged in with a PIN given to log_in().
+  hsm::PinSource none = [](const hsm::TokenInfo&) -> base::Result<base::SecureBuffer> {
+    return base::Error(ErrorCode::kInvalidArgument, "no PIN here");
+  };
+  auto provider = hsm::Pkcs11KeyProvider::create({softhsm.module()}, "", none);
+  REQUIRE(provider);
+  auto tokens = (*provider)->tokens();
+  REQUIRE(tokens);
+  REQUIRE(tokens->size() == 1);
+  const auto& token = tokens->front();
+  CHECK_FALSE((*provider)->logged_in(token));
+  CHECK_FALSE((*provider)->list_keys(token.serial));
+
+  auto wrong =
+      (*provider)->log_in(token.serial, base::SecureBuffer::copy_of(base::as_bytes("9999")));
+  REQUIRE_FALSE(wrong);
+  CHECK(wrong.error().code() == ErrorCode::kPinIncorrect);
+  CHECK(wrong.error().describe().find("9999") == std::string::npos);
+  CHECK_FALSE((*provider)->logged_in(token));
+
+  auto right =
+      (*provider)->log_in(token.label, base::SecureBuffer::copy_of(base::as_bytes("1234")));
+  REQUIRE(right);
+  CHECK((*provider)->logged_in(token));
+  CHECK((*provider)->list_keys(token.serial));
+  // Once logged in, a second login sends no PIN and succeeds.
+  CHECK((*provider)->log_in(token.serial, base::SecureBuffer::copy_of(base::as_bytes("9999"))));
+}

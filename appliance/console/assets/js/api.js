@@ -4,10 +4,12 @@
 // X-CSRF-Token on every request that changes state.
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  // `details`: the API's whole error object ({code, message, order_id?, token?...}).
+  constructor(status, code, message, details = {}) {
     super(message);
     this.status = status;
     this.code = code;
+    this.details = details;
   }
 }
 
@@ -53,7 +55,7 @@ export async function call(method, path, body, options = {}) {
   if (!response.ok) {
     const detail = data && data.error ? data.error : {};
     const error = new ApiError(response.status, detail.code || `http_${response.status}`,
-                               detail.message || `The appliance answered ${response.status}.`);
+                               detail.message || `The appliance answered ${response.status}.`, detail);
     if (response.status === 401 && !options.anonymous && onExpired) onExpired(error);
     throw error;
   }
@@ -62,6 +64,8 @@ export async function call(method, path, body, options = {}) {
 
 export const get = (path, options) => call("GET", path, undefined, options);
 export const post = (path, body, options) => call("POST", path, body, options);
+export const patch = (path, body, options) => call("PATCH", path, body, options);
+export const del = (path, options) => call("DELETE", path, undefined, options);
 
 // "/api/v1/certificates" + {status: "active", q: ""} -> "...?status=active" (empty values left out).
 export function withQuery(path, params) {

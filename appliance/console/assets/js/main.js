@@ -12,6 +12,8 @@ import * as request from "./pages/request.js";
 import * as orders from "./pages/orders.js";
 import * as order from "./pages/order.js";
 import * as alerts from "./pages/alerts.js";
+import * as tokens from "./pages/tokens.js";
+import * as operators from "./pages/operators.js";
 
 const routes = [
   { pattern: /^\/login$/, page: login, public: true },
@@ -23,6 +25,8 @@ const routes = [
   { pattern: /^\/orders$/, page: orders, nav: "orders" },
   { pattern: /^\/orders\/(\d+)$/, page: order, nav: "orders" },
   { pattern: /^\/alerts$/, page: alerts, nav: "alerts" },
+  { pattern: /^\/tokens$/, page: tokens, nav: "tokens" },
+  { pattern: /^\/operators$/, page: operators, nav: "operators" },
 ];
 
 const navItems = [
@@ -31,6 +35,8 @@ const navItems = [
   { id: "request", href: "/request", label: "Request a certificate", operate: true },
   { id: "orders", href: "/orders", label: "Orders" },
   { id: "alerts", href: "/alerts", label: "Alerts" },
+  { id: "tokens", href: "/tokens", label: "Tokens" },
+  { id: "operators", href: "/operators", label: "Operators", administer: true },
 ];
 
 const app = document.getElementById("app");
@@ -58,7 +64,8 @@ function buildShell(principal) {
   const main = h("main", { id: "main", class: "content", tabindex: "-1" });
   const links = new Map();
   const nav = h("nav", { class: "sidenav", "aria-label": "Main" },
-                h("ul", null, navItems.filter((item) => !item.operate || session.mayOperate()).map((item) => {
+                h("ul", null, navItems.filter((item) => (!item.operate || session.mayOperate()) &&
+                                                        (!item.administer || principal.role === "administrator")).map((item) => {
                   const link = h("a", { href: item.href, class: "nav-link" }, item.label);
                   links.set(item.id, link);
                   return h("li", null, link);

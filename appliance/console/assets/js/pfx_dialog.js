@@ -89,5 +89,5 @@ export async function exportPfx(cert, opener) {
 
 // Whether the API keeps this certificate's key wrapped for PFX export (a local key).
 export function hasLocalKey(cert) {
-  return typeof cert.key_storage === "string" && cert.key_storage.startsWith("local software key");
+  return cert.local_key === true;
 }

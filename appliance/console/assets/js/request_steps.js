@@ -7,6 +7,7 @@ import { h } from "./dom.js";
 export const ALL_ALGORITHMS = ["ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096", "ed25519"];
 export const SOURCES = {
   csr: "Paste or upload a CSR",
+  token_key: "An existing key on a token",
   key_on_token: "Generate the key pair on a token",
   local_key: "Local key, delivered as a PFX",
 };
@@ -59,6 +60,7 @@ export function keyStep(state, tokens, mode) {
   const sources = Object.entries(SOURCES).map(([value, title]) =>
     choice("key-source", value, state.source === value, title, [{
       csr: "The key stays where the CSR was made. The CSR brings its own subject and names.",
+      token_key: "A key pair already on an HSM token that no CA or certificate uses yet.",
       key_on_token: "A new key pair on an HSM token; the private key never leaves it.",
       local_key: "A new software key, kept wrapped by the appliance's token; you download it once as a password-protected PFX.",
     }[value]]));
@@ -96,12 +98,24 @@ export function keyStep(state, tokens, mode) {
   const pfxProfile = h("select", { id: "pfx-profile" },
                        h("option", { value: "modern", selected: state.pfxProfile !== "compat" }, "modern (AES-256, PBKDF2, SHA-256 MAC)"),
                        h("option", { value: "compat", selected: state.pfxProfile === "compat" }, "compat (3DES, SHA-1 MAC: old Windows and Java)"));
+  // Existing keys: those on logged-in tokens that nothing references (tokens[].keys, loaded by
+  // the page).
+  const withKeys = tokens.filter((t) => t.keys && t.keys.length);
+  const existingKey = h("select", { id: "existing-key" }, withKeys.map((t) =>
+    h("optgroup", { label: `${t.label} (serial ${t.serial})` }, t.keys.map((k) =>
+      h("option", { value: k.uri, selected: k.uri === state.keyUri, "data-token": t.label },
+        `${k.label || "(no label)"} · ${k.algorithm || k.key_type} · id ${k.id}`)))));
   const algorithmField = field("algorithm", "Key algorithm", algorithm,
                                state.profile ? `Allowed by ${qualified(state.profile)}.` : null);
   const panels = {
     csr: h("div", { class: "source-panel", id: "panel-csr" },
            field("csr-text", "Certificate signing request (PEM)", csrText), csrProblemBox,
            field("csr-file", "…or upload a CSR file", csrFile)),
+    token_key: h("div", { class: "source-panel", id: "panel-token_key" },
+                 withKeys.length ? field("existing-key", "Key", existingKey,
+                                         "Unused key pairs on tokens signetd is logged in to. The key must be one the profile allows.")
+                                 : h("p", { class: "notice notice-warning", id: "no-existing-key" },
+                                     "No unused key pair on a logged-in token. Generate one on a token instead, or log in to the token on the Tokens page.")),
     key_on_token: h("div", { class: "source-panel", id: "panel-key_on_token" },
                     usable.length ? field("token", "Token", token, "Tokens whose user PIN is ready.")
                                   : h("p", { class: "notice notice-warning" }, "No token is ready."),
@@ -140,6 +154,11 @@ export function keyStep(state, tokens, mode) {
       state.csr = csrText.value.trim() + "\n";
     } else if (state.source === "key_on_token" && !usable.length) {
       return { message: "No token is ready to generate the key.", field: selected.input };
+    } else if (state.source === "token_key") {
+      if (!withKeys.length) return { message: "No unused key pair is on a logged-in token.", field: selected.input };
+      state.keyUri = existingKey.value;
+      const option = existingKey.selectedOptions[0];
+      state.keyLabel = option ? option.textContent : existingKey.value;
     }
     state.token = token.value;
     state.algorithm = algorithm.value;

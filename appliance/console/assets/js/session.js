@@ -35,6 +35,17 @@ export async function login(name, password) {
   return current;
 }
 
+// Logs in with the client certificate the browser presented in the TLS handshake.
+export async function loginCertificate() {
+  set(await api.post("/api/v1/session", { method: "certificate" }, { anonymous: true }));
+  return current;
+}
+
+// What the login page may offer: {password, certificate: {presented, accepted, subject}}.
+export async function methods() {
+  return api.get("/api/v1/session/methods", { anonymous: true });
+}
+
 export async function logout() {
   try {
     await api.call("DELETE", "/api/v1/session", undefined, { anonymous: true });

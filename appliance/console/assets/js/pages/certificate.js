@@ -93,7 +93,7 @@ export async function render(context) {
     actions.append(renew);
   }
   if (session.mayOperate() && cert.status !== "revoked") {
-    const revoke = h("button", { type: "button", class: "button button-danger", id: "revoke" }, "Revoke…");
+    const revoke = h("button", { type: "button", class: "button button-danger actions-end", id: "revoke" }, "Revoke…");
     revoke.addEventListener("click", () => openRevokeDialog(cert, async (revoked) => {
       context.setFlash("success", `Revoked (${revoked.revocation_reason}). The next CRL and OCSP answers say so.`);
       context.navigate(`/certificates/${id}`, { replace: true });
@@ -105,7 +105,7 @@ export async function render(context) {
     h("nav", { class: "breadcrumb", "aria-label": "Breadcrumb" },
       h("a", { href: "/certificates" }, "Certificates"), h("span", { "aria-hidden": "true" }, " › "),
       h("span", { "aria-current": "page" }, cert.common_name || cert.serial)),
-    h("div", { class: "page-header" },
+    h("div", { class: "page-header page-header-stacked" },
       h("div", null,
         h("h1", { id: "cert-title" }, cert.common_name || cert.subject),
         h("p", { class: "headline" }, statusBadge(cert.status),

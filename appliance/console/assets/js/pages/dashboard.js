@@ -1,5 +1,6 @@
-// The dashboard: certificates by status and by how soon they expire, open alerts, the CAs with
-// their latest CRL, and the appliance's health (GET /healthz). Counts come from the inventory's
+// The dashboard: certificates by status and by how soon they expire, failed orders, token
+// health (reachable, logged in), open alerts, the CAs with their latest CRL, and the
+// appliance's health (GET /healthz). Counts come from the inventory's
 // filtered lists, read up to COUNT_LIMIT entries each ("500+" beyond): the API has no count
 // route, and the dashboard must stay light on an appliance with a million certificates.
 import * as api from "../api.js";
@@ -19,6 +20,24 @@ function tile(label, value, href, kind, id) {
 
 function settled(result, fallback = "—") {
   return result.status === "fulfilled" ? result.value : fallback;
+}
+
+async function failedOrders() {
+  const page = await api.get(api.withQuery("/api/v1/orders", { status: "failed", limit: COUNT_LIMIT }));
+  return page.items.length >= COUNT_LIMIT ? `${COUNT_LIMIT}+` : String(page.items.length);
+}
+
+// Token health: the module's initialised tokens are the reachable ones; of those, how many
+// signetd is logged in to.
+function tokenTile(tokens) {
+  if (tokens.status === "rejected") return tile("Tokens", "—", "/tokens", "critical", "tile-tokens");
+  const items = tokens.value.items;
+  const loggedIn = items.filter((t) => t.logged_in).length;
+  const kind = !items.length || loggedIn < items.length ? "critical" : "ok";
+  const label = items.length ? "Tokens logged in" : "No token reachable";
+  const shown = tile(label, `${loggedIn} / ${items.length}`, "/tokens", kind, "tile-tokens");
+  shown.title = `${loggedIn} logged in of ${items.length} reachable`;
+  return shown;
 }
 
 async function health() {
@@ -44,11 +63,13 @@ export async function render({ main, current }) {
     { status: "expired" },
     { status: "revoked" },
   ];
-  const [counts, alerts, cas, checks] = await Promise.all([
+  const [counts, alerts, cas, checks, failed, tokens] = await Promise.all([
     Promise.allSettled(queries.map(count)),
     Promise.allSettled([api.get("/api/v1/alerts?limit=5")]).then(([r]) => r),
     Promise.allSettled([api.get("/api/v1/cas")]).then(([r]) => r),
     Promise.allSettled([health()]).then(([r]) => r),
+    Promise.allSettled([failedOrders()]).then(([r]) => r),
+    Promise.allSettled([api.get("/api/v1/tokens")]).then(([r]) => r),
   ]);
   if (!current()) return;
   const [active, in7, in30, in90, expired, revoked] = counts.map((r) => settled(r));
@@ -59,6 +80,10 @@ export async function render({ main, current }) {
     tile("Expiring in 90 days", in90, "/certificates?status=active&expiring_within_days=90", "info", "tile-90"),
     tile("Expired", expired, "/certificates?status=expired", "muted", "tile-expired"),
     tile("Revoked", revoked, "/certificates?status=revoked", "muted", "tile-revoked")));
+  const failedCount = settled(failed);
+  main.append(h("section", { class: "tiles tiles-ops", "aria-label": "Orders and tokens" },
+    tile("Failed orders", failedCount, "/orders?status=failed", failedCount === "0" ? "ok" : "critical", "tile-failed-orders"),
+    tokenTile(tokens)));
 
   const caItems = cas.status === "fulfilled" ? cas.value.items : [];
   const crls = await Promise.allSettled(caItems.map((ca) => latestCrl(ca.name)));

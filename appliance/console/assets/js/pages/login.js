@@ -1,5 +1,7 @@
 // The login page: operator name and password, sent once to POST /api/v1/session (never kept,
-// never in a URL); errors are shown in the form.
+// never in a URL); errors are shown in the form. When the browser presented a client
+// certificate of the appliance CA (GET /api/v1/session/methods says so), a "Sign in with
+// client certificate" button logs in with it instead.
 import { h } from "../dom.js";
 
 export async function render({ main, flash, navigate, session }) {
@@ -26,6 +28,31 @@ export async function render({ main, flash, navigate, session }) {
                  submit,
                  h("p", { class: "muted small" },
                    "Sessions end after a period without activity and when you log out."));
+  const methods = await session.methods().catch(() => null);
+  const certificate = methods && methods.certificate;
+  if (certificate && certificate.presented) {
+    const certButton = h("button", { type: "button", class: "button button-primary button-wide", id: "login-certificate",
+                                     disabled: !certificate.accepted, "aria-describedby": "login-certificate-subject" },
+                         "Sign in with client certificate");
+    certButton.addEventListener("click", async () => {
+      error.hidden = true;
+      certButton.disabled = true;
+      try {
+        await session.loginCertificate();
+        navigate("/dashboard", { replace: true });
+      } catch (failure) {
+        error.replaceChildren(failure.message);
+        error.hidden = false;
+        certButton.disabled = false;
+      }
+    });
+    form.insertBefore(h("div", { class: "login-certificate" }, certButton,
+                        h("p", { class: "muted small", id: "login-certificate-subject" },
+                          certificate.accepted ? `Certificate ${certificate.subject || ""}`
+                                               : `The certificate ${certificate.subject || ""} is not bound to an enabled operator.`),
+                        h("p", { class: "divider" }, h("span", null, "or with a password"))),
+                      form.querySelector(".field"));
+  }
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     error.hidden = true;
@@ -54,5 +81,7 @@ export async function render({ main, flash, navigate, session }) {
     }
   });
   main.append(h("div", { class: "login-page" }, form));
-  (name.value ? password : name).focus();
+  const certButton = form.querySelector("#login-certificate");
+  if (certButton && !certButton.disabled) certButton.focus();
+  else (name.value ? password : name).focus();
 }

@@ -1,5 +1,6 @@
-// The request wizard (/request): RA profile, key source (a pasted or uploaded CSR, a key pair
-// generated on a token, or a local key delivered as a PFX), subject and names (not with a
+// The request wizard (/request): RA profile, key source (a pasted or uploaded CSR, an existing
+// unused key pair on a token, a key pair generated on a token, or a local key delivered as a
+// PFX), subject and names (not with a
 // CSR), review, submit through POST /api/v1/certificates, then the order and its certificate.
 // With ?rekey=<fingerprint> or ?reissue=<fingerprint> it replaces that certificate's key
 // (POST /api/v1/certificates/{id}/rekey or /reissue): its profile and subject are kept, so
@@ -20,6 +21,7 @@ function stepsOf(state) {
 function requestBody(state) {
   const key = { kind: state.source };
   if (state.source === "csr") key.csr = state.csr;
+  if (state.source === "token_key") key.key_uri = state.keyUri;
   if (state.source === "key_on_token") Object.assign(key, { token: state.token, algorithm: state.algorithm });
   if (state.source === "local_key") Object.assign(key, { algorithm: state.algorithm, pfx_profile: state.pfxProfile });
   const body = { key_source: key };
@@ -46,6 +48,7 @@ function facts(rows) {
 function review(state) {
   const { subject, sans } = subjectOf(state);
   const keyText = state.source === "csr" ? "the CSR's key"
+                  : state.source === "token_key" ? `existing key ${state.keyLabel}`
                   : state.source === "key_on_token" ? `${state.algorithm}, generated on token ${state.token}`
                   : `${state.algorithm}, local, as a PFX (${state.pfxProfile})`;
   return facts([
@@ -93,19 +96,6 @@ function resultView(context, state, result) {
   return null;
 }
 
-// The failed order a refused request left, when the refusal came after the order was
-// recorded (a profile's rule; a malformed request is refused before): the newest failed order
-// of this operator with the same error.
-async function failedOrder(message, operator) {
-  try {
-    const list = await api.get("/api/v1/orders?status=failed&limit=20");
-    return list.items.find((o) => o.error_message && message.includes(o.error_message) &&
-                                  (o.requested_by === operator || o.requested_by.endsWith(`:${operator}`))) || null;
-  } catch {
-    return null;
-  }
-}
-
 export async function render(context) {
   const { main, query, session, current } = context;
   const mode = query.get("rekey") ? "rekey" : query.get("reissue") ? "reissue" : "issue";
@@ -121,6 +111,15 @@ export async function render(context) {
     mode === "issue" ? null : api.get(`/api/v1/certificates/${encodeURIComponent(query.get(mode))}`),
   ]);
   if (!current()) return;
+  // The unused key pairs of the tokens signetd is logged in to, for the "existing key" source.
+  await Promise.all(tokens.items.filter((t) => t.logged_in).map(async (t) => {
+    try {
+      t.keys = (await api.get(`/api/v1/tokens/${encodeURIComponent(t.serial)}/keys?orphans=true`)).items;
+    } catch {
+      t.keys = [];
+    }
+  }));
+  if (!current()) return;
   const state = { mode, target, source: "csr", algorithm: null, pfxProfile: "modern", addCn: true, revokePrevious: false,
                   token: tokens.items.length ? tokens.items[0].label : "" };
   if (target) {
@@ -128,7 +127,7 @@ export async function render(context) {
     main.append(h("p", { class: "muted" }, `A new key for ${target.common_name || target.serial}: same subject, names and RA profile (${target.profile || "none"}). `,
                   h("a", { href: `/certificates/${fingerprintId(target.fingerprint_sha256)}` }, "Back to the certificate")));
   } else {
-    main.append(h("p", { class: "muted" }, "Through an RA profile, from a CSR or a key generated here. Every request becomes an order."));
+    main.append(h("p", { class: "muted" }, "Through an RA profile, from a CSR, a key already on a token or a key generated here. Every request becomes an order."));
   }
   const stepper = h("ol", { class: "steps", "aria-label": "Steps" });
   const error = h("div", { class: "notice notice-error", role: "alert", id: "step-error", hidden: true });
@@ -183,9 +182,10 @@ export async function render(context) {
         error.replaceChildren(h("strong", null, "The appliance refused the request: "), failure.message);
         error.hidden = false;
         error.focus();
-        const order = await failedOrder(failure.message, context.principal.operator);
-        if (order && current()) {
-          error.append(" ", h("a", { href: `/orders/${order.id}`, id: "failed-order" }, `See order #${order.id}`),
+        // A refusal after the order was recorded (a profile's rule) names the failed order.
+        const orderId = failure.details && failure.details.order_id;
+        if (orderId) {
+          error.append(" ", h("a", { href: `/orders/${orderId}`, id: "failed-order" }, `See order #${orderId}`),
                        " (it can be resubmitted once the cause is fixed).");
         }
       }
