@@ -191,8 +191,10 @@ Result<Profile> CertificateService::update_profile(Profile profile) {
   profile.created_at = existing->created_at;
   profile.updated_at = now();
   profile.updated_by = actor_;
-  const char* action =
-      (existing->enabled && !profile.enabled) ? "profile.disabled" : "profile.updated";
+  const char* action = "profile.updated";
+  if (existing->enabled != profile.enabled) {
+    action = profile.enabled ? "profile.enabled" : "profile.disabled";
+  }
   return stores_.profiles.update_profile(
       profile,
       make_event(action, "profile:" + profile.qualified_name(), profile_to_json(profile, false)));
@@ -204,6 +206,18 @@ Result<Profile> CertificateService::disable_profile(std::string_view ca_name,
   if (!profile.enabled) return profile;
   profile.enabled = false;
   return update_profile(std::move(profile));
+}
+
+Result<Profile> CertificateService::enable_profile(std::string_view ca_name,
+                                                   std::string_view name) {
+  SIGNET_ASSIGN_OR_RETURN(auto found, stores_.profiles.find_profile(ca_name, name));
+  if (!found) {
+    return Error(ErrorCode::kNotFound, "CA '" + std::string(ca_name) +
+                                           "' has no RA profile named '" + std::string(name) + "'");
+  }
+  if (found->enabled) return std::move(*found);
+  found->enabled = true;
+  return update_profile(std::move(*found));
 }
 
 // ---- issuance orders ----

@@ -130,12 +130,14 @@ class CertificateService {
                      const base::Clock& clock, base::Rng& rng, std::string actor,
                      std::string worker);
 
-  // ---- RA profiles (audit: profile.created / profile.updated / profile.disabled) ----
+  // ---- RA profiles (audit: profile.created / .updated / .disabled / .enabled) ----
   base::Result<Profile> resolve_profile(const ProfileSelector& selector);
   base::Result<Profile> create_profile(Profile profile);
   // `profile.version` must be the stored version (kConflict otherwise).
   base::Result<Profile> update_profile(Profile profile);
   base::Result<Profile> disable_profile(std::string_view ca_name, std::string_view name);
+  // A new version with enabled = true (audit: profile.enabled); unchanged when enabled.
+  base::Result<Profile> enable_profile(std::string_view ca_name, std::string_view name);
   // The CA's "default" profile, created when missing (for CAs made before profiles existed).
   base::Result<Profile> ensure_default_profile(std::string_view ca_name);
 

@@ -1,6 +1,10 @@
 // /api/v1/audit: the hash-chained audit log, as `signet audit` reads it: a filtered page of
 // events, the verification of the chain and its signed checkpoints, an export as JSON lines,
 // the checkpoints (list, sign one now) and the audit public key.
+#include <algorithm>
+#include <cctype>
+#include <optional>
+
 #include "appliance/api/api.h"
 #include "appliance/api/internal/request_support.h"
 #include "appliance/core/audit_export.h"
@@ -15,6 +19,7 @@ using nlohmann::json;
 using namespace api_internal;
 
 constexpr const char* kTag = "audit";
+constexpr std::size_t kScanPage = 1000;
 
 // As `signet audit list --json` describes an event.
 json event_json(const ca::AuditEvent& e) {
@@ -30,17 +35,60 @@ json event_json(const ca::AuditEvent& e) {
   return j;
 }
 
+// Which events a list or an export keeps: an action prefix, an exact actor and object, a time
+// range [since, until) and a text that the actor, action, object or detail contains (ASCII
+// case-insensitive).
 struct Filter {
-  std::string action, actor, object;
+  std::string action, actor, object, text;
+  std::optional<base::TimePoint> since, until;
+
   bool matches(const ca::AuditEvent& e) const {
-    return e.action.rfind(action, 0) == 0 && (actor.empty() || e.actor == actor) &&
-           (object.empty() || e.object == object);
+    if (e.action.rfind(action, 0) != 0) return false;
+    if (!actor.empty() && e.actor != actor) return false;
+    if (!object.empty() && e.object != object) return false;
+    if (since && e.time < *since) return false;
+    if (until && e.time >= *until) return false;
+    if (text.empty()) return true;
+    for (const auto* field : {&e.actor, &e.action, &e.object, &e.detail}) {
+      if (contains_folded(*field, text)) return true;
+    }
+    return false;
+  }
+
+  // `needle` is lower case already.
+  static bool contains_folded(std::string_view haystack, std::string_view needle) {
+    const auto it = std::search(
+        haystack.begin(), haystack.end(), needle.begin(), needle.end(),
+        [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+    return it != haystack.end();
   }
 };
 
-Filter filter_of(const http::Request& request) {
-  return {query_string(request, "action").value_or(""), query_string(request, "actor").value_or(""),
-          query_string(request, "object").value_or("")};
+Result<std::optional<base::TimePoint>> query_time(const http::Request& request,
+                                                  std::string_view name) {
+  const auto text = query_string(request, name);
+  if (!text) return std::optional<base::TimePoint>();
+  auto parsed = parse_time(*text);
+  if (!parsed) {
+    return base::Error(
+        base::ErrorCode::kInvalidArgument,
+        "the query parameter '" + std::string(name) + "': " + parsed.error().message());
+  }
+  return std::optional<base::TimePoint>(*parsed);
+}
+
+Result<Filter> filter_of(const http::Request& request) {
+  Filter filter{query_string(request, "action").value_or(""),
+                query_string(request, "actor").value_or(""),
+                query_string(request, "object").value_or(""),
+                query_string(request, "q").value_or(""),
+                {},
+                {}};
+  std::transform(filter.text.begin(), filter.text.end(), filter.text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  SIGNET_ASSIGN_OR_RETURN(filter.since, query_time(request, "since"));
+  SIGNET_ASSIGN_OR_RETURN(filter.until, query_time(request, "until"));
+  return filter;
 }
 
 std::vector<QueryParameterDoc> filter_query(const char* limit_help) {
@@ -48,7 +96,10 @@ std::vector<QueryParameterDoc> filter_query(const char* limit_help) {
           {"limit", limit_help, "integer"},
           {"action", "actions starting with this ('certificate.' or 'certificate.revoked')"},
           {"actor", "events by this actor ('operator:alice')"},
-          {"object", "events about this object ('ca:root')"}};
+          {"object", "events about this object ('ca:root')"},
+          {"since", "events at or after this time (RFC 3339 UTC, 2026-01-31T12:00:00Z)"},
+          {"until", "events before this time (RFC 3339 UTC)"},
+          {"q", "events whose actor, action, object or detail contains this text (any case)"}};
 }
 
 // Reads the log from `after` in pages (it has no index on the filtered fields) and hands every
@@ -58,7 +109,7 @@ Result<bool> scan(ca::AuditSink& audit, std::uint64_t after, const Filter& filte
                   const std::function<bool(ca::AuditEvent&)>& take) {
   std::uint64_t cursor = after;
   while (true) {
-    SIGNET_ASSIGN_OR_RETURN(auto page, audit.list_audit(cursor, 1000));
+    SIGNET_ASSIGN_OR_RETURN(auto page, audit.list_audit(cursor, kScanPage));
     if (page.empty()) return false;
     for (auto& e : page) {
       cursor = e.sequence;
@@ -67,29 +118,73 @@ Result<bool> scan(ca::AuditSink& audit, std::uint64_t after, const Filter& filte
   }
 }
 
+// The same, newest first: the events with a sequence below `before` (0: the whole log), read
+// backwards a window at a time. The store numbers events 1, 2, 3... (ca/records.h), so a
+// window is the range of sequences (start, end).
+Result<bool> scan_backwards(ApiServices& api, std::uint64_t before, const Filter& filter,
+                            const std::function<bool(ca::AuditEvent&)>& take) {
+  std::uint64_t end = before;  // exclusive
+  if (end == 0) {
+    SIGNET_ASSIGN_OR_RETURN(auto last, api.checkpoints().last_audit_event());
+    if (!last) return false;
+    end = last->sequence + 1;
+  }
+  while (end > 1) {
+    const std::uint64_t start = end > kScanPage + 1 ? end - kScanPage - 1 : 0;  // exclusive
+    SIGNET_ASSIGN_OR_RETURN(auto page, api.audit().list_audit(start, end - start - 1));
+    for (auto it = page.rbegin(); it != page.rend(); ++it) {
+      if (it->sequence >= end) continue;
+      if (filter.matches(*it) && !take(*it)) return true;
+    }
+    end = start + 1;
+  }
+  return false;
+}
+
 void add_list(Router& router, ApiServices& api) {
-  RouteDoc doc{kTag, "audit events, oldest first, a page at a time",
-               filter_query("at most this many (1-10000, default 100)")};
-  add_route(router, "GET", "/api/v1/audit", Permission::kAudit, std::move(doc),
-            [&api](ApiCall& call, const json&) -> Result<http::Response> {
-              SIGNET_ASSIGN_OR_RETURN(auto after,
-                                      query_integer(call.request, "after", 0,
-                                                    std::numeric_limits<std::int64_t>::max()));
-              SIGNET_ASSIGN_OR_RETURN(auto limit, query_integer(call.request, "limit", 1, 10000));
-              const auto max = static_cast<std::size_t>(limit.value_or(100));
-              json items = json::array();
-              std::uint64_t last = 0;
-              SIGNET_ASSIGN_OR_RETURN(
-                  auto more, scan(api.audit(), static_cast<std::uint64_t>(after.value_or(0)),
-                                  filter_of(call.request), [&](ca::AuditEvent& e) {
-                                    if (items.size() == max) return false;
-                                    last = e.sequence;
-                                    items.push_back(event_json(e));
-                                    return true;
-                                  }));
-              return json_response(
-                  {{"items", items}, {"next_after", more && last != 0 ? json(last) : nullptr}});
-            });
+  auto query = filter_query("at most this many (1-10000, default 100)");
+  query.push_back({"order",
+                   "asc (default: oldest first, pages by after) or desc (newest first, "
+                   "pages by before)"});
+  query.push_back({"before", "order=desc: events before this sequence number", "integer"});
+  RouteDoc doc{kTag, "audit events, a page at a time (next_after or next_before: the next page)",
+               std::move(query)};
+  add_route(
+      router, "GET", "/api/v1/audit", Permission::kAudit, std::move(doc),
+      [&api](ApiCall& call, const json&) -> Result<http::Response> {
+        constexpr auto kMax = std::numeric_limits<std::int64_t>::max();
+        SIGNET_ASSIGN_OR_RETURN(auto after, query_integer(call.request, "after", 0, kMax));
+        SIGNET_ASSIGN_OR_RETURN(auto before, query_integer(call.request, "before", 1, kMax));
+        SIGNET_ASSIGN_OR_RETURN(auto limit, query_integer(call.request, "limit", 1, 10000));
+        SIGNET_ASSIGN_OR_RETURN(auto order, query_choice(call.request, "order", {"asc", "desc"}));
+        SIGNET_ASSIGN_OR_RETURN(auto filter, filter_of(call.request));
+        const bool descending = order && *order == "desc";
+        if (descending ? after.has_value() : before.has_value()) {
+          return base::Error(base::ErrorCode::kInvalidArgument,
+                             descending ? "order=desc pages by 'before', not 'after'"
+                                        : "'before' pages newest first: add order=desc");
+        }
+        const auto max = static_cast<std::size_t>(limit.value_or(100));
+        json items = json::array();
+        std::uint64_t last = 0;
+        auto take = [&](ca::AuditEvent& e) {
+          if (items.size() == max) return false;
+          last = e.sequence;
+          items.push_back(event_json(e));
+          return true;
+        };
+        bool more = false;
+        if (descending) {
+          SIGNET_ASSIGN_OR_RETURN(
+              more,
+              scan_backwards(api, static_cast<std::uint64_t>(before.value_or(0)), filter, take));
+        } else {
+          SIGNET_ASSIGN_OR_RETURN(
+              more, scan(api.audit(), static_cast<std::uint64_t>(after.value_or(0)), filter, take));
+        }
+        const json next = more && last != 0 ? json(last) : json(nullptr);
+        return json_response({{"items", items}, {descending ? "next_before" : "next_after", next}});
+      });
 }
 
 // The trusted key: the audit key on the token (none yet: empty, so that any stored checkpoint
@@ -117,7 +212,7 @@ void add_verify(Router& router, ApiServices& api) {
 }
 
 bool filtered(const http::Request& request) {
-  for (const char* name : {"after", "limit", "action", "actor", "object"}) {
+  for (const char* name : {"after", "limit", "action", "actor", "object", "since", "until", "q"}) {
     if (query_string(request, name)) return true;
   }
   return false;
@@ -145,8 +240,9 @@ void add_export(Router& router, ApiServices& api) {
             query_integer(call.request, "limit", 1, std::numeric_limits<std::int64_t>::max()));
         std::string lines;
         std::uint64_t count = 0;
-        SIGNET_TRY(scan(api.audit(), static_cast<std::uint64_t>(after.value_or(0)),
-                        filter_of(call.request), [&](ca::AuditEvent& e) {
+        SIGNET_ASSIGN_OR_RETURN(auto filter, filter_of(call.request));
+        SIGNET_TRY(scan(api.audit(), static_cast<std::uint64_t>(after.value_or(0)), filter,
+                        [&](ca::AuditEvent& e) {
                           if (limit && count == static_cast<std::uint64_t>(*limit)) {
                             return false;
                           }
@@ -199,8 +295,11 @@ void add_checkpoints(Router& router, ApiServices& api) {
       router, "GET", "/api/v1/audit/pubkey", Permission::kAudit,
       RouteDoc{kTag,
                "the audit public key that checkpoints verify with (PEM, and its PKCS#11 "
-               "URI); 404 before the first checkpoint made it"},
-      [&api](ApiCall&, const json&) -> Result<http::Response> {
+               "URI); with format=pem the PEM file alone (audit.pem, what `signet audit verify "
+               "--offline --pubkey` takes); 404 before the first checkpoint made it",
+               {{"format", "json (default) or pem"}}},
+      [&api](ApiCall& call, const json&) -> Result<http::Response> {
+        SIGNET_ASSIGN_OR_RETURN(auto format, query_choice(call.request, "format", {"json", "pem"}));
         auto key = api.checkpointer().audit_key(false);
         if (!key && key.error().code() == base::ErrorCode::kNotFound) {
           return base::Error(base::ErrorCode::kNotFound,
@@ -208,9 +307,13 @@ void add_checkpoints(Router& router, ApiServices& api) {
                              "makes it");
         }
         SIGNET_TRY(key);
+        auto pem = public_key_pem((*key)->public_key_der());
+        if (format && *format == "pem") {
+          return file_response(std::move(pem), "application/x-pem-file", "signet-audit.pem");
+        }
         return json_response({{"key", (*key)->key_ref().to_uri()},
                               {"algorithm", std::string(base::to_string((*key)->algorithm()))},
-                              {"public_key_pem", public_key_pem((*key)->public_key_der())}});
+                              {"public_key_pem", std::move(pem)}});
       });
 }
 

@@ -188,6 +188,21 @@ void add_disable(Router& router, ApiServices& api) {
             });
 }
 
+void add_enable(Router& router, ApiServices& api) {
+  add_route(router, "POST", std::string(kProfilePattern) + "/enable", Permission::kAdminister,
+            RouteDoc{kTag,
+                     "enable a disabled RA profile again (a new version; audited as "
+                     "profile.enabled)"},
+            [&api](ApiCall& call, const json&) -> Result<http::Response> {
+              SIGNET_ASSIGN_OR_RETURN(auto current, stored_profile(api, call));
+              if (current.enabled) return json_response(profile_json(current));
+              auto service = api.service_for(call.principal);
+              SIGNET_ASSIGN_OR_RETURN(auto enabled,
+                                      service->enable_profile(current.ca_name, current.name));
+              return json_response(profile_json(enabled));
+            });
+}
+
 }  // namespace
 
 void register_profile_routes(Router& router, ApiServices& api) {
@@ -197,6 +212,7 @@ void register_profile_routes(Router& router, ApiServices& api) {
   add_replace(router, api);
   add_patch(router, api);
   add_disable(router, api);
+  add_enable(router, api);
 }
 
 }  // namespace signet::appliance

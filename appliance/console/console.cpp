@@ -8,8 +8,10 @@ namespace {
 constexpr std::string_view kAssetPrefix = "/console/";
 
 // The first path segments of the console's client-side routes (assets/js/main.js).
-constexpr std::array<std::string_view, 8> kAppRoutes = {
-    "login", "dashboard", "certificates", "request", "orders", "alerts", "tokens", "operators"};
+constexpr std::array<std::string_view, 11> kAppRoutes = {
+    "login", "dashboard", "certificates", "request", "orders", "alerts",
+    "tokens", "operators", "profiles", "cas", "audit",
+};
 
 // No inline script or style anywhere ('unsafe-inline' is absent from every directive), nothing
 // from other origins, no plugins, no <base> rewriting, forms only to ourselves, no framing, and

@@ -86,6 +86,7 @@ EXPECTED = {
     ("PUT", "/api/v1/profiles/{ca}/{name}"): "administer",
     ("PATCH", "/api/v1/profiles/{ca}/{name}"): "administer",
     ("POST", "/api/v1/profiles/{ca}/{name}/disable"): "administer",
+    ("POST", "/api/v1/profiles/{ca}/{name}/enable"): "administer",
     ("GET", "/api/v1/tokens"): "read",
     ("GET", "/api/v1/tokens/{token}/keys"): "operate",
     ("POST", "/api/v1/tokens/{token}/login"): "administer",

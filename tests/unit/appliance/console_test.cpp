@@ -35,15 +35,16 @@ Console test_console() { return Console::create(kAssets).value(); }
 
 TEST_CASE("the console owns its pages and assets, the API keeps everything else") {
   auto console = test_console();
-  for (const char* path : {"/", "/login", "/dashboard", "/certificates", "/certificates/ab12",
-                           "/request", "/orders", "/orders/12", "/alerts", "/tokens", "/operators",
-                           "/console/js/main.js", "/console/missing.js"}) {
+  for (const char* path :
+       {"/", "/login", "/dashboard", "/certificates", "/certificates/ab12", "/request", "/orders",
+        "/orders/12", "/alerts", "/tokens", "/operators", "/profiles", "/profiles/issuing/web",
+        "/cas", "/cas/root", "/audit", "/console/js/main.js", "/console/missing.js"}) {
     INFO(path);
     CHECK(console.owns(path));
   }
   for (const char* path :
        {"/api/v1/session", "/api/openapi.json", "/healthz", "/metrics", "/loginx", "/certificatesx",
-        "/consolex", "/ordersx", "/tokensx", "/nowhere"}) {
+        "/consolex", "/ordersx", "/tokensx", "/casx", "/auditx", "/nowhere"}) {
     INFO(path);
     CHECK_FALSE(console.owns(path));
   }

@@ -14,6 +14,10 @@ import * as order from "./pages/order.js";
 import * as alerts from "./pages/alerts.js";
 import * as tokens from "./pages/tokens.js";
 import * as operators from "./pages/operators.js";
+import * as profiles from "./pages/profiles.js";
+import * as profile from "./pages/profile.js";
+import * as cas from "./pages/cas.js";
+import * as audit from "./pages/audit.js";
 
 const routes = [
   { pattern: /^\/login$/, page: login, public: true },
@@ -27,6 +31,11 @@ const routes = [
   { pattern: /^\/alerts$/, page: alerts, nav: "alerts" },
   { pattern: /^\/tokens$/, page: tokens, nav: "tokens" },
   { pattern: /^\/operators$/, page: operators, nav: "operators" },
+  { pattern: /^\/profiles$/, page: profiles, nav: "profiles" },
+  { pattern: /^\/profiles\/new$/, page: profile, nav: "profiles" },
+  { pattern: /^\/profiles\/([A-Za-z0-9._-]+)\/([A-Za-z0-9._-]+)$/, page: profile, nav: "profiles" },
+  { pattern: /^\/cas$/, page: cas, nav: "cas" },
+  { pattern: /^\/audit$/, page: audit, nav: "audit" },
 ];
 
 const navItems = [
@@ -35,9 +44,18 @@ const navItems = [
   { id: "request", href: "/request", label: "Request a certificate", operate: true },
   { id: "orders", href: "/orders", label: "Orders" },
   { id: "alerts", href: "/alerts", label: "Alerts" },
+  { id: "profiles", href: "/profiles", label: "RA profiles" },
+  { id: "cas", href: "/cas", label: "CAs and CRLs" },
   { id: "tokens", href: "/tokens", label: "Tokens" },
+  { id: "audit", href: "/audit", label: "Audit log", audit: true },
   { id: "operators", href: "/operators", label: "Operators", administer: true },
 ];
+
+// Whether the logged-in role sees a navigation entry (the API refuses the rest anyway).
+function offered(item) {
+  return (!item.operate || session.mayOperate()) && (!item.audit || session.mayAudit()) &&
+         (!item.administer || session.mayAdminister());
+}
 
 const app = document.getElementById("app");
 let shell = null;  // {root, main, nav: Map(id -> link)} while logged in
@@ -64,8 +82,7 @@ function buildShell(principal) {
   const main = h("main", { id: "main", class: "content", tabindex: "-1" });
   const links = new Map();
   const nav = h("nav", { class: "sidenav", "aria-label": "Main" },
-                h("ul", null, navItems.filter((item) => (!item.operate || session.mayOperate()) &&
-                                                        (!item.administer || principal.role === "administrator")).map((item) => {
+                h("ul", null, navItems.filter(offered).map((item) => {
                   const link = h("a", { href: item.href, class: "nav-link" }, item.label);
                   links.set(item.id, link);
                   return h("li", null, link);

@@ -55,9 +55,14 @@ export async function logout() {
 }
 
 // What the role may do (appliance/api/principal.h): every role reads; administrators and RA
-// officers operate on certificates; administrators and auditors read the audit log.
+// officers operate on certificates (and generate CRLs); administrators alone change RA profiles;
+// administrators and auditors read the audit log.
 export function mayOperate() {
   return current !== null && (current.role === "administrator" || current.role === "ra-officer");
+}
+
+export function mayAdminister() {
+  return current !== null && current.role === "administrator";
 }
 
 export function mayAudit() {
