@@ -45,9 +45,11 @@ base::Bytes audit_entry_hash(const AuditEvent& event, base::ByteView previous_ha
 
 AuditLogVerifier::AuditLogVerifier(std::vector<AuditCheckpoint> checkpoints,
                                    base::Bytes trusted_spki)
-    : with_checkpoints_(true),
-      checkpoints_(std::move(checkpoints)),
-      trusted_spki_(std::move(trusted_spki)) {
+    : AuditLogVerifier(std::move(checkpoints), std::vector<base::Bytes>{std::move(trusted_spki)}) {}
+
+AuditLogVerifier::AuditLogVerifier(std::vector<AuditCheckpoint> checkpoints,
+                                   std::vector<base::Bytes> trusted)
+    : with_checkpoints_(true), checkpoints_(std::move(checkpoints)), trusted_(std::move(trusted)) {
   std::stable_sort(checkpoints_.begin(), checkpoints_.end(),
                    [](const auto& a, const auto& b) { return a.sequence < b.sequence; });
 }
@@ -73,14 +75,18 @@ std::optional<std::uint64_t> AuditLogVerifier::covering_checkpoint(std::uint64_t
 }
 
 bool AuditLogVerifier::check_checkpoint(const AuditCheckpoint& checkpoint) {
-  auto verified = verify_checkpoint_signature(checkpoint, trusted_spki_);
-  if (verified) return true;
+  for (const auto& key : trusted_) {
+    if (verify_checkpoint_signature(checkpoint, key)) return true;
+  }
   report_.caught_by = checkpoint.sequence;
-  const bool other_key = checkpoint.public_key_der != trusted_spki_;
+  const bool other_key =
+      std::find(trusted_.begin(), trusted_.end(), checkpoint.public_key_der) == trusted_.end();
   return fail(std::nullopt,
               "forged checkpoint: the checkpoint at sequence " +
-                  std::to_string(checkpoint.sequence) +
-                  "'s signature does not verify with the trusted audit public key" +
+                  std::to_string(checkpoint.sequence) + "'s signature does not verify with " +
+                  (trusted_.size() == 1 ? std::string("the trusted audit public key")
+                                        : "any of the " + std::to_string(trusted_.size()) +
+                                              " trusted audit public keys") +
                   (other_key ? " (it names another key, " + checkpoint.key.to_uri() + ")" : ""));
 }
 
@@ -210,6 +216,14 @@ base::Result<AuditChainReport> verify_audit_chain(AuditSink& audit) {
 
 base::Result<AuditChainReport> verify_audit_log(AuditSink& audit, AuditCheckpointLog& checkpoints,
                                                 base::ByteView trusted_spki) {
+  return verify_audit_log_with_keys(
+      audit, checkpoints,
+      std::vector<base::Bytes>{base::Bytes(trusted_spki.begin(), trusted_spki.end())});
+}
+
+base::Result<AuditChainReport> verify_audit_log_with_keys(AuditSink& audit,
+                                                          AuditCheckpointLog& checkpoints,
+                                                          std::vector<base::Bytes> trusted) {
   std::vector<AuditCheckpoint> all;
   std::uint64_t after = 0;
   while (true) {
@@ -218,7 +232,7 @@ base::Result<AuditChainReport> verify_audit_log(AuditSink& audit, AuditCheckpoin
     after = page.back().sequence;
     for (auto& c : page) all.push_back(std::move(c));
   }
-  AuditLogVerifier verifier(std::move(all), base::Bytes(trusted_spki.begin(), trusted_spki.end()));
+  AuditLogVerifier verifier(std::move(all), std::move(trusted));
   return walk(audit, verifier);
 }
 

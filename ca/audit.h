@@ -71,6 +71,9 @@ class AuditLogVerifier {
   AuditLogVerifier() = default;
   // With checkpoints (in any order) and the trusted audit public key (SPKI DER).
   AuditLogVerifier(std::vector<AuditCheckpoint> checkpoints, base::Bytes trusted_spki);
+  // With several trusted keys (the audit key and the ones it replaced): a checkpoint is good
+  // when one of them verifies it.
+  AuditLogVerifier(std::vector<AuditCheckpoint> checkpoints, std::vector<base::Bytes> trusted);
 
   // The next entry of the log. Returns false once a problem was found (stop feeding).
   bool add(const AuditEvent& event);
@@ -85,7 +88,7 @@ class AuditLogVerifier {
 
   bool with_checkpoints_ = false;
   std::vector<AuditCheckpoint> checkpoints_;  // by sequence
-  base::Bytes trusted_spki_;
+  std::vector<base::Bytes> trusted_;
   std::size_t next_checkpoint_ = 0;  // index of the first checkpoint not reached yet
   std::vector<std::pair<std::uint64_t, std::uint64_t>> recorded_;  // (entry, checkpoint seq)
   AuditChainReport report_;
@@ -98,5 +101,9 @@ base::Result<AuditChainReport> verify_audit_chain(AuditSink& audit);
 // The same, and every checkpoint of `checkpoints` against `trusted_spki` (see above).
 base::Result<AuditChainReport> verify_audit_log(AuditSink& audit, AuditCheckpointLog& checkpoints,
                                                 base::ByteView trusted_spki);
+// With several trusted keys (see AuditLogVerifier): the audit key and those it replaced.
+base::Result<AuditChainReport> verify_audit_log_with_keys(AuditSink& audit,
+                                                          AuditCheckpointLog& checkpoints,
+                                                          std::vector<base::Bytes> trusted);
 
 }  // namespace signet::ca

@@ -103,6 +103,40 @@ base::Result<std::shared_ptr<base::Signer>> AuditCheckpointer::audit_key(bool cr
   return signer_;
 }
 
+base::Result<AuditKeyRotation> AuditCheckpointer::rotate_key(const std::string& actor,
+                                                             const Relabel& relabel) {
+  SIGNET_ASSIGN_OR_RETURN(auto old, audit_key(false));
+  std::lock_guard lock(mutex_);
+  AuditKeyRotation rotation;
+  rotation.retired = old->key_ref();
+  rotation.retired_public_key = old->public_key_der();
+  rotation.retired_label =
+      std::string(kRetiredAuditKeyPrefix) + std::to_string(unix_seconds(clock_.now()));
+  SIGNET_TRY(relabel(rotation.retired, rotation.retired_label));
+  base::KeyGenerationRequest request;
+  request.token = options_.token;
+  request.algorithm = old->algorithm();
+  request.label = std::string(kAuditKeyLabel);
+  auto generated = keys_.generate_key(request);
+  if (!generated) {
+    // Put the old key back, so that the appliance keeps an audit key.
+    (void)relabel(rotation.retired, kAuditKeyLabel);
+    return std::move(generated).error().with_context("generating the new audit key");
+  }
+  signer_ = std::move(*generated);
+  rotation.current = signer_;
+  rotation.retired.object_label = rotation.retired_label;
+  const nlohmann::json detail = {
+      {"retired", rotation.retired.to_uri()},
+      {"retired_label", rotation.retired_label},
+      {"retired_public_key", base::to_base64(rotation.retired_public_key)},
+      {"key", signer_->key_ref().to_uri()},
+      {"public_key", base::to_base64(signer_->public_key_der())}};
+  SIGNET_TRY(audit_.append_audit(
+      make_audit_event(clock_.now(), actor, "audit.key_rotated", "audit:key", detail.dump())));
+  return rotation;
+}
+
 base::Result<std::optional<AuditCheckpoint>> AuditCheckpointer::checkpoint(const std::string& actor,
                                                                            bool only_if_new) {
   SIGNET_ASSIGN_OR_RETURN(auto signer, audit_key(true));

@@ -14,6 +14,7 @@
 // at a time (a mutex); the provider and store are thread-safe.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -28,6 +29,17 @@ namespace signet::ca {
 
 inline constexpr std::string_view kCheckpointDomain = "signet-audit-checkpoint-v1";
 inline constexpr std::string_view kAuditKeyLabel = "signet-audit";
+// A rotated-out audit key keeps its place on the token under this label plus the Unix time of
+// the rotation, so that the checkpoints it signed still verify.
+inline constexpr std::string_view kRetiredAuditKeyPrefix = "signet-audit-retired-";
+
+// What AuditCheckpointer::rotate_key did.
+struct AuditKeyRotation {
+  base::KeyRef retired;  // the old key, now labelled retired_label
+  std::string retired_label;
+  base::Bytes retired_public_key;         // SPKI DER
+  std::shared_ptr<base::Signer> current;  // the new audit key
+};
 
 // The message a checkpoint's signature covers (see above). signed_at is taken in whole seconds.
 base::Bytes checkpoint_message(std::uint64_t sequence, base::ByteView head,
@@ -50,6 +62,14 @@ class AuditCheckpointer {
   // The audit key; generated on the token when it does not exist and `create` is true
   // (kNotFound otherwise).
   base::Result<std::shared_ptr<base::Signer>> audit_key(bool create);
+
+  // Retires the audit key (relabelled kRetiredAuditKeyPrefix + Unix seconds, kept on the
+  // token) and generates a new one labelled kAuditKeyLabel, which signs from then on; audited
+  // as audit.key_rotated with both public keys. kNotFound when there is no audit key yet.
+  // Callers sign a checkpoint with the new key next.
+  // `relabel` gives a key pair a new label on its token (hsm::Pkcs11KeyProvider::relabel_key).
+  using Relabel = std::function<base::Result<void>(const base::KeyRef&, std::string_view label)>;
+  base::Result<AuditKeyRotation> rotate_key(const std::string& actor, const Relabel& relabel);
 
   // Signs the current head and stores the checkpoint with its audit event (acting as
   // `actor`). With only_if_new, does nothing (nullopt) when nothing but the last checkpoint's

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/result.h"
@@ -123,8 +124,20 @@ struct OperatorBootstrap {
   bool operator==(const OperatorBootstrap&) const = default;
 };
 
+// An RA profile declared in the file ([[bootstrap.profiles]]): signetd creates it when its CA
+// has no profile of that name (at start and on reload) and never overwrites one that exists;
+// it reports the difference instead. The table is the JSON `signet profile create --file` takes.
+struct ProfileBootstrap {
+  std::string ca;
+  std::string name;
+  std::string json;                                       // the whole table as a JSON object
+  std::vector<std::pair<std::string, std::string>> toml;  // (key, inline TOML value), for to_toml
+  bool operator==(const ProfileBootstrap&) const = default;
+};
+
 struct BootstrapSettings {
   OperatorBootstrap operators;
+  std::vector<ProfileBootstrap> profiles;
   bool operator==(const BootstrapSettings&) const = default;
 };
 
@@ -167,6 +180,14 @@ struct AuditSettings {
   bool operator==(const AuditSettings&) const = default;
 };
 
+// How configurations are accepted from elsewhere: `signet config import` takes a signed bundle
+// only when its signature verifies with one of these administrator public keys.
+struct ConfigSettings {
+  // Paths of PEM files, each a public key ("PUBLIC KEY") or a certificate whose key is trusted.
+  std::vector<std::string> admin_trust_anchors;
+  bool operator==(const ConfigSettings&) const = default;
+};
+
 struct Configuration {
   ListenSettings listen;
   TlsSettings tls;
@@ -180,6 +201,7 @@ struct Configuration {
   EndpointSettings endpoints;
   LoggingSettings logging;
   AuditSettings audit;
+  ConfigSettings config;
   bool operator==(const Configuration&) const = default;
 
   // The factory defaults; `default_module` is the PKCS#11 module path used when the file

@@ -227,6 +227,31 @@ bool valid_operator_name(const std::string& name) {
          });
 }
 
+void read_profiles(TableReader& bootstrap, std::vector<ProfileBootstrap>& out,
+                   const Probes& probes) {
+  bool present = false;
+  auto tables = bootstrap.tables("profiles", present);
+  std::set<std::string> names;
+  for (auto& t : tables) {
+    ProfileBootstrap profile;
+    require(t, "name", t.string("name", profile.name));
+    require(t, "ca", t.string("ca", profile.ca));
+    if (!profile.name.empty() && !names.insert(profile.ca + "/" + profile.name).second) {
+      t.issue("name", t.line_of("name"),
+              "profile '" + profile.ca + "/" + profile.name + "' is declared twice");
+    }
+    profile.json = t.as_json();
+    profile.toml = t.as_inline_toml();
+    if (probes.profile && !profile.name.empty() && !profile.ca.empty()) {
+      if (auto checked = probes.profile(profile.json); !checked) {
+        t.issue("", t.line(), checked.error().message());
+      }
+    }
+    t.finish();
+    out.push_back(std::move(profile));
+  }
+}
+
 void read_bootstrap(TableReader& t, BootstrapSettings& out, const Probes& probes) {
   if (auto ops = t.table("operators")) {
     if (ops->string("admin_name", out.operators.admin_name) &&
@@ -243,6 +268,7 @@ void read_bootstrap(TableReader& t, BootstrapSettings& out, const Probes& probes
     }
     ops->finish();
   }
+  read_profiles(t, out.profiles, probes);
   t.finish();
 }
 
@@ -280,6 +306,18 @@ void read_logging(TableReader& t, LoggingSettings& out) {
   t.finish();
 }
 
+void read_config(TableReader& t, ConfigSettings& out, const Probes& probes) {
+  if (t.strings("admin_trust_anchors", out.admin_trust_anchors) && probes.trust_anchor) {
+    for (std::size_t i = 0; i < out.admin_trust_anchors.size(); ++i) {
+      if (auto checked = probes.trust_anchor(out.admin_trust_anchors[i]); !checked) {
+        t.issue("admin_trust_anchors[" + std::to_string(i) + "]", t.line_of("admin_trust_anchors"),
+                checked.error().message());
+      }
+    }
+  }
+  t.finish();
+}
+
 template <typename Section, typename Read>
 void section(TableReader& root, std::string_view key, Section& out, Read read) {
   if (auto t = root.table(key)) read(*t, out);
@@ -300,6 +338,8 @@ void read_root(TableReader& root, Configuration& c, const Probes& probes) {
   section(root, "endpoints", c.endpoints, read_endpoints);
   section(root, "logging", c.logging, read_logging);
   section(root, "audit", c.audit, internal::read_audit);
+  section(root, "config", c.config,
+          [&](TableReader& t, ConfigSettings& out) { read_config(t, out, probes); });
   root.finish();
 }
 

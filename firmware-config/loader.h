@@ -35,9 +35,15 @@ struct Probes {
   std::function<base::Result<void>(const std::string& path)> module;
   // Whether the PIN file at `path` exists, is a regular file and only its owner can read it.
   std::function<base::Result<void>(const std::string& path)> pin_file;
+  // Whether the file at `path` can be read and holds a PEM public key or certificate.
+  std::function<base::Result<void>(const std::string& path)> trust_anchor;
+  // Whether a declared RA profile (its table as JSON) is one (the appliance injects the CA's
+  // parser; real_probes() leaves it unset).
+  std::function<base::Result<void>(const std::string& json)> profile;
 };
 
-// dlopen() + dlsym("C_GetFunctionList") for modules; stat() for PIN files.
+// dlopen() + dlsym("C_GetFunctionList") for modules; stat() for PIN files; reading the file and
+// finding a PEM block for trust anchors.
 Probes real_probes();
 
 struct LoadResult {

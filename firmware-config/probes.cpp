@@ -1,10 +1,12 @@
-// The real system checks behind Probes: loading a PKCS#11 module, and the mode of a file
-// that holds a secret.
+// The real system checks behind Probes: loading a PKCS#11 module, the mode of a file that
+// holds a secret, and a trust anchor's PEM.
 #include <dlfcn.h>
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <fstream>
 #include <memory>
+#include <sstream>
 
 #include "firmware-config/loader.h"
 
@@ -56,8 +58,30 @@ Result<void> probe_secret_file(const std::string& path) {
   return base::ok();
 }
 
+// A trust anchor is public: only that it can be read and holds a PEM public key or
+// certificate is checked here (`signet config import` parses it).
+Result<void> probe_trust_anchor(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error(ErrorCode::kNotFound, "the file '" + path + "' cannot be read");
+  std::stringstream text;
+  text << in.rdbuf();
+  const auto pem = text.str();
+  if (pem.find("-----BEGIN PUBLIC KEY-----") == std::string::npos &&
+      pem.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "'" + path + "' holds no PEM public key or certificate");
+  }
+  return base::ok();
+}
+
 }  // namespace
 
-Probes real_probes() { return Probes{probe_module, probe_secret_file}; }
+Probes real_probes() {
+  Probes probes;
+  probes.module = probe_module;
+  probes.pin_file = probe_secret_file;
+  probes.trust_anchor = probe_trust_anchor;
+  return probes;
+}
 
 }  // namespace signet::firmware_config

@@ -5,6 +5,7 @@
 #include <sstream>
 #include <toml.hpp>
 
+#include "firmware-config/internal/table_reader.h"
 #include "firmware-config/internal/toml_text.h"
 #include "firmware-config/loader.h"
 
@@ -53,55 +54,6 @@ std::string toml_quoted_list(const std::vector<std::string>& items) {
 }
 
 const char* flag(bool value) { return value ? "true" : "false"; }
-
-using Value = toml::basic_value<toml::discard_comments, std::map, std::vector>;
-
-std::string json_string(const std::string& text) {
-  std::string out = "\"";
-  for (const unsigned char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20 || c == 0x7f) {
-      char escape[8];
-      std::snprintf(escape, sizeof escape, "\\u%04x", c);
-      out += escape;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
-
-// The configuration's TOML holds only tables, arrays, strings, integers and booleans.
-void write_json(const Value& v, std::string& out) {
-  if (v.is_table()) {
-    out += "{";
-    bool first = true;
-    for (const auto& [key, item] : v.as_table()) {
-      out += (first ? "" : ",") + json_string(key) + ":";
-      write_json(item, out);
-      first = false;
-    }
-    out += "}";
-  } else if (v.is_array()) {
-    out += "[";
-    const auto& items = v.as_array();
-    for (std::size_t i = 0; i < items.size(); ++i) {
-      if (i) out += ",";
-      write_json(items[i], out);
-    }
-    out += "]";
-  } else if (v.is_string()) {
-    out += json_string(v.as_string().str);
-  } else if (v.is_integer()) {
-    out += std::to_string(v.as_integer());
-  } else if (v.is_boolean()) {
-    out += flag(v.as_boolean());
-  } else {
-    out += "null";
-  }
-}
 
 }  // namespace
 
@@ -154,6 +106,11 @@ std::string to_toml(const Configuration& c) {
       << "admin_name = " << toml_quoted(c.bootstrap.operators.admin_name) << "\n"
       << "admin_password_file = " << toml_quoted(c.bootstrap.operators.admin_password_file)
       << "\n\n";
+  for (const auto& profile : c.bootstrap.profiles) {
+    out << "[[bootstrap.profiles]]\n";
+    for (const auto& [key, value] : profile.toml) out << key << " = " << value << "\n";
+    out << "\n";
+  }
   out << "[hardening]\n"
       << "seccomp = " << flag(c.hardening.seccomp) << "\n"
       << "user = " << toml_quoted(c.hardening.user) << "\n\n";
@@ -172,7 +129,9 @@ std::string to_toml(const Configuration& c) {
       << "syslog_facility = " << toml_quoted(c.audit.syslog_facility) << "\n"
       << "enterprise_number = " << c.audit.enterprise_number << "\n"
       << "journald_socket = " << toml_quoted(c.audit.journald_socket) << "\n"
-      << "queue_size = " << c.audit.queue_size << "\n";
+      << "queue_size = " << c.audit.queue_size << "\n\n";
+  out << "[config]\n"
+      << "admin_trust_anchors = " << toml_quoted_list(c.config.admin_trust_anchors) << "\n";
   return out.str();
 }
 
@@ -183,9 +142,7 @@ namespace signet::firmware_config {
 std::string to_json(const Configuration& configuration) {
   std::istringstream in(to_toml(configuration));
   const auto document = toml::parse<toml::discard_comments, std::map, std::vector>(in, "effective");
-  std::string out;
-  write_json(document, out);
-  return out + "\n";
+  return internal::to_json_text(document) + "\n";
 }
 
 }  // namespace signet::firmware_config

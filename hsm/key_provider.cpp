@@ -303,6 +303,25 @@ base::Result<void> Pkcs11KeyProvider::destroy_key(const base::KeyRef& ref) {
   return destroyed;
 }
 
+base::Result<void> Pkcs11KeyProvider::relabel_key(const base::KeyRef& ref, std::string_view label) {
+  auto relabelled = [&]() -> base::Result<void> {
+    SIGNET_ASSIGN_OR_RETURN(auto token, token_for_ref(ref));
+    return token->run([&](Session& session) -> base::Result<void> {
+      SIGNET_ASSIGN_OR_RETURN(CK_OBJECT_HANDLE key, one_private_key(session, ref, token->info()));
+      SIGNET_ASSIGN_OR_RETURN(
+          auto publics, session.find_objects({internal::attr(CKA_CLASS, internal::kPublicKeyClass),
+                                              internal::attr(CKA_ID, base::ByteView(ref.id))}));
+      SIGNET_TRY(session.set_label(key, label));
+      for (CK_OBJECT_HANDLE handle : publics) SIGNET_TRY(session.set_label(handle, label));
+      return base::ok();
+    });
+  }();
+  if (!relabelled) {
+    return std::move(relabelled).error().with_context("relabelling key " + ref.to_uri());
+  }
+  return relabelled;
+}
+
 base::Result<void> Pkcs11KeyProvider::check_room(std::string_view token_name) {
   SIGNET_ASSIGN_OR_RETURN(auto token, token(token_name));
   SIGNET_ASSIGN_OR_RETURN(TokenInfo info, token->current_info());

@@ -77,6 +77,8 @@ class Pkcs11KeyProvider final : public base::KeyProvider {
   base::Result<std::shared_ptr<base::Signer>> find_key(const base::KeyRef& ref) override;
   base::Result<std::shared_ptr<base::Signer>> find_key_by_uri(std::string_view uri) override;
   base::Result<void> destroy_key(const base::KeyRef& ref) override;
+  // Gives both halves of a key pair a new CKA_LABEL (an audit-key rotation retires the old key).
+  base::Result<void> relabel_key(const base::KeyRef& ref, std::string_view label);
   // C_GetTokenInfo's free private and public memory against what a key pair needs.
   base::Result<void> check_room(std::string_view token) override;
   // RFC 5649 by the token (CKM_AES_KEY_WRAP_PAD) under its "signet-kek" AES-256 key, which the

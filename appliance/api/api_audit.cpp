@@ -8,6 +8,7 @@
 #include "appliance/api/api.h"
 #include "appliance/api/internal/request_support.h"
 #include "appliance/core/audit_export.h"
+#include "appliance/core/audit_keys.h"
 #include "appliance/core/views.h"
 #include "ca/audit.h"
 
@@ -187,26 +188,18 @@ void add_list(Router& router, ApiServices& api) {
       });
 }
 
-// The trusted key: the audit key on the token (none yet: empty, so that any stored checkpoint
-// fails to verify rather than being trusted on its own word).
-Result<base::Bytes> trusted_audit_key(ApiServices& api) {
-  auto key = api.checkpointer().audit_key(false);
-  if (key) return (*key)->public_key_der();
-  if (key.error().code() == base::ErrorCode::kNotFound) return base::Bytes();
-  return std::move(key).error();
-}
-
 void add_verify(Router& router, ApiServices& api) {
   add_route(router, "GET", "/api/v1/audit/verify", Permission::kAudit,
             RouteDoc{kTag,
                      "check every link of the hash chain and every signed checkpoint with the "
-                     "audit key on the token (ok: false names the first entry that was altered, "
+                     "audit keys on the token, the current one and those a rotation retired "
+                     "(ok: false names the first entry that was altered, "
                      "removed or reordered, a forged checkpoint or a truncated log; tail: the "
                      "entries after the last checkpoint)"},
             [&api](ApiCall&, const json&) -> Result<http::Response> {
-              SIGNET_ASSIGN_OR_RETURN(auto trusted, trusted_audit_key(api));
-              SIGNET_ASSIGN_OR_RETURN(
-                  auto report, ca::verify_audit_log(api.audit(), api.checkpoints(), trusted));
+              SIGNET_ASSIGN_OR_RETURN(auto trusted, trusted_audit_keys(api.context()));
+              SIGNET_ASSIGN_OR_RETURN(auto report, ca::verify_audit_log_with_keys(
+                                                       api.audit(), api.checkpoints(), trusted));
               return json_response(audit_report_json(report));
             });
 }

@@ -216,7 +216,10 @@ Result<NewSession> Authenticator::open_session(ca::OperatorRecord& op, Principal
   session.principal.operator_name = op.name;
   session.principal.role = op.role;
   session.principal.csrf_token = session.csrf_token;
-  session.expires = now + policy_.session_lifetime;
+  {
+    std::lock_guard lock(mutex_);
+    session.expires = now + policy_.session_lifetime;
+  }
   {
     std::lock_guard lock(login_mutex_);
     op.failed_logins = 0;
@@ -286,9 +289,19 @@ void Authenticator::logout(const http::Request& request) {
 }
 
 std::string Authenticator::session_cookie(const NewSession& session) const {
+  std::chrono::seconds lifetime;
+  {
+    std::lock_guard lock(mutex_);
+    lifetime = policy_.session_lifetime;
+  }
   return std::string(kCookieName) + "=" + session.session_id +
-         "; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=" +
-         std::to_string(policy_.session_lifetime.count());
+         "; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=" + std::to_string(lifetime.count());
+}
+
+void Authenticator::set_session_times(std::chrono::seconds idle, std::chrono::seconds lifetime) {
+  std::lock_guard lock(mutex_);
+  policy_.session_idle = idle;
+  policy_.session_lifetime = lifetime;
 }
 
 bool Authenticator::authenticates_by_session_cookie(const http::Request& request) {

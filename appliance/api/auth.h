@@ -107,7 +107,8 @@ class Authenticator {
   // memory: a write per request would cost the store a commit); nullopt: not since then.
   std::optional<base::TimePoint> token_last_used(std::string_view id) const;
 
-  const AuthPolicy& policy() const { return policy_; }
+  // The session times (a configuration reload); sessions already open follow the new ones.
+  void set_session_times(std::chrono::seconds idle, std::chrono::seconds lifetime);
   std::size_t session_count() const;
 
  private:
@@ -128,9 +129,9 @@ class Authenticator {
   ca::AuditSink& audit_;
   const base::Clock& clock_;
   base::Rng& rng_;
-  AuthPolicy policy_;
+  AuthPolicy policy_;  // policy_.session_idle and session_lifetime are guarded by mutex_
 
-  mutable std::mutex mutex_;  // guards sessions_, failed_audit_, token_last_used_
+  mutable std::mutex mutex_;  // guards sessions_, failed_audit_, token_last_used_, session times
   std::map<std::string, Session, std::less<>> sessions_;  // keyed by SHA-256(cookie) hex
   struct FailedAudit {
     base::TimePoint last_written{};

@@ -1,5 +1,5 @@
-// signet audit list | verify | checkpoint | export | pubkey: the hash-chained audit log and its
-// signed checkpoints (ca/audit.h, ca/audit_checkpoint.h).
+// signet audit list | verify | checkpoint | export | pubkey | rotate-key: the hash-chained audit
+// log and its signed checkpoints (ca/audit.h, ca/audit_checkpoint.h).
 #include <algorithm>
 #include <iostream>
 #include <memory>
@@ -7,7 +7,9 @@
 #include "appliance/cli/commands.h"
 #include "appliance/cli/output.h"
 #include "appliance/core/audit_export.h"
+#include "appliance/core/audit_keys.h"
 #include "ca/audit.h"
+#include "hsm/key_provider.h"
 
 namespace signet::appliance {
 namespace {
@@ -88,45 +90,42 @@ Result<void> show_report(bool json, const ca::AuditChainReport& report) {
 }
 
 struct VerifyOptions {
-  std::string offline;  // an export file
-  std::string pubkey;   // the audit public key (PEM or DER)
+  std::string offline;               // an export file
+  std::vector<std::string> pubkeys;  // the audit public keys (PEM or DER), current and retired
 };
 
 // An export verified with the public key alone: no store, no token.
 Result<void> verify_offline(bool json, const VerifyOptions& o) {
-  if (o.pubkey.empty()) {
+  if (o.pubkeys.empty()) {
     return Error(ErrorCode::kInvalidArgument,
                  "--offline needs --pubkey FILE: the audit public key to check the checkpoints "
                  "with ('signet audit pubkey' writes it)");
   }
-  SIGNET_ASSIGN_OR_RETURN(auto key_file, read_input_file(o.pubkey));
-  SIGNET_ASSIGN_OR_RETURN(auto spki, parse_public_key(base::as_chars(key_file)));
+  std::vector<base::Bytes> trusted;
+  for (const auto& file : o.pubkeys) {
+    SIGNET_ASSIGN_OR_RETURN(auto key_file, read_input_file(file));
+    auto spki = parse_public_key(base::as_chars(key_file));
+    if (!spki) return std::move(spki).error().with_context("the public key in " + file);
+    trusted.push_back(std::move(*spki));
+  }
   SIGNET_ASSIGN_OR_RETURN(auto text, read_input_file(o.offline));
-  SIGNET_ASSIGN_OR_RETURN(auto report, verify_audit_export(base::as_chars(text), spki));
+  SIGNET_ASSIGN_OR_RETURN(auto report,
+                          verify_audit_export(base::as_chars(text), std::move(trusted)));
   return show_report(json, report);
-}
-
-// The trusted key online: the audit key on the token (none yet: empty, and any stored
-// checkpoint then fails to verify).
-Result<base::Bytes> trusted_audit_key(ApplianceContext& ctx) {
-  SIGNET_ASSIGN_OR_RETURN(auto* checkpointer, ctx.checkpointer());
-  auto key = checkpointer->audit_key(false);
-  if (key) return (*key)->public_key_der();
-  if (key.error().code() == ErrorCode::kNotFound) return base::Bytes();
-  return std::move(key).error();
 }
 
 Result<void> verify(ApplianceContext& ctx, const VerifyOptions& o) {
   if (!o.offline.empty()) return verify_offline(ctx.json(), o);
-  if (!o.pubkey.empty()) {
+  if (!o.pubkeys.empty()) {
     return Error(ErrorCode::kInvalidArgument,
                  "--pubkey goes with --offline FILE; online the audit key on the token is the "
                  "trusted key");
   }
   SIGNET_ASSIGN_OR_RETURN(auto* audit, ctx.audit());
   SIGNET_ASSIGN_OR_RETURN(auto* checkpoints, ctx.checkpoints());
-  SIGNET_ASSIGN_OR_RETURN(auto trusted, trusted_audit_key(ctx));
-  SIGNET_ASSIGN_OR_RETURN(auto report, ca::verify_audit_log(*audit, *checkpoints, trusted));
+  SIGNET_ASSIGN_OR_RETURN(auto trusted, trusted_audit_keys(ctx));
+  SIGNET_ASSIGN_OR_RETURN(auto report,
+                          ca::verify_audit_log_with_keys(*audit, *checkpoints, trusted));
   return show_report(ctx.json(), report);
 }
 
@@ -154,6 +153,41 @@ Result<void> export_log(ApplianceContext& ctx, const std::string& file) {
     print_json({{"file", file}, {"lines", count}});
   } else {
     std::cout << "Wrote " << count << " lines to " << file << ".\n";
+  }
+  return base::ok();
+}
+
+struct RotateOptions {
+  std::string retired_out;  // the retired key's public key (PEM), for offline verification
+};
+
+// A new audit key; the old one stays on the token, retired, and both are trusted from then on.
+Result<void> rotate_key(ApplianceContext& ctx, const RotateOptions& o) {
+  SIGNET_ASSIGN_OR_RETURN(auto* checkpointer, ctx.checkpointer());
+  // The old key signs the head first, so that every entry up to the rotation is covered by it.
+  SIGNET_TRY(checkpointer->checkpoint(ctx.actor(), true));
+  SIGNET_ASSIGN_OR_RETURN(auto* keys, ctx.keys());
+  SIGNET_ASSIGN_OR_RETURN(auto rotation,
+                          checkpointer->rotate_key(
+                              ctx.actor(), [keys](const base::KeyRef& ref, std::string_view label) {
+                                return keys->relabel_key(ref, label);
+                              }));
+  SIGNET_ASSIGN_OR_RETURN(auto made, checkpointer->checkpoint(ctx.actor(), false));
+  const auto retired_pem = public_key_pem(rotation.retired_public_key);
+  if (!o.retired_out.empty()) SIGNET_TRY(write_output(o.retired_out, base::as_bytes(retired_pem)));
+  if (ctx.json()) {
+    print_json({{"retired", rotation.retired.to_uri()},
+                {"retired_label", rotation.retired_label},
+                {"retired_public_key_pem", retired_pem},
+                {"key", rotation.current->key_ref().to_uri()},
+                {"public_key_pem", public_key_pem(rotation.current->public_key_der())},
+                {"checkpoint_sequence", made->sequence}});
+  } else {
+    std::cout << "Retired the audit key as '" << rotation.retired_label << "' ("
+              << rotation.retired.to_uri() << ") and generated "
+              << rotation.current->key_ref().to_uri() << ", which signed a checkpoint at sequence "
+              << made->sequence
+              << ".\nOffline verification now needs both public keys: --pubkey NEW --pubkey OLD.\n";
   }
   return base::ok();
 }
@@ -187,7 +221,7 @@ bool is_offline_audit_command(const CLI::App& app) {
 
 void register_audit_commands(CLI::App& app, Action& selected) {
   auto* audit = app.add_subcommand(
-      "audit", "the hash-chained audit log: list, verify, checkpoint, export, pubkey");
+      "audit", "the hash-chained audit log: list, verify, checkpoint, export, pubkey, rotate-key");
   audit->require_subcommand(1);
   {
     auto o = std::make_shared<ListOptions>();
@@ -210,7 +244,9 @@ void register_audit_commands(CLI::App& app, Action& selected) {
         "and reports the entries after the last checkpoint");
     cmd->add_option("--offline", o->offline,
                     "verify an export (signet audit export) instead of the store, with --pubkey");
-    cmd->add_option("--pubkey", o->pubkey, "the audit public key (PEM or DER) for --offline");
+    cmd->add_option("--pubkey", o->pubkeys,
+                    "an audit public key (PEM or DER) for --offline; repeat it for the keys an "
+                    "audit-key rotation retired: a checkpoint verifies with any of them");
     cmd->callback(
         [&selected, o] { selected = [o](ApplianceContext& ctx) { return verify(ctx, *o); }; });
   }
@@ -230,6 +266,18 @@ void register_audit_commands(CLI::App& app, Action& selected) {
     cmd->callback([&selected, file] {
       selected = [file](ApplianceContext& ctx) { return export_log(ctx, *file); };
     });
+  }
+  {
+    auto o = std::make_shared<RotateOptions>();
+    auto* rotate = audit->add_subcommand(
+        "rotate-key",
+        "sign a last checkpoint with the audit key, retire it (kept on the token as "
+        "signet-audit-retired-<time>, still trusted by 'audit verify'), generate a new audit "
+        "key and sign a checkpoint with it; audited as audit.key_rotated");
+    rotate->add_option("--retired-pubkey-out", o->retired_out,
+                       "write the retired key's public key (PEM) here, for verify --offline");
+    rotate->callback(
+        [&selected, o] { selected = [o](ApplianceContext& ctx) { return rotate_key(ctx, *o); }; });
   }
   {
     auto out = std::make_shared<std::string>();

@@ -1,7 +1,8 @@
-// signet config validate | show | diff | apply | rollback: the appliance configuration
-// (firmware-config/, TOML, docs/CONFIGURATION.md) and its versions under <state>/config/.
-// validate, show and diff read files only, never the store, so they run the same while signetd
-// owns the state directory; apply and rollback write an audit event to the store, so they are
+// signet config validate | show | diff | apply | rollback (export and import:
+// config_bundle_commands.cpp): the appliance configuration (firmware-config/, TOML,
+// docs/CONFIGURATION.md) and its versions under <state>/config/. validate, show, diff and export
+// read files (and the token) only, never the store, so they run the same while signetd owns the
+// state directory; apply, rollback and import write an audit event to the store, so they are
 // refused then (like every other command the API does not offer).
 #include <filesystem>
 #include <fstream>
@@ -10,7 +11,9 @@
 #include <sstream>
 
 #include "appliance/cli/commands.h"
+#include "appliance/cli/config_support.h"
 #include "appliance/cli/output.h"
+#include "appliance/core/profile_bootstrap.h"
 #include "appliance/core/views.h"
 #include "firmware-config/loader.h"
 #include "firmware-config/versions.h"
@@ -24,7 +27,7 @@ using base::Result;
 
 Result<void> validate(ApplianceContext& ctx, const std::string& file) {
   auto loaded = firmware_config::load_configuration_file(file, SIGNET_DEFAULT_PKCS11_MODULE,
-                                                         firmware_config::real_probes());
+                                                         appliance_probes());
   if (ctx.json()) {
     auto list = nlohmann::json::array();
     for (const auto& issue : loaded.issues) {
@@ -44,14 +47,12 @@ Result<void> validate(ApplianceContext& ctx, const std::string& file) {
 
 Result<firmware_config::Configuration> load_valid(const std::string& file) {
   auto loaded = firmware_config::load_configuration_file(file, SIGNET_DEFAULT_PKCS11_MODULE,
-                                                         firmware_config::real_probes());
+                                                         appliance_probes());
   if (!loaded.ok()) return firmware_config::to_error(file, loaded.issues);
   return std::move(loaded.configuration);
 }
 
-firmware_config::ConfigHistory history_of(ApplianceContext& ctx) {
-  return firmware_config::ConfigHistory(ctx.state_dir() / "config");
-}
+firmware_config::ConfigHistory history_of(ApplianceContext& ctx) { return config_history(ctx); }
 
 // A stored version, parsed (without probing: the system may have changed since).
 Result<firmware_config::Configuration> load_version(ApplianceContext& ctx, unsigned number) {
@@ -102,30 +103,9 @@ Result<void> show_diff(ApplianceContext& ctx, const std::string& a, const std::s
   return base::ok();
 }
 
-// Records `text` as the next version (`how` says how it came) and writes the audit event
-// `action` about it.
 Result<void> record(ApplianceContext& ctx, const std::string& text, const std::string& action,
                     const std::string& how, const std::string& source, nlohmann::json detail) {
-  SIGNET_ASSIGN_OR_RETURN(auto* audit, ctx.audit());
-  auto history = history_of(ctx);
-  const auto now = ctx.clock().now();
-  firmware_config::ConfigVersion meta{0, ctx.actor(), format_time(now), how, source};
-  SIGNET_ASSIGN_OR_RETURN(auto version, history.record(text, meta));
-  detail["version"] = version.number;
-  detail["source"] = source;
-  SIGNET_TRY(audit->append_audit(ca::make_audit_event(
-      now, ctx.actor(), action, "config:v" + std::to_string(version.number), detail.dump())));
-  if (ctx.json()) {
-    print_json({{"version", version.number},
-                {"applied_by", version.applied_by},
-                {"applied_at", version.applied_at},
-                {"action", version.action},
-                {"active_file", history.active_file().string()}});
-  } else {
-    std::cout << "Configuration version " << version.number << " is active ("
-              << history.active_file().string() << "); signetd reads it at its next start.\n";
-  }
-  return base::ok();
+  return record_config_version(ctx, text, action, how, source, std::move(detail));
 }
 
 Result<void> apply_config(ApplianceContext& ctx, const std::string& file) {
@@ -169,10 +149,44 @@ Result<void> list_versions(ApplianceContext& ctx) {
 
 }  // namespace
 
+firmware_config::ConfigHistory config_history(ApplianceContext& ctx) {
+  return firmware_config::ConfigHistory(ctx.state_dir() / "config");
+}
+
+// Records `text` as the next version (`how` says how it came) and writes the audit event
+// `action` about it.
+Result<void> record_config_version(ApplianceContext& ctx, const std::string& text,
+                                   const std::string& action, const std::string& how,
+                                   const std::string& source, nlohmann::json detail) {
+  SIGNET_ASSIGN_OR_RETURN(auto* audit, ctx.audit());
+  auto history = history_of(ctx);
+  const auto now = ctx.clock().now();
+  firmware_config::ConfigVersion meta{0, ctx.actor(), format_time(now), how, source};
+  SIGNET_ASSIGN_OR_RETURN(auto version, history.record(text, meta));
+  detail["version"] = version.number;
+  detail["source"] = source;
+  SIGNET_TRY(audit->append_audit(ca::make_audit_event(
+      now, ctx.actor(), action, "config:v" + std::to_string(version.number), detail.dump())));
+  if (ctx.json()) {
+    print_json({{"version", version.number},
+                {"applied_by", version.applied_by},
+                {"applied_at", version.applied_at},
+                {"action", version.action},
+                {"active_file", history.active_file().string()}});
+  } else {
+    std::cout
+        << "Configuration version " << version.number << " is active ("
+        << history.active_file().string()
+        << "); signetd reads it at its next start or reload (when it runs without --config).\n";
+  }
+  return base::ok();
+}
+
 bool is_local_only_command(const CLI::App& app) {
   const auto* config = app.get_subcommand("config");
   if (config == nullptr || !config->parsed()) return false;
-  return !config->got_subcommand("apply") && !config->got_subcommand("rollback");
+  return !config->got_subcommand("apply") && !config->got_subcommand("rollback") &&
+         !config->got_subcommand("import") && !config->got_subcommand("reload");
 }
 
 void register_config_commands(CLI::App& app, Action& selected) {
@@ -234,6 +248,21 @@ void register_config_commands(CLI::App& app, Action& selected) {
   rollback_cmd->callback([&selected, rollback_to] {
     selected = [rollback_to](ApplianceContext& c) { return rollback(c, *rollback_to); };
   });
+  register_config_bundle_commands(config, selected);
+
+  config
+      ->add_subcommand("reload",
+                       "make the running signetd re-read its configuration file (as SIGHUP "
+                       "does; POST /api/v1/config/reload): an invalid file changes nothing; "
+                       "administrators only")
+      ->callback([&selected] {
+        selected = [](ApplianceContext& ctx) -> Result<void> {
+          return Error(ErrorCode::kUnavailable,
+                       "no signetd owns " + ctx.state_dir().string() +
+                           ": 'signet config reload' asks a running signetd (or give --server "
+                           "URL)");
+        };
+      });
 }
 
 }  // namespace signet::appliance

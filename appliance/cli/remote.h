@@ -73,6 +73,8 @@ void register_remote_crl_commands(CLI::App& app, RemoteAction& selected);
 void register_remote_ocsp_commands(CLI::App& app, RemoteAction& selected);
 void register_remote_audit_commands(CLI::App& app, RemoteAction& selected);
 void register_remote_token_commands(CLI::App& app, RemoteAction& selected);
+// `signet config reload` (remote_config_commands.cpp).
+void register_remote_config_commands(CLI::App& app, RemoteAction& selected);
 
 // ---- helpers the remote commands share (remote_support.cpp) ----
 

@@ -88,6 +88,7 @@ void build_remote_app(CLI::App& app, GlobalOptions& global, RemoteOptions& remot
   add_global_options(app, global, remote);
   app.fallthrough();
   register_remote_token_commands(app, selected);
+  register_remote_config_commands(app, selected);
   register_remote_ca_commands(app, selected);
   register_remote_cert_commands(app, selected);
   register_remote_profile_commands(app, selected);

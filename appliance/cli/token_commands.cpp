@@ -1,10 +1,11 @@
-// signet token list | init | keys
+// signet token list | init | keys | generate-key
 #include <algorithm>
 #include <iostream>
 #include <memory>
 
 #include "appliance/cli/commands.h"
 #include "appliance/cli/output.h"
+#include "appliance/core/audit_export.h"
 #include "base/secret_input.h"
 #include "hsm/key_provider.h"
 #include "hsm/module.h"
@@ -170,10 +171,59 @@ Result<void> list_keys(ApplianceContext& ctx, const KeysOptions& o) {
   return base::ok();
 }
 
+struct GenerateKeyOptions {
+  std::string token;
+  std::string label;
+  std::string algorithm = "ec-p256";
+  std::string public_key_out;
+};
+
+// A key pair on the token for the operator's own use (an administrator key that signs
+// configuration bundles): generated there, never extractable; the public key is written out.
+Result<void> generate_key(ApplianceContext& ctx, const GenerateKeyOptions& o) {
+  SIGNET_ASSIGN_OR_RETURN(auto algorithm, base::parse_key_algorithm(o.algorithm));
+  if (o.label.empty() || o.label.rfind("signet-", 0) == 0) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "give the key a label of its own (labels starting 'signet-' are the "
+                 "appliance's)");
+  }
+  SIGNET_ASSIGN_OR_RETURN(auto* audit, ctx.audit());
+  SIGNET_ASSIGN_OR_RETURN(auto* provider, ctx.keys());
+  SIGNET_ASSIGN_OR_RETURN(auto existing, provider->list_keys(o.token));
+  for (const auto& k : existing) {
+    if (k.ref.object_label == o.label) {
+      return Error(ErrorCode::kAlreadyExists, "the token already holds a key labelled '" + o.label +
+                                                  "' (" + k.ref.to_uri() + ")");
+    }
+  }
+  SIGNET_ASSIGN_OR_RETURN(auto signer, provider->generate_key({o.token, algorithm, o.label}));
+  const auto uri = signer->key_ref().to_uri();
+  const nlohmann::json detail = {{"label", o.label},
+                                 {"algorithm", std::string(base::to_string(algorithm))},
+                                 {"token", signer->key_ref().token_label}};
+  SIGNET_TRY(audit->append_audit(ca::make_audit_event(ctx.clock().now(), ctx.actor(),
+                                                      "token.key_generated", uri, detail.dump())));
+  const auto pem = public_key_pem(signer->public_key_der());
+  if (!o.public_key_out.empty()) {
+    SIGNET_TRY(write_output(o.public_key_out, base::as_bytes(pem)));
+  }
+  if (ctx.json()) {
+    print_json({{"uri", uri},
+                {"label", o.label},
+                {"algorithm", std::string(base::to_string(algorithm))},
+                {"public_key_pem", pem}});
+  } else {
+    std::cout << "Generated " << base::to_string(algorithm) << " key " << uri << " on the token.\n";
+    if (o.public_key_out.empty()) std::cout << pem;
+  }
+  return base::ok();
+}
+
 }  // namespace
 
 void register_token_commands(CLI::App& app, Action& selected) {
-  auto* token = app.add_subcommand("token", "PKCS#11 tokens: list, initialise, keys");
+  auto* token =
+      app.add_subcommand("token", "PKCS#11 tokens: list, initialise, keys, generate a key");
   token->require_subcommand(1);
   {
     auto all = std::make_shared<bool>(false);
@@ -220,6 +270,22 @@ void register_token_commands(CLI::App& app, Action& selected) {
     cmd->add_flag("--orphans", o->orphans, "only keys that nothing references");
     cmd->callback(
         [&selected, o] { selected = [o](ApplianceContext& ctx) { return list_keys(ctx, *o); }; });
+  }
+  {
+    auto o = std::make_shared<GenerateKeyOptions>();
+    auto* cmd = token->add_subcommand(
+        "generate-key",
+        "generate a key pair on a token for an administrator's own use (e.g. signing "
+        "configuration bundles: 'signet config export --sign --key LABEL'); sensitive, not "
+        "extractable; prints or writes the public key (PEM); audited");
+    cmd->add_option("--label", o->label, "the key's label (CKA_LABEL)")->required();
+    cmd->add_option("--algorithm", o->algorithm,
+                    "ec-p256 (default), ec-p384, rsa-2048, rsa-3072, rsa-4096 or ed25519");
+    cmd->add_option("--token", o->token, "token label or serial (default: the global --token)");
+    cmd->add_option("--public-key-out", o->public_key_out, "write the public key (PEM) here");
+    cmd->callback([&selected, o] {
+      selected = [o](ApplianceContext& ctx) { return generate_key(ctx, *o); };
+    });
   }
 }
 

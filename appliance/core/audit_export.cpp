@@ -179,6 +179,12 @@ base::Result<std::string> audit_export(ca::AuditSink& audit, ca::AuditCheckpoint
 
 base::Result<ca::AuditChainReport> verify_audit_export(std::string_view text,
                                                        base::ByteView trusted_spki) {
+  return verify_audit_export(
+      text, std::vector<base::Bytes>{base::Bytes(trusted_spki.begin(), trusted_spki.end())});
+}
+
+base::Result<ca::AuditChainReport> verify_audit_export(std::string_view text,
+                                                       std::vector<base::Bytes> trusted) {
   std::vector<ca::AuditEvent> events;
   std::vector<ca::AuditCheckpoint> checkpoints;
   std::size_t number = 0;
@@ -207,8 +213,7 @@ base::Result<ca::AuditChainReport> verify_audit_export(std::string_view text,
                                                     type + "')");
     }
   }
-  ca::AuditLogVerifier verifier(std::move(checkpoints),
-                                base::Bytes(trusted_spki.begin(), trusted_spki.end()));
+  ca::AuditLogVerifier verifier(std::move(checkpoints), std::move(trusted));
   for (const auto& event : events) {
     if (!verifier.add(event)) break;
   }

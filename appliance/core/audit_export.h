@@ -41,6 +41,9 @@ base::Result<std::string> audit_export(ca::AuditSink& audit, ca::AuditCheckpoint
 // is not an export line.
 base::Result<ca::AuditChainReport> verify_audit_export(std::string_view text,
                                                        base::ByteView trusted_spki);
+// The same with several trusted keys: the audit key and the ones it replaced.
+base::Result<ca::AuditChainReport> verify_audit_export(std::string_view text,
+                                                       std::vector<base::Bytes> trusted);
 
 // The audit public key as PEM ("PUBLIC KEY"), and back (PEM or DER).
 std::string public_key_pem(base::ByteView spki_der);

@@ -5,8 +5,8 @@ namespace signet::appliance {
 AuditCheckpointLoop::AuditCheckpointLoop(ca::AuditCheckpointer& checkpointer,
                                          std::chrono::minutes interval, Log log)
     : checkpointer_(checkpointer),
-      interval_(interval),
       log_(std::move(log)),
+      interval_(interval),
       thread_([this] { run(); }) {}
 
 AuditCheckpointLoop::~AuditCheckpointLoop() { stop(); }
@@ -21,13 +21,29 @@ void AuditCheckpointLoop::stop() {
 }
 
 void AuditCheckpointLoop::run() {
-  if (interval_.count() == 0) return;
   std::unique_lock lock(mutex_);
-  while (!wake_.wait_for(lock, interval_, [this] { return stopping_; })) {
+  while (!stopping_) {
+    const auto interval = interval_;
+    const auto generation = generation_;
+    const auto woken = [&] { return stopping_ || generation_ != generation; };
+    if (interval.count() == 0) {
+      wake_.wait(lock, woken);
+      continue;
+    }
+    if (wake_.wait_for(lock, interval, woken)) continue;
     lock.unlock();
     checkpoint("scheduled");
     lock.lock();
   }
+}
+
+void AuditCheckpointLoop::set_interval(std::chrono::minutes interval) {
+  {
+    std::lock_guard lock(mutex_);
+    interval_ = interval;
+    ++generation_;
+  }
+  wake_.notify_all();
 }
 
 void AuditCheckpointLoop::final() {

@@ -2,7 +2,8 @@
 // the checkpointer for a checkpoint of the log's head when the log has entries that no
 // checkpoint covers (besides the last checkpoint's own event); final() makes one more at
 // graceful shutdown. Failures are logged (the next round retries). An interval of zero runs
-// no schedule (final() still works).
+// no schedule (final() still works). set_interval() changes the schedule while it runs (a
+// configuration reload); the next checkpoint is then one new interval away.
 //
 // Thread-safety: owns one thread; the destructor stops and joins it. final() may be called
 // from any thread (the checkpointer serialises checkpoints).
@@ -29,6 +30,7 @@ class AuditCheckpointLoop {
 
   // Stops the schedule and signs the head once more when it has new entries.
   void final();
+  void set_interval(std::chrono::minutes interval);
 
  private:
   void run();
@@ -36,12 +38,13 @@ class AuditCheckpointLoop {
   void checkpoint(const char* when);
 
   ca::AuditCheckpointer& checkpointer_;
-  const std::chrono::minutes interval_;
   const Log log_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  bool stopping_ = false;  // guarded by mutex_
-  std::thread thread_;     // last: starts after everything above
+  std::chrono::minutes interval_;  // guarded by mutex_
+  unsigned generation_ = 0;        // guarded by mutex_; counts set_interval() calls
+  bool stopping_ = false;          // guarded by mutex_
+  std::thread thread_;             // last: starts after everything above
 };
 
 }  // namespace signet::appliance

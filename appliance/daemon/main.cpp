@@ -10,7 +10,7 @@
 // audit_checkpoint_loop.h, tls_renewal_loop.h). Audit forwarding ([audit] forward,
 // audit_forwarder.h) starts as soon as the store is open. SIGTERM/SIGINT stop
 // accepting, let in-flight requests finish, sign a last audit checkpoint and exit; SIGHUP reloads
-// what the OCSP responder knows about the CAs.
+// what the OCSP responder knows about the CAs and re-reads the configuration (config_reload.h).
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -30,15 +30,19 @@
 #include "appliance/api/router.h"
 #include "appliance/console/console.h"
 #include "appliance/core/daemon_lock.h"
+#include "appliance/core/profile_bootstrap.h"
 #include "appliance/daemon/appliance_identity.h"
 #include "appliance/daemon/audit_checkpoint_loop.h"
 #include "appliance/daemon/audit_forwarder.h"
+#include "appliance/daemon/config_reload.h"
+#include "appliance/daemon/config_routes.h"
 #include "appliance/daemon/hardening.h"
 #include "appliance/daemon/operator_certificates.h"
 #include "appliance/daemon/relying_party.h"
 #include "appliance/daemon/seccomp_policy.h"
 #include "appliance/daemon/settings.h"
 #include "appliance/daemon/system_routes.h"
+#include "appliance/daemon/threshold_logger.h"
 #include "appliance/daemon/tls_certificate_switch.h"
 #include "appliance/daemon/tls_context.h"
 #include "appliance/daemon/tls_renewal_loop.h"
@@ -83,12 +87,30 @@ class SchedulerLoop {
     thread_.join();
   }
 
+  // A configuration reload: the new intervals and window apply from the next round.
+  void update(const DaemonSettings& next) {
+    {
+      std::lock_guard lock(mutex_);
+      interval_ = next.scheduler_interval;
+      expiry_scan_interval_ = next.expiry_scan_interval;
+      expiry_alert_days_ = next.expiry_alert_days;
+    }
+    wake_.notify_all();
+  }
+
  private:
+  struct Timing {
+    std::chrono::milliseconds interval;
+    std::chrono::seconds expiry_scan_interval;
+    int expiry_alert_days;
+  };
+
   void run() {
     std::unique_lock lock(mutex_);
     while (!stopping_) {
+      const Timing timing{interval_, expiry_scan_interval_, expiry_alert_days_};
       lock.unlock();
-      auto wait = round();
+      auto wait = round(timing);
       lock.lock();
       wake_.wait_for(lock, wait, [this] { return stopping_; });
     }
@@ -96,18 +118,18 @@ class SchedulerLoop {
 
   // Alerts for the operators' certificates that expire within the window (the internal CA's
   // are the appliance's to renew). Deduplicated by the store: a rescan raises nothing new.
-  void scan_for_expiry() {
+  void scan_for_expiry(const Timing& timing) {
     const auto now = std::chrono::steady_clock::now();
     if (now < next_expiry_scan_) return;
-    next_expiry_scan_ = now + expiry_scan_interval_;
+    next_expiry_scan_ = now + timing.expiry_scan_interval;
     auto service = api_.system_service("signetd:scheduler");
     auto scanned =
-        service->raise_expiry_alerts(expiry_alert_days_, {std::string(kApplianceCaName)});
+        service->raise_expiry_alerts(timing.expiry_alert_days, {std::string(kApplianceCaName)});
     if (!scanned) log("warning: the expiry scan did not run: " + scanned.error().describe());
   }
 
-  std::chrono::milliseconds round() {
-    scan_for_expiry();
+  std::chrono::milliseconds round(const Timing& timing) {
+    scan_for_expiry(timing);
     {
       auto guard = api_.revocation_lock();
       auto outcomes = api_.scheduler().run_due();
@@ -123,12 +145,11 @@ class SchedulerLoop {
       }
     }
     auto next = api_.scheduler().next_wakeup();
-    std::chrono::milliseconds wait = interval_;
+    std::chrono::milliseconds wait = timing.interval;
     if (next && *next) {
       const auto until =
           std::chrono::duration_cast<std::chrono::milliseconds>(**next - api_.clock().now());
-      wait =
-          std::clamp(until, std::chrono::milliseconds(1000), std::chrono::milliseconds(interval_));
+      wait = std::clamp(until, std::chrono::milliseconds(1000), timing.interval);
     }
     const auto until_scan = std::chrono::duration_cast<std::chrono::milliseconds>(
         next_expiry_scan_ - std::chrono::steady_clock::now());
@@ -136,9 +157,9 @@ class SchedulerLoop {
   }
 
   ApiServices& api_;
-  std::chrono::milliseconds interval_;
-  std::chrono::seconds expiry_scan_interval_;
-  int expiry_alert_days_;
+  std::chrono::milliseconds interval_;                        // guarded by mutex_
+  std::chrono::seconds expiry_scan_interval_;                 // guarded by mutex_
+  int expiry_alert_days_;                                     // guarded by mutex_
   std::chrono::steady_clock::time_point next_expiry_scan_{};  // the first round scans
   std::mutex mutex_;
   std::condition_variable wake_;
@@ -198,7 +219,12 @@ Result<void> apply_publish_base_url(ApplianceContext& context, const std::string
   return base::ok();
 }
 
-Result<int> serve(DaemonSettings settings) {
+Result<DaemonSettings> resolve_settings(const DaemonFlags& flags) {
+  return resolve_daemon_settings(flags, SIGNET_DEFAULT_PKCS11_MODULE, appliance_probes(),
+                                 [](const char* name) { return std::getenv(name); });
+}
+
+Result<int> serve(DaemonSettings settings, const DaemonFlags& flags) {
   settings.store.actor = "signetd";
   settings.store.interactive = false;
   ApplianceContext context(settings.store);
@@ -251,7 +277,7 @@ Result<int> serve(DaemonSettings settings) {
                           TlsCertificateSwitch::create(*bridge, tls.get(), identity));
 
   ApiServices api(context, authenticator, metrics);
-  base::StderrLogger logger(settings.log_level);
+  ThresholdLogger logger(settings.log_level);
   Router router(authenticator, metrics, &logger);
   register_session_routes(router, api);
   register_operator_routes(router, api);
@@ -269,6 +295,10 @@ Result<int> serve(DaemonSettings settings) {
         return tls_switch->current().certificate.key_location.value_or(base::KeyRef{});
       },
       forwarder.get());
+  for (const auto& line : bootstrap_declared_profiles(api, settings.configuration)) log(line);
+  ConfigReloader reloader(
+      settings, [&flags] { return resolve_settings(flags); }, *audit, context.clock());
+  register_config_routes(router, reloader);
   RelyingPartyEndpoints relying_party(api.cas(), api.crl_log(), api.ocsp_responder(), metrics);
   metrics.add_gauge("signet_crl_age_seconds", "Seconds since the CA's latest full CRL was issued.",
                     [&api] { return crl_ages(api); });
@@ -328,6 +358,18 @@ Result<int> serve(DaemonSettings settings) {
         {tls_settings.certificate_days, std::chrono::hours(24) * tls_settings.renew_before_days,
          tls_settings.renew_check_interval},
         log);
+    reloader.attach([&](const DaemonSettings& next) {
+      logger.set_threshold(next.log_level);
+      authenticator.set_session_times(next.session_idle, next.session_lifetime);
+      scheduler.update(next);
+      checkpoints.set_interval(next.audit_checkpoint_interval);
+      auto notes = bootstrap_declared_profiles(api, next.configuration);
+      if (auto url = apply_publish_base_url(context, next.configuration.ca.publish_base_url);
+          !url) {
+        notes.push_back("ca.publish_base_url was not applied: " + url.error().message());
+      }
+      return notes;
+    });
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
@@ -340,6 +382,7 @@ Result<int> serve(DaemonSettings settings) {
         auto reloaded = api.ocsp_responder().reload();
         log(reloaded ? "SIGHUP: reloaded the CAs"
                      : "SIGHUP: reload failed: " + reloaded.error().describe());
+        log("SIGHUP: " + describe_reload(reloader.reload("signetd:SIGHUP")));
         continue;
       }
       log(std::string("stopping on ") + (signal_number == SIGTERM ? "SIGTERM" : "SIGINT") +
@@ -347,6 +390,7 @@ Result<int> serve(DaemonSettings settings) {
       break;
     }
     server->stop(std::chrono::seconds(20));
+    reloader.attach(nullptr);
     checkpoints.final();  // after the last request's audit events
   }
   log("stopped");
@@ -374,7 +418,8 @@ int main(int argc, char** argv) {
   DaemonFlags flags;
   app.add_option("--config", flags.config,
                  "configuration file (TOML; see docs/CONFIGURATION.md); an invalid file stops "
-                 "signetd with every error");
+                 "signetd with every error. SIGHUP (or POST /api/v1/config/reload) re-reads it: "
+                 "an invalid file changes nothing, a valid one applies its run-time settings");
   app.add_option("--listen", flags.listen, "HTTPS address:port (default 127.0.0.1:8443)");
   app.add_option("--http-listen", flags.http_listen,
                  "plain HTTP address:port for CRLs and OCSP (default 127.0.0.1:8080)");
@@ -395,16 +440,14 @@ int main(int argc, char** argv) {
     std::cerr << "signetd: error: " << error.describe() << "\n";
     return 1;
   };
-  auto settings = resolve_daemon_settings(flags, SIGNET_DEFAULT_PKCS11_MODULE,
-                                          signet::firmware_config::real_probes(),
-                                          [](const char* name) { return std::getenv(name); });
+  auto settings = resolve_settings(flags);
   if (!settings) return fail(settings.error());
   log(settings->config_file.empty() ? "no configuration file: the factory defaults"
                                     : "configuration from " + settings->config_file);
   for (const auto& warning : unenforced_settings(settings->configuration)) {
     log("warning: " + warning);
   }
-  auto served = serve(std::move(*settings));
+  auto served = serve(std::move(*settings), flags);
   if (!served) return fail(served.error());
   return *served;
 }

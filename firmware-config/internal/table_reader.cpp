@@ -1,6 +1,10 @@
 #include "firmware-config/internal/table_reader.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cstdio>
+
+#include "firmware-config/internal/toml_text.h"
 
 namespace signet::firmware_config::internal {
 namespace {
@@ -47,7 +51,106 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
+std::string json_string(const std::string& text) {
+  std::string out = "\"";
+  for (const unsigned char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c == 0x7f) {
+      char escape[8];
+      std::snprintf(escape, sizeof escape, "\\u%04x", c);
+      out += escape;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+// A bare TOML key when it is one, else quoted.
+std::string toml_key(const std::string& key) {
+  const bool bare = !key.empty() && std::all_of(key.begin(), key.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '_' || c == '-';
+  });
+  return bare ? key : toml_quoted(key);
+}
+
+void write_json(const Value& v, std::string& out) {
+  if (v.is_table()) {
+    out += "{";
+    bool first = true;
+    for (const auto& [key, item] : v.as_table()) {
+      out += (first ? "" : ",") + json_string(key) + ":";
+      write_json(item, out);
+      first = false;
+    }
+    out += "}";
+  } else if (v.is_array()) {
+    out += "[";
+    const auto& items = v.as_array();
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (i) out += ",";
+      write_json(items[i], out);
+    }
+    out += "]";
+  } else if (v.is_string()) {
+    out += json_string(v.as_string().str);
+  } else if (v.is_integer()) {
+    out += std::to_string(v.as_integer());
+  } else if (v.is_boolean()) {
+    out += v.as_boolean() ? "true" : "false";
+  } else if (v.is_floating()) {
+    out += toml::format(v);
+  } else {
+    out += json_string(toml::format(v));
+  }
+}
+
 }  // namespace
+
+std::string to_json_text(const Value& value) {
+  std::string out;
+  write_json(value, out);
+  return out;
+}
+
+std::string to_inline_toml(const Value& v) {
+  if (v.is_table()) {
+    std::string out = "{";
+    bool first = true;
+    for (const auto& [key, item] : v.as_table()) {
+      out += (first ? " " : ", ") + toml_key(key) + " = " + to_inline_toml(item);
+      first = false;
+    }
+    return out + (first ? "}" : " }");
+  }
+  if (v.is_array()) {
+    std::string out = "[";
+    const auto& items = v.as_array();
+    for (std::size_t i = 0; i < items.size(); ++i)
+      out += (i ? ", " : "") + to_inline_toml(items[i]);
+    return out + "]";
+  }
+  if (v.is_string()) return toml_quoted(v.as_string().str);
+  if (v.is_boolean()) return v.as_boolean() ? "true" : "false";
+  if (v.is_integer()) return std::to_string(v.as_integer());
+  return toml::format(v);
+}
+
+std::string TableReader::as_json() {
+  for (const auto& entry : table_.as_table()) known_.push_back(entry.first);
+  return to_json_text(table_);
+}
+
+std::vector<std::pair<std::string, std::string>> TableReader::as_inline_toml() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [key, item] : table_.as_table()) {
+    known_.push_back(key);
+    out.emplace_back(toml_key(key), to_inline_toml(item));
+  }
+  return out;
+}
 
 unsigned TableReader::line() const { return static_cast<unsigned>(table_.location().line()); }
 

@@ -57,6 +57,11 @@ class TableReader {
   // An array of tables (`[[key]]`); empty when absent or wrong.
   std::vector<TableReader> tables(std::string_view key, bool& present);
 
+  // The whole table, every key then known: as JSON text, and as (key, inline TOML value)
+  // pairs in key order (what to_toml writes back).
+  std::string as_json();
+  std::vector<std::pair<std::string, std::string>> as_inline_toml();
+
   // Reports every key of this table that no accessor asked for.
   void finish();
 
@@ -69,6 +74,11 @@ class TableReader {
   std::vector<ConfigIssue>& issues_;
   std::vector<std::string> known_;
 };
+
+// A value as JSON (tables as objects; floats and dates as they print) and as an inline TOML
+// value (tables as { k = v, ... }).
+std::string to_json_text(const Value& value);
+std::string to_inline_toml(const Value& value);
 
 // Reports `issues` of a document that failed to parse as TOML (syntax), with its line.
 ConfigIssue syntax_issue(const toml::exception& error);

@@ -131,6 +131,13 @@ base::Result<std::optional<CK_ULONG>> Session::ulong_attribute(CK_OBJECT_HANDLE 
   return std::optional<CK_ULONG>(value);
 }
 
+base::Result<void> Session::set_label(CK_OBJECT_HANDLE object, std::string_view label) {
+  CK_ATTRIBUTE attribute = attr(CKA_LABEL, label.data(), static_cast<CK_ULONG>(label.size()));
+  return note(SIGNET_P11_CALL(functions(), C_SetAttributeValue, token_label_, Purpose::kGeneral,
+                              handle_, object, &attribute, 1))
+      .result();
+}
+
 base::Result<void> Session::destroy_object(CK_OBJECT_HANDLE object) {
   return note(SIGNET_P11_CALL(functions(), C_DestroyObject, token_label_, Purpose::kGeneral,
                               handle_, object))

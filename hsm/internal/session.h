@@ -63,6 +63,8 @@ class Session {
                                                         CK_ATTRIBUTE_TYPE type);
 
   base::Result<void> destroy_object(CK_OBJECT_HANDLE object);
+  // C_SetAttributeValue of CKA_LABEL.
+  base::Result<void> set_label(CK_OBJECT_HANDLE object, std::string_view label);
 
   void close() noexcept;
 

@@ -70,6 +70,7 @@ EXPECTED = {
     ("POST", "/api/v1/certificates/{id}/renew"): "operate",
     ("POST", "/api/v1/certificates/{id}/revoke"): "operate",
     ("POST", "/api/v1/crls/refresh"): "operate",
+    ("POST", "/api/v1/config/reload"): "administer",
     ("GET", "/api/v1/operators"): "administer",
     ("POST", "/api/v1/operators"): "administer",
     ("GET", "/api/v1/operators/{name}"): "administer",

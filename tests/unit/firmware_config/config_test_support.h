@@ -11,8 +11,8 @@ namespace signet::firmware_config::test {
 inline constexpr const char* kDefaultModule = "/usr/lib/softhsm/libsofthsm2.so";
 
 inline Probes accepting_probes() {
-  return Probes{[](const std::string&) { return base::ok(); },
-                [](const std::string&) { return base::ok(); }};
+  const auto accept = [](const std::string&) { return base::ok(); };
+  return Probes{accept, accept, accept, accept};
 }
 
 inline LoadResult parse(const std::string& text, const Probes& probes = accepting_probes()) {

@@ -1,0 +1,24 @@
+// The configuration's run-time side in signetd: POST /api/v1/config/reload (administrators;
+// the same reload as SIGHUP, config_reload.h) and the bootstrap of the RA profiles the file
+// declares (at start and on reload; appliance/core/profile_bootstrap.h).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "appliance/api/api.h"
+#include "appliance/daemon/config_reload.h"
+
+namespace signet::appliance {
+
+void register_config_routes(Router& router, ConfigReloader& reloader);
+
+// Creates the declared profiles that do not exist (acting as "signetd:config"); returns one
+// line per profile created, drifted or failed.
+std::vector<std::string> bootstrap_declared_profiles(ApiServices& api,
+                                                     const firmware_config::Configuration& config);
+
+// One line for signetd's log about a reload's outcome.
+std::string describe_reload(const base::Result<ReloadReport>& outcome);
+
+}  // namespace signet::appliance
