@@ -46,6 +46,12 @@ struct ListenSettings {
 struct TlsSettings {
   TlsVersion min_version = TlsVersion::kTls12;
   std::vector<std::string> extra_names;  // DNS names / IP addresses added to the certificate
+  // signetd's certificate from the appliance CA: its validity, how long before expiry it is
+  // renewed (at start and by the renewal schedule, without a restart), and how often the
+  // schedule looks.
+  int certificate_days = 397;
+  int renew_before_days = 30;
+  std::chrono::seconds renew_check_interval{3600};
   bool operator==(const TlsSettings&) const = default;
 };
 
@@ -153,11 +159,25 @@ struct EndpointSettings {
 
 struct LoggingSettings {
   LogLevel level = LogLevel::kInfo;
-  bool syslog = false;  // forward to syslog/journald (not acted on yet; signetd warns)
   // How often signetd signs a checkpoint of the audit log (when it has new entries); 0: only
   // at shutdown and on demand.
   std::chrono::minutes audit_checkpoint_interval{15};
   bool operator==(const LoggingSettings&) const = default;
+};
+
+// Forwarding of every audit event to syslog (RFC 5424 with structured data) and/or journald
+// (its native protocol), so that a copy lives outside the appliance.
+struct AuditSettings {
+  std::vector<std::string> forward;  // "syslog", "journald"; empty: no forwarding
+  // "/dev/log" or "unix:/path" (datagram socket), "udp:127.0.0.1:514", "tcp:[::1]:601".
+  std::string syslog_address = "/dev/log";
+  std::string syslog_facility = "authpriv";  // auth, authpriv, daemon, local0..local7
+  // The SD-ID's private enterprise number ("signet@32473"): 32473 is IANA's example number
+  // (RFC 5612); use your organisation's.
+  std::uint32_t enterprise_number = 32473;
+  std::string journald_socket = "/run/systemd/journal/socket";
+  std::size_t queue_size = 1024;  // events held at most; beyond it they are dropped (counted)
+  bool operator==(const AuditSettings&) const = default;
 };
 
 // How configurations are accepted from elsewhere: `signet config import` takes a signed bundle
@@ -180,6 +200,7 @@ struct Configuration {
   HardeningSettings hardening;
   EndpointSettings endpoints;
   LoggingSettings logging;
+  AuditSettings audit;
   ConfigSettings config;
   bool operator==(const Configuration&) const = default;
 

@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "firmware-config/internal/audit_section.h"
 #include "firmware-config/internal/table_reader.h"
 
 namespace signet::firmware_config {
@@ -65,6 +66,9 @@ void read_tls(TableReader& t, TlsSettings& out) {
     }
     out.extra_names = std::move(names);
   }
+  t.integer_into("certificate_days", 1, 397, out.certificate_days);
+  t.integer_into("renew_before_days", 1, 3650, out.renew_before_days);
+  t.duration("renew_check_interval_seconds", 1, 86400, out.renew_check_interval);
   t.finish();
 }
 
@@ -298,7 +302,6 @@ void read_logging(TableReader& t, LoggingSettings& out) {
       out.level = *found;
     }
   }
-  t.boolean("syslog", out.syslog);
   t.duration("audit_checkpoint_interval_minutes", 0, 10080, out.audit_checkpoint_interval);
   t.finish();
 }
@@ -334,6 +337,7 @@ void read_root(TableReader& root, Configuration& c, const Probes& probes) {
   section(root, "hardening", c.hardening, read_hardening);
   section(root, "endpoints", c.endpoints, read_endpoints);
   section(root, "logging", c.logging, read_logging);
+  section(root, "audit", c.audit, internal::read_audit);
   section(root, "config", c.config,
           [&](TableReader& t, ConfigSettings& out) { read_config(t, out, probes); });
   root.finish();

@@ -64,7 +64,10 @@ std::string to_toml(const Configuration& c) {
       << "http = " << toml_quoted(c.listen.http.to_string()) << "\n\n";
   out << "[tls]\n"
       << "min_version = " << toml_quoted(to_string(c.tls.min_version)) << "\n"
-      << "extra_names = " << toml_quoted_list(c.tls.extra_names) << "\n\n";
+      << "extra_names = " << toml_quoted_list(c.tls.extra_names) << "\n"
+      << "certificate_days = " << c.tls.certificate_days << "\n"
+      << "renew_before_days = " << c.tls.renew_before_days << "\n"
+      << "renew_check_interval_seconds = " << c.tls.renew_check_interval.count() << "\n\n";
   out << "[limits]\n"
       << "max_connections = " << c.limits.max_connections << "\n"
       << "max_body_bytes = " << c.limits.max_body_bytes << "\n"
@@ -118,9 +121,15 @@ std::string to_toml(const Configuration& c) {
       << "est = " << flag(c.endpoints.est) << "\n\n";
   out << "[logging]\n"
       << "level = " << toml_quoted(to_string(c.logging.level)) << "\n"
-      << "syslog = " << flag(c.logging.syslog) << "\n"
       << "audit_checkpoint_interval_minutes = " << c.logging.audit_checkpoint_interval.count()
       << "\n\n";
+  out << "[audit]\n"
+      << "forward = " << toml_quoted_list(c.audit.forward) << "\n"
+      << "syslog_address = " << toml_quoted(c.audit.syslog_address) << "\n"
+      << "syslog_facility = " << toml_quoted(c.audit.syslog_facility) << "\n"
+      << "enterprise_number = " << c.audit.enterprise_number << "\n"
+      << "journald_socket = " << toml_quoted(c.audit.journald_socket) << "\n"
+      << "queue_size = " << c.audit.queue_size << "\n\n";
   out << "[config]\n"
       << "admin_trust_anchors = " << toml_quoted_list(c.config.admin_trust_anchors) << "\n";
   return out.str();

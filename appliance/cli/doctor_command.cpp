@@ -187,6 +187,14 @@ void check_health(const std::string& url, const fs::path& ca_file, std::vector<F
   }
   out.push_back({"token", reply->status == 200 ? Verdict::kOk : Verdict::kProblem,
                  "/healthz " + std::to_string(reply->status) + ", token " + token});
+  // Audit forwarding ([audit] forward): present when configured; a target that is down or
+  // dropped events is a warning (the appliance keeps its own log).
+  if (body.is_object() && body.contains("checks") && body["checks"].contains("audit_forwarding")) {
+    const auto& forwarding = body["checks"]["audit_forwarding"];
+    const bool ok = forwarding.value("ok", false);
+    out.push_back({"audit-forwarding", ok ? Verdict::kOk : Verdict::kWarning,
+                   forwarding.value("detail", std::string())});
+  }
 }
 
 void check_backups(const fs::path& dir, int max_days, std::vector<Finding>& out) {

@@ -23,7 +23,6 @@ namespace {
 
 constexpr std::string_view kTlsProfile = "tls-server";
 constexpr std::string_view kOperatorProfile = "operator";
-constexpr auto kRenewBefore = std::chrono::days(30);
 
 ca::Profile appliance_profile(std::string name, std::string description,
                               std::vector<std::string> eku, int days) {
@@ -94,7 +93,8 @@ bool covers(const ca::CertificateRecord& record, const std::vector<std::string>&
 }  // namespace
 
 Result<TlsIdentity> ensure_tls_identity(ApplianceContext& context,
-                                        const std::vector<std::string>& names) {
+                                        const std::vector<std::string>& names, int certificate_days,
+                                        std::chrono::hours renew_before) {
   SIGNET_ASSIGN_OR_RETURN(auto* service, context.service());
   SIGNET_ASSIGN_OR_RETURN(auto ca_record, ensure_appliance_ca(context, *service));
   SIGNET_ASSIGN_OR_RETURN(auto* inventory, context.inventory());
@@ -110,7 +110,7 @@ Result<TlsIdentity> ensure_tls_identity(ApplianceContext& context,
   std::optional<ca::CertificateRecord> best;
   for (auto& record : page.items) {
     if (ca::status_at(record, now) != ca::CertificateStatus::kActive) continue;
-    if (record.not_after - now < kRenewBefore || !record.key_location || !covers(record, sans)) {
+    if (record.not_after - now < renew_before || !record.key_location || !covers(record, sans)) {
       continue;
     }
     if (!best || record.not_after > best->not_after) best = record;
@@ -127,6 +127,7 @@ Result<TlsIdentity> ensure_tls_identity(ApplianceContext& context,
   request.key.algorithm = base::KeyAlgorithm::kEcP256;
   request.subject = "CN=signetd";
   request.subject_alt_names = sans;
+  request.validity_days = certificate_days;
   SIGNET_ASSIGN_OR_RETURN(auto issued, service->issue(request));
   if (!issued.certificate.key_location) {
     return Error(ErrorCode::kInternal, "the TLS certificate was issued without a key location");

@@ -4,8 +4,9 @@
 //     default token), separate from the operators' CAs, with two RA profiles: "tls-server"
 //     (signetd's HTTPS certificate) and "operator" (client certificates for mTLS login);
 //   - signetd's TLS server certificate, key generated on the token, SANs for localhost and
-//     the configured host names and addresses; reissued when missing, revoked, within 30 days
-//     of expiry or lacking a configured name;
+//     the configured host names and addresses, valid for [tls] certificate_days; reissued
+//     when missing, revoked, within [tls] renew_before_days of expiry or lacking a configured
+//     name (while signetd runs, tls_renewal_loop.h renews it);
 //   - the initial administrator (bootstrap.operators.admin_name, "admin" by default), when
 //     there is no operator at all: the password comes from the configured file
 //     (bootstrap.operators.admin_password_file or SIGNET_ADMIN_PASSWORD_FILE), or is
@@ -14,6 +15,7 @@
 // Single-threaded use at startup.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -35,8 +37,12 @@ struct TlsIdentity {
 
 // `names`: DNS names and IP addresses the certificate must cover besides localhost,
 // 127.0.0.1 and ::1 (e.g. the listen address when it is not a wildcard).
+// `certificate_days`: the validity of a new certificate; `renew_before`: a certificate with
+// less validity left is replaced.
 base::Result<TlsIdentity> ensure_tls_identity(ApplianceContext& context,
-                                              const std::vector<std::string>& names);
+                                              const std::vector<std::string>& names,
+                                              int certificate_days,
+                                              std::chrono::hours renew_before);
 
 // Creates the administrator `name` when there is no operator at all, with the password read
 // from `password_file` (bootstrap.operators.admin_password_file / SIGNET_ADMIN_PASSWORD_FILE),

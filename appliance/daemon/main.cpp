@@ -5,8 +5,10 @@
 // token and services -> the initial administrator -> the appliance CA and signetd's TLS certificate
 // (key on the token) -> HTTPS (REST API and web console) and plain HTTP (CRLs, CA certificates,
 // OCSP) listeners bound (as root when dropping) -> privileges dropped for good -> server threads ->
-// the seccomp filter -> the revocation scheduler and the audit checkpoint schedule
-// (appliance/daemon/ hardening.h, seccomp_policy.h, audit_checkpoint_loop.h). SIGTERM/SIGINT stop
+// the seccomp filter -> the revocation scheduler, the audit checkpoint schedule and the TLS
+// certificate renewal schedule (appliance/daemon/ hardening.h, seccomp_policy.h,
+// audit_checkpoint_loop.h, tls_renewal_loop.h). Audit forwarding ([audit] forward,
+// audit_forwarder.h) starts as soon as the store is open. SIGTERM/SIGINT stop
 // accepting, let in-flight requests finish, sign a last audit checkpoint and exit; SIGHUP reloads
 // what the OCSP responder knows about the CAs and re-reads the configuration (config_reload.h).
 #include <signal.h>
@@ -31,15 +33,19 @@
 #include "appliance/core/profile_bootstrap.h"
 #include "appliance/daemon/appliance_identity.h"
 #include "appliance/daemon/audit_checkpoint_loop.h"
+#include "appliance/daemon/audit_forwarder.h"
 #include "appliance/daemon/config_reload.h"
 #include "appliance/daemon/config_routes.h"
 #include "appliance/daemon/hardening.h"
+#include "appliance/daemon/operator_certificates.h"
 #include "appliance/daemon/relying_party.h"
 #include "appliance/daemon/seccomp_policy.h"
 #include "appliance/daemon/settings.h"
 #include "appliance/daemon/system_routes.h"
 #include "appliance/daemon/threshold_logger.h"
+#include "appliance/daemon/tls_certificate_switch.h"
 #include "appliance/daemon/tls_context.h"
+#include "appliance/daemon/tls_renewal_loop.h"
 #include "appliance/server/http_server.h"
 #include "hsm/openssl_provider.h"
 
@@ -240,6 +246,10 @@ Result<int> serve(DaemonSettings settings, const DaemonFlags& flags) {
   SIGNET_TRY(apply_publish_base_url(context, settings.configuration.ca.publish_base_url));
   SIGNET_ASSIGN_OR_RETURN(auto* operators, context.operators());
   SIGNET_ASSIGN_OR_RETURN(auto* audit, context.audit());
+  SIGNET_ASSIGN_OR_RETURN(auto* audit_head, context.checkpoints());
+  SIGNET_ASSIGN_OR_RETURN(auto forwarder,
+                          AuditForwarder::create(settings.configuration.audit, *audit, *audit_head,
+                                                 context.state_dir(), log));
 
   AuthPolicy policy;
   policy.session_idle = settings.session_idle;
@@ -255,17 +265,23 @@ Result<int> serve(DaemonSettings settings, const DaemonFlags& flags) {
 
   std::vector<std::string> names = settings.tls_names;
   names.push_back(settings.https.host);
-  SIGNET_ASSIGN_OR_RETURN(auto identity, ensure_tls_identity(context, names));
+  const auto& tls_settings = settings.configuration.tls;
+  SIGNET_ASSIGN_OR_RETURN(
+      auto identity, ensure_tls_identity(context, names, tls_settings.certificate_days,
+                                         std::chrono::hours(24) * tls_settings.renew_before_days));
   SIGNET_TRY(publish_appliance_ca(context.state_dir(), identity.appliance_ca));
   SIGNET_ASSIGN_OR_RETURN(auto bridge, hsm::OpensslBridge::create());
   SIGNET_ASSIGN_OR_RETURN(auto tls,
                           make_server_tls_context(*bridge, identity, settings.tls_min_version));
+  SIGNET_ASSIGN_OR_RETURN(auto tls_switch,
+                          TlsCertificateSwitch::create(*bridge, tls.get(), identity));
 
   ApiServices api(context, authenticator, metrics);
   ThresholdLogger logger(settings.log_level);
   Router router(authenticator, metrics, &logger);
   register_session_routes(router, api);
   register_operator_routes(router, api);
+  register_operator_certificate_routes(router, api);
   register_certificate_routes(router, api);
   register_ca_routes(router, api);
   register_profile_routes(router, api);
@@ -273,7 +289,12 @@ Result<int> serve(DaemonSettings settings, const DaemonFlags& flags) {
   register_crl_routes(router, api);
   register_token_routes(router, api);
   register_audit_routes(router, api);
-  register_system_routes(router, api, *identity.certificate.key_location);
+  register_system_routes(
+      router, api,
+      [&tls_switch] {
+        return tls_switch->current().certificate.key_location.value_or(base::KeyRef{});
+      },
+      forwarder.get());
   for (const auto& line : bootstrap_declared_profiles(api, settings.configuration)) log(line);
   ConfigReloader reloader(
       settings, [&flags] { return resolve_settings(flags); }, *audit, context.clock());
@@ -306,12 +327,13 @@ Result<int> serve(DaemonSettings settings, const DaemonFlags& flags) {
   SIGNET_TRY(privileges.bind_as_root());
   SIGNET_ASSIGN_OR_RETURN(auto server, HttpServer::create(std::move(listeners), limits, &logger));
   SIGNET_TRY(privileges.finish());
+  if (forwarder) forwarder->start();
   if (privileges.active()) {
     log("dropped privileges to user '" + settings.configuration.hardening.user + "'");
   }
   server->start();
   if (seccomp.enabled) {
-    SIGNET_TRY(install_seccomp_policy(seccomp.extra));
+    SIGNET_TRY(install_seccomp_policy(seccomp.extra, /*outbound_sockets=*/forwarder != nullptr));
     log("seccomp: the syscall allowlist is installed (" +
         std::to_string(seccomp_base_allowlist().size() + seccomp.extra.size()) +
         " syscalls, plus clone for threads and ioctl FIONBIO/FIONREAD)");
@@ -331,6 +353,11 @@ Result<int> serve(DaemonSettings settings, const DaemonFlags& flags) {
   {
     SchedulerLoop scheduler(api, settings);
     AuditCheckpointLoop checkpoints(api.checkpointer(), settings.audit_checkpoint_interval, log);
+    TlsRenewalLoop renewal(
+        api, *tls_switch,
+        {tls_settings.certificate_days, std::chrono::hours(24) * tls_settings.renew_before_days,
+         tls_settings.renew_check_interval},
+        log);
     reloader.attach([&](const DaemonSettings& next) {
       logger.set_threshold(next.log_level);
       authenticator.set_session_times(next.session_idle, next.session_lifetime);

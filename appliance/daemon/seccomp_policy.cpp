@@ -1,5 +1,7 @@
 #include "appliance/daemon/seccomp_policy.h"
 
+#include <sys/socket.h>
+
 #include <sched.h>
 #include <seccomp.h>
 #include <sys/ioctl.h>
@@ -136,17 +138,6 @@ Result<void> add_argument_rules(scmp_filter_ctx ctx) {
   return base::ok();
 }
 
-// A library that logs through syslog() (SoftHSM logs a wrong PIN at level ERROR) opens a socket
-// to /dev/log on the spot. After start-up that socket() is answered EACCES (glibc's syslog()
-// then drops the message) rather than killing signetd. A module whose configuration allows
-// "socket" by name keeps it.
-Result<void> refuse_socket(scmp_filter_ctx ctx) {
-  if (int rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 0); rc != 0) {
-    return libseccomp_error("cannot refuse socket", rc);
-  }
-  return base::ok();
-}
-
 }  // namespace
 
 SeccompPlan plan_seccomp(const firmware_config::Configuration& config,
@@ -185,7 +176,32 @@ Result<void> check_syscall_names(const std::vector<std::string>& names) {
   return base::ok();
 }
 
-Result<void> install_seccomp_policy(const std::vector<std::string>& extra) {
+// socket(2) and connect(2), unless the module's seccomp_allow lists them itself:
+// - with audit forwarding (audit_forwarder.h), whose thread (re)connects while signetd runs:
+//   socket for local (AF_UNIX) and IP sockets only, and connect;
+// - without it, socket fails with EACCES instead of killing the process: SoftHSMv2 reports its
+//   errors with syslog(3), whose socket to /dev/log must not take signetd down (a key created
+//   or destroyed while other threads sign can make SoftHSM log a transient error).
+Result<void> add_socket_rules(scmp_filter_ctx ctx, const std::vector<std::string>& extra,
+                              bool outbound_sockets) {
+  const auto listed = [&extra](const char* name) {
+    return std::find(extra.begin(), extra.end(), name) != extra.end();
+  };
+  if (listed("socket")) return base::ok();
+  if (!outbound_sockets) {
+    int rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 0);
+    if (rc != 0) return libseccomp_error("cannot refuse socket", rc);
+    return base::ok();
+  }
+  for (int domain : {AF_UNIX, AF_INET, AF_INET6}) {
+    int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+                              SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(domain)));
+    if (rc != 0) return libseccomp_error("cannot allow socket", rc);
+  }
+  return listed("connect") ? base::ok() : allow(ctx, "connect");
+}
+
+Result<void> install_seccomp_policy(const std::vector<std::string>& extra, bool outbound_sockets) {
   ContextPtr ctx(seccomp_init(SCMP_ACT_KILL_PROCESS));
   if (!ctx) return Error(ErrorCode::kInternal, "seccomp: cannot create a filter");
   if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_TSYNC, 1); rc != 0) {
@@ -194,9 +210,7 @@ Result<void> install_seccomp_policy(const std::vector<std::string>& extra) {
   for (const char* name : kBaseAllowlist) SIGNET_TRY(allow(ctx.get(), name));
   for (const auto& name : extra) SIGNET_TRY(allow(ctx.get(), name));
   SIGNET_TRY(add_argument_rules(ctx.get()));
-  if (std::find(extra.begin(), extra.end(), "socket") == extra.end()) {
-    SIGNET_TRY(refuse_socket(ctx.get()));
-  }
+  SIGNET_TRY(add_socket_rules(ctx.get(), extra, outbound_sockets));
   if (int rc = seccomp_load(ctx.get()); rc != 0) return libseccomp_error("cannot load", rc);
   return base::ok();
 }

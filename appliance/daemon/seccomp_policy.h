@@ -3,12 +3,12 @@
 // listeners bound, privileges dropped and the server threads running.
 //
 // What is not allowed kills the whole process (SCMP_ACT_KILL_PROCESS, the signal is SIGSYS),
-// except clone3, which fails with ENOSYS so that glibc falls back to clone(2), whose flags a
-// filter can see: clone is allowed only with CLONE_THREAD (new threads, never new processes).
-// ioctl is allowed only for FIONBIO and FIONREAD. The allowlist was derived by running
-// the end-to-end tests (issue, revoke, CRL, OCSP, sessions, shutdown) under `strace -f -c`
-// against SoftHSMv2 and LMDB; see docs/THREAT-MODEL.md. A vendor PKCS#11 module adds what it
-// needs through `seccomp_allow` on its [[pkcs11.modules]] entry.
+// except socket (EACCES, see install_seccomp_policy) and clone3, which fails with ENOSYS so that
+// glibc falls back to clone(2), whose flags a filter can see: clone is allowed only with
+// CLONE_THREAD (new threads, never new processes). ioctl is allowed only for FIONBIO and FIONREAD.
+// The allowlist was derived by running the end-to-end tests (issue, revoke, CRL, OCSP, sessions,
+// shutdown) under `strace -f -c` against SoftHSMv2 and LMDB; see docs/THREAT-MODEL.md. A vendor
+// PKCS#11 module adds what it needs through `seccomp_allow` on its [[pkcs11.modules]] entry.
 //
 // The filter is synchronised to every thread of the process (SECCOMP_FILTER_FLAG_TSYNC) and
 // inherited by threads created later. Installing it is irreversible; call from one thread.
@@ -44,6 +44,10 @@ SeccompPlan plan_seccomp(const firmware_config::Configuration& config,
                          const std::string& module_path);
 
 // Installs the base allowlist plus `extra` (syscall names) for every thread of the process.
-base::Result<void> install_seccomp_policy(const std::vector<std::string>& extra);
+// `outbound_sockets` (audit forwarding is configured) also allows connect and socket for
+// AF_UNIX, AF_INET and AF_INET6; without it socket fails with EACCES (SoftHSMv2's syslog(3)
+// on its error path must not kill signetd). A module that lists socket keeps its plain allow.
+base::Result<void> install_seccomp_policy(const std::vector<std::string>& extra,
+                                          bool outbound_sockets = false);
 
 }  // namespace signet::appliance

@@ -142,7 +142,6 @@ std::vector<std::string> unenforced_settings(const Configuration& c) {
   const auto note = [&out](bool set, const std::string& what) {
     if (set) out.push_back(what + " is set, but this signetd does not act on it yet");
   };
-  note(c.logging.syslog, "logging.syslog");
   note(c.endpoints.acme, "endpoints.acme");
   note(c.endpoints.scep, "endpoints.scep");
   note(c.endpoints.cmp, "endpoints.cmp");

@@ -72,8 +72,8 @@ base::Result<DaemonSettings> resolve_daemon_settings(const DaemonFlags& flags,
                                                      const firmware_config::Probes& probes,
                                                      const EnvironmentLookup& environment);
 
-// The settings the file asks for that this signetd does not act on yet (protocol endpoints, syslog
-// forwarding), one sentence each, for signetd to warn about.
+// The settings the file asks for that this signetd does not act on yet (protocol endpoints),
+// one sentence each, for signetd to warn about.
 std::vector<std::string> unenforced_settings(const firmware_config::Configuration& config);
 
 }  // namespace signet::appliance

@@ -218,6 +218,15 @@ bool TableReader::strings(std::string_view key, std::vector<std::string>& out) {
   return good;
 }
 
+bool TableReader::string_or_strings(std::string_view key, std::vector<std::string>& out) {
+  const Value* v = find(key);
+  if (v != nullptr && v->is_string()) {
+    out = {v->as_string().str};
+    return true;
+  }
+  return strings(key, out);
+}
+
 bool TableReader::integer(std::string_view key, long long min, long long max, long long& out) {
   const Value* v = find(key);
   if (v == nullptr || !expect(key, *v, toml::value_t::integer)) return false;

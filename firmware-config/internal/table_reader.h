@@ -34,6 +34,8 @@ class TableReader {
   bool boolean(std::string_view key, bool& out);
   bool string(std::string_view key, std::string& out);
   bool strings(std::string_view key, std::vector<std::string>& out);
+  // One string or an array of strings ("syslog" or ["syslog", "journald"]).
+  bool string_or_strings(std::string_view key, std::vector<std::string>& out);
   bool integer(std::string_view key, long long min, long long max, long long& out);
   template <typename T>
   bool integer_into(std::string_view key, long long min, long long max, T& out) {

@@ -28,6 +28,7 @@ EXPECTED = {
     ("GET", "/api/v1/session"): "read",
     ("DELETE", "/api/v1/session"): "read",
     ("POST", "/api/v1/session/password"): "read",
+    ("GET", "/api/v1/session/certificate"): "read",
     ("GET", "/api/v1/session/methods"): "public",
     ("GET", "/api/v1/alerts"): "read",
     ("POST", "/api/v1/alerts/scan"): "operate",
@@ -99,8 +100,10 @@ ROLE_ALLOWS = {
 }
 
 # A route whose handler refuses some principals after the role check let them through: an API
-# token cannot change a password (there is none behind it). Not the role check's "forbidden".
-HANDLER_REFUSES_TOKENS = {("POST", "/api/v1/session/password"): "permission_denied"}
+# token cannot change a password (there is none behind it) nor fetch an operator's client
+# certificate. Not the role check's "forbidden".
+HANDLER_REFUSES_TOKENS = {("POST", "/api/v1/session/password"): "permission_denied",
+                          ("GET", "/api/v1/session/certificate"): "permission_denied"}
 
 SESSION_IDLE_SECONDS = 2
 # A well-formed token (sgt_<16 hex id>_<64 hex secret>) that signetd never issued.

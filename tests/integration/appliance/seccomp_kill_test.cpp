@@ -1,12 +1,18 @@
 // signetd's seccomp allowlist, installed by the same code signetd runs
 // (install_seccomp_policy), in a forked child: what it allows still works, what it does not
-// allow kills the process with SIGSYS. The parent reads the child's fate from waitpid().
+// allow kills the process with SIGSYS (socket fails with EACCES instead). The parent reads the
+// child's fate from waitpid().
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/ptrace.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cerrno>
 #include <cstdlib>
 #include <functional>
 #include <thread>
@@ -143,4 +149,55 @@ TEST_CASE("the filter is planned for SoftHSM and for modules that declare their 
   config.hardening.seccomp = false;
   CHECK_FALSE(plan_seccomp(config, "/usr/lib/softhsm/libsofthsm2.so").enabled);
   CHECK(seccomp_base_allowlist().size() > 20);
+}
+
+namespace {
+
+// Like run_filtered, with audit forwarding's outbound sockets allowed or not.
+Fate run_filtered_sockets(bool outbound, const std::function<int()>& body) {
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    if (!install_seccomp_policy({}, outbound)) end_child(100);
+    end_child(body());
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  Fate fate;
+  fate.exited = WIFEXITED(status);
+  if (fate.exited) fate.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) fate.signal = WTERMSIG(status);
+  return fate;
+}
+
+}  // namespace
+
+TEST_CASE("without forwarding socket fails with EACCES, so syslog(3) cannot kill signetd") {
+  auto fate = run_filtered_sockets(false, [] {
+    const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd >= 0 || errno != EACCES) return 2;
+    ::syslog(LOG_ERR, "signet seccomp test: SoftHSM logs its errors like this");
+    return 8;
+  });
+  CHECK(fate.exited);
+  CHECK(fate.exit_code == 8);
+}
+
+TEST_CASE("with forwarding unix and IP sockets connect; other families are stopped") {
+  auto allowed = run_filtered_sockets(true, [] {
+    const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return 2;
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(9);
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const int connected = ::connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof(to));
+    const int local = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    return connected == 0 && local >= 0 ? 9 : 3;
+  });
+  CHECK(allowed.exited);
+  CHECK(allowed.exit_code == 9);
+  auto netlink = run_filtered_sockets(
+      true, [] { return ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, 0) >= 0 ? 4 : 5; });
+  CHECK(netlink.signal == SIGSYS);
 }
