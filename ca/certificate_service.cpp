@@ -44,6 +44,32 @@ std::string generated_key_label(std::uint64_t order_id) {
   return "signet-order-" + std::to_string(order_id);
 }
 
+// kTokenKey certifies a key that is already on the token: never one the appliance itself signs
+// with. A CA's key (any CA, the internal appliance CA included) is found by its KeyRef and by
+// its certificate's public key; the appliance's other keys (audit, OCSP signer, TLS, key-
+// encryption) by their reserved "signet-" labels. Keys generated for orders ("signet-order-")
+// belong to certificates and may be certified again.
+Result<void> refuse_appliance_key(CaDirectory& directory, const base::Signer& signer) {
+  SIGNET_ASSIGN_OR_RETURN(auto cas, directory.list_cas());
+  for (const auto& ca : cas) {
+    bool same = ca.key == signer.key_ref();
+    if (!same && !ca.certificate_der.empty()) {
+      auto certificate = pki::Certificate::from_der(ca.certificate_der);
+      same = certificate && certificate->public_key_der() == signer.public_key_der();
+    }
+    if (same) {
+      return Error(ErrorCode::kPolicyViolation,
+                   "the key is the signing key of CA '" + ca.name + "'; it is not certified");
+    }
+  }
+  const auto& label = signer.key_ref().object_label;
+  if (label.starts_with("signet-") && !label.starts_with("signet-order-")) {
+    return Error(ErrorCode::kPolicyViolation,
+                 "the key '" + label + "' is one of the appliance's own keys; it is not certified");
+  }
+  return base::ok();
+}
+
 std::string certificate_object(const CertificateRecord& record) {
   return "certificate:" + record.ca_name + "/" + record.serial.to_hex();
 }
@@ -536,6 +562,7 @@ Result<CertificateService::SubjectKey> CertificateService::obtain_subject_key(Wo
     case KeySourceKind::kTokenKey: {
       auto signer = keys_.find_key_by_uri(request.key.key_uri);
       if (!signer) return std::move(signer).error().with_context("finding the key to certify");
+      SIGNET_TRY(refuse_appliance_key(stores_.cas, **signer));
       SIGNET_TRY(sign_request_with(**signer));
       return out;
     }

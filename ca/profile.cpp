@@ -248,6 +248,7 @@ std::string profile_to_json(const Profile& profile, bool pretty) {
        {{"dns_suffixes", profile.sans.dns_suffixes},
         {"allow_ip", profile.sans.allow_ip},
         {"allow_email", profile.sans.allow_email},
+        {"upn_realms", profile.sans.upn_realms},
         {"allow_uri", profile.sans.allow_uri},
         {"max_count", profile.sans.max_count},
         {"mode", mode_json(profile.sans.mode)}}},
@@ -316,7 +317,8 @@ base::Result<Profile> profile_from_json(std::string_view text) {
   }
   if (const json* sans = r.object(document, "", "sans")) {
     r.check_keys(*sans, "sans",
-                 {"dns_suffixes", "allow_ip", "allow_email", "allow_uri", "max_count", "mode"});
+                 {"dns_suffixes", "allow_ip", "allow_email", "upn_realms", "allow_uri", "max_count",
+                  "mode"});
     r.read(*sans, "sans", "dns_suffixes", profile.sans.dns_suffixes);
     for (auto& suffix : profile.sans.dns_suffixes) {
       std::transform(suffix.begin(), suffix.end(), suffix.begin(),
@@ -324,6 +326,11 @@ base::Result<Profile> profile_from_json(std::string_view text) {
     }
     r.read(*sans, "sans", "allow_ip", profile.sans.allow_ip);
     r.read(*sans, "sans", "allow_email", profile.sans.allow_email);
+    r.read(*sans, "sans", "upn_realms", profile.sans.upn_realms);
+    for (auto& realm : profile.sans.upn_realms) {
+      std::transform(realm.begin(), realm.end(), realm.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    }
     r.read(*sans, "sans", "allow_uri", profile.sans.allow_uri);
     r.read_int(*sans, "sans", "max_count", profile.sans.max_count);
     r.read(*sans, "sans", "mode", profile.sans.mode);

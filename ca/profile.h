@@ -58,10 +58,14 @@ struct SanRule {
   // "." + one of them. Empty: any DNS name.
   std::vector<std::string> dns_suffixes;
   bool allow_ip = false;
-  bool allow_email = false;  // e-mail addresses, and user principal names (UPN:user@realm)
+  bool allow_email = false;  // e-mail addresses
   bool allow_uri = false;
   std::size_t max_count = 100;
   RuleMode mode = RuleMode::kHardFail;
+  // User principal names (UPN:user@realm, a Windows logon identity) are allowed only when
+  // their realm equals one of these or ends in "." + one of them. Empty: no UPN at all. Kept
+  // apart from allow_email because a UPN in a certificate a domain trusts is a logon.
+  std::vector<std::string> upn_realms;
 };
 
 struct Profile {

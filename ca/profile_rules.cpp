@@ -316,17 +316,25 @@ void check_sans(const Profile& profile, const ProfileRequest& request,
                        rule.mode);
         }
         break;
-      // A UPN names a user as user@realm, as an e-mail address does: the same setting
-      // (sans.allow_email) admits both.
-      case pki::GeneralName::Type::kUpn:
-        if (!rule.allow_email) {
+      // A UPN is a logon identity: only the realms the profile names (sans.upn_realms).
+      case pki::GeneralName::Type::kUpn: {
+        const auto at = name.value.rfind('@');
+        std::string realm = at == std::string::npos ? "" : name.value.substr(at + 1);
+        std::transform(realm.begin(), realm.end(), realm.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        if (rule.upn_realms.empty()) {
           findings.add("sans",
                        "user principal name " + name.value +
-                           " is not allowed by the profile (sans.allow_email admits e-mail "
-                           "addresses and UPNs)",
+                           " is not allowed by the profile (sans.upn_realms is empty)",
+                       rule.mode);
+        } else if (!dns_name_allowed(realm, rule.upn_realms)) {
+          findings.add("sans",
+                       "user principal name " + name.value + " is outside the allowed realms (" +
+                           join(rule.upn_realms) + ")",
                        rule.mode);
         }
         break;
+      }
       case pki::GeneralName::Type::kUri:
         if (!rule.allow_uri) {
           findings.add("sans", "URI " + name.value + " is not allowed by the profile", rule.mode);

@@ -212,6 +212,11 @@ Result<CardOutcome> CardEnrollment::renew(std::uint64_t certificate_id,
                                removed.error().message());
   } else if (*removed > 0 || !replaced_.empty()) {
     outcome.removed.push_back("certificate " + previous.serial.to_hex());
+    json detail = {{"reader", reader_},
+                   {"token_serial", card_.token.serial},
+                   {"certificate_serial", previous.serial.to_hex()},
+                   {"reason", "renewed"}};
+    audit("card.objects_deleted", "card:" + card_.token.serial, detail.dump());
   }
   return outcome;
 }

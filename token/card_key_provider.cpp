@@ -69,15 +69,22 @@ base::Result<std::shared_ptr<base::Signer>> CardKeyProvider::generate_key(
   } else {
     removed = true;
   }
-  if (signer) (void)destroy_key((*signer)->key_ref());  // best effort: the card may be gone
+  // Best effort: the card may be gone. Say honestly what may be left on it.
+  std::string left = "nothing was kept";
+  if (signer) {
+    if (auto destroyed = destroy_key((*signer)->key_ref()); !destroyed) {
+      left = "the generated key " + (*signer)->key_ref().to_uri() +
+             " may still be on the card (" + destroyed.error().message() +
+             "); delete it with 'signet card show' and pkcs11-tool before enrolling into that slot";
+    }
+  }
   if (removed) {
     return Error(ErrorCode::kUnavailable, "the card was removed from reader '" + options_.reader +
-                                              "' during key generation; nothing was kept");
+                                              "' during key generation; " + left);
   }
   return Error(ErrorCode::kUnavailable,
                "key generation on the card took longer than " +
-                   std::to_string(options_.key_generation_timeout.count()) +
-                   " s; nothing was kept");
+                   std::to_string(options_.key_generation_timeout.count()) + " s; " + left);
 }
 
 base::Result<std::shared_ptr<base::Signer>> CardKeyProvider::find_key(const base::KeyRef& ref) {

@@ -60,6 +60,8 @@ json profile_schema(const std::vector<std::string>& required) {
                                                             "in one of these")},
                        {"allow_ip", boolean_schema("IP address SANs")},
                        {"allow_email", boolean_schema("e-mail SANs")},
+                       {"upn_realms", string_array_schema("realms a UPN SAN may name (equal or "
+                                                          "a subdomain); empty: no UPN")},
                        {"allow_uri", boolean_schema("URI SANs")},
                        {"max_count", integer_schema("most SANs a request may carry", 1, 100000)},
                        {"mode", mode_schema()}})}},

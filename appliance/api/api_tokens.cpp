@@ -150,6 +150,19 @@ Result<base::SecureBuffer> take_pin(http::Request& request) {
   auto parsed = json_body(request);
   OPENSSL_cleanse(request.body.data(), request.body.size());
   SIGNET_ASSIGN_OR_RETURN(auto body, std::move(parsed));
+  // Every string in the parsed body is wiped on every way out, the refusals included (a PIN
+  // sent beside an unknown field, or under another name, is still a PIN).
+  struct WipeStrings {
+    json& document;
+    ~WipeStrings() {
+      for (auto& [key, value] : document.items()) {
+        if (value.is_string()) {
+          auto& text = value.get_ref<std::string&>();
+          OPENSSL_cleanse(text.data(), text.size());
+        }
+      }
+    }
+  } wipe{body};
   for (const auto& [key, value] : body.items()) {
     if (key != "pin") return Error(ErrorCode::kInvalidArgument, "unknown field '" + key + "'");
   }
@@ -157,10 +170,7 @@ Result<base::SecureBuffer> take_pin(http::Request& request) {
   if (it == body.end() || !it->is_string() || it->get_ref<const std::string&>().empty()) {
     return Error(ErrorCode::kInvalidArgument, "the field 'pin' (the token's user PIN) is required");
   }
-  auto& text = it->get_ref<std::string&>();
-  auto pin = base::SecureBuffer::copy_of(base::as_bytes(text));
-  OPENSSL_cleanse(text.data(), text.size());
-  return pin;
+  return base::SecureBuffer::copy_of(base::as_bytes(it->get_ref<const std::string&>()));
 }
 
 // A refused login: the token's PIN state after the attempt goes with the error, so that the

@@ -1,6 +1,7 @@
 // signet profile create | list | show | update | disable: RA profiles, the rules every
 // certificate is issued under. A profile is written as JSON (--file, the form of
 // ca::profile_from_json and of `profile show --json`) or with flags for the common rules.
+#include <algorithm>
 #include <iostream>
 #include <memory>
 
@@ -18,7 +19,7 @@ using base::Result;
 struct RuleFlags {
   std::string description;
   std::vector<std::string> key_algorithms, key_usage, eku, subject_required, subject_allowed,
-      subject_fixed, dns_suffixes;
+      subject_fixed, dns_suffixes, upn_realms;
   std::string key_mode, validity_mode, subject_mode, san_mode;
   int default_days = 0, max_days = 0;
   std::size_t max_sans = 0;
@@ -31,7 +32,7 @@ struct RuleFlags {
               *o_validity_mode = nullptr, *o_subject_mode = nullptr, *o_san_mode = nullptr,
               *o_default_days = nullptr, *o_max_days = nullptr, *o_max_sans = nullptr,
               *o_allow_ip = nullptr, *o_allow_email = nullptr, *o_allow_uri = nullptr,
-              *o_enabled = nullptr;
+              *o_upn_realms = nullptr, *o_enabled = nullptr;
 
   bool any() const {
     for (const auto* o : options) {
@@ -86,6 +87,10 @@ void add_rule_flags(CLI::App* cmd, RuleFlags& f) {
   f.o_allow_email =
       add(cmd->add_option("--allow-email", f.allow_email, "e-mail SANs: true or false"));
   f.o_allow_uri = add(cmd->add_option("--allow-uri", f.allow_uri, "URI SANs: true or false"));
+  f.o_upn_realms = add(cmd->add_option("--upn-realms", f.upn_realms,
+                                       "realms a UPN SAN may name (equal or a subdomain), "
+                                       "comma-separated; none: no UPN")
+                           ->delimiter(','));
   f.o_max_sans = add(cmd->add_option("--max-sans", f.max_sans, "most SANs a request may carry"));
   f.o_san_mode = add(cmd->add_option("--san-mode", f.san_mode, "hard or soft")->check(modes));
   f.o_enabled =
@@ -132,6 +137,14 @@ Result<void> apply_rule_flags(const RuleFlags& f, ca::Profile& p) {
   if (given(f.o_allow_ip)) p.sans.allow_ip = f.allow_ip;
   if (given(f.o_allow_email)) p.sans.allow_email = f.allow_email;
   if (given(f.o_allow_uri)) p.sans.allow_uri = f.allow_uri;
+  if (given(f.o_upn_realms)) {
+    p.sans.upn_realms.clear();
+    for (auto realm : f.upn_realms) {
+      std::transform(realm.begin(), realm.end(), realm.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      p.sans.upn_realms.push_back(realm);
+    }
+  }
   if (given(f.o_max_sans)) p.sans.max_count = f.max_sans;
   if (given(f.o_san_mode)) {
     SIGNET_ASSIGN_OR_RETURN(p.sans.mode, ca::parse_rule_mode(f.san_mode));

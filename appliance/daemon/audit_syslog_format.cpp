@@ -66,13 +66,16 @@ std::string hex(const base::Bytes& bytes) {
 // spare; the structured data (sequence, hash) is never cut.
 constexpr std::size_t kMaxMessageText = 16 * 1024;
 
-std::string message_text(const ca::AuditEvent& event) {
-  std::string text = event.action + " " + event.object + " " + event.detail;
+std::string bounded(std::string text) {
   if (text.size() > kMaxMessageText) {
     text.resize(kMaxMessageText);
     text += "...(truncated)";
   }
   return text;
+}
+
+std::string message_text(const ca::AuditEvent& event) {
+  return bounded(event.action + " " + event.object + " " + event.detail);
 }
 
 void journal_field(std::string& out, std::string_view name, std::string_view value) {
@@ -146,7 +149,9 @@ std::string format_journald(const ca::AuditEvent& event, const SyslogIdentity& i
   journal_field(out, "SIGNET_ACTION", event.action);
   journal_field(out, "SIGNET_ACTOR", event.actor);
   journal_field(out, "SIGNET_OBJECT", event.object);
-  journal_field(out, "SIGNET_DETAIL", event.detail);
+  // Bounded like MESSAGE: an event larger than a datagram would be refused (EMSGSIZE) and, the
+  // cursor moving on, never forwarded at all.
+  journal_field(out, "SIGNET_DETAIL", bounded(event.detail));
   journal_field(out, "SIGNET_HASH", hex(event.hash));
   return out;
 }

@@ -219,8 +219,13 @@ Result<void> apply_publish_base_url(ApplianceContext& context, const std::string
   return base::ok();
 }
 
-Result<DaemonSettings> resolve_settings(const DaemonFlags& flags) {
-  return resolve_daemon_settings(flags, SIGNET_DEFAULT_PKCS11_MODULE, appliance_probes(),
+// `running`: a reload inside the live, hardened process. Its module probe would dlopen()
+// whatever library the new file names (running its constructors after the privilege drop and
+// under seccomp), and the module is a restart-only setting anyway: it is not probed.
+Result<DaemonSettings> resolve_settings(const DaemonFlags& flags, bool running = false) {
+  auto probes = appliance_probes();
+  if (running) probes.module = nullptr;
+  return resolve_daemon_settings(flags, SIGNET_DEFAULT_PKCS11_MODULE, probes,
                                  [](const char* name) { return std::getenv(name); });
 }
 
@@ -297,7 +302,7 @@ Result<int> serve(DaemonSettings settings, const DaemonFlags& flags) {
       forwarder.get());
   for (const auto& line : bootstrap_declared_profiles(api, settings.configuration)) log(line);
   ConfigReloader reloader(
-      settings, [&flags] { return resolve_settings(flags); }, *audit, context.clock());
+      settings, [&flags] { return resolve_settings(flags, /*running=*/true); }, *audit, context.clock());
   register_config_routes(router, reloader);
   RelyingPartyEndpoints relying_party(api.cas(), api.crl_log(), api.ocsp_responder(), metrics);
   metrics.add_gauge("signet_crl_age_seconds", "Seconds since the CA's latest full CRL was issued.",
@@ -333,7 +338,8 @@ Result<int> serve(DaemonSettings settings, const DaemonFlags& flags) {
   }
   server->start();
   if (seccomp.enabled) {
-    SIGNET_TRY(install_seccomp_policy(seccomp.extra, /*outbound_sockets=*/forwarder != nullptr));
+    SIGNET_TRY(install_seccomp_policy(seccomp.extra,
+                                      forwarding_socket_policy(settings.configuration.audit)));
     log("seccomp: the syscall allowlist is installed (" +
         std::to_string(seccomp_base_allowlist().size() + seccomp.extra.size()) +
         " syscalls, plus clone for threads and ioctl FIONBIO/FIONREAD)");

@@ -178,30 +178,43 @@ Result<void> check_syscall_names(const std::vector<std::string>& names) {
 
 // socket(2) and connect(2), unless the module's seccomp_allow lists them itself:
 // - with audit forwarding (audit_forwarder.h), whose thread (re)connects while signetd runs:
-//   socket for local (AF_UNIX) and IP sockets only, and connect;
+//   socket for AF_UNIX, and for IP only with an IP target, and connect;
 // - without it, socket fails with EACCES instead of killing the process: SoftHSMv2 reports its
 //   errors with syslog(3), whose socket to /dev/log must not take signetd down (a key created
 //   or destroyed while other threads sign can make SoftHSM log a transient error).
 Result<void> add_socket_rules(scmp_filter_ctx ctx, const std::vector<std::string>& extra,
-                              bool outbound_sockets) {
+                              SocketPolicy sockets) {
   const auto listed = [&extra](const char* name) {
     return std::find(extra.begin(), extra.end(), name) != extra.end();
   };
   if (listed("socket")) return base::ok();
-  if (!outbound_sockets) {
+  if (sockets == SocketPolicy::kRefused) {
     int rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 0);
     if (rc != 0) return libseccomp_error("cannot refuse socket", rc);
     return base::ok();
   }
+  const bool ip = sockets == SocketPolicy::kLocalAndIp;
   for (int domain : {AF_UNIX, AF_INET, AF_INET6}) {
-    int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+    const std::uint32_t action = domain == AF_UNIX || ip ? SCMP_ACT_ALLOW : SCMP_ACT_ERRNO(EACCES);
+    int rc = seccomp_rule_add(ctx, action, SCMP_SYS(socket), 1,
                               SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(domain)));
-    if (rc != 0) return libseccomp_error("cannot allow socket", rc);
+    if (rc != 0) return libseccomp_error("cannot add a socket rule", rc);
   }
   return listed("connect") ? base::ok() : allow(ctx, "connect");
 }
 
-Result<void> install_seccomp_policy(const std::vector<std::string>& extra, bool outbound_sockets) {
+SocketPolicy forwarding_socket_policy(const firmware_config::AuditSettings& audit) {
+  if (audit.forward.empty()) return SocketPolicy::kRefused;
+  const bool syslog =
+      std::find(audit.forward.begin(), audit.forward.end(), "syslog") != audit.forward.end();
+  const auto& address = audit.syslog_address;
+  if (syslog && (address.starts_with("udp:") || address.starts_with("tcp:"))) {
+    return SocketPolicy::kLocalAndIp;
+  }
+  return SocketPolicy::kLocal;
+}
+
+Result<void> install_seccomp_policy(const std::vector<std::string>& extra, SocketPolicy sockets) {
   ContextPtr ctx(seccomp_init(SCMP_ACT_KILL_PROCESS));
   if (!ctx) return Error(ErrorCode::kInternal, "seccomp: cannot create a filter");
   if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_TSYNC, 1); rc != 0) {
@@ -210,7 +223,7 @@ Result<void> install_seccomp_policy(const std::vector<std::string>& extra, bool 
   for (const char* name : kBaseAllowlist) SIGNET_TRY(allow(ctx.get(), name));
   for (const auto& name : extra) SIGNET_TRY(allow(ctx.get(), name));
   SIGNET_TRY(add_argument_rules(ctx.get()));
-  SIGNET_TRY(add_socket_rules(ctx.get(), extra, outbound_sockets));
+  SIGNET_TRY(add_socket_rules(ctx.get(), extra, sockets));
   if (int rc = seccomp_load(ctx.get()); rc != 0) return libseccomp_error("cannot load", rc);
   return base::ok();
 }

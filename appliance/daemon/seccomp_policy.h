@@ -43,11 +43,21 @@ struct SeccompPlan {
 SeccompPlan plan_seccomp(const firmware_config::Configuration& config,
                          const std::string& module_path);
 
-// Installs the base allowlist plus `extra` (syscall names) for every thread of the process.
-// `outbound_sockets` (audit forwarding is configured) also allows connect and socket for
-// AF_UNIX, AF_INET and AF_INET6; without it socket fails with EACCES (SoftHSMv2's syslog(3)
-// on its error path must not kill signetd). A module that lists socket keeps its plain allow.
+// Which sockets signetd's threads may open after start-up (audit forwarding reconnects):
+//   kRefused     socket fails with EACCES (SoftHSMv2's syslog(3) on its error path must not
+//                kill signetd); no forwarding;
+//   kLocal       AF_UNIX sockets and connect (syslog on /dev/log or unix:, journald); IP
+//                families fail with EACCES;
+//   kLocalAndIp  also AF_INET and AF_INET6 (a udp: or tcp: syslog target).
+enum class SocketPolicy { kRefused, kLocal, kLocalAndIp };
+
+// What audit forwarding needs: kRefused without it, kLocalAndIp for a udp:/tcp: syslog
+// target, kLocal otherwise.
+SocketPolicy forwarding_socket_policy(const firmware_config::AuditSettings& audit);
+
+// Installs the base allowlist plus `extra` (syscall names) for every thread of the process,
+// with `sockets` as above. A module that lists socket keeps its plain allow.
 base::Result<void> install_seccomp_policy(const std::vector<std::string>& extra,
-                                          bool outbound_sockets = false);
+                                          SocketPolicy sockets = SocketPolicy::kRefused);
 
 }  // namespace signet::appliance

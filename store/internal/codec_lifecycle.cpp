@@ -27,7 +27,7 @@ constexpr std::uint8_t kDefaultDays = 1, kMaxDays = 2;           // validity
 constexpr std::uint8_t kRequired = 1, kAllowed = 2, kFixed = 3;  // subject
 constexpr std::uint8_t kFixedType = 1, kFixedValue = 2;          // subject.fixed
 constexpr std::uint8_t kDnsSuffix = 1, kAllowIp = 2, kAllowEmail = 3, kAllowUri = 4,
-                       kMaxCount = 5;  // sans
+                       kMaxCount = 5, kUpnRealm = 6;  // sans
 }  // namespace rule_tag
 namespace order_tag {
 constexpr std::uint8_t kKind = 1, kStatus = 2, kCommonName = 3, kCaName = 4, kProfile = 5,
@@ -124,6 +124,7 @@ void encode_rules(const ca::Profile& p, Writer& w) {
     texts(n, rule_tag::kDnsSuffix, p.sans.dns_suffixes);
     n.u8(rule_tag::kAllowIp, p.sans.allow_ip ? 1 : 0);
     n.u8(rule_tag::kAllowEmail, p.sans.allow_email ? 1 : 0);
+    texts(n, rule_tag::kUpnRealm, p.sans.upn_realms);
     n.u8(rule_tag::kAllowUri, p.sans.allow_uri ? 1 : 0);
     n.u64(rule_tag::kMaxCount, p.sans.max_count);
     n.u8(rule_tag::kMode, mode_byte(p.sans.mode));
@@ -181,10 +182,14 @@ base::Result<void> decode_subject(const Decoder& d, ByteView data, ca::Profile& 
 
 base::Result<void> decode_sans(const Decoder& d, ByteView data, ca::Profile& p) {
   p.sans.dns_suffixes.clear();
+  p.sans.upn_realms.clear();
   return d.fields(data, [&](std::uint8_t t, ByteView v) -> base::Result<void> {
     switch (t) {
       case rule_tag::kDnsSuffix:
         p.sans.dns_suffixes.push_back(Decoder::text(v));
+        break;
+      case rule_tag::kUpnRealm:
+        p.sans.upn_realms.push_back(Decoder::text(v));
         break;
       case rule_tag::kAllowIp: {
         SIGNET_ASSIGN_OR_RETURN(auto b, d.u8(t, v, 1));

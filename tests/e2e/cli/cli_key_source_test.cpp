@@ -107,6 +107,17 @@ TEST_CASE("an existing key on the token signs its request and is recorded as the
   require_refused(f.signet("cert issue --ca issuing --key-uri \"pkcs11:token=signet;object=nokey\" "
                            "--subject CN=x.example.test"),
                   "nokey");
+  // The appliance's own keys are never certified: a CA's signing key, or a reserved label.
+  auto issuing = json_of(f.signet("--json ca show issuing"));
+  require_refused(f.signet("cert issue --ca issuing --key-uri \"" +
+                           issuing["key_uri"].get<std::string>() +
+                           "\" --subject CN=ca-key.example.test"),
+                  "signing key of CA 'issuing'");
+  require_ok(pkcs11_tool(f, "--keypairgen --key-type EC:prime256v1 --id 78 --label signet-audit-x"));
+  require_refused(f.signet("cert issue --ca issuing --key-uri "
+                           "\"pkcs11:token=signet;object=signet-audit-x;type=private\" "
+                           "--subject CN=reserved.example.test"),
+                  "one of the appliance's own keys");
   // A CSR carries its own subject: --subject with --csr is a mistake, said so.
   auto csr = f.make_csr("c", "ec -pkeyopt ec_paramgen_curve:P-256", "/CN=c.example.test");
   require_refused(f.signet("cert issue --ca issuing --csr " + csr + " --subject CN=other"),

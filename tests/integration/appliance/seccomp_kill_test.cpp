@@ -154,11 +154,12 @@ TEST_CASE("the filter is planned for SoftHSM and for modules that declare their 
 namespace {
 
 // Like run_filtered, with audit forwarding's outbound sockets allowed or not.
-Fate run_filtered_sockets(bool outbound, const std::function<int()>& body) {
+Fate run_filtered_sockets(signet::appliance::SocketPolicy sockets,
+                          const std::function<int()>& body) {
   const pid_t child = ::fork();
   REQUIRE(child >= 0);
   if (child == 0) {
-    if (!install_seccomp_policy({}, outbound)) end_child(100);
+    if (!install_seccomp_policy({}, sockets)) end_child(100);
     end_child(body());
   }
   int status = 0;
@@ -173,7 +174,7 @@ Fate run_filtered_sockets(bool outbound, const std::function<int()>& body) {
 }  // namespace
 
 TEST_CASE("without forwarding socket fails with EACCES, so syslog(3) cannot kill signetd") {
-  auto fate = run_filtered_sockets(false, [] {
+  auto fate = run_filtered_sockets(signet::appliance::SocketPolicy::kRefused, [] {
     const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd >= 0 || errno != EACCES) return 2;
     ::syslog(LOG_ERR, "signet seccomp test: SoftHSM logs its errors like this");
@@ -184,7 +185,7 @@ TEST_CASE("without forwarding socket fails with EACCES, so syslog(3) cannot kill
 }
 
 TEST_CASE("with forwarding unix and IP sockets connect; other families are stopped") {
-  auto allowed = run_filtered_sockets(true, [] {
+  auto allowed = run_filtered_sockets(signet::appliance::SocketPolicy::kLocalAndIp, [] {
     const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return 2;
     sockaddr_in to{};
@@ -197,7 +198,40 @@ TEST_CASE("with forwarding unix and IP sockets connect; other families are stopp
   });
   CHECK(allowed.exited);
   CHECK(allowed.exit_code == 9);
-  auto netlink = run_filtered_sockets(
-      true, [] { return ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, 0) >= 0 ? 4 : 5; });
+  auto netlink = run_filtered_sockets(signet::appliance::SocketPolicy::kLocalAndIp, [] {
+    return ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, 0) >= 0 ? 4 : 5;
+  });
   CHECK(netlink.signal == SIGSYS);
+}
+
+TEST_CASE("with only local forwarding targets unix sockets open and IP sockets are refused") {
+  auto fate = run_filtered_sockets(signet::appliance::SocketPolicy::kLocal, [] {
+    const int local = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (local < 0) return 2;
+    const int ip4 = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (ip4 >= 0 || errno != EACCES) return 3;
+    const int ip6 = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (ip6 >= 0 || errno != EACCES) return 4;
+    return 10;
+  });
+  CHECK(fate.exited);
+  CHECK(fate.exit_code == 10);
+}
+
+TEST_CASE("IP sockets are opened up only for a udp: or tcp: syslog target") {
+  using signet::appliance::forwarding_socket_policy;
+  using signet::appliance::SocketPolicy;
+  signet::firmware_config::AuditSettings audit;
+  CHECK(forwarding_socket_policy(audit) == SocketPolicy::kRefused);
+  audit.forward = {"journald"};
+  CHECK(forwarding_socket_policy(audit) == SocketPolicy::kLocal);
+  audit.forward = {"syslog"};
+  audit.syslog_address = "/dev/log";
+  CHECK(forwarding_socket_policy(audit) == SocketPolicy::kLocal);
+  audit.syslog_address = "udp:127.0.0.1:514";
+  CHECK(forwarding_socket_policy(audit) == SocketPolicy::kLocalAndIp);
+  audit.syslog_address = "tcp:[::1]:601";
+  CHECK(forwarding_socket_policy(audit) == SocketPolicy::kLocalAndIp);
+  audit.forward = {"journald"};  // the address is not used without syslog
+  CHECK(forwarding_socket_policy(audit) == SocketPolicy::kLocal);
 }

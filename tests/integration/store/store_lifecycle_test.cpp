@@ -337,7 +337,8 @@ TEST_CASE("profiles are created once, updated by version, and round-trip every f
   p.subject.allowed = {"CN", "O", ""};
   p.subject.fixed = {{"O", "Example"}, {"C", ""}};
   p.subject.mode = ca::RuleMode::kSoftFail;
-  p.sans = {{"example.com", "example.org"}, true, false, true, 10, ca::RuleMode::kSoftFail};
+  p.sans = {{"example.com", "example.org"}, true, false, true, 10, ca::RuleMode::kSoftFail,
+            {"corp.example"}};
   p.created_at = day(1);
   p.updated_at = day(2);
   p.updated_by = "cli:root";
@@ -370,6 +371,7 @@ TEST_CASE("profiles are created once, updated by version, and round-trip every f
   CHECK(f.sans.allow_uri);
   CHECK(f.sans.max_count == 10);
   CHECK(f.sans.mode == ca::RuleMode::kSoftFail);
+  CHECK(f.sans.upn_realms == p.sans.upn_realms);
   CHECK(f.created_at == day(1));
   CHECK(f.updated_at == day(2));
   CHECK(f.updated_by == "cli:root");

@@ -73,7 +73,8 @@ class EnrollFixture {
                "\"CN=Card Issuing,O=Signet Tests\" --key ec-p256 --path-length 0"));
     require_ok(
         signet("profile create --ca issuing --name holder --key-algorithms "
-               "ec-p256,ec-p384,rsa-2048 --allow-email true --key-usage digitalSignature "
+               "ec-p256,ec-p384,rsa-2048 --allow-email true --upn-realms corp.example "
+               "--key-usage digitalSignature "
                "--eku clientAuth,emailProtection"));
     require_ok(signet("ca export root --out " + path("root.pem")));
     require_ok(signet("ca export issuing --out " + path("issuing.pem")));

@@ -75,3 +75,13 @@ TEST_CASE("a huge detail is cut in MSG, never in the structured data") {
   CHECK(text.size() > 14 + 16 * 1024 - 100);
   CHECK(text.substr(text.size() - 14) == "...(truncated)");
 }
+
+TEST_CASE("a huge detail keeps the journald datagram small enough to be sent") {
+  auto event = sample_event();
+  event.detail = std::string(300'000, 'x');
+  const auto datagram = format_journald(event, SyslogIdentity{});
+  // MESSAGE and SIGNET_DETAIL are each bounded; the rest is a few hundred bytes.
+  CHECK(datagram.size() < 2 * (16 * 1024 + 64) + 1024);
+  CHECK(datagram.find("SIGNET_SEQ=42\n") != std::string::npos);
+  CHECK(datagram.find("SIGNET_HASH=") != std::string::npos);
+}

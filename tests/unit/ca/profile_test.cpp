@@ -252,3 +252,27 @@ TEST_CASE("a wildcard DNS name is checked against the allowed domains without it
       {public_key(KeyAlgorithm::kEcP256), name("CN=x"), {"DNS:*.notexample.com"}, std::nullopt});
   CHECK(outside.refused());
 }
+
+TEST_CASE("a UPN is a logon identity: only the realms the profile names admit it") {
+  const auto key = public_key(KeyAlgorithm::kEcP256);
+  auto profile = web_profile();
+  profile.sans.allow_email = true;  // e-mail addresses do not open the door to UPNs
+  auto none = apply(profile, {key, name("CN=Ada Lovelace"), {"UPN:administrator@corp.example"}, {}});
+  CHECK(none.refused());
+  CHECK(mentions(none.hard_failures, "sans", "sans.upn_realms is empty"));
+
+  profile.sans.upn_realms = {"corp.example"};
+  for (const char* upn : {"UPN:ada@corp.example", "UPN:ada@EU.Corp.Example"}) {
+    INFO(upn);
+    CHECK_FALSE(apply(profile, {key, name("CN=Ada Lovelace"), {upn}, {}}).refused());
+  }
+  for (const char* upn : {"UPN:ada@other.example", "UPN:ada@evilcorp.example"}) {
+    INFO(upn);
+    auto outside = apply(profile, {key, name("CN=Ada Lovelace"), {upn}, {}});
+    CHECK(outside.refused());
+    CHECK(mentions(outside.hard_failures, "sans", "outside the allowed realms (corp.example)"));
+  }
+  auto back = ca::profile_from_json(ca::profile_to_json(profile));
+  REQUIRE(back);
+  CHECK(back->sans.upn_realms == std::vector<std::string>{"corp.example"});
+}

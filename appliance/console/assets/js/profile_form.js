@@ -108,6 +108,9 @@ export function profileSections(profile, { creating, cas }) {
       [["allow_ip", "IP addresses"], ["allow_email", "E-mail addresses"], ["allow_uri", "URIs"]].map(([key, label]) =>
         h("label", { class: "check", for: `sans-${key}` },
           h("input", { type: "checkbox", id: `sans-${key}`, checked: p.sans[key] }), label))),
+    field("sans-upn_realms", "UPN realms", h("textarea", { id: "sans-upn_realms", rows: "1", class: "mono", spellcheck: "false" },
+                                             (p.sans.upn_realms || []).join("\n")),
+          "One a line: user principal names (logon identities) must be in one of these realms. Empty: no UPN."),
     field("sans-max_count", "At most (SANs)", input("sans-max_count", p.sans.max_count,
                                                     { type: "number", min: "1", max: "1000", inputmode: "numeric" })));
   const customEku = p.extended_key_usage.filter((name) => !EXTENDED_KEY_USAGES.includes(name));
@@ -168,6 +171,7 @@ export function readProfile(form, base, { creating }) {
                    allow_ip: form.querySelector("#sans-allow_ip").checked,
                    allow_email: form.querySelector("#sans-allow_email").checked,
                    allow_uri: form.querySelector("#sans-allow_uri").checked,
+                   upn_realms: lines(value("sans-upn_realms")).map((realm) => realm.toLowerCase()),
                    max_count: Number(maxCount), mode: value("mode-sans") };
   const other = list(value("eku-other"));
   for (const oid of other) {

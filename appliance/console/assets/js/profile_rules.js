@@ -57,7 +57,8 @@ export function subjectText(profile) {
 
 export function sansText(profile) {
   const s = profile.sans;
-  const kinds = ["DNS", s.allow_ip && "IP", s.allow_email && "e-mail", s.allow_uri && "URI"].filter(Boolean);
+  const upn = (s.upn_realms || []).length ? `UPN in ${s.upn_realms.join(", ")}` : null;
+  const kinds = ["DNS", s.allow_ip && "IP", s.allow_email && "e-mail", s.allow_uri && "URI", upn].filter(Boolean);
   const dns = s.dns_suffixes.length ? `DNS under ${s.dns_suffixes.join(", ")}` : "any DNS name";
   return `${dns}; ${kinds.join(", ")}; at most ${s.max_count}`;
 }

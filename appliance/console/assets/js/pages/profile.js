@@ -17,7 +17,7 @@ function blankProfile(ca) {
     key_usage: ["digitalSignature", "keyEncipherment"],
     extended_key_usage: ["serverAuth", "clientAuth"],
     subject: { required: [], allowed: [], fixed: {}, mode: "hard" },
-    sans: { dns_suffixes: [], allow_ip: true, allow_email: true, allow_uri: true, max_count: 100, mode: "hard" },
+    sans: { dns_suffixes: [], allow_ip: true, allow_email: true, allow_uri: true, upn_realms: [], max_count: 100, mode: "hard" },
   };
 }
 
