@@ -75,8 +75,22 @@ std::optional<std::uint64_t> AuditLogVerifier::covering_checkpoint(std::uint64_t
 }
 
 bool AuditLogVerifier::check_checkpoint(const AuditCheckpoint& checkpoint) {
+  std::optional<std::uint64_t> retired_at;
   for (const auto& key : trusted_) {
-    if (verify_checkpoint_signature(checkpoint, key)) return true;
+    if (!verify_checkpoint_signature(checkpoint, key)) continue;
+    const auto retired = std::find_if(retired_.begin(), retired_.end(), [&](const auto& r) {
+      return r.first == key && r.second <= checkpoint.sequence;
+    });
+    if (retired == retired_.end()) return true;
+    retired_at = retired->second;
+  }
+  if (retired_at) {
+    report_.caught_by = checkpoint.sequence;
+    return fail(std::nullopt, "forged checkpoint: the checkpoint at sequence " +
+                                  std::to_string(checkpoint.sequence) +
+                                  " is signed with the audit key retired at entry " +
+                                  std::to_string(*retired_at) +
+                                  " (a retired key signs nothing after its rotation)");
   }
   report_.caught_by = checkpoint.sequence;
   const bool other_key =
@@ -93,6 +107,16 @@ bool AuditLogVerifier::check_checkpoint(const AuditCheckpoint& checkpoint) {
 // An "audit.checkpointed" entry names the checkpoint it recorded; remember it, to find a
 // checkpoint that was deleted from beside the log.
 void AuditLogVerifier::note_checkpoint_event(const AuditEvent& event) {
+  if (event.action == kKeyRotatedAction) {
+    auto detail = nlohmann::json::parse(event.detail, nullptr, false);
+    if (detail.is_object() && detail.contains("retired_public_key") &&
+        detail["retired_public_key"].is_string()) {
+      if (auto spki = base::from_base64(detail["retired_public_key"].get<std::string>())) {
+        retired_.emplace_back(std::move(*spki), event.sequence);
+      }
+    }
+    return;
+  }
   if (event.action != kCheckpointAction) return;
   auto detail = nlohmann::json::parse(event.detail, nullptr, false);
   if (detail.is_object() && detail.contains("sequence") &&

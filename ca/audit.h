@@ -39,6 +39,9 @@ inline constexpr std::size_t kAuditHashSize = 32;
 // The action of the audit event that records a checkpoint; its detail is
 // {"sequence": S, "head": "<hex>", "key": "<pkcs11 URI>"}.
 inline constexpr std::string_view kCheckpointAction = "audit.checkpointed";
+// Written when the audit key is replaced; its detail's "retired_public_key" (base64 SPKI) names
+// the key that from this entry on signs no valid checkpoint.
+inline constexpr std::string_view kKeyRotatedAction = "audit.key_rotated";
 
 // The hash of `event` (its sequence and fields) chained to `previous_hash`.
 base::Bytes audit_entry_hash(const AuditEvent& event, base::ByteView previous_hash);
@@ -72,7 +75,9 @@ class AuditLogVerifier {
   // With checkpoints (in any order) and the trusted audit public key (SPKI DER).
   AuditLogVerifier(std::vector<AuditCheckpoint> checkpoints, base::Bytes trusted_spki);
   // With several trusted keys (the audit key and the ones it replaced): a checkpoint is good
-  // when one of them verifies it.
+  // when one of them verifies it, and a key the log says was retired (kKeyRotatedAction at
+  // entry R) verifies only checkpoints before R: a retired key that still exists somewhere
+  // cannot vouch for anything written after its rotation.
   AuditLogVerifier(std::vector<AuditCheckpoint> checkpoints, std::vector<base::Bytes> trusted);
 
   // The next entry of the log. Returns false once a problem was found (stop feeding).
@@ -91,6 +96,7 @@ class AuditLogVerifier {
   std::vector<base::Bytes> trusted_;
   std::size_t next_checkpoint_ = 0;  // index of the first checkpoint not reached yet
   std::vector<std::pair<std::uint64_t, std::uint64_t>> recorded_;  // (entry, checkpoint seq)
+  std::vector<std::pair<base::Bytes, std::uint64_t>> retired_;  // (SPKI, rotation entry)
   AuditChainReport report_;
   base::Bytes previous_ = base::Bytes(kAuditHashSize, 0);
   std::uint64_t expected_ = 1;

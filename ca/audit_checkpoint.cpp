@@ -133,7 +133,8 @@ base::Result<AuditKeyRotation> AuditCheckpointer::rotate_key(const std::string& 
       {"key", signer_->key_ref().to_uri()},
       {"public_key", base::to_base64(signer_->public_key_der())}};
   SIGNET_TRY(audit_.append_audit(
-      make_audit_event(clock_.now(), actor, "audit.key_rotated", "audit:key", detail.dump())));
+      make_audit_event(clock_.now(), actor, std::string(kKeyRotatedAction), "audit:key",
+                       detail.dump())));
   return rotation;
 }
 

@@ -115,6 +115,13 @@ test("the right password lands in the shell with the operator and role", async (
   await page.locator("#tile-active .tile-value").filter({ hasText: String(active.items.length) }).waitFor();
   assert.equal(await page.locator("h1").textContent(), "Dashboard");
   assert.ok(!page.url().includes(ADMIN_PASSWORD.split(" ")[0]), "no secret in the URL");
+  // The newest audit events are the API's, newest first (this login among them).
+  const newest = await app.json("GET", "/api/v1/audit?order=desc&limit=6", { session: admin });
+  const rows = page.locator("#recent-audit tbody tr");
+  await rows.first().waitFor();
+  assert.ok(await rows.count() >= 1 && await rows.count() <= 6);
+  const actions = await page.locator("#recent-audit tbody tr td:nth-child(3)").allTextContents();
+  assert.ok(newest.items.some((e) => e.action === actions[0]), `${actions[0]} is among the newest`);
   await shot("dashboard");
 });
 

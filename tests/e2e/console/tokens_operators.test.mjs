@@ -293,6 +293,10 @@ test("the dashboard shows the failed order and the tokens' health", async () => 
   await failed.waitFor();
   assert.ok(Number(await failed.textContent()) >= 1, "at least the refused request's order");
   assert.equal((await page.textContent("#tile-tokens .tile-value")).trim(), "2 / 2");
+  // Free slots are the module's slots without an initialised token (SoftHSM keeps one spare).
+  const tokens = await app.json("GET", "/api/v1/tokens", { session: admin });
+  const free = tokens.modules.flatMap((m) => m.slots).filter((s) => !s.token_serial).length;
+  assert.match(await page.textContent("#tile-tokens .tile-label"), new RegExp(`· ${free} free slot`));
   await shot("dashboard");
   await page.click("#tile-failed-orders");
   await page.waitForURL(/\/orders\?status=failed$/);

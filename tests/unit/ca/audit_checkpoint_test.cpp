@@ -122,3 +122,47 @@ TEST_CASE("verification names each kind of tampering and the checkpoint that cau
     CHECK_THAT(report.problem, Catch::StartsWith("forged checkpoint"));
   }
 }
+
+TEST_CASE("a retired audit key vouches only for checkpoints made before its rotation") {
+  Harness h;
+  h.append(1, 3);
+  REQUIRE(h.checkpoint() == 3);  // event 4
+  auto old_key = h.checkpointer.audit_key(false);
+  REQUIRE(old_key);
+  auto rotation = h.checkpointer.rotate_key(
+      "cli:test", [](const base::KeyRef&, std::string_view) { return base::ok(); });
+  REQUIRE(rotation);  // event 5: audit.key_rotated
+  h.append(6, 7);
+  REQUIRE(h.checkpoint() == 7);  // event 8, with the new key
+  const std::vector<base::Bytes> trusted = {rotation->current->public_key_der(),
+                                            rotation->retired_public_key};
+  auto good = ca::verify_audit_log_with_keys(h.store, h.store, trusted);
+  REQUIRE(good);
+  CHECK(good->ok());
+  CHECK(good->checkpoints == 2);
+
+  // Someone who still holds the retired key signs the head after the rotation.
+  h.append(9, 10);
+  auto head = h.store.last_audit_event();
+  REQUIRE(head);
+  REQUIRE(head->has_value());
+  ca::AuditCheckpoint forged;
+  forged.sequence = (*head)->sequence;
+  forged.head = (*head)->hash;
+  forged.signed_at = at(2000);
+  forged.algorithm = (*old_key)->algorithm();
+  forged.public_key_der = (*old_key)->public_key_der();
+  auto signature =
+      (*old_key)->sign(ca::checkpoint_message(forged.sequence, forged.head, forged.signed_at));
+  REQUIRE(signature);
+  forged.signature = std::move(*signature);
+  REQUIRE(h.store.append_checkpoint(
+      forged, ca::make_audit_event(at(2000), "cli:test", std::string(ca::kCheckpointAction),
+                                   "audit:checkpoint", "{\"sequence\":10}")));
+  auto report = ca::verify_audit_log_with_keys(h.store, h.store, trusted);
+  REQUIRE(report);
+  CHECK_FALSE(report->ok());
+  CHECK(report->problem ==
+        "forged checkpoint: the checkpoint at sequence 10 is signed with the audit key retired at "
+        "entry 5 (a retired key signs nothing after its rotation)");
+}

@@ -1,10 +1,13 @@
 // The dashboard: certificates by status and by how soon they expire, failed orders, token
-// health (reachable, logged in), open alerts, the CAs with their latest CRL, and the
-// appliance's health (GET /healthz). Counts come from the inventory's
+// health (reachable, logged in), open alerts, the CAs with their latest CRL (number, age, next
+// update), the appliance's health (GET /healthz) and, for roles that may read the audit log,
+// the most recent audit events. Counts come from the inventory's
 // filtered lists, read up to COUNT_LIMIT entries each ("500+" beyond): the API has no count
 // route, and the dashboard must stay light on an appliance with a million certificates.
 import * as api from "../api.js";
 import { daysText, formatTime, h, urgency } from "../dom.js";
+import * as session from "../session.js";
+import { spanText } from "./cas.js";
 
 const COUNT_LIMIT = 500;
 
@@ -28,15 +31,16 @@ async function failedOrders() {
 }
 
 // Token health: the module's initialised tokens are the reachable ones; of those, how many
-// signetd is logged in to.
+// signetd is logged in to; and the slots free for another token (no initialised token in them).
 function tokenTile(tokens) {
   if (tokens.status === "rejected") return tile("Tokens", "—", "/tokens", "critical", "tile-tokens");
   const items = tokens.value.items;
   const loggedIn = items.filter((t) => t.logged_in).length;
+  const free = (tokens.value.modules || []).flatMap((m) => m.slots || []).filter((s) => !s.token_serial).length;
   const kind = !items.length || loggedIn < items.length ? "critical" : "ok";
-  const label = items.length ? "Tokens logged in" : "No token reachable";
+  const label = items.length ? `Tokens logged in · ${free} free slot${free === 1 ? "" : "s"}` : "No token reachable";
   const shown = tile(label, `${loggedIn} / ${items.length}`, "/tokens", kind, "tile-tokens");
-  shown.title = `${loggedIn} logged in of ${items.length} reachable`;
+  shown.title = `${loggedIn} logged in of ${items.length} reachable; ${free} free slots`;
   return shown;
 }
 
@@ -71,6 +75,9 @@ export async function render({ main, current }) {
     Promise.allSettled([failedOrders()]).then(([r]) => r),
     Promise.allSettled([api.get("/api/v1/tokens")]).then(([r]) => r),
   ]);
+  const recent = session.mayAudit()
+    ? await Promise.allSettled([api.get("/api/v1/audit?order=desc&limit=6")]).then(([r]) => r)
+    : null;
   if (!current()) return;
   const [active, in7, in30, in90, expired, revoked] = counts.map((r) => settled(r));
   main.append(h("section", { class: "tiles", "aria-label": "Certificates by status" },
@@ -95,7 +102,7 @@ export async function render({ main, current }) {
              h("td", null, ca.state),
              h("td", null, h("span", { class: `days ${urgency(ca.days_until_expiry, "active")}` },
                              daysText(ca.days_until_expiry))),
-             h("td", null, crl ? `#${crl.number} · next update ${formatTime(crl.next_update)}` : "none yet",
+             h("td", null, crl ? `#${crl.number} · ${crlAge(crl)} old · next update ${formatTime(crl.next_update)}` : "none yet",
                crl && crl.expired ? h("span", { class: "badge badge-revoked" }, "overdue") : null));
   });
   const alertItems = alerts.status === "fulfilled" ? alerts.value.items : [];
@@ -123,4 +130,26 @@ export async function render({ main, current }) {
         : alertItems.length ? h("ul", { class: "alerts" }, alertItems.map((a) =>
             h("li", null, h("span", { class: "muted small" }, formatTime(a.raised_at)), " ", a.message)))
         : h("p", { class: "muted" }, "No open alerts.")))));
+  if (recent) main.append(recentAudit(recent));
+}
+
+function crlAge(crl) {
+  return spanText(Math.max(0, Math.floor((Date.now() - Date.parse(crl.this_update)) / 1000)));
+}
+
+// The newest audit events, linked to the audit log (administrators and auditors).
+function recentAudit(recent) {
+  const items = recent.status === "fulfilled" ? recent.value.items : [];
+  return h("section", { class: "card", id: "recent-audit", "aria-labelledby": "recent-audit-title" },
+    h("div", { class: "card-head" },
+      h("h2", { id: "recent-audit-title" }, "Recent audit events"),
+      h("a", { href: "/audit" }, "Audit log")),
+    recent.status === "rejected" ? h("p", { role: "alert" }, recent.reason.message)
+    : items.length ? h("table", { class: "data compact" },
+        h("thead", null, h("tr", null, h("th", { scope: "col" }, "When"), h("th", { scope: "col" }, "Actor"),
+          h("th", { scope: "col" }, "Action"), h("th", { scope: "col" }, "Object"))),
+        h("tbody", null, items.map((e) => h("tr", null,
+          h("td", { class: "nowrap" }, formatTime(e.time)), h("td", null, e.actor),
+          h("td", null, h("code", null, e.action)), h("td", { class: "object" }, e.object)))))
+    : h("p", { class: "muted" }, "No audit events yet."));
 }
