@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -64,6 +65,11 @@ const json* entry_for(const json& list, const std::string& reader) {
     if (item["reader"] == reader) return &item;
   }
   return nullptr;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 std::vector<json> json_lines(const std::string& path) {
@@ -141,18 +147,25 @@ TEST_CASE("signet card watch prints events as they happen and exits after --coun
   test::CommandResult watched;
   // timeout(1) bounds the command should the test fail to produce the events.
   std::thread runner([&] {
-    watched = test::run_command("timeout 60 " + signet_binary() +
+    watched = test::run_command("timeout 120 " + signet_binary() +
                                 " --json card watch --count 4 > " + out);
   });
   // Two readers at start: the watcher is watching once they are printed.
   const bool ready = PcscStack::wait_until([&] { return json_lines(out).size() >= 2; });
+  bool inserted_seen = false;
   if (ready) {
     f.stack.insert_card();
-    PcscStack::wait_until([&] { return json_lines(out).size() >= 3; });
+    // Generous: on a loaded machine the watcher also opens the PKCS#11 module to name the
+    // card's token before it prints the event. Removing the card before that is printed would
+    // leave the watcher waiting for an event that never comes.
+    inserted_seen = PcscStack::wait_until([&] { return json_lines(out).size() >= 3; },
+                                          std::chrono::seconds(60));
     f.stack.remove_card();
   }
   runner.join();
   INFO(watched.output);
+  INFO("watch printed:\n" << read_file(out));
+  CHECK(inserted_seen);
   REQUIRE(ready);
   CHECK(watched.exit_code == 0);
   auto lines = json_lines(out);
