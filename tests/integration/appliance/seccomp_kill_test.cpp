@@ -38,13 +38,15 @@ struct Fate {
 // call to a noreturn function, and the filter kills sigaltstack.
 void end_child(int code) { ::syscall(SYS_exit_group, code); }
 
-// Forks; the child installs the filter (with `extra`), runs `body` and ends with its return
-// value (never through atexit handlers, which sanitizer runtimes use).
-Fate run_filtered(std::vector<std::string> extra, const std::function<int()>& body) {
+// Forks; the child installs the filter (with `extra` and the socket policy), runs `body` and
+// ends with its return value (never through atexit handlers, which sanitizer runtimes use).
+Fate run_filtered(
+    std::vector<std::string> extra, const std::function<int()>& body,
+    signet::appliance::SocketPolicy sockets = signet::appliance::SocketPolicy::kRefused) {
   const pid_t child = ::fork();
   REQUIRE(child >= 0);
   if (child == 0) {
-    if (!install_seccomp_policy(extra)) end_child(100);
+    if (!install_seccomp_policy(extra, sockets)) end_child(100);
     end_child(body());
   }
   int status = 0;
@@ -152,22 +154,10 @@ TEST_CASE("the filter is planned for SoftHSM and for modules that declare their 
 
 namespace {
 
-// Like run_filtered, with audit forwarding's outbound sockets allowed or not.
+// run_filtered with only the socket policy chosen (audit forwarding's outbound sockets).
 Fate run_filtered_sockets(signet::appliance::SocketPolicy sockets,
                           const std::function<int()>& body) {
-  const pid_t child = ::fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
-    if (!install_seccomp_policy({}, sockets)) end_child(100);
-    end_child(body());
-  }
-  int status = 0;
-  REQUIRE(::waitpid(child, &status, 0) == child);
-  Fate fate;
-  fate.exited = WIFEXITED(status);
-  if (fate.exited) fate.exit_code = WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) fate.signal = WTERMSIG(status);
-  return fate;
+  return run_filtered({}, body, sockets);
 }
 
 }  // namespace
