@@ -96,7 +96,7 @@ class AuditLogVerifier {
   std::vector<base::Bytes> trusted_;
   std::size_t next_checkpoint_ = 0;  // index of the first checkpoint not reached yet
   std::vector<std::pair<std::uint64_t, std::uint64_t>> recorded_;  // (entry, checkpoint seq)
-  std::vector<std::pair<base::Bytes, std::uint64_t>> retired_;  // (SPKI, rotation entry)
+  std::vector<std::pair<base::Bytes, std::uint64_t>> retired_;     // (SPKI, rotation entry)
   AuditChainReport report_;
   base::Bytes previous_ = base::Bytes(kAuditHashSize, 0);
   std::uint64_t expected_ = 1;

@@ -73,8 +73,8 @@ base::Result<std::shared_ptr<base::Signer>> CardKeyProvider::generate_key(
   std::string left = "nothing was kept";
   if (signer) {
     if (auto destroyed = destroy_key((*signer)->key_ref()); !destroyed) {
-      left = "the generated key " + (*signer)->key_ref().to_uri() +
-             " may still be on the card (" + destroyed.error().message() +
+      left = "the generated key " + (*signer)->key_ref().to_uri() + " may still be on the card (" +
+             destroyed.error().message() +
              "); delete it with 'signet card show' and pkcs11-tool before enrolling into that slot";
     }
   }

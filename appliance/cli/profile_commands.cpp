@@ -276,7 +276,8 @@ void register_profile_commands(CLI::App& app, Action& selected) {
     cmd->add_option("--ca", o->ca, "the CA the profile issues from");
     cmd->add_option("--name", o->name, "profile name (letters, digits, '.', '_', '-')");
     add_rule_flags(cmd, o->flags);
-    cmd->callback([&selected, o] { selected = [o](ApplianceContext& ctx) { return create(ctx, *o); }; });
+    cmd->callback(
+        [&selected, o] { selected = [o](ApplianceContext& ctx) { return create(ctx, *o); }; });
   }
   {
     auto ca_name = std::make_shared<std::string>();
@@ -337,7 +338,8 @@ void register_profile_commands(CLI::App& app, Action& selected) {
     cmd->add_option("--ca", o->ca, "the CA, for a name several CAs use");
     cmd->add_option("--file", o->file, "the whole profile as JSON");
     add_rule_flags(cmd, o->flags);
-    cmd->callback([&selected, o] { selected = [o](ApplianceContext& ctx) { return update(ctx, *o); }; });
+    cmd->callback(
+        [&selected, o] { selected = [o](ApplianceContext& ctx) { return update(ctx, *o); }; });
   }
   {
     struct DisableOptions {

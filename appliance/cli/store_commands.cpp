@@ -47,11 +47,11 @@ Result<void> backup(ApplianceContext& ctx, const fs::path& out) {
   std::ofstream(out / "MANIFEST.json") << manifest.dump(2) << "\n";
   // Written to the live store after the copy: the backup itself ends one event earlier.
   SIGNET_ASSIGN_OR_RETURN(auto* audit, ctx.audit());
-  SIGNET_TRY(audit->append_audit(ca::make_audit_event(
-      ctx.clock().now(), ctx.actor(), "store.backup", "store",
-      nlohmann::json{{"directory", out.string()},
-                     {"softhsm_tokens", manifest.contains("softhsm_tokens")}}
-          .dump())));
+  SIGNET_TRY(audit->append_audit(
+      ca::make_audit_event(ctx.clock().now(), ctx.actor(), "store.backup", "store",
+                           nlohmann::json{{"directory", out.string()},
+                                          {"softhsm_tokens", manifest.contains("softhsm_tokens")}}
+                               .dump())));
   if (ctx.json()) {
     manifest["directory"] = out.string();
     print_json(manifest);
@@ -110,16 +110,19 @@ void register_store_commands(CLI::App& app, Action& selected) {
         "a consistent, compacted copy of the store taken while it is in use, plus the "
         "state directory's SoftHSM token files; audited (store.backup)");
     cmd->add_option("--out", *out, "a new or empty directory")->required();
-    cmd->callback(
-        [&selected, out] { selected = [out](ApplianceContext& ctx) { return backup(ctx, *out); }; });
+    cmd->callback([&selected, out] {
+      selected = [out](ApplianceContext& ctx) { return backup(ctx, *out); };
+    });
   }
   {
     auto from = std::make_shared<std::string>();
-    auto* cmd =
-        store->add_subcommand("restore", "restore a backup into a state directory without a store; audited (store.restore)");
+    auto* cmd = store->add_subcommand(
+        "restore",
+        "restore a backup into a state directory without a store; audited (store.restore)");
     cmd->add_option("--from", *from, "a directory written by 'signet store backup'")->required();
-    cmd->callback(
-        [&selected, from] { selected = [from](ApplianceContext& ctx) { return restore(ctx, *from); }; });
+    cmd->callback([&selected, from] {
+      selected = [from](ApplianceContext& ctx) { return restore(ctx, *from); };
+    });
   }
 }
 

@@ -302,7 +302,8 @@ Result<int> serve(DaemonSettings settings, const DaemonFlags& flags) {
       forwarder.get());
   for (const auto& line : bootstrap_declared_profiles(api, settings.configuration)) log(line);
   ConfigReloader reloader(
-      settings, [&flags] { return resolve_settings(flags, /*running=*/true); }, *audit, context.clock());
+      settings, [&flags] { return resolve_settings(flags, /*running=*/true); }, *audit,
+      context.clock());
   register_config_routes(router, reloader);
   RelyingPartyEndpoints relying_party(api.cas(), api.crl_log(), api.ocsp_responder(), metrics);
   metrics.add_gauge("signet_crl_age_seconds", "Seconds since the CA's latest full CRL was issued.",

@@ -26,8 +26,8 @@ constexpr std::uint8_t kAllowedAlgorithm = 1;                    // key_algorith
 constexpr std::uint8_t kDefaultDays = 1, kMaxDays = 2;           // validity
 constexpr std::uint8_t kRequired = 1, kAllowed = 2, kFixed = 3;  // subject
 constexpr std::uint8_t kFixedType = 1, kFixedValue = 2;          // subject.fixed
-constexpr std::uint8_t kDnsSuffix = 1, kAllowIp = 2, kAllowEmail = 3, kAllowUri = 4,
-                       kMaxCount = 5, kUpnRealm = 6;  // sans
+constexpr std::uint8_t kDnsSuffix = 1, kAllowIp = 2, kAllowEmail = 3, kAllowUri = 4, kMaxCount = 5,
+                       kUpnRealm = 6;  // sans
 }  // namespace rule_tag
 namespace order_tag {
 constexpr std::uint8_t kKind = 1, kStatus = 2, kCommonName = 3, kCaName = 4, kProfile = 5,

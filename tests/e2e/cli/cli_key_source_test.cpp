@@ -109,11 +109,12 @@ TEST_CASE("an existing key on the token signs its request and is recorded as the
                   "nokey");
   // The appliance's own keys are never certified: a CA's signing key, or a reserved label.
   auto issuing = json_of(f.signet("--json ca show issuing"));
-  require_refused(f.signet("cert issue --ca issuing --key-uri \"" +
-                           issuing["key_uri"].get<std::string>() +
-                           "\" --subject CN=ca-key.example.test"),
-                  "signing key of CA 'issuing'");
-  require_ok(pkcs11_tool(f, "--keypairgen --key-type EC:prime256v1 --id 78 --label signet-audit-x"));
+  require_refused(
+      f.signet("cert issue --ca issuing --key-uri \"" + issuing["key_uri"].get<std::string>() +
+               "\" --subject CN=ca-key.example.test"),
+      "signing key of CA 'issuing'");
+  require_ok(
+      pkcs11_tool(f, "--keypairgen --key-type EC:prime256v1 --id 78 --label signet-audit-x"));
   require_refused(f.signet("cert issue --ca issuing --key-uri "
                            "\"pkcs11:token=signet;object=signet-audit-x;type=private\" "
                            "--subject CN=reserved.example.test"),

@@ -257,7 +257,8 @@ TEST_CASE("a UPN is a logon identity: only the realms the profile names admit it
   const auto key = public_key(KeyAlgorithm::kEcP256);
   auto profile = web_profile();
   profile.sans.allow_email = true;  // e-mail addresses do not open the door to UPNs
-  auto none = apply(profile, {key, name("CN=Ada Lovelace"), {"UPN:administrator@corp.example"}, {}});
+  auto none =
+      apply(profile, {key, name("CN=Ada Lovelace"), {"UPN:administrator@corp.example"}, {}});
   CHECK(none.refused());
   CHECK(mentions(none.hard_failures, "sans", "sans.upn_realms is empty"));
 
