@@ -16,7 +16,7 @@ shift
 # for the web console's browser tests; PC/SC (pcscd, its client library) with vsmartcard's
 # virtual reader (vpcd) and virtual card (vicc) for the smart-card tests.
 packages=(
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build pkg-config git clang libclang-rt-14-dev
   libssl-dev openssl liblmdb-dev lmdb-utils libp11-kit-dev
   softhsm2 opensc
   catch2 libcli11-dev nlohmann-json3-dev libboost1.74-dev libargon2-dev libtoml11-dev

@@ -14,7 +14,6 @@ using base::Result;
 
 namespace {
 
-constexpr std::string_view kOperatorProfile = "operator";
 constexpr int kMaxDays = 365;  // the "operator" profile's maximum
 
 std::string pem_of(const ca::CertificateRecord& record) {

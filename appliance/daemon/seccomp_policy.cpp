@@ -121,6 +121,12 @@ Result<void> allow(scmp_filter_ctx ctx, const std::string& name) {
   return base::ok();
 }
 
+// What SCMP_A0..SCMP_A5 with SCMP_CMP_EQ build, with datum_b named: clang's
+// -Wmissing-field-initializers objects to the macros leaving it out.
+scmp_arg_cmp argument_equals(unsigned int argument, scmp_datum_t value) {
+  return scmp_arg_cmp{argument, SCMP_CMP_EQ, value, 0};
+}
+
 // clone only for threads; clone3 hides its flags from the filter, so it fails with ENOSYS and
 // glibc falls back to clone. ioctl only for the requests asio makes
 // (non-blocking mode, bytes available).
@@ -132,7 +138,7 @@ Result<void> add_argument_rules(scmp_filter_ctx ctx) {
   if (rc != 0) return libseccomp_error("cannot refuse clone3", rc);
   for (unsigned long request :
        {static_cast<unsigned long>(FIONBIO), static_cast<unsigned long>(FIONREAD)}) {
-    rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, request));
+    rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, argument_equals(1, request));
     if (rc != 0) return libseccomp_error("cannot allow ioctl", rc);
   }
   return base::ok();
@@ -197,7 +203,7 @@ Result<void> add_socket_rules(scmp_filter_ctx ctx, const std::vector<std::string
   for (int domain : {AF_UNIX, AF_INET, AF_INET6}) {
     const std::uint32_t action = domain == AF_UNIX || ip ? SCMP_ACT_ALLOW : SCMP_ACT_ERRNO(EACCES);
     int rc = seccomp_rule_add(ctx, action, SCMP_SYS(socket), 1,
-                              SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(domain)));
+                              argument_equals(0, static_cast<scmp_datum_t>(domain)));
     if (rc != 0) return libseccomp_error("cannot add a socket rule", rc);
   }
   return listed("connect") ? base::ok() : allow(ctx, "connect");

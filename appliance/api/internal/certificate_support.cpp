@@ -138,7 +138,7 @@ Result<void> only_fields(const json& key_source, const std::string& kind,
   for (const auto& [name, value] : key_source.items()) {
     if (name == "kind" || value.is_null()) continue;
     const bool ok =
-        std::any_of(allowed.begin(), allowed.end(), [&](const char* a) { return name == a; });
+        std::any_of(allowed.begin(), allowed.end(), [&name = name](const char* a) { return name == a; });
     if (!ok) {
       return Error(ErrorCode::kInvalidArgument,
                    "the field 'key_source." + name + "' does not go with kind '" + kind + "'");

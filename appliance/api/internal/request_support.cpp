@@ -181,7 +181,7 @@ Result<void> check_query(const http::Request& request,
                          const std::vector<QueryParameterDoc>& documented) {
   for (const auto& [name, _] : request.query) {
     const bool known = std::any_of(documented.begin(), documented.end(),
-                                   [&](const QueryParameterDoc& q) { return q.name == name; });
+                                   [&name = name](const QueryParameterDoc& q) { return q.name == name; });
     if (known) continue;
     std::string expected;
     for (const auto& q : documented) expected += (expected.empty() ? "" : ", ") + q.name;
