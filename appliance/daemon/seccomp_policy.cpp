@@ -12,6 +12,8 @@
 #include <filesystem>
 #include <memory>
 
+#include "base/sanitizers.h"
+
 namespace signet::appliance {
 
 using base::Error;
@@ -153,7 +155,7 @@ SeccompPlan plan_seccomp(const firmware_config::Configuration& config,
     plan.reason = "[hardening] seccomp = false";
     return plan;
   }
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(SIGNET_ADDRESS_SANITIZER)
   plan.reason = "this build has AddressSanitizer, whose runtime needs syscalls the filter kills";
   return plan;
 #endif

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "appliance/daemon/seccomp_policy.h"
+#include "base/sanitizers.h"
 
 using signet::appliance::check_syscall_names;
 using signet::appliance::install_seccomp_policy;
@@ -97,7 +98,7 @@ TEST_CASE("fork (clone without CLONE_THREAD) is stopped with SIGSYS") {
   CHECK(fate.signal == SIGSYS);
 }
 
-#if !defined(__SANITIZE_ADDRESS__)
+#if !defined(SIGNET_ADDRESS_SANITIZER)
 // Under AddressSanitizer its thread start-up needs syscalls beyond the list (signetd turns
 // the filter off in such builds, see plan_seccomp).
 TEST_CASE("threads can still be created under the filter") {
@@ -130,7 +131,7 @@ TEST_CASE("unknown syscall names are refused before anything is installed") {
 TEST_CASE("the filter is planned for SoftHSM and for modules that declare their syscalls") {
   auto config = signet::firmware_config::Configuration::defaults("/usr/lib/softhsm/libsofthsm2.so");
   auto plan = plan_seccomp(config, "/usr/lib/softhsm/libsofthsm2.so");
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(SIGNET_ADDRESS_SANITIZER)
   CHECK_FALSE(plan.enabled);
   CHECK(plan.reason.find("AddressSanitizer") != std::string::npos);
 #else
