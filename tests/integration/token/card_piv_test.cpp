@@ -86,6 +86,18 @@ TEST_CASE("a ykcs11 card generates and stores under the management key and signs
   CHECK(shown["key_storage"].get<std::string>().find(PcscStack::kReader) != std::string::npos);
   auto text = f.signet("cert show " + serial);
   CHECK(text.output.find("Card reader") != std::string::npos);
+  // card show links the card's objects to the inventory, with the reader of the enrollment.
+  int code = 0;
+  std::string progress;
+  const json view = f.signet_json("card show --card-pin-file " + f.pin_file(), code, progress);
+  INFO(progress);
+  REQUIRE(code == 0);
+  int with_reader = 0;
+  for (const auto& o : view["objects"]) {
+    if (!o["certificate"].is_null() && o["certificate"]["enrolled_in_reader"] == PcscStack::kReader)
+      ++with_reader;
+  }
+  CHECK(with_reader == 2);  // the key and its certificate
 }
 
 TEST_CASE("a ykcs11 card refuses a flow that generates under the PIN, and a wrong key") {
