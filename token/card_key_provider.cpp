@@ -11,10 +11,17 @@ using base::ErrorCode;
 
 }  // namespace
 
+CardKeyProvider::CardKeyProvider(std::shared_ptr<hsm::Pkcs11KeyProvider> card, Options options)
+    : card_(std::move(card)), options_(std::move(options)) {}
+
 void CardKeyProvider::set_key_slot(std::string slot, bool replace) {
   options_.key_slot = std::move(slot);
   replace_slot_key_ = replace;
   generation_started_ = false;
+}
+
+void CardKeyProvider::report(std::string step, std::string message) const {
+  if (options_.progress) options_.progress(Progress{std::move(step), std::move(message)});
 }
 
 base::Result<void> CardKeyProvider::check_present() const {
