@@ -221,24 +221,28 @@ base::Result<std::shared_ptr<base::Signer>> Pkcs11KeyProvider::generate_key_with
           return Generated{pair, std::move(id)};
         }));
 
+    // Found again by its CKA_ID: an administration login (SO) has ended since, and a token
+    // may invalidate the handles of private objects at logout (SoftHSM does).
+    base::KeyRef made_ref;
+    made_ref.id = generated.id;
     auto signer = token->run([&](Session& session) -> base::Result<std::shared_ptr<base::Signer>> {
+      SIGNET_ASSIGN_OR_RETURN(CK_OBJECT_HANDLE key,
+                              one_private_key(session, made_ref, token->info()));
       // Trust, but verify: a token that ignored CKA_SENSITIVE/CKA_EXTRACTABLE gets its key back.
-      SIGNET_ASSIGN_OR_RETURN(auto sensitive,
-                              session.bool_attribute(generated.pair.private_key, CKA_SENSITIVE));
-      SIGNET_ASSIGN_OR_RETURN(auto extractable,
-                              session.bool_attribute(generated.pair.private_key, CKA_EXTRACTABLE));
+      SIGNET_ASSIGN_OR_RETURN(auto sensitive, session.bool_attribute(key, CKA_SENSITIVE));
+      SIGNET_ASSIGN_OR_RETURN(auto extractable, session.bool_attribute(key, CKA_EXTRACTABLE));
       if (!sensitive.value_or(false) || extractable.value_or(true)) {
         return Error(ErrorCode::kPolicyViolation,
                      token->info().describe() +
                          " made a private key that is not sensitive or is extractable");
       }
-      return make_signer(token, session, generated.pair.private_key);
+      return make_signer(token, session, key);
     });
     if (!signer) {
       // Leave nothing half-made behind.
       (void)token->run_administration([&](Session& session) -> base::Result<void> {
-        (void)session.destroy_object(generated.pair.private_key);
-        (void)session.destroy_object(generated.pair.public_key);
+        SIGNET_ASSIGN_OR_RETURN(auto made_objects, objects_with_id(session, generated.id));
+        for (CK_OBJECT_HANDLE handle : made_objects) (void)session.destroy_object(handle);
         return base::ok();
       });
     }

@@ -28,8 +28,9 @@
 //           about. If such a rekey fails once generation has begun, the previous key is gone
 //           (on a real card) or not: the card is checked, and when it is gone the previous
 //           certificate's object is removed too (it would name a key the slot no longer has),
-//           the error says so and what to do, and card.previous_key_lost is audited. The
-//           previous certificate is not revoked by a failure.
+//           the error says so and what to do, and card.previous_key_lost is audited
+//           (card.previous_key_kept when the key survived). The previous certificate is not
+//           revoked by a failure.
 //   resubmit  a failed enrollment order again, from its stored request (profile, subject,
 //           SANs, algorithm), on the card it was for (same token serial); a new order that
 //           records the failed one it retries (card.resubmitted).
@@ -145,7 +146,8 @@ class CardEnrollment {
                                   std::optional<base::KeyAlgorithm> algorithm,
                                   bool revoke_previous);
   // Runs the failed enrollment order `order_id` again on this card (see the header comment).
-  // kInvalidArgument when the order is not a failed card enrollment, or was for another card.
+  // kInvalidArgument when the order is not a failed card enrollment, or was for another card;
+  // kAlreadyExists when a resubmission of it completed already.
   base::Result<CardOutcome> resubmit(std::uint64_t order_id);
   // The card, its token and objects, each key and certificate linked to the inventory.
   base::Result<CardView> show();

@@ -110,13 +110,14 @@ Error CardEnrollment::previous_key_lost(const ca::CertificateRecord& previous, E
   const std::string serial = previous.serial.to_hex();
   // Is the previous key still there? Only a key with the previous certificate's public key
   // counts (the failed order's key was deleted, or is a different key).
-  std::string state = "the card is gone, so whether it survived is unknown";
+  const bool present = static_cast<bool>(keys_->check_present());
+  std::string state = "unknown (the card is gone)";
   bool gone = false;
-  if (keys_->check_present()) {
+  if (present) {
     auto key = card_keys_->find_key(*previous.key_location);
     auto certificate = pki::Certificate::from_der(previous.der);
     if (key && certificate && (*key)->public_key_der() == certificate->public_key_der()) {
-      state = "it is still on the card";
+      state = "still on the card";
     } else {
       gone = true;
       state = "it is gone from the card";
@@ -130,8 +131,11 @@ Error CardEnrollment::previous_key_lost(const ca::CertificateRecord& previous, E
                  {"key", previous.key_location->to_uri()},
                  {"certificate_serial", serial},
                  {"key_state", gone ? "gone" : state},
+                 {"slot", where},
                  {"error", error.message()}};
-  audit("card.previous_key_lost", "card:" + card_.token.serial, detail.dump());
+  // card.previous_key_lost when the key is gone or may be; card.previous_key_kept otherwise.
+  audit(present && !gone ? "card.previous_key_kept" : "card.previous_key_lost",
+        "card:" + card_.token.serial, detail.dump());
   if (gone) {
     return std::move(error).with_context(
         "generating the new key in " + where + " replaced the previous key of certificate " +
@@ -142,11 +146,18 @@ Error CardEnrollment::previous_key_lost(const ca::CertificateRecord& previous, E
         "' again to put a new key and certificate into the slot, and revoke it if it is not "
         "to be trusted any more");
   }
-  return std::move(error).with_context("the rekey into " + where +
-                                       " failed after key generation began, which on a PIV "
-                                       "card replaces the slot's key; the previous key of "
-                                       "certificate " +
-                                       serial + ": " + state);
+  if (present) {
+    return std::move(error).with_context("the rekey failed before the card replaced the key in " +
+                                         where + ": certificate " + serial +
+                                         " and its key are still on the card and usable");
+  }
+  return std::move(error).with_context(
+      "the card went away after key generation began in " + where +
+      ", which on a PIV card replaces the slot's key: whether the previous key of certificate " +
+      serial +
+      " survived is unknown; check with 'signet card show' once the card is back, and "
+      "run 'signet card rekey " +
+      serial + "' again if it is gone");
 }
 
 Result<CardOutcome> CardEnrollment::resubmit(std::uint64_t order_id) {
@@ -175,6 +186,23 @@ Result<CardOutcome> CardEnrollment::resubmit(std::uint64_t order_id) {
     return Error(ErrorCode::kInvalidArgument, "order " + std::to_string(order_id) + " is " +
                                                   std::string(ca::to_string(order.status)) +
                                                   "; only a failed order can be resubmitted");
+  }
+  // A failed order stays failed when a resubmission succeeds: refuse a second card for it.
+  ca::OrderQuery query;
+  query.status = ca::OrderStatus::kComplete;
+  query.kind = ca::OrderKind::kIssue;
+  query.limit = 1000;
+  for (;;) {
+    SIGNET_ASSIGN_OR_RETURN(auto page, env_.stores.orders.list_orders(query));
+    for (const auto& later : page) {
+      if (later.resubmitted_from == order_id) {
+        return Error(ErrorCode::kAlreadyExists, "order " + std::to_string(order_id) +
+                                                    " was resubmitted already: order " +
+                                                    std::to_string(later.id) + " completed it");
+      }
+    }
+    if (page.size() < query.limit || page.back().id <= order_id) break;
+    query.before = page.back().id;
   }
   SIGNET_TRY(check_can_change());
   SIGNET_TRY(unlock());

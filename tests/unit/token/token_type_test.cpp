@@ -78,7 +78,7 @@ TEST_CASE("only ykcs11 needs the management key, and it must be hex of a PIV key
 
   CHECK(check_management_key(base::as_bytes("010203040506070801020304050607080102030405060708")));
   CHECK(check_management_key(base::as_bytes("00112233445566778899AABBCCDDEEFF")));  // AES-128
-  CHECK(check_management_key(base::as_bytes(std::string(64, 'f'))));                 // AES-256
+  CHECK(check_management_key(base::as_bytes(std::string(64, 'f'))));                // AES-256
   auto short_key = check_management_key(base::as_bytes("0102"));
   REQUIRE_FALSE(short_key);
   CHECK(short_key.error().message().find("got 4 characters") != std::string::npos);
