@@ -1,5 +1,7 @@
 #include "hsm/key_provider.h"
 
+#include <algorithm>
+
 #include "hsm/internal/key_generation.h"
 #include "hsm/internal/public_key.h"
 #include "hsm/internal/secret_wrap.h"
@@ -37,6 +39,16 @@ base::Result<std::vector<CK_OBJECT_HANDLE>> private_keys_with_id(Session& sessio
                                                                  base::ByteView id) {
   return session.find_objects(
       {internal::attr(CKA_CLASS, internal::kPrivateKeyClass), internal::attr(CKA_ID, id)});
+}
+
+// The private and public keys with a given CKA_ID (a key slot's contents).
+base::Result<std::vector<CK_OBJECT_HANDLE>> objects_with_id(Session& session, base::ByteView id) {
+  SIGNET_ASSIGN_OR_RETURN(auto keys, private_keys_with_id(session, id));
+  SIGNET_ASSIGN_OR_RETURN(
+      auto publics, session.find_objects({internal::attr(CKA_CLASS, internal::kPublicKeyClass),
+                                          internal::attr(CKA_ID, id)}));
+  keys.insert(keys.end(), publics.begin(), publics.end());
+  return keys;
 }
 
 base::Result<CK_OBJECT_HANDLE> one_private_key(Session& session, const base::KeyRef& ref,
@@ -167,7 +179,7 @@ base::Result<std::shared_ptr<base::Signer>> Pkcs11KeyProvider::generate_key(
 }
 
 base::Result<std::shared_ptr<base::Signer>> Pkcs11KeyProvider::generate_key_with_id(
-    const base::KeyGenerationRequest& request, base::ByteView fixed_id) {
+    const base::KeyGenerationRequest& request, base::ByteView fixed_id, bool replace) {
   const std::string what = "generating a " + std::string(base::to_string(request.algorithm)) +
                            " key '" + request.label + "'";
   auto made = [&]() -> base::Result<std::shared_ptr<base::Signer>> {
@@ -181,41 +193,56 @@ base::Result<std::shared_ptr<base::Signer>> Pkcs11KeyProvider::generate_key_with
       base::Bytes id;
     };
     SIGNET_ASSIGN_OR_RETURN(
-        Generated generated, token->run([&](Session& session) -> base::Result<Generated> {
+        Generated generated,
+        token->run_administration([&](Session& session) -> base::Result<Generated> {
           base::Bytes id(fixed_id.begin(), fixed_id.end());
+          std::vector<CK_OBJECT_HANDLE> previous;
           if (id.empty()) {
             SIGNET_ASSIGN_OR_RETURN(id, internal::unique_key_id(session, *options_.rng));
           } else {
             SIGNET_ASSIGN_OR_RETURN(auto taken, private_keys_with_id(session, id));
-            if (!taken.empty()) {
+            if (!taken.empty() && !replace) {
               return Error(ErrorCode::kAlreadyExists,
                            token->info().describe() + " already holds a private key with CKA_ID " +
                                base::to_hex(id));
             }
+            SIGNET_ASSIGN_OR_RETURN(previous, objects_with_id(session, id));
           }
           SIGNET_ASSIGN_OR_RETURN(
               auto pair, internal::generate_pair(session, request.algorithm, id, request.label));
+          // A PIV card's generation replaced the slot's key already; a token that keeps both
+          // (a software stand-in) loses the previous one here, as the card would.
+          SIGNET_ASSIGN_OR_RETURN(auto now, objects_with_id(session, id));
+          for (CK_OBJECT_HANDLE handle : now) {
+            const bool is_new = handle == pair.private_key || handle == pair.public_key;
+            const bool was_there = std::ranges::find(previous, handle) != previous.end();
+            if (!is_new && was_there) SIGNET_TRY(session.destroy_object(handle));
+          }
           return Generated{pair, std::move(id)};
         }));
 
+    // Found again by its CKA_ID: an administration login (SO) has ended since, and a token
+    // may invalidate the handles of private objects at logout (SoftHSM does).
+    base::KeyRef made_ref;
+    made_ref.id = generated.id;
     auto signer = token->run([&](Session& session) -> base::Result<std::shared_ptr<base::Signer>> {
+      SIGNET_ASSIGN_OR_RETURN(CK_OBJECT_HANDLE key,
+                              one_private_key(session, made_ref, token->info()));
       // Trust, but verify: a token that ignored CKA_SENSITIVE/CKA_EXTRACTABLE gets its key back.
-      SIGNET_ASSIGN_OR_RETURN(auto sensitive,
-                              session.bool_attribute(generated.pair.private_key, CKA_SENSITIVE));
-      SIGNET_ASSIGN_OR_RETURN(auto extractable,
-                              session.bool_attribute(generated.pair.private_key, CKA_EXTRACTABLE));
+      SIGNET_ASSIGN_OR_RETURN(auto sensitive, session.bool_attribute(key, CKA_SENSITIVE));
+      SIGNET_ASSIGN_OR_RETURN(auto extractable, session.bool_attribute(key, CKA_EXTRACTABLE));
       if (!sensitive.value_or(false) || extractable.value_or(true)) {
         return Error(ErrorCode::kPolicyViolation,
                      token->info().describe() +
                          " made a private key that is not sensitive or is extractable");
       }
-      return make_signer(token, session, generated.pair.private_key);
+      return make_signer(token, session, key);
     });
     if (!signer) {
       // Leave nothing half-made behind.
-      (void)token->run([&](Session& session) -> base::Result<void> {
-        (void)session.destroy_object(generated.pair.private_key);
-        (void)session.destroy_object(generated.pair.public_key);
+      (void)token->run_administration([&](Session& session) -> base::Result<void> {
+        SIGNET_ASSIGN_OR_RETURN(auto made_objects, objects_with_id(session, generated.id));
+        for (CK_OBJECT_HANDLE handle : made_objects) (void)session.destroy_object(handle);
         return base::ok();
       });
     }
@@ -303,7 +330,7 @@ base::Result<std::shared_ptr<base::Signer>> Pkcs11KeyProvider::find_key_by_uri(
 base::Result<void> Pkcs11KeyProvider::destroy_key(const base::KeyRef& ref) {
   auto destroyed = [&]() -> base::Result<void> {
     SIGNET_ASSIGN_OR_RETURN(auto token, token_for_ref(ref));
-    return token->run([&](Session& session) -> base::Result<void> {
+    return token->run_administration([&](Session& session) -> base::Result<void> {
       SIGNET_ASSIGN_OR_RETURN(CK_OBJECT_HANDLE key, one_private_key(session, ref, token->info()));
       SIGNET_ASSIGN_OR_RETURN(
           auto publics, session.find_objects({internal::attr(CKA_CLASS, internal::kPublicKeyClass),

@@ -85,10 +85,11 @@ class Pkcs11KeyProvider final : public base::KeyProvider {
   base::Result<std::shared_ptr<base::Signer>> generate_key(
       const base::KeyGenerationRequest& request) override;
   // generate_key with CKA_ID `fixed_id` for both halves (empty: a fresh random one), for
-  // cards whose key slots have fixed ids (PIV); a key already there is refused
-  // (kAlreadyExists), never replaced.
+  // cards whose key slots have fixed ids (PIV). A key already there is refused
+  // (kAlreadyExists) unless `replace`: then the new key takes the slot as generation on a PIV
+  // card does, and a previous key pair the token kept beside it is destroyed.
   base::Result<std::shared_ptr<base::Signer>> generate_key_with_id(
-      const base::KeyGenerationRequest& request, base::ByteView fixed_id);
+      const base::KeyGenerationRequest& request, base::ByteView fixed_id, bool replace = false);
   base::Result<std::shared_ptr<base::Signer>> find_key(const base::KeyRef& ref) override;
   base::Result<std::shared_ptr<base::Signer>> find_key_by_uri(std::string_view uri) override;
   base::Result<void> destroy_key(const base::KeyRef& ref) override;
@@ -132,6 +133,11 @@ class Pkcs11KeyProvider final : public base::KeyProvider {
   // CKA_SUBJECT, CKA_ISSUER, CKA_SERIAL_NUMBER) with CKA_ID `id` and CKA_LABEL `label`.
   base::Result<void> put_certificate(std::string_view token, base::ByteView id,
                                      std::string_view label, base::ByteView der);
+  // Card administration on `token` (key generation, writing and deleting objects) from now on
+  // runs under a security officer login with the secret `so_pins` gives (ykcs11 takes a PIV
+  // card's management key as the SO PIN); the user login is ended for it and made again
+  // afterwards. Without this, the user login administers the token.
+  base::Result<void> set_administrator_pins(std::string_view token, PinSource so_pins);
   // Destroys the certificate objects with CKA_ID `id` (only the one whose value is `der`, when
   // given); returns how many went.
   base::Result<std::size_t> destroy_certificates(std::string_view token, base::ByteView id,

@@ -34,9 +34,12 @@ TokenObject::Kind kind_of(CK_OBJECT_CLASS object_class) {
 
 // DER INTEGER of a certificate's serial, as CKA_SERIAL_NUMBER holds it.
 base::Bytes serial_integer(const pki::Certificate& certificate) {
-  base::Bytes content = certificate.serial().der_content();
-  base::Bytes out = {0x02, static_cast<std::uint8_t>(content.size())};
-  out.insert(out.end(), content.begin(), content.end());
+  const base::Bytes content = certificate.serial().der_content();
+  base::Bytes out;
+  out.reserve(content.size() + 2);
+  out.push_back(0x02);
+  out.push_back(static_cast<std::uint8_t>(content.size()));
+  for (std::uint8_t b : content) out.push_back(b);
   return out;
 }
 
@@ -110,7 +113,7 @@ base::Result<void> Pkcs11KeyProvider::put_certificate(std::string_view token_nam
   SIGNET_ASSIGN_OR_RETURN(auto certificate, pki::Certificate::from_der(der));
   const base::Bytes serial = serial_integer(certificate);
   SIGNET_ASSIGN_OR_RETURN(auto token, token(token_name));
-  auto written = token->run([&](Session& session) -> base::Result<void> {
+  auto written = token->run_administration([&](Session& session) -> base::Result<void> {
     static constexpr CK_CERTIFICATE_TYPE kX509 = CKC_X_509;
     std::vector<CK_ATTRIBUTE> object = {
         internal::attr(CKA_CLASS, internal::kCertificateClass),
@@ -142,7 +145,7 @@ base::Result<void> Pkcs11KeyProvider::put_certificate(std::string_view token_nam
 base::Result<std::size_t> Pkcs11KeyProvider::destroy_certificates(
     std::string_view token_name, base::ByteView id, std::optional<base::ByteView> der) {
   SIGNET_ASSIGN_OR_RETURN(auto token, token(token_name));
-  return token->run([&](Session& session) -> base::Result<std::size_t> {
+  return token->run_administration([&](Session& session) -> base::Result<std::size_t> {
     std::vector<CK_ATTRIBUTE> match = {internal::attr(CKA_CLASS, internal::kCertificateClass),
                                        internal::attr(CKA_ID, id)};
     if (der) match.push_back(internal::attr(CKA_VALUE, *der));
@@ -150,6 +153,13 @@ base::Result<std::size_t> Pkcs11KeyProvider::destroy_certificates(
     for (CK_OBJECT_HANDLE handle : handles) SIGNET_TRY(session.destroy_object(handle));
     return handles.size();
   });
+}
+
+base::Result<void> Pkcs11KeyProvider::set_administrator_pins(std::string_view token_name,
+                                                             PinSource so_pins) {
+  SIGNET_ASSIGN_OR_RETURN(auto token, token(token_name));
+  token->set_administrator_pins(std::move(so_pins));
+  return base::ok();
 }
 
 }  // namespace signet::hsm

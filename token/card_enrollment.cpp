@@ -1,6 +1,7 @@
 #include "token/card_enrollment.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "pki/certificate.h"
@@ -104,6 +105,24 @@ Result<std::unique_ptr<CardEnrollment>> CardEnrollment::open(
   options.progress = e.progress_;
   options.card_removed = [removed] { return removed->load(); };
   if (e.type_.fixed_slots()) SIGNET_TRY(e.type_.slot(selection.key_slot));
+  e.key_slot_ = selection.key_slot;
+  if (e.type_.needs_management_key() && selection.management_key) {
+    // ykcs11 takes the management key as the SO PIN; its format is checked before it is sent.
+    hsm::PinSource key = [source = selection.management_key](
+                             const hsm::TokenInfo& token) -> Result<base::SecureBuffer> {
+      SIGNET_ASSIGN_OR_RETURN(auto secret, source(token));
+      SIGNET_TRY(check_management_key(secret.view()));
+      return secret;
+    };
+    SIGNET_TRY(e.card_keys_->set_administrator_pins(e.card_.token.serial, std::move(key)));
+    e.has_management_key_ = true;
+  }
+  if (e.type_.key_generation == KeyGenerationAuth::kModuleSetting &&
+      std::getenv("PIV_EXT_AUTH_KEY") == nullptr) {
+    e.report("card",
+             "note: OpenSC's PIV driver generates keys and writes certificates only with the "
+             "card's management key in the file PIV_EXT_AUTH_KEY names, which is not set");
+  }
   e.keys_ = std::make_unique<CardKeyProvider>(e.card_keys_, std::move(options));
   e.service_ = std::make_unique<ca::CertificateService>(e.env_.authority, e.env_.stores, *e.keys_,
                                                         e.env_.clock, e.env_.rng, e.env_.actor,
@@ -113,6 +132,15 @@ Result<std::unique_ptr<CardEnrollment>> CardEnrollment::open(
         return e.write_to_card(record, chain);
       });
   return self;
+}
+
+Result<void> CardEnrollment::check_can_change() const {
+  if (!type_.needs_management_key() || has_management_key_) return base::ok();
+  return Error(ErrorCode::kInvalidArgument,
+               "cards of type '" + type_.name +
+                   "' generate keys and store certificates only under the card's PIV "
+                   "management key (which the module takes as the security officer PIN), and "
+                   "none was given");
 }
 
 Result<void> CardEnrollment::unlock() {
@@ -163,7 +191,9 @@ Result<CardOutcome> CardEnrollment::enroll(const EnrollRequest& request) {
   written_.clear();
   replaced_.clear();
   SIGNET_ASSIGN_OR_RETURN(auto algorithm, choose_algorithm(request.profile, request.algorithm));
+  SIGNET_TRY(check_can_change());
   SIGNET_TRY(unlock());
+  keys_->set_key_slot(key_slot_, false);
   ca::IssueRequest issue;
   issue.profile = request.profile;
   issue.key.kind = ca::KeySourceKind::kKeyOnToken;
@@ -197,6 +227,7 @@ Result<CardOutcome> CardEnrollment::renew(std::uint64_t certificate_id,
   written_.clear();
   replaced_.clear();
   SIGNET_ASSIGN_OR_RETURN(auto previous, card_certificate(certificate_id));
+  SIGNET_TRY(check_can_change());
   SIGNET_TRY(unlock());
   report("order", "renewing certificate " + previous.serial.to_hex() + " with the same card key");
   ca::RenewRequest renew;
@@ -217,44 +248,6 @@ Result<CardOutcome> CardEnrollment::renew(std::uint64_t certificate_id,
                    {"certificate_serial", previous.serial.to_hex()},
                    {"reason", "renewed"}};
     audit("card.objects_deleted", "card:" + card_.token.serial, detail.dump());
-  }
-  return outcome;
-}
-
-Result<CardOutcome> CardEnrollment::rekey(std::uint64_t certificate_id,
-                                          std::optional<base::KeyAlgorithm> algorithm,
-                                          bool revoke_previous) {
-  written_.clear();
-  replaced_.clear();
-  SIGNET_ASSIGN_OR_RETURN(auto previous, card_certificate(certificate_id));
-  SIGNET_ASSIGN_OR_RETURN(auto chosen,
-                          choose_algorithm({previous.profile, previous.ca_name}, algorithm));
-  SIGNET_TRY(unlock());
-  ca::RekeyRequest rekey;
-  rekey.certificate_id = certificate_id;
-  rekey.key.kind = ca::KeySourceKind::kKeyOnToken;
-  rekey.key.token = card_.token.serial;
-  rekey.key.algorithm = chosen;
-  rekey.revoke_previous = revoke_previous;
-  report("order", "rekeying certificate " + previous.serial.to_hex() + " with a new " +
-                      std::string(base::to_string(chosen)) + " key on the card");
-  SIGNET_ASSIGN_OR_RETURN(auto outcome, finish(service_->rekey(rekey), "card.rekeyed"));
-  if (revoke_previous) {
-    // Revoked (superseded) in the commit: its key and certificate leave the card.
-    auto destroyed = keys_->destroy_key(*previous.key_location);
-    if (!destroyed) {
-      outcome.warnings.push_back("the previous key could not be removed from the card: " +
-                                 destroyed.error().message());
-    } else {
-      outcome.removed.push_back("key " + previous.key_location->to_uri() + " and certificate " +
-                                previous.serial.to_hex());
-      json detail = {{"reader", reader_},
-                     {"token_serial", card_.token.serial},
-                     {"key", previous.key_location->to_uri()},
-                     {"certificate_serial", previous.serial.to_hex()},
-                     {"reason", "superseded"}};
-      audit("card.objects_deleted", "card:" + card_.token.serial, detail.dump());
-    }
   }
   return outcome;
 }

@@ -13,11 +13,27 @@
 //           The inventory's key location is the card's token serial and the key's CKA_ID (its
 //           PKCS#11 URI); the reader goes into the audit event card.enrolled (a card is not
 //           tied to a reader).
+// Card types that need the management key to change the card (TokenType::needs_management_key,
+// ykcs11) get it from CardSelection::management_key; their key generation and certificate
+// writes run under an SO login with it (hsm::Pkcs11KeyProvider::set_administrator_pins),
+// signing under the holder's PIN.
 //   renew   the same card key, a new certificate written beside it; the previous
 //           certificate's object is removed once the new one is committed.
 //   rekey   a new key pair on the card and its certificate; with revoke_previous the previous
 //           certificate is revoked (superseded) in the same commit and its key and certificate
-//           objects are deleted from the card.
+//           objects are deleted from the card. On fixed-slot (PIV) cards the new key goes into
+//           the previous key's slot unless another slot is selected; generating there replaces
+//           the previous key (a PIV card keeps one key per slot). Without revoke_previous the
+//           previous certificate then stays valid without its key, which the outcome warns
+//           about. If such a rekey fails once generation has begun, the previous key is gone
+//           (on a real card) or not: the card is checked, and when it is gone the previous
+//           certificate's object is removed too (it would name a key the slot no longer has),
+//           the error says so and what to do, and card.previous_key_lost is audited
+//           (card.previous_key_kept when the key survived). The previous certificate is not
+//           revoked by a failure.
+//   resubmit  a failed enrollment order again, from its stored request (profile, subject,
+//           SANs, algorithm), on the card it was for (same token serial); a new order that
+//           records the failed one it retries (card.resubmitted).
 // On failure the order is failed by the service (which deletes a generated key through the
 // card provider, certificate objects beside it included), and what this class wrote is
 // removed while the token is still reachable: no half-written card, nothing recorded.
@@ -33,6 +49,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/clock.h"
@@ -62,8 +79,12 @@ struct EnrollmentEnvironment {
 
 struct CardSelection {
   std::string reader;    // "" = the only reader with a card
-  std::string key_slot;  // fixed-slot (PIV) cards: "9a", "9c"...; "" = the first
+  std::string key_slot;  // fixed-slot (PIV) cards: "9a", "9c"...; "" = the first (rekey: the
+                         // previous key's slot)
   std::chrono::seconds key_generation_timeout{600};
+  // Card types that need it (ykcs11): the card's PIV management key, hex, asked for when the
+  // card is first changed and not kept; empty: none given (such cards are then only shown).
+  hsm::PinSource management_key;
 };
 
 struct EnrollRequest {
@@ -124,6 +145,10 @@ class CardEnrollment {
   base::Result<CardOutcome> rekey(std::uint64_t certificate_id,
                                   std::optional<base::KeyAlgorithm> algorithm,
                                   bool revoke_previous);
+  // Runs the failed enrollment order `order_id` again on this card (see the header comment).
+  // kInvalidArgument when the order is not a failed card enrollment, or was for another card;
+  // kAlreadyExists when a resubmission of it completed already.
+  base::Result<CardOutcome> resubmit(std::uint64_t order_id);
   // The card, its token and objects, each key and certificate linked to the inventory.
   base::Result<CardView> show();
 
@@ -138,6 +163,12 @@ class CardEnrollment {
                  TokenType type, ProgressCallback progress);
 
   base::Result<void> unlock();
+  // kInvalidArgument when the card type needs a management key that was not given.
+  base::Result<void> check_can_change() const;
+  // The key slot a rekey of `previous` generates into, and whether that replaces its key.
+  base::Result<std::pair<std::string, bool>> rekey_target(const base::KeyRef& previous) const;
+  // After a failed rekey whose generation replaced (or may have replaced) `previous`'s key.
+  base::Error previous_key_lost(const ca::CertificateRecord& previous, base::Error error);
   base::Result<base::KeyAlgorithm> choose_algorithm(const ca::ProfileSelector& profile,
                                                     std::optional<base::KeyAlgorithm> wanted);
   // The BeforeCommit hook: writes the certificate (and chain) onto the card.
@@ -155,6 +186,8 @@ class CardEnrollment {
   std::string reader_;
   TokenType type_;
   ProgressCallback progress_;
+  std::string key_slot_;  // as selected
+  bool has_management_key_ = false;
   std::shared_ptr<std::atomic<bool>> removed_;
   std::unique_ptr<ReaderWatcher> watcher_;
   std::shared_ptr<hsm::Pkcs11KeyProvider> card_keys_;

@@ -14,6 +14,12 @@ using base::ErrorCode;
 CardKeyProvider::CardKeyProvider(std::shared_ptr<hsm::Pkcs11KeyProvider> card, Options options)
     : card_(std::move(card)), options_(std::move(options)) {}
 
+void CardKeyProvider::set_key_slot(std::string slot, bool replace) {
+  options_.key_slot = std::move(slot);
+  replace_slot_key_ = replace;
+  generation_started_ = false;
+}
+
 void CardKeyProvider::report(std::string step, std::string message) const {
   if (options_.progress) options_.progress(Progress{std::move(step), std::move(message)});
 }
@@ -41,8 +47,10 @@ base::Result<std::shared_ptr<base::Signer>> CardKeyProvider::generate_key(
                                " key pair on the card (this can take minutes on a real card)");
   // PKCS#11 cannot abort C_GenerateKeyPair: the worker always runs to its end, and this
   // thread waits for it whatever happens meanwhile.
-  auto worker = std::async(std::launch::async, [this, on_card, fixed_id] {
-    return card_->generate_key_with_id(on_card, fixed_id);
+  generation_started_ = true;
+  const bool replace = replace_slot_key_ && !fixed_id.empty();
+  auto worker = std::async(std::launch::async, [this, on_card, fixed_id, replace] {
+    return card_->generate_key_with_id(on_card, fixed_id, replace);
   });
   const auto started = std::chrono::steady_clock::now();
   bool removed = false;

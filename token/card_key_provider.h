@@ -8,7 +8,9 @@
 //     passes meanwhile, the call waits for the token to return (PKCS#11 cannot abort
 //     C_GenerateKeyPair), deletes any key it made while the token is still reachable, and fails;
 //   - the token type's fixed key slots (PIV): the generated key takes the slot's CKA_ID and
-//     label instead of a random id and the order's label;
+//     label instead of a random id and the order's label; generating into a slot that holds
+//     a key is refused unless the operation allows replacing it (set_key_slot), as a rekey
+//     into its own slot does: then, as on a real PIV card, the new key replaces the old one;
 //   - destroy_key also deletes the certificate objects beside the key (same CKA_ID), so a
 //     failed order leaves nothing of itself on the card.
 // wrap_secret / unwrap_secret are refused (a card holds no appliance secrets).
@@ -60,6 +62,13 @@ class CardKeyProvider final : public base::KeyProvider {
   base::Result<base::SecureBuffer> unwrap_secret(const base::WrappedSecret& wrapped) override;
 
   hsm::Pkcs11KeyProvider& card() { return *card_; }
+  // The fixed-slot key slot the next generation goes to ("" = the type's first), and whether
+  // it may replace a key already in that slot. Resets generation_started().
+  void set_key_slot(std::string slot, bool replace);
+  const std::string& key_slot() const { return options_.key_slot; }
+  // Whether the last generate_key reached the card (from then on, on a real PIV card, the
+  // slot's previous key is gone whatever happens next).
+  bool generation_started() const { return generation_started_; }
   // kUnavailable when the card was removed; ok otherwise.
   base::Result<void> check_present() const;
 
@@ -68,6 +77,8 @@ class CardKeyProvider final : public base::KeyProvider {
 
   std::shared_ptr<hsm::Pkcs11KeyProvider> card_;
   Options options_;
+  bool replace_slot_key_ = false;
+  bool generation_started_ = false;
 };
 
 }  // namespace signet::token

@@ -1,5 +1,7 @@
 #include "token/token_type.h"
 
+#include <algorithm>
+
 namespace signet::token {
 namespace {
 
@@ -67,6 +69,28 @@ base::Result<KeySlot> TokenType::slot(std::string_view wanted) const {
   }
   return Error(ErrorCode::kInvalidArgument, "cards of type '" + name + "' have no key slot '" +
                                                 std::string(wanted) + "' (slots: " + names + ")");
+}
+
+const KeySlot* TokenType::slot_with_id(base::ByteView id) const {
+  for (const auto& s : key_slots) {
+    if (base::ByteView(s.id).size() == id.size() && std::equal(id.begin(), id.end(), s.id.begin()))
+      return &s;
+  }
+  return nullptr;
+}
+
+base::Result<void> check_management_key(base::ByteView key) {
+  const bool hex = std::all_of(key.begin(), key.end(), [](std::uint8_t c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+  });
+  if (!hex || (key.size() != 32 && key.size() != 48 && key.size() != 64)) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "the management key must be given as hex digits: 48 for a 3DES or AES-192 key "
+                 "(the YubiKey default type), 32 for AES-128, 64 for AES-256 (got " +
+                     std::to_string(key.size()) + " characters" +
+                     (hex ? "" : ", not all of them hex digits") + ")");
+  }
+  return base::ok();
 }
 
 base::Result<TokenType> token_type(std::string_view name) {

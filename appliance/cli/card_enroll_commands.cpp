@@ -24,7 +24,8 @@ using nlohmann::json;
 
 struct EnrollOptions {
   CardCommonOptions card;
-  std::string profile, ca, key, subject, slot, out, id;
+  std::string profile, ca, key, subject, slot, out, id, management_key_file;
+  std::uint64_t resubmit = 0;
   std::vector<std::string> sans;
   int validity_days = 0;
   long timeout = 600;
@@ -49,6 +50,7 @@ Result<std::unique_ptr<token::CardEnrollment>> open_enrollment(ApplianceContext&
   selection.reader = o.card.reader;
   selection.key_slot = o.slot;
   selection.key_generation_timeout = std::chrono::seconds(o.timeout);
+  selection.management_key = session.management_key_source(o.management_key_file);
   return token::CardEnrollment::open(std::move(environment), session.map, session.modules,
                                      selection, session.pin_source(), print_progress);
 }
@@ -97,7 +99,25 @@ Result<void> show_outcome(ApplianceContext& ctx, const token::CardEnrollment& ca
   return base::ok();
 }
 
+Result<void> resubmit(ApplianceContext& ctx, const EnrollOptions& o) {
+  SIGNET_ASSIGN_OR_RETURN(auto session, CardSession::create(ctx, o.card));
+  SIGNET_ASSIGN_OR_RETURN(auto card, open_enrollment(ctx, o, *session));
+  SIGNET_ASSIGN_OR_RETURN(auto outcome, card->resubmit(o.resubmit));
+  return show_outcome(ctx, *card, outcome, o.out, "Enrolled (resubmitted)");
+}
+
 Result<void> enroll(ApplianceContext& ctx, const EnrollOptions& o) {
+  if (o.resubmit != 0) {
+    if (!o.profile.empty() || !o.subject.empty() || !o.sans.empty() || !o.key.empty()) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "--resubmit runs the failed order's own request again; --profile, --subject, "
+                   "--san and --key cannot be given with it");
+    }
+    return resubmit(ctx, o);
+  }
+  if (o.profile.empty()) {
+    return Error(ErrorCode::kInvalidArgument, "--profile is required (or --resubmit ORDER_ID)");
+  }
   SIGNET_ASSIGN_OR_RETURN(auto session, CardSession::create(ctx, o.card));
   SIGNET_ASSIGN_OR_RETURN(auto algorithm, algorithm_of(o.key));
   SIGNET_ASSIGN_OR_RETURN(auto card, open_enrollment(ctx, o, *session));
@@ -195,7 +215,11 @@ void add_enroll_command(CLI::App* card, Action& selected) {
       "enroll a token holder: generate a key pair on the card, have the CA certify it (proof of "
       "possession by a CSR the card signs) and write the certificate onto the card");
   add_card_common_options(cmd, o->card);
-  cmd->add_option("--profile", o->profile, "RA profile (name, or CA/name)")->required();
+  cmd->add_option("--profile", o->profile,
+                  "RA profile (name, or CA/name); required unless --resubmit");
+  cmd->add_option("--resubmit", o->resubmit,
+                  "run the failed card enrollment order ORDER_ID again, from its stored request "
+                  "(profile, subject, SANs, algorithm), on the same card");
   cmd->add_option("--ca", o->ca, "the CA whose profile is meant");
   cmd->add_option("--key", o->key,
                   "key algorithm (ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096); default: the "
@@ -207,6 +231,10 @@ void add_enroll_command(CLI::App* card, Action& selected) {
       "DNS:..., URI:...");
   cmd->add_option("--validity-days", o->validity_days, "default: the profile's")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--management-key-file", o->management_key_file,
+                  "ykcs11 cards: file (mode 0600) holding the card's PIV management key in hex, "
+                  "which authorises key generation and certificate writes; default: the next "
+                  "line of standard input with --pin-stdin, else a prompt");
   cmd->add_option("--slot", o->slot, "PIV cards: the key slot (9a, 9c, 9d, 9e; default 9a)");
   cmd->add_option("--timeout", o->timeout,
                   "seconds to allow for key generation on the card (default 600)")
@@ -226,6 +254,10 @@ void add_renew_command(CLI::App* card, Action& selected) {
   cmd->add_option("ID", o->id, "serial number or SHA-256 fingerprint of the certificate")
       ->required();
   cmd->add_option("--ca", o->ca, "the issuing CA, when several used the serial");
+  cmd->add_option("--management-key-file", o->management_key_file,
+                  "ykcs11 cards: file (mode 0600) holding the card's PIV management key in hex, "
+                  "which authorises key generation and certificate writes; default: the next "
+                  "line of standard input with --pin-stdin, else a prompt");
   cmd->add_option("--validity-days", o->validity_days, "default: the profile's")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--out", o->out, "also write the certificate (PEM) to this file");
@@ -247,7 +279,13 @@ void add_rekey_command(CLI::App* card, Action& selected) {
   cmd->add_option("--key", o->key, "key algorithm of the new key (default: the first offered)");
   cmd->add_flag("--revoke-previous", o->revoke_previous,
                 "revoke the old certificate (superseded) and delete its objects from the card");
-  cmd->add_option("--slot", o->slot, "PIV cards: the key slot of the new key");
+  cmd->add_option("--management-key-file", o->management_key_file,
+                  "ykcs11 cards: file (mode 0600) holding the card's PIV management key in hex, "
+                  "which authorises key generation and certificate writes; default: the next "
+                  "line of standard input with --pin-stdin, else a prompt");
+  cmd->add_option("--slot", o->slot,
+                  "PIV cards: the key slot of the new key (default: the previous key's slot, "
+                  "whose key the new one replaces; another slot must be free)");
   cmd->add_option("--timeout", o->timeout, "seconds to allow for key generation (default 600)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--out", o->out, "also write the certificate (PEM) to this file");

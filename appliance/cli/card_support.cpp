@@ -81,6 +81,21 @@ hsm::PinSource CardSession::pin_source() {
   };
 }
 
+hsm::PinSource CardSession::management_key_source(const std::string& file) {
+  auto mutex = pin_mutex_;
+  auto key = management_key_;
+  auto reader = secrets;
+  return [mutex, key, reader, file](const hsm::TokenInfo& token) -> Result<base::SecureBuffer> {
+    std::lock_guard lock(*mutex);
+    if (!*key) {
+      SIGNET_ASSIGN_OR_RETURN(auto read, reader->read(file, "PIV management key (hex) for card '" +
+                                                                token.label + "': "));
+      *key = std::move(read);
+    }
+    return base::SecureBuffer::copy_of((*key)->view());
+  };
+}
+
 void print_progress(const token::Progress& progress) {
   std::fprintf(stderr, "[%s] %s\n", progress.step.c_str(), progress.message.c_str());
   std::fflush(stderr);

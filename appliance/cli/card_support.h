@@ -57,10 +57,16 @@ struct CardSession {
   // The card's user PIN, read once (when the token first asks) and handed out again on a
   // re-login. Thread-safe.
   hsm::PinSource pin_source();
+  // The card's PIV management key (card types that need it, ykcs11), from `file` (mode 0600),
+  // else the next line of standard input (--pin-stdin: after the PIN), else a prompt; read
+  // once when the card is first changed and handed out again for each SO login. Thread-safe.
+  hsm::PinSource management_key_source(const std::string& file);
 
  private:
   std::shared_ptr<std::mutex> pin_mutex_ = std::make_shared<std::mutex>();
   std::shared_ptr<std::optional<base::SecureBuffer>> pin_ =
+      std::make_shared<std::optional<base::SecureBuffer>>();
+  std::shared_ptr<std::optional<base::SecureBuffer>> management_key_ =
       std::make_shared<std::optional<base::SecureBuffer>>();
 };
 

@@ -1,5 +1,6 @@
 #include "hsm/internal/token.h"
 
+#include <optional>
 #include <utility>
 
 namespace signet::hsm::internal {
@@ -162,6 +163,50 @@ base::Result<void> Token::log_in_locked(const base::SecureBuffer* given_pin) {
     return base::ok();
   }
   return login->error().with_context("logging in to " + info_.describe());
+}
+
+void Token::set_administrator_pins(PinSource so_pins) {
+  std::lock_guard login_lock(login_mutex_);
+  administrator_pins_ = std::move(so_pins);
+  has_administrator_.store(static_cast<bool>(administrator_pins_), std::memory_order_release);
+}
+
+void Token::log_out_locked(Session& session) {
+  (void)SIGNET_P11_CALL(session.functions(), C_Logout, info_.label, Purpose::kSoLogin,
+                        session.handle());
+  logged_in_.store(false, std::memory_order_release);
+}
+
+base::Result<Token::Lease> Token::log_in_administrator_locked() {
+  SIGNET_ASSIGN_OR_RETURN(auto leased, lease());
+  Session& session = leased.session();
+  // A module keeps one login per application: the user's must end before the SO's begins.
+  log_out_locked(session);
+  auto info = current_info();
+  if (info && info->so_pin_locked) {
+    return base::Error(base::ErrorCode::kPinLocked,
+                       "the security officer PIN (management key) of " + info->describe() +
+                           " is locked; " + unblock_advice(true) +
+                           " (C_GetTokenInfo: CKF_SO_PIN_LOCKED)");
+  }
+  std::optional<Status> login;
+  {
+    auto secret = administrator_pins_(info ? *info : info_);
+    if (!secret) {
+      return std::move(secret).error().with_context("getting the security officer secret for " +
+                                                    info_.describe());
+    }
+    auto* bytes = const_cast<CK_UTF8CHAR*>(secret->view().data());
+    login =
+        session.note(SIGNET_P11_CALL(session.functions(), C_Login, info_.label, Purpose::kSoLogin,
+                                     session.handle(), CKU_SO, bytes, secret->size()));
+  }  // the secret's SecureBuffer is wiped here
+  if (login->ok() || login->rv() == CKR_USER_ALREADY_LOGGED_IN) {
+    session.clear_failure();
+    return leased;
+  }
+  return login->error().with_context("logging in to " + info_.describe() +
+                                     " as security officer to administer it");
 }
 
 }  // namespace signet::hsm::internal

@@ -11,6 +11,13 @@
 // with a PIN from the PinSource. CKR_USER_ALREADY_LOGGED_IN is success. We never call C_Logout
 // per operation: it would log out every session of the process.
 //
+// Administration (key generation, writing and deleting objects) runs under the user login,
+// unless an administrator PIN source is set: then it runs under a security officer login with
+// that secret (ykcs11 takes a PIV card's management key as the SO PIN and refuses
+// C_GenerateKeyPair, C_CreateObject and C_DestroyObject otherwise). As a module refuses an SO
+// login beside a user login (CKR_USER_ANOTHER_ALREADY_LOGGED_IN), run_administration ends the
+// user login first and logs the SO out afterwards; the next run() logs the user in again.
+//
 // The slot id is found again by serial when the slot disappears (SoftHSM renumbers slots,
 // cards move between readers).
 //
@@ -79,6 +86,23 @@ class Token {
   bool logged_in() const {
     return !info_.login_required || logged_in_.load(std::memory_order_acquire);
   }
+  // The security officer secret for administration (see the header comment); set it before
+  // the token is used by other threads.
+  void set_administrator_pins(PinSource so_pins);
+  bool has_administrator() const { return has_administrator_.load(std::memory_order_acquire); }
+
+  // Runs op(Session&) -> Result<T> as administration: under the SO login when an
+  // administrator PIN source is set (once, no retry), else as run(op).
+  template <typename Op>
+  auto run_administration(Op&& op) -> decltype(op(std::declval<Session&>())) {
+    if (!has_administrator()) return run(std::forward<Op>(op));
+    std::lock_guard login_lock(login_mutex_);
+    SIGNET_ASSIGN_OR_RETURN(auto leased, log_in_administrator_locked());
+    auto result = op(leased.session());
+    log_out_locked(leased.session());
+    return result;
+  }
+
   // Bumped whenever sessions were found dead; handles cached under an older one may be stale.
   std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
@@ -110,6 +134,10 @@ class Token {
   // C_Login with `pin` (nullptr: the PinSource's); login_mutex_ held by the caller.
   base::Result<void> log_in_locked(const base::SecureBuffer* pin);
   CK_SLOT_ID slot() const;
+  // Ends any login, then C_Login as CKU_SO with the administrator's secret; login_mutex_ held.
+  base::Result<Lease> log_in_administrator_locked();
+  // C_Logout (its result ignored: there may be no login to end); login_mutex_ held.
+  void log_out_locked(Session& session);
 
   const std::shared_ptr<Pkcs11Module> module_;
   const TokenInfo info_;
@@ -124,6 +152,8 @@ class Token {
 
   std::mutex login_mutex_;  // one login at a time
   std::atomic<bool> logged_in_{false};
+  PinSource administrator_pins_;  // guarded by login_mutex_
+  std::atomic<bool> has_administrator_{false};
   std::atomic<std::uint64_t> generation_{0};
 };
 

@@ -108,6 +108,16 @@ bool parse_line(const std::string& line, FaultControl& out) {
     out.delays.push_back(std::move(rule));
     return true;
   }
+  if (verb == "ykcs11") {
+    Ykcs11Settings settings;
+    std::string extra;
+    words >> settings.management_key >> settings.user_pin >> extra;
+    if (settings.management_key.empty() || settings.user_pin.empty() || !extra.empty()) {
+      return false;
+    }
+    out.ykcs11 = std::move(settings);
+    return true;
+  }
   if (verb == "slot_description") {
     std::string rest;
     std::getline(words, rest);

@@ -26,6 +26,17 @@
 //                                            function).
 //   slot_description TEXT                    C_GetSlotInfo reports TEXT (e.g. a PC/SC reader
 //                                            name) as every slot's description.
+//   ykcs11 MANAGEMENT_KEY USER_PIN           Yubico ykcs11's login model (ykcs11_emulation.h):
+//                                            C_GenerateKeyPair, C_CreateObject and
+//                                            C_DestroyObject need an SO login with
+//                                            MANAGEMENT_KEY (hex, compared case-blind), else
+//                                            CKR_USER_TYPE_INVALID; an SO login beside a user
+//                                            login (or the reverse) is
+//                                            CKR_USER_ANOTHER_ALREADY_LOGGED_IN; signing needs
+//                                            the user PIN; generating into a CKA_ID replaces
+//                                            the key pair there. Underneath, the SO login
+//                                            logs in to the real module as its user with
+//                                            USER_PIN (SoftHSM has no PIV management key).
 //
 // Lines it does not understand are reported on stderr and ignored.
 // Value type; parsing is a pure function.
@@ -52,11 +63,17 @@ struct DelayRule {
   unsigned long milliseconds = 0;
 };
 
+struct Ykcs11Settings {
+  std::string management_key;
+  std::string user_pin;  // the real module's user PIN, for the SO login underneath
+};
+
 struct FaultControl {
   CK_FLAGS token_flags = 0;  // OR-ed into C_GetTokenInfo's flags
   std::vector<FailRule> failures;
   std::vector<DelayRule> delays;
   std::optional<std::string> slot_description;
+  std::optional<Ykcs11Settings> ykcs11;
 
   bool user_pin_locked() const { return (token_flags & CKF_USER_PIN_LOCKED) != 0; }
   bool so_pin_locked() const { return (token_flags & CKF_SO_PIN_LOCKED) != 0; }

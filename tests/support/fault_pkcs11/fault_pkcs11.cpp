@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "tests/support/fault_pkcs11/fault_control.h"
+#include "tests/support/fault_pkcs11/ykcs11_emulation.h"
 
 namespace signet::test::fault {
 namespace {
@@ -129,7 +130,99 @@ CK_RV login(CK_SESSION_HANDLE session, CK_USER_TYPE user, CK_UTF8CHAR* pin, CK_U
     return CKR_PIN_LOCKED;
   }
   if (user == CKU_SO && control.so_pin_locked()) return CKR_PIN_LOCKED;
+  if (control.ykcs11) {
+    return ykcs11::login(*state().real, *control.ykcs11, session, user, pin, pin_len);
+  }
   return state().real->C_Login(session, user, pin, pin_len);
+}
+
+CK_RV logout(CK_SESSION_HANDLE session) {
+  const FaultControl control = read_control();
+  const CK_RV injected = before(control, "C_Logout");
+  if (injected != CKR_OK) return injected;
+  if (control.ykcs11) return ykcs11::logout(*state().real, session);
+  return state().real->C_Logout(session);
+}
+
+CK_RV open_session(CK_SLOT_ID slot, CK_FLAGS flags, void* application, CK_NOTIFY notify,
+                   CK_SESSION_HANDLE* session) {
+  const CK_RV injected = before(read_control(), "C_OpenSession");
+  if (injected != CKR_OK) return injected;
+  const CK_RV rv = state().real->C_OpenSession(slot, flags, application, notify, session);
+  if (rv == CKR_OK) ykcs11::session_opened();
+  return rv;
+}
+
+CK_RV close_session(CK_SESSION_HANDLE session) {
+  const CK_RV injected = before(read_control(), "C_CloseSession");
+  if (injected != CKR_OK) return injected;
+  const CK_RV rv = state().real->C_CloseSession(session);
+  if (rv == CKR_OK) ykcs11::session_closed();
+  return rv;
+}
+
+CK_RV close_all_sessions(CK_SLOT_ID slot) {
+  const CK_RV injected = before(read_control(), "C_CloseAllSessions");
+  if (injected != CKR_OK) return injected;
+  const CK_RV rv = state().real->C_CloseAllSessions(slot);
+  if (rv == CKR_OK) ykcs11::all_sessions_closed();
+  return rv;
+}
+
+CK_RV generate_key_pair(CK_SESSION_HANDLE session, CK_MECHANISM* mechanism,
+                        CK_ATTRIBUTE* public_template, CK_ULONG public_count,
+                        CK_ATTRIBUTE* private_template, CK_ULONG private_count,
+                        CK_OBJECT_HANDLE* public_key, CK_OBJECT_HANDLE* private_key) {
+  const FaultControl control = read_control();
+  const CK_RV injected = before(control, "C_GenerateKeyPair");
+  if (injected != CKR_OK) return injected;
+  if (control.ykcs11) {
+    return ykcs11::generate_key_pair(*state().real, session, mechanism, public_template,
+                                     public_count, private_template, private_count, public_key,
+                                     private_key);
+  }
+  return state().real->C_GenerateKeyPair(session, mechanism, public_template, public_count,
+                                         private_template, private_count, public_key, private_key);
+}
+
+CK_RV create_object(CK_SESSION_HANDLE session, CK_ATTRIBUTE* attributes, CK_ULONG count,
+                    CK_OBJECT_HANDLE* object) {
+  const FaultControl control = read_control();
+  const CK_RV injected = before(control, "C_CreateObject");
+  if (injected != CKR_OK) return injected;
+  if (control.ykcs11) {
+    if (const CK_RV refused = ykcs11::check_object_change(); refused != CKR_OK) return refused;
+  }
+  return state().real->C_CreateObject(session, attributes, count, object);
+}
+
+CK_RV destroy_object(CK_SESSION_HANDLE session, CK_OBJECT_HANDLE object) {
+  const FaultControl control = read_control();
+  const CK_RV injected = before(control, "C_DestroyObject");
+  if (injected != CKR_OK) return injected;
+  if (control.ykcs11) {
+    if (const CK_RV refused = ykcs11::check_object_change(); refused != CKR_OK) return refused;
+  }
+  return state().real->C_DestroyObject(session, object);
+}
+
+CK_RV sign_init(CK_SESSION_HANDLE session, CK_MECHANISM* mechanism, CK_OBJECT_HANDLE key) {
+  const FaultControl control = read_control();
+  const CK_RV injected = before(control, "C_SignInit");
+  if (injected != CKR_OK) return injected;
+  if (control.ykcs11) {
+    if (const CK_RV refused = ykcs11::check_sign_init(); refused != CKR_OK) return refused;
+  }
+  return state().real->C_SignInit(session, mechanism, key);
+}
+
+// The fault for a C_Sign / C_SignFinal: an injected one, or ykcs11's refusal to sign without
+// the PIN.
+CK_RV sign_fault(const char* function) {
+  const FaultControl control = read_control();
+  const CK_RV injected = before(control, function);
+  if (injected != CKR_OK) return injected;
+  return control.ykcs11 ? ykcs11::check_sign() : CKR_OK;
 }
 
 // PKCS#11 v2.40 §5.11: a C_Sign or C_SignFinal that fails ends the signing operation. An
@@ -140,7 +233,7 @@ constexpr CK_ULONG kScratchSize = 16384;
 
 CK_RV sign(CK_SESSION_HANDLE session, CK_BYTE* data, CK_ULONG data_len, CK_BYTE* signature,
            CK_ULONG* signature_len) {
-  const CK_RV injected = before(read_control(), "C_Sign");
+  const CK_RV injected = sign_fault("C_Sign");
   if (injected != CKR_OK) {
     std::vector<CK_BYTE> scratch(kScratchSize);
     CK_ULONG scratch_len = scratch.size();
@@ -151,7 +244,7 @@ CK_RV sign(CK_SESSION_HANDLE session, CK_BYTE* data, CK_ULONG data_len, CK_BYTE*
 }
 
 CK_RV sign_final(CK_SESSION_HANDLE session, CK_BYTE* signature, CK_ULONG* signature_len) {
-  const CK_RV injected = before(read_control(), "C_SignFinal");
+  const CK_RV injected = sign_fault("C_SignFinal");
   if (injected != CKR_OK) {
     std::vector<CK_BYTE> scratch(kScratchSize);
     CK_ULONG scratch_len = scratch.size();
@@ -220,16 +313,16 @@ void fill_function_list(CK_FUNCTION_LIST& list, const CK_FUNCTION_LIST& real) {
   FAULT_FORWARD(C_InitToken);
   FAULT_FORWARD(C_InitPIN);
   FAULT_FORWARD(C_SetPIN);
-  FAULT_FORWARD(C_OpenSession);
-  FAULT_FORWARD(C_CloseSession);
-  FAULT_FORWARD(C_CloseAllSessions);
+  list.C_OpenSession = &open_session;
+  list.C_CloseSession = &close_session;
+  list.C_CloseAllSessions = &close_all_sessions;
   FAULT_FORWARD(C_GetSessionInfo);
   FAULT_FORWARD(C_GetOperationState);
   FAULT_FORWARD(C_SetOperationState);
-  FAULT_FORWARD(C_Logout);
-  FAULT_FORWARD(C_CreateObject);
+  list.C_Logout = &logout;
+  list.C_CreateObject = &create_object;
   FAULT_FORWARD(C_CopyObject);
-  FAULT_FORWARD(C_DestroyObject);
+  list.C_DestroyObject = &destroy_object;
   FAULT_FORWARD(C_GetObjectSize);
   FAULT_FORWARD(C_GetAttributeValue);
   FAULT_FORWARD(C_SetAttributeValue);
@@ -249,7 +342,7 @@ void fill_function_list(CK_FUNCTION_LIST& list, const CK_FUNCTION_LIST& real) {
   FAULT_FORWARD(C_DigestUpdate);
   FAULT_FORWARD(C_DigestKey);
   FAULT_FORWARD(C_DigestFinal);
-  FAULT_FORWARD(C_SignInit);
+  list.C_SignInit = &sign_init;
   list.C_Sign = &sign;
   FAULT_FORWARD(C_SignUpdate);
   list.C_SignFinal = &sign_final;
@@ -266,7 +359,7 @@ void fill_function_list(CK_FUNCTION_LIST& list, const CK_FUNCTION_LIST& real) {
   FAULT_FORWARD(C_SignEncryptUpdate);
   FAULT_FORWARD(C_DecryptVerifyUpdate);
   FAULT_FORWARD(C_GenerateKey);
-  FAULT_FORWARD(C_GenerateKeyPair);
+  list.C_GenerateKeyPair = &generate_key_pair;
   FAULT_FORWARD(C_WrapKey);
   FAULT_FORWARD(C_UnwrapKey);
   FAULT_FORWARD(C_DeriveKey);

@@ -70,3 +70,32 @@ TEST_CASE("an unknown token type is refused, also in the ATR map") {
   REQUIRE_FALSE(bad);
   CHECK(bad.error().message().find("cards[0]: unknown card type 'cac'") != std::string::npos);
 }
+
+TEST_CASE("only ykcs11 needs the management key, and it must be hex of a PIV key's length") {
+  CHECK(token_type("ykcs11")->needs_management_key());
+  CHECK_FALSE(token_type("piv")->needs_management_key());
+  CHECK_FALSE(token_type("generic")->needs_management_key());
+
+  CHECK(check_management_key(base::as_bytes("010203040506070801020304050607080102030405060708")));
+  CHECK(check_management_key(base::as_bytes("00112233445566778899AABBCCDDEEFF")));  // AES-128
+  CHECK(check_management_key(base::as_bytes(std::string(64, 'f'))));                // AES-256
+  auto short_key = check_management_key(base::as_bytes("0102"));
+  REQUIRE_FALSE(short_key);
+  CHECK(short_key.error().message().find("got 4 characters") != std::string::npos);
+  auto not_hex = check_management_key(base::as_bytes(std::string(47, '0') + "g"));
+  REQUIRE_FALSE(not_hex);
+  CHECK(not_hex.error().message().find("not all of them hex digits") != std::string::npos);
+  CHECK(not_hex.error().message().find("000g") == std::string::npos);  // never quoted
+}
+
+TEST_CASE("a PIV key slot is found by its CKA_ID") {
+  auto piv = token_type("piv");
+  REQUIRE(piv);
+  const base::Bytes id = {0x03};
+  const KeySlot* slot = piv->slot_with_id(id);
+  REQUIRE(slot != nullptr);
+  CHECK(slot->name == "9d");
+  const base::Bytes unknown = {0x07};
+  CHECK(piv->slot_with_id(unknown) == nullptr);
+  CHECK(token_type("generic")->slot_with_id(id) == nullptr);
+}
