@@ -11,8 +11,8 @@
 //           the key's CKA_ID; the CA chain too where the token type has room) BEFORE the
 //           inventory commit, so the inventory never names a card certificate the card lacks.
 //           The inventory's key location is the card's token serial and the key's CKA_ID (its
-//           PKCS#11 URI); the reader goes into the audit event card.enrolled (a card is not
-//           tied to a reader).
+//           PKCS#11 URI), with the reader it was enrolled in (KeyRef::reader, informational: a
+//           card is not tied to a reader); the audit event card.enrolled names it too.
 // Card types that need the management key to change the card (TokenType::needs_management_key,
 // ykcs11) get it from CardSelection::management_key; their key generation and certificate
 // writes run under an SO login with it (hsm::Pkcs11KeyProvider::set_administrator_pins),

@@ -9,6 +9,31 @@ namespace {
 using base::Error;
 using base::ErrorCode;
 
+// A card key as the inventory should record it: the card's signer, with the reader it sits in
+// added to its KeyRef. Thread-safe as the wrapped signer is.
+class ReaderSigner final : public base::Signer {
+ public:
+  ReaderSigner(std::shared_ptr<base::Signer> inner, std::string reader)
+      : inner_(std::move(inner)), ref_(inner_->key_ref()) {
+    ref_.reader = std::move(reader);
+  }
+  const base::KeyRef& key_ref() const override { return ref_; }
+  base::KeyAlgorithm algorithm() const override { return inner_->algorithm(); }
+  base::DigestAlgorithm digest() const override { return inner_->digest(); }
+  const base::Bytes& public_key_der() const override { return inner_->public_key_der(); }
+  base::Result<base::Bytes> sign(base::ByteView message) const override {
+    return inner_->sign(message);
+  }
+  base::Result<base::Bytes> sign_digest(base::ByteView digest,
+                                        const base::SignatureScheme& scheme) const override {
+    return inner_->sign_digest(digest, scheme);
+  }
+
+ private:
+  std::shared_ptr<base::Signer> inner_;
+  base::KeyRef ref_;
+};
+
 }  // namespace
 
 CardKeyProvider::CardKeyProvider(std::shared_ptr<hsm::Pkcs11KeyProvider> card, Options options)
@@ -18,6 +43,12 @@ void CardKeyProvider::set_key_slot(std::string slot, bool replace) {
   options_.key_slot = std::move(slot);
   replace_slot_key_ = replace;
   generation_started_ = false;
+}
+
+std::shared_ptr<base::Signer> CardKeyProvider::with_reader(
+    std::shared_ptr<base::Signer> signer) const {
+  if (options_.reader.empty()) return signer;
+  return std::make_shared<ReaderSigner>(std::move(signer), options_.reader);
 }
 
 void CardKeyProvider::report(std::string step, std::string message) const {
@@ -73,7 +104,10 @@ base::Result<std::shared_ptr<base::Signer>> CardKeyProvider::generate_key(
   }
   auto signer = worker.get();
   if (!removed && check_present()) {
-    if (!timed_out) return signer;
+    if (!timed_out) {
+      if (!signer) return signer;
+      return with_reader(std::move(*signer));
+    }
   } else {
     removed = true;
   }
@@ -97,12 +131,14 @@ base::Result<std::shared_ptr<base::Signer>> CardKeyProvider::generate_key(
 
 base::Result<std::shared_ptr<base::Signer>> CardKeyProvider::find_key(const base::KeyRef& ref) {
   SIGNET_TRY(check_present());
-  return card_->find_key(ref);
+  SIGNET_ASSIGN_OR_RETURN(auto signer, card_->find_key(ref));
+  return with_reader(std::move(signer));
 }
 
 base::Result<std::shared_ptr<base::Signer>> CardKeyProvider::find_key_by_uri(std::string_view uri) {
   SIGNET_TRY(check_present());
-  return card_->find_key_by_uri(uri);
+  SIGNET_ASSIGN_OR_RETURN(auto signer, card_->find_key_by_uri(uri));
+  return with_reader(std::move(signer));
 }
 
 base::Result<void> CardKeyProvider::destroy_key(const base::KeyRef& ref) {

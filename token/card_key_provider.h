@@ -11,6 +11,8 @@
 //     label instead of a random id and the order's label; generating into a slot that holds
 //     a key is refused unless the operation allows replacing it (set_key_slot), as a rekey
 //     into its own slot does: then, as on a real PIV card, the new key replaces the old one;
+//   - the keys it hands out carry the reader in their KeyRef (`reader`), so the inventory
+//     records where the card was enrolled;
 //   - destroy_key also deletes the certificate objects beside the key (same CKA_ID), so a
 //     failed order leaves nothing of itself on the card.
 // wrap_secret / unwrap_secret are refused (a card holds no appliance secrets).
@@ -74,6 +76,8 @@ class CardKeyProvider final : public base::KeyProvider {
 
  private:
   void report(std::string step, std::string message) const;
+
+  std::shared_ptr<base::Signer> with_reader(std::shared_ptr<base::Signer> signer) const;
 
   std::shared_ptr<hsm::Pkcs11KeyProvider> card_;
   Options options_;

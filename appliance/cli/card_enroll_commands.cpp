@@ -178,6 +178,10 @@ Result<void> show(ApplianceContext& ctx, const EnrollOptions& o) {
                           {"status", std::string(ca::to_string(ca::status_at(c, now)))}};
       linked = c.ca_name + "/" + c.serial.to_hex() + " (" +
                std::string(ca::to_string(ca::status_at(c, now))) + ")";
+      // Where the inventory says the card was enrolled (empty for records from before).
+      const std::string enrolled_in = c.key_location ? c.key_location->reader : std::string();
+      j["certificate"]["enrolled_in_reader"] = enrolled_in;
+      if (!enrolled_in.empty()) linked += ", enrolled in '" + enrolled_in + "'";
     }
     objects.push_back(j);
     rows.push_back({kind, base::to_hex(entry.object.id), entry.object.label, linked});

@@ -62,6 +62,7 @@ void print_certificate_json(const nlohmann::json& j, std::FILE* out) {
                 {"fingerprint_sha256", "SHA-256 fingerprint"},
                 {"key_location", "Key location"},
                 {"key_storage", "Key storage"},
+                {"key_reader", "Card reader"},
                 {"profile", "Profile"},
                 {"profile_version", "Profile version"},
                 {"order_id", "Order"},

@@ -96,6 +96,12 @@ nlohmann::json certificate_json(const ca::CertificateRecord& r, base::TimePoint 
                        (r.key_location->token_label.empty() ? r.key_location->token_serial
                                                             : r.key_location->token_label) +
                        " (serial " + r.key_location->token_serial + ")";
+    // A smart card: the reader it was enrolled in (cards move between readers).
+    if (!r.key_location->reader.empty()) {
+      j["key_reader"] = r.key_location->reader;
+      j["key_storage"] = j["key_storage"].get<std::string>() +
+                         ", a smart card enrolled in reader '" + r.key_location->reader + "'";
+    }
   }
   if (!r.profile.empty()) {
     j["profile"] = r.ca_name.empty() ? r.profile : r.ca_name + "/" + r.profile;

@@ -21,8 +21,10 @@ using base::Error;
 using base::ErrorCode;
 
 namespace key_ref_tag {
-constexpr std::uint8_t kTokenSerial = 1, kId = 2, kTokenLabel = 3, kObjectLabel = 4;
-}
+// kReader came later (the reader a card key was enrolled in): older records lack it and
+// decode it as ""; older builds skip it as a tag they do not know. No migration needed.
+constexpr std::uint8_t kTokenSerial = 1, kId = 2, kTokenLabel = 3, kObjectLabel = 4, kReader = 5;
+}  // namespace key_ref_tag
 
 // ---- writing ----
 
@@ -78,6 +80,7 @@ inline void encode_key_ref(const base::KeyRef& ref, Bytes& out) {
   w.optional_bytes(key_ref_tag::kId, ref.id);
   w.text(key_ref_tag::kTokenLabel, ref.token_label);
   w.text(key_ref_tag::kObjectLabel, ref.object_label);
+  w.text(key_ref_tag::kReader, ref.reader);
 }
 
 // ---- reading ----
@@ -169,6 +172,9 @@ class Decoder {
           break;
         case key_ref_tag::kObjectLabel:
           ref.object_label = text(v);
+          break;
+        case key_ref_tag::kReader:
+          ref.reader = text(v);
           break;
         default:
           break;  // a field from a newer build

@@ -511,3 +511,27 @@ TEST_CASE("a state directory that cannot be made is refused naming the path") {
     CHECK_THAT(denied.error().message(), Catch::Contains(locked.string()));
   }
 }
+
+TEST_CASE("a card key's reader round-trips; a record from before readers were kept has none") {
+  auto record = make_record("root", 1);
+  record.key_location = base::KeyRef{"c4rd", {0x01}, "card-1", "X.509 Certificate for PIV"};
+  const base::Bytes key(8, 0);
+  // Before: no reader field at all (what older builds wrote).
+  base::Bytes old_encoding;
+  codec::encode(record, old_encoding);
+  auto old_decoded = codec::decode_certificate(old_encoding, "certs", key);
+  REQUIRE(old_decoded);
+  REQUIRE(old_decoded->key_location);
+  CHECK(old_decoded->key_location->reader.empty());
+  CHECK(old_decoded->key_location->token_serial == "c4rd");
+
+  record.key_location->reader = "Virtual PCD 00 00";
+  base::Bytes encoded;
+  codec::encode(record, encoded);
+  CHECK(encoded.size() > old_encoding.size());
+  auto decoded = codec::decode_certificate(encoded, "certs", key);
+  REQUIRE(decoded);
+  REQUIRE(decoded->key_location);
+  CHECK(decoded->key_location->reader == "Virtual PCD 00 00");
+  CHECK(*decoded->key_location == *record.key_location);
+}

@@ -1,8 +1,8 @@
 // PIV cards as `signet card ...` meets them, with the fault module in ykcs11 mode
 // (ykcs11_emulation.h) in front of the SoftHSM token "card-1": key generation and certificate
 // writes only under an SO login with the management key, signing only under the PIN, one key
-// per slot (generating into a slot replaces its key). Also: resubmitting a failed card
-// enrollment.
+// per slot (generating into a slot replaces its key). Also: the reader in the inventory's key
+// location, and resubmitting a failed card enrollment.
 #include <catch2/catch.hpp>
 
 #include <filesystem>
@@ -79,6 +79,25 @@ TEST_CASE("a ykcs11 card generates and stores under the management key and signs
   CHECK(count(objects, "Private Key Object") == 1);
   CHECK(count(objects, "Certificate Object") == 1);  // one per slot, no chain on a PIV card
   CHECK(objects.find("X.509 Certificate for PIV Authentication") != std::string::npos);
+
+  // The inventory's key location names the card and the reader it was enrolled in.
+  const json shown = f.cert_show(serial);
+  CHECK(shown["key_reader"] == PcscStack::kReader);
+  CHECK(shown["key_storage"].get<std::string>().find(PcscStack::kReader) != std::string::npos);
+  auto text = f.signet("cert show " + serial);
+  CHECK(text.output.find("Card reader") != std::string::npos);
+  // card show links the card's objects to the inventory, with the reader of the enrollment.
+  int code = 0;
+  std::string progress;
+  const json view = f.signet_json("card show --card-pin-file " + f.pin_file(), code, progress);
+  INFO(progress);
+  REQUIRE(code == 0);
+  int with_reader = 0;
+  for (const auto& o : view["objects"]) {
+    if (!o["certificate"].is_null() && o["certificate"]["enrolled_in_reader"] == PcscStack::kReader)
+      ++with_reader;
+  }
+  CHECK(with_reader == 2);  // the key and its certificate
 }
 
 TEST_CASE("a ykcs11 card refuses a flow that generates under the PIN, and a wrong key") {
