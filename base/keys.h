@@ -57,7 +57,7 @@ struct KeyRef {
   Bytes id;                  // CKA_ID
   std::string token_label;   // informational
   std::string object_label;  // informational (CKA_LABEL)
-  std::string reader;        // informational: the PC/SC reader a smart card was enrolled in
+  std::string reader{};      // informational: the PC/SC reader a smart card was enrolled in
 
   // RFC 7512 URI, e.g. "pkcs11:token=signet;serial=1a2b;id=%01%02;type=private".
   std::string to_uri() const;
