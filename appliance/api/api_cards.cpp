@@ -10,6 +10,7 @@
 #include "appliance/api/card_service.h"
 #include "appliance/api/internal/certificate_support.h"
 #include "appliance/api/internal/request_support.h"
+#include "appliance/core/views.h"
 #include "hsm/key_provider.h"
 #include "hsm/module.h"
 #include "store/lmdb_store.h"
@@ -375,6 +376,45 @@ void add_jobs(Router& router, ApiServices& api, CardService* cards) {
             });
 }
 
+// The inventory's certificates whose key is on the token `serial` (a card's), scanning the
+// inventory a page at a time up to kScanLimit records: the inventory has no index by key
+// location.
+constexpr std::size_t kScanLimit = 20000;
+
+void add_card_certificates(Router& router, ApiServices& api, CardService* cards) {
+  add_route(router, "GET", "/api/v1/cards/certificates", Permission::kRead,
+            {kTag,
+             "the inventory's certificates whose key is on a card's token (by token serial)",
+             {{"token", "the card's token serial"}}},
+            [&api, cards](ApiCall& call, const json&) -> Result<http::Response> {
+              SIGNET_TRY(need(cards));
+              const auto serial = query_string(call.request, "token").value_or("");
+              if (serial.empty()) {
+                return Error(ErrorCode::kInvalidArgument,
+                             "the query parameter 'token' (a token serial) is required");
+              }
+              const auto now = api.clock().now();
+              ca::CertificateQuery query;
+              query.now = now;
+              query.limit = 1000;
+              json items = json::array();
+              std::size_t scanned = 0;
+              for (;;) {
+                SIGNET_ASSIGN_OR_RETURN(auto page, api.inventory().list_certificates(query));
+                scanned += page.items.size();
+                for (const auto& record : page.items) {
+                  if (record.key_location && record.key_location->token_serial == serial &&
+                      !ApiServices::is_internal_ca(record.ca_name)) {
+                    items.push_back(certificate_json(record, now));
+                  }
+                }
+                if (page.next_cursor.empty() || scanned >= kScanLimit) break;
+                query.cursor = page.next_cursor;
+              }
+              return json_response({{"items", items}, {"complete", scanned < kScanLimit}});
+            });
+}
+
 }  // namespace
 
 void register_card_routes(Router& router, ApiServices& api, CardService* cards) {
@@ -385,6 +425,7 @@ void register_card_routes(Router& router, ApiServices& api, CardService* cards) 
   add_renew_rekey(router, api, cards, /*rekey=*/false);
   add_renew_rekey(router, api, cards, /*rekey=*/true);
   add_jobs(router, api, cards);
+  add_card_certificates(router, api, cards);
 }
 
 }  // namespace signet::appliance
