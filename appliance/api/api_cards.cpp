@@ -18,8 +18,6 @@
 
 namespace signet::appliance {
 
-nlohmann::json card_token_json(const token::CardToken& card);  // card_service.cpp
-
 namespace {
 
 using base::Error;
@@ -197,8 +195,9 @@ Result<http::Response> verify_pin(ApiServices& api, CardService& cards, ApiCall&
   auto audit = [&](const char* action, json detail) -> Result<void> {
     detail["reader"] = reader_name;
     detail["label"] = card.token.label;
-    return api.audit().append_audit(ca::make_audit_event(api.clock().now(), call.principal.actor(),
-                                                         action, object, detail.dump()));
+    SIGNET_TRY(api.audit().append_audit(ca::make_audit_event(
+        api.clock().now(), call.principal.actor(), action, object, detail.dump())));
+    return base::ok();
   };
   if (card.token.user_pin_locked) {
     SIGNET_TRY(audit("card.pin_refused", {{"error", "pin_locked"}}));

@@ -6,6 +6,7 @@
 #include "appliance/api/card_service.h"
 #include "appliance/api/router.h"
 #include "appliance/core/views.h"
+#include "ca/records.h"
 #include "pki/certificate.h"
 #include "store/lmdb_store.h"
 #include "token/card_selection.h"
@@ -16,8 +17,6 @@ using base::Error;
 using base::ErrorCode;
 using base::Result;
 using nlohmann::json;
-
-json card_token_json(const token::CardToken& card);  // card_service.cpp
 
 namespace {
 
@@ -291,7 +290,8 @@ void CardJob::finish(Result<token::CardOutcome> outcome, const token::CardEnroll
   }
   const auto& error = outcome.error();
   state_ = cancel_requested_ ? CardJobState::kCancelled : CardJobState::kFailed;
-  error_ = {{"code", cancel_requested_ ? "cancelled" : error_code_name(error.code())},
+  error_ = {{"code", cancel_requested_ ? std::string("cancelled")
+                                        : std::string(error_code_name(error.code()))},
             {"message", cancel_requested_ ? "cancelled by " + cancelled_by_ + ": " + error.message()
                                           : error.message()}};
   if (!pin_state.is_null()) error_["token"] = pin_state;

@@ -68,6 +68,10 @@ struct CardJobRequest {
 
 class CardJob;
 
+// A card as the API shows it: the ATR map's rule, module and type, and its token (label,
+// serial, model, manufacturer, PIN counters).
+nlohmann::json card_token_json(const token::CardToken& card);
+
 class CardService {
  public:
   // Loads the ATR map (settings.atr_map; the OpenSC default alone when empty) and the module of

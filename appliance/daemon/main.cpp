@@ -352,10 +352,12 @@ Result<int> serve(DaemonSettings settings, const DaemonFlags& flags) {
     // pcscd is reached over its AF_UNIX socket: card support needs local sockets.
     auto sockets = forwarding_socket_policy(settings.configuration.audit);
     if (cards && sockets == SocketPolicy::kRefused) sockets = SocketPolicy::kLocal;
-    SIGNET_TRY(install_seccomp_policy(seccomp.extra, sockets));
+    const auto extra = cards ? with_pcsc_client(seccomp.extra) : seccomp.extra;
+    SIGNET_TRY(install_seccomp_policy(extra, sockets));
     log("seccomp: the syscall allowlist is installed (" +
         std::to_string(seccomp_base_allowlist().size() + seccomp.extra.size()) +
-        " syscalls, plus clone for threads and ioctl FIONBIO/FIONREAD)");
+        " syscalls, plus clone for threads and ioctl FIONBIO/FIONREAD)" +
+        (cards ? "; smart cards: AF_UNIX sockets and poll for pcscd" : ""));
   } else {
     log("warning: seccomp: no syscall filter: " + seccomp.reason);
   }
