@@ -104,7 +104,7 @@ void register_token_routes(Router& router, ApiServices& api);        // /api/v1/
 void register_audit_routes(Router& router, ApiServices& api);        // /api/v1/audit...
 void register_operator_routes(Router& router, ApiServices& api);     // operators, API tokens
 void register_session_routes(Router& router, ApiServices& api);      // login, logout, whoami
-// /api/v1/cards...: `cards` is null when smart-card support is off (every route answers 503).
+// /api/v1/cards...: `cards` is null when smart-card support is off (every route answers 404).
 void register_card_routes(Router& router, ApiServices& api, CardService* cards);
 
 }  // namespace signet::appliance

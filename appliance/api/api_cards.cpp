@@ -3,7 +3,7 @@
 // asynchronous jobs (card_service.h): POST answers 202 with the job, GET .../jobs/{id} follows
 // it, DELETE cancels it. The holder's PIN travels in POST bodies only; it is moved into a
 // base::SecureBuffer, every copy in the request is wiped, and it is never logged or echoed.
-// Every route answers 503 when smart-card support is off ([cards] enabled = false).
+// Every route answers 404 not_found when smart-card support is off ([cards] enabled = false).
 #include <openssl/crypto.h>
 
 #include "appliance/api/api.h"
@@ -30,7 +30,7 @@ constexpr const char* kTag = "cards";
 
 Result<CardService*> need(CardService* cards) {
   if (cards == nullptr) {
-    return Error(ErrorCode::kUnavailable,
+    return Error(ErrorCode::kNotFound,
                  "smart-card support is off: set [cards] enabled = true in signetd's "
                  "configuration (docs/CONFIGURATION.md) and restart signetd");
   }

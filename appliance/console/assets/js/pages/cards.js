@@ -102,8 +102,8 @@ export async function render(context) {
       readers = (await api.get("/api/v1/cards/readers")).items;
     } catch (failure) {
       if (!current()) return false;
-      list.replaceChildren(errorBox(failure.message, failure.status === 503 ? "Smart cards are not enabled" : "The readers could not be listed"));
-      return failure.status !== 503;
+      list.replaceChildren(errorBox(failure.message, /smart-card support is off/.test(failure.message) ? "Smart cards are not enabled" : "The readers could not be listed"));
+      return !/smart-card support is off/.test(failure.message);
     }
     const sections = [];
     for (const reader of readers) {
