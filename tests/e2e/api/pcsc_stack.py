@@ -91,8 +91,12 @@ class PcscStack:
         def ready():
             if self.pcscd.poll() is not None:
                 return True
-            with open(os.path.join(self.dir, "pcscd.log"), "rb") as f:
-                return os.path.exists(PCSCD_SOCKET) and b"Virtual PCD" in f.read()
+            if not os.path.exists(PCSCD_SOCKET):
+                return False
+            # `signet card list` asks pcscd through libpcsclite, as signetd will.
+            listed = subprocess.run([os.environ.get("SIGNET_BIN", "signet"), "--json", "card",
+                                     "list"], capture_output=True, timeout=60)
+            return listed.returncode == 0 and b"Virtual PCD" in listed.stdout
 
         if not wait_until(ready) or self.pcscd.poll() is not None:
             logs = self.logs()

@@ -65,8 +65,13 @@ export class PcscStack {
       throw new Error(`another pcscd is already running on ${SOCKET}; stop it first`);
     }
     this.pcscd = this.spawnLogged(["/usr/sbin/pcscd", "--foreground", "--info"], "pcscd.log");
-    const ready = await waitUntil(() => this.pcscd.done || (fs.existsSync(SOCKET) &&
-      fs.readFileSync(path.join(this.dir, "pcscd.log"), "utf8").includes("Virtual PCD")));
+    // `signet card list` asks pcscd through libpcsclite, as signetd will.
+    const listed = () => {
+      const result = spawnSync(process.env.SIGNET_BIN || "signet", ["--json", "card", "list"],
+                               { encoding: "utf8", timeout: 60_000 });
+      return result.status === 0 && result.stdout.includes("Virtual PCD");
+    };
+    const ready = await waitUntil(() => this.pcscd.done || (fs.existsSync(SOCKET) && listed()));
     if (!ready || this.pcscd.done) {
       const logs = this.logs();
       await this.stop();
