@@ -179,6 +179,16 @@ class CardEnrollmentApiTest(unittest.TestCase):
         reader = {x["name"]: x for x in self.readers()}[pcsc_stack.READER]
         self.assertTrue(reader["card"]["token"]["user_pin_count_low"])
 
+    def test_signetd_loaded_the_card_modules_at_start_and_kept_its_seccomp_filter(self):
+        log = self.app.read_log()
+        self.assertIn("cards: rule 'virtual card' uses " + self.fault_module, log)
+        if "seccomp: the syscall allowlist is installed" in log:
+            self.assertIn("smart cards: AF_UNIX sockets and poll for pcscd", log)
+        else:  # sanitizer builds run without the filter, and say so
+            self.assertIn("no syscall filter", log)
+        # Everything above ran under the filter: signetd is still alive.
+        self.assertIsNone(self.app.process.poll())
+
     def test_algorithms_offered_are_those_the_profile_and_the_card_both_allow(self):
         r = self.call("GET", "/api/v1/cards/algorithms?profile=holder", expect=200).json()
         self.assertEqual(r["reader"], pcsc_stack.READER)

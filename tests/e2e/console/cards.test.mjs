@@ -44,7 +44,8 @@ function cardTool(...args) {
 // The wizard up to the PIN step: profile, holder, card and key.
 async function wizardToPin(cn) {
   await page.goto(`${app.url}/cards/enroll`);
-  await page.check("#profile-issuing-holder");
+  await page.locator("input[data-profile=\"issuing/holder\"]").waitFor({ state: "attached" }).catch(async () => { await shot("card-enroll-start-failed"); });
+  await page.locator("input[data-profile=\"issuing/holder\"]").check();
   await page.click("#wizard-next");
   await page.fill("#holder-cn", cn);
   await page.fill("#holder-o", "Example");

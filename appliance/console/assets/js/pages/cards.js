@@ -50,7 +50,7 @@ function readerCard(reader, certificates) {
     h("div", { class: "card-header" },
       h("div", null, h("h2", { id: `reader-title-${id}` }, reader.name), h("p", { class: "headline" }, state))),
     reader.error ? h("p", { class: "field-error", role: "alert" }, `The card could not be read: ${reader.error}`) : null,
-    reader.card_present ? h("dl", { class: "facts facts-wide" }, facts.map(([k, v]) => [h("dt", null, k), h("dd", null, v)])) : null,
+    reader.card_present ? h("dl", { class: "facts" }, facts.map(([k, v]) => [h("dt", null, k), h("dd", null, v)])) : null,
     card ? h("h3", null, "Certificates on this card") : null,
     card ? (certificates || h("p", { class: "muted" }, "Loading…")) : null);
 }
