@@ -44,7 +44,6 @@ function cardTool(...args) {
 // The wizard up to the PIN step: profile, holder, card and key.
 async function wizardToPin(cn) {
   await page.goto(`${app.url}/cards/enroll`);
-  await page.locator("input[data-profile=\"issuing/holder\"]").waitFor({ state: "attached" }).catch(async () => { await shot("card-enroll-start-failed"); });
   await page.locator("input[data-profile=\"issuing/holder\"]").check();
   await page.click("#wizard-next");
   await page.fill("#holder-cn", cn);
@@ -52,6 +51,7 @@ async function wizardToPin(cn) {
   await page.fill("#holder-email", "ada@example.com");
   await page.click("#wizard-next");
   await page.locator("#card-status.notice-success").waitFor();
+  await page.locator("#card-alg-ec-p256").waitFor({ timeout: 20_000 }).catch(async () => { await shot("card-step-debug"); });
   await page.locator("#card-alg-ec-p256").check();
   await page.click("#wizard-next");
   await page.locator("#card-pin").waitFor();

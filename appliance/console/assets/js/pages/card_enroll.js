@@ -75,7 +75,7 @@ function cardStep(state, context) {
   let stopped = false;
   let shownFor = null;
   async function poll() {
-    while (!stopped && context.current() && form.isConnected !== false) {
+    while (!stopped && context.current()) {
       try {
         const readers = (await api.get("/api/v1/cards/readers")).items;
         const withCard = readers.filter((r) => r.card_present && r.card);
@@ -91,17 +91,18 @@ function cardStep(state, context) {
           state.card = reader.card;
           status.className = "notice notice-success";
           status.replaceChildren(h("strong", null, `Card in ${reader.name}: `),
-                                 `${reader.card.token.label} (serial ${reader.card.token.serial}) `, pinFlags(reader.card.token));
+                                 `${reader.card.token.label} (serial ${reader.card.token.serial}) `,
+                                 h("span", null, pinFlags(reader.card.token)));
           const key = `${reader.name}/${reader.card.token.serial}`;
           if (shownFor !== key) {
             shownFor = key;
             const offered = await api.get(api.withQuery("/api/v1/cards/algorithms", { profile: qualified(state.profile), reader: reader.name }));
             if (!offered.algorithms.includes(state.algorithm)) state.algorithm = offered.algorithms[0];
             algorithms.replaceChildren(h("p", null, "Key algorithms both the RA profile and the card allow:"),
-              offered.algorithms.map((a) => h("label", { class: "choice", for: `card-alg-${a}` },
+              h("div", { class: "choices" }, offered.algorithms.map((a) => h("label", { class: "choice", for: `card-alg-${a}` },
                 h("input", { type: "radio", name: "card-algorithm", id: `card-alg-${a}`, value: a, checked: a === state.algorithm,
                              onchange: () => { state.algorithm = a; } }),
-                h("span", { class: "choice-text" }, h("strong", null, a)))));
+                h("span", { class: "choice-text" }, h("strong", null, a))))));
           }
         }
       } catch (failure) {
