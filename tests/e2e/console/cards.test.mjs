@@ -51,7 +51,6 @@ async function wizardToPin(cn) {
   await page.fill("#holder-email", "ada@example.com");
   await page.click("#wizard-next");
   await page.locator("#card-status.notice-success").waitFor();
-  await page.locator("#card-alg-ec-p256").waitFor({ timeout: 20_000 }).catch(async () => { await shot("card-step-debug"); });
   await page.locator("#card-alg-ec-p256").check();
   await page.click("#wizard-next");
   await page.locator("#card-pin").waitFor();
