@@ -301,6 +301,33 @@ class CardEnrollmentApiTest(unittest.TestCase):
         self.call("DELETE", "/api/v1/cards/jobs/%d" % job["id"], expect=409)
         self.assertIn("card.job_cancelled", self.audit_actions())
 
+    def test_signet_card_enroll_goes_through_the_running_signetd(self):
+        pin_file = self.app.secret_file("card.pin", CARD_PIN)
+        token_file = self.app.secret_file("officer.token", self.officer)
+        result = self.app.cli("--json", "card", "enroll", "--profile", "holder", "--key",
+                              "ec-p384", "--subject", "CN=Charles Babbage,O=Example", "--san",
+                              "email:charles@example.com", "--card-pin-file", pin_file,
+                              "--token-file", token_file)
+        job = json.loads(result.stdout)
+        self.assertEqual(job["state"], "done", job)
+        self.assertEqual(job["requested_by"].split(":")[0], "token")
+        self.assertIn("[key-generation]", result.stderr.decode())
+        leaf = os.path.join(self.app.dir, "cli-leaf.pem")
+        with open(leaf, "w") as f:
+            f.write(job["result"]["pem"])
+        out = run("openssl", "verify", "-CAfile", self.root_file, "-untrusted",
+                  self.issuing_file, leaf).stdout.decode()
+        self.assertIn(": OK", out)
+        self.assertEqual(job["result"]["certificate"]["key_algorithm"], "ec-p384")
+        # A wrong PIN: the command fails and says why, without the PIN.
+        wrong = self.app.secret_file("wrong.pin", "999999")
+        result = self.app.cli("card", "enroll", "--profile", "holder", "--subject",
+                              "CN=Charles Babbage", "--card-pin-file", wrong, "--token-file",
+                              token_file, check=False)
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("PIN", result.stderr.decode())
+        self.assertNotIn("999999", result.stderr.decode() + result.stdout.decode())
+
     def test_auditors_may_list_readers_but_not_enroll(self):
         r = self.app.request("GET", "/api/v1/cards/readers", token=self.auditor)
         self.assertEqual(r.status, 200, r)
