@@ -103,8 +103,8 @@ http::Response accepted(const std::shared_ptr<CardJob>& job) {
 
 Result<http::Response> submit(ApiServices& api, CardService* cards, ApiCall& call,
                               CardJobRequest request, base::SecureBuffer pin) {
-  SIGNET_ASSIGN_OR_RETURN(auto job, cards->submit(std::move(request), std::move(pin),
-                                                  call.principal.actor()));
+  SIGNET_ASSIGN_OR_RETURN(
+      auto job, cards->submit(std::move(request), std::move(pin), call.principal.actor()));
   const auto view = job->snapshot();
   json detail = {{"kind", view["kind"]}, {"reader", view["reader"]}};
   if (view.contains("subject")) detail["subject"] = view["subject"];
@@ -188,9 +188,9 @@ Result<http::Response> verify_pin(ApiServices& api, CardService& cards, ApiCall&
   base::SecureBuffer pin;
   SIGNET_ASSIGN_OR_RETURN(auto body, take_body_with_pin(call.request, schema, pin));
   std::string reader_name;
-  SIGNET_ASSIGN_OR_RETURN(auto card, token::select_card(field_string_or(body, "reader", ""),
-                                                        cards.map(), cards.modules(),
-                                                        &reader_name));
+  SIGNET_ASSIGN_OR_RETURN(auto card,
+                          token::select_card(field_string_or(body, "reader", ""), cards.map(),
+                                             cards.modules(), &reader_name));
   const std::string object = "card:" + card.token.serial;
   auto audit = [&](const char* action, json detail) -> Result<void> {
     detail["reader"] = reader_name;
@@ -203,19 +203,17 @@ Result<http::Response> verify_pin(ApiServices& api, CardService& cards, ApiCall&
     SIGNET_TRY(audit("card.pin_refused", {{"error", "pin_locked"}}));
     return pin_refused(token::locked_card_error(card.token, reader_name), card.token);
   }
-  SIGNET_ASSIGN_OR_RETURN(auto provider,
-                          hsm::Pkcs11KeyProvider::create({card.module}, card.token.serial,
-                                                         [](const hsm::TokenInfo&) {
-                                                           return Result<base::SecureBuffer>(Error(
-                                                               ErrorCode::kInvalidArgument,
-                                                               "no PIN"));
-                                                         }));
+  SIGNET_ASSIGN_OR_RETURN(
+      auto provider,
+      hsm::Pkcs11KeyProvider::create({card.module}, card.token.serial, [](const hsm::TokenInfo&) {
+        return Result<base::SecureBuffer>(Error(ErrorCode::kInvalidArgument, "no PIN"));
+      }));
   auto done = provider->log_in(card.token.serial, pin);
   auto after = card.module->token_info(card.token.slot_id);
   const hsm::TokenInfo& now_info = after ? *after : card.token;
   if (!done) {
-    SIGNET_TRY(audit("card.pin_refused",
-                     {{"error", std::string(error_code_name(done.error().code()))}}));
+    SIGNET_TRY(
+        audit("card.pin_refused", {{"error", std::string(error_code_name(done.error().code()))}}));
     if (done.error().code() == ErrorCode::kPinLocked) {
       return pin_refused(token::locked_card_error(now_info, reader_name), now_info);
     }

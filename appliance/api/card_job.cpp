@@ -183,10 +183,10 @@ void CardJob::audit_end(CardService& service) {
                  {"reader", view["reader"]},
                  {"order_id", view["order_id"]},
                  {"error", view["error"]}};
-  auto appended = (*audit)->append_audit(ca::make_audit_event(
-      service.context().clock().now(), actor_,
-      view["state"] == "cancelled" ? "card.job_cancelled" : "card.job_failed",
-      "card-job:" + std::to_string(id_), detail.dump()));
+  auto appended = (*audit)->append_audit(
+      ca::make_audit_event(service.context().clock().now(), actor_,
+                           view["state"] == "cancelled" ? "card.job_cancelled" : "card.job_failed",
+                           "card-job:" + std::to_string(id_), detail.dump()));
   (void)appended;  // the job's own view keeps the outcome either way
 }
 
@@ -206,12 +206,9 @@ void CardJob::execute(CardService& service) {
   }
   ObservedOrderLog orders(**store, *this);
   token::EnrollmentEnvironment environment{
-      **authority,
-      ca::RecordStores{**store, **store, **store, **store, orders, **store},
-      context.clock(),
-      context.rng(),
-      actor_,
-      context.worker()};
+      **authority,     ca::RecordStores{**store, **store, **store, **store, orders, **store},
+      context.clock(), context.rng(),
+      actor_,          context.worker()};
   token::CardSelection selection;
   {
     std::lock_guard lock(mutex_);
@@ -291,7 +288,7 @@ void CardJob::finish(Result<token::CardOutcome> outcome, const token::CardEnroll
   const auto& error = outcome.error();
   state_ = cancel_requested_ ? CardJobState::kCancelled : CardJobState::kFailed;
   error_ = {{"code", cancel_requested_ ? std::string("cancelled")
-                                        : std::string(error_code_name(error.code()))},
+                                       : std::string(error_code_name(error.code()))},
             {"message", cancel_requested_ ? "cancelled by " + cancelled_by_ + ": " + error.message()
                                           : error.message()}};
   if (!pin_state.is_null()) error_["token"] = pin_state;

@@ -158,8 +158,8 @@ Result<json> CardService::readers() {
   return json{{"items", items}};
 }
 
-Result<std::shared_ptr<CardJob>> CardService::submit(CardJobRequest request,
-                                                     base::SecureBuffer pin, std::string actor) {
+Result<std::shared_ptr<CardJob>> CardService::submit(CardJobRequest request, base::SecureBuffer pin,
+                                                     std::string actor) {
   std::shared_ptr<CardJob> job;
   {
     std::lock_guard lock(mutex_);
@@ -167,10 +167,10 @@ Result<std::shared_ptr<CardJob>> CardService::submit(CardJobRequest request,
       if (is_final(other->state())) continue;
       const std::string& a = other->requested_reader();
       if (a.empty() || request.reader.empty() || a == request.reader) {
-        return Error(ErrorCode::kConflict,
-                     "card job " + std::to_string(other->id()) +
-                         " is still running" + (a.empty() ? "" : " on reader '" + a + "'") +
-                         ": wait for it or cancel it first");
+        return Error(ErrorCode::kConflict, "card job " + std::to_string(other->id()) +
+                                               " is still running" +
+                                               (a.empty() ? "" : " on reader '" + a + "'") +
+                                               ": wait for it or cancel it first");
       }
     }
     job = std::make_shared<CardJob>(next_id_++, std::move(request), std::move(pin),

@@ -104,8 +104,7 @@ class CardService {
   static constexpr std::size_t kKeptJobs = 100;
 
  private:
-  CardService(firmware_config::CardSettings settings, ApplianceContext& context,
-              token::AtrMap map);
+  CardService(firmware_config::CardSettings settings, ApplianceContext& context, token::AtrMap map);
 
   firmware_config::CardSettings settings_;
   ApplianceContext& context_;

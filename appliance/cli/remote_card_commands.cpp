@@ -92,8 +92,7 @@ Result<json> follow(RemoteContext& ctx, json job) {
   for (;;) {
     const auto& lines = job["progress"];
     // A key generation's per-second line is updated in place: printed again when it changes.
-    if (printed > 0 && printed <= lines.size() &&
-        lines[printed - 1].value("message", "") != last) {
+    if (printed > 0 && printed <= lines.size() && lines[printed - 1].value("message", "") != last) {
       --printed;
     }
     for (std::size_t i = printed; i < lines.size(); ++i) {
@@ -132,8 +131,7 @@ Result<void> finish(RemoteContext& ctx, const json& job, const RemoteCardOptions
   const auto& c = result["certificate"];
   std::printf("%s certificate %s for '%s' in reader '%s' (order %ld, card job %ld).\n",
               verb.c_str(), json_text(c, "serial").c_str(), json_text(c, "subject").c_str(),
-              json_text(job, "reader").c_str(), job["order_id"].get<long>(),
-              job["id"].get<long>());
+              json_text(job, "reader").c_str(), job["order_id"].get<long>(), job["id"].get<long>());
   std::printf("Key on card:           %s\n", json_text(result, "key_uri").c_str());
   for (const auto& label : result["objects_written"]) {
     std::printf("Written to card:       %s\n", label.get<std::string>().c_str());
@@ -156,9 +154,10 @@ void add_common(CLI::App* cmd, RemoteCardOptions& o) {
 
 void add_enroll(CLI::App* card, RemoteAction& selected) {
   auto o = std::make_shared<RemoteCardOptions>();
-  auto* cmd = card->add_subcommand(
-      "enroll", "enroll a token holder through signetd: key pair generated on the card, "
-                "certificate issued and written onto the card");
+  auto* cmd =
+      card->add_subcommand("enroll",
+                           "enroll a token holder through signetd: key pair generated on the card, "
+                           "certificate issued and written onto the card");
   add_common(cmd, *o);
   cmd->add_option("--profile", o->profile, "RA profile (name, or CA/name)")->required();
   cmd->add_option("--ca", o->ca, "the CA whose profile is meant");
@@ -217,8 +216,8 @@ void add_renew_rekey(CLI::App* card, RemoteAction& selected, bool rekey) {
         fields["validity_days"] = o->validity_days;
       }
       SIGNET_ASSIGN_OR_RETURN(
-          auto job, start_job(ctx, rekey ? "/api/v1/cards/rekeys" : "/api/v1/cards/renewals",
-                              fields, *o));
+          auto job,
+          start_job(ctx, rekey ? "/api/v1/cards/rekeys" : "/api/v1/cards/renewals", fields, *o));
       SIGNET_ASSIGN_OR_RETURN(auto done, follow(ctx, std::move(job)));
       return finish(ctx, done, *o, rekey ? "Rekeyed" : "Renewed");
     };
