@@ -415,6 +415,11 @@ void add_card_certificates(Router& router, ApiServices& api, CardService* cards)
 }  // namespace
 
 void register_card_routes(Router& router, ApiServices& api, CardService* cards) {
+  if (cards != nullptr) {
+    cards->set_after_revocation([&api](const std::string& ca_name) {
+      if (!ca_name.empty()) api.after_revocation(ca_name);
+    });
+  }
   add_readers(router, cards);
   add_algorithms(router, api, cards);
   add_verify_pin(router, api, cards);

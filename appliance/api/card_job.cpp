@@ -170,6 +170,15 @@ Result<void> CardJob::wait_for_card(CardService& service) {
 void CardJob::run(CardService& service) {
   execute(service);
   audit_end(service);
+  if (request_.kind == CardJobKind::kRekey && request_.revoke_previous &&
+      state() == CardJobState::kDone) {
+    std::string ca_name;
+    {
+      std::lock_guard lock(mutex_);
+      ca_name = outcome_["certificate"].value("ca", "");
+    }
+    service.after_revocation(ca_name);
+  }
 }
 
 // The job's end in the audit log when no order recorded it (no card, a refused PIN, a

@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -98,6 +99,16 @@ class CardService {
   base::Result<std::shared_ptr<CardJob>> submit(CardJobRequest request, base::SecureBuffer pin,
                                                 std::string actor);
   std::shared_ptr<CardJob> find(std::uint64_t id);
+  // Called (on the job's thread) after a rekey revoked the previous certificate, with its CA:
+  // signetd regenerates that CA's CRLs and refreshes OCSP (ApiServices::after_revocation). Set
+  // before the server starts.
+  void set_after_revocation(std::function<void(const std::string& ca_name)> hook) {
+    after_revocation_ = std::move(hook);
+  }
+  void after_revocation(const std::string& ca_name) const {
+    if (after_revocation_) after_revocation_(ca_name);
+  }
+
   // Newest first (the finished ones kept are the last kKeptJobs).
   std::vector<std::shared_ptr<CardJob>> jobs();
 
@@ -110,6 +121,7 @@ class CardService {
   ApplianceContext& context_;
   token::AtrMap map_;
   token::ModuleCache modules_;
+  std::function<void(const std::string&)> after_revocation_;
   std::mutex mutex_;  // guards next_id_ and jobs_
   std::uint64_t next_id_ = 1;
   std::deque<std::shared_ptr<CardJob>> jobs_;  // oldest first

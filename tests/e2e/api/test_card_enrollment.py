@@ -301,6 +301,29 @@ class CardEnrollmentApiTest(unittest.TestCase):
         self.call("DELETE", "/api/v1/cards/jobs/%d" % job["id"], expect=409)
         self.assertIn("card.job_cancelled", self.audit_actions())
 
+    def test_rekey_with_revoke_previous_then_renew_on_the_card(self):
+        first = self.wait_job(self.enroll(key="ec-p256")["id"])
+        self.assertEqual(first["state"], "done", first)
+        old_serial = first["result"]["certificate"]["serial"].replace(":", "")
+        r = self.call("POST", "/api/v1/cards/rekeys",
+                      {"certificate": old_serial, "key": "ec-p384", "revoke_previous": True,
+                       "pin": CARD_PIN}, expect=202)
+        rekeyed = self.wait_job(r.json()["id"])
+        self.assertEqual(rekeyed["state"], "done", rekeyed)
+        self.assertEqual(rekeyed["kind"], "rekey")
+        self.assertEqual(rekeyed["result"]["certificate"]["key_algorithm"], "ec-p384")
+        self.assertNotEqual(rekeyed["result"]["key_uri"], first["result"]["key_uri"])
+        old = self.call("GET", "/api/v1/certificates/" + old_serial, expect=200).json()
+        self.assertEqual(old["status"], "revoked")
+        new_serial = rekeyed["result"]["certificate"]["serial"].replace(":", "")
+        r = self.call("POST", "/api/v1/cards/renewals", {"certificate": new_serial,
+                                                         "pin": CARD_PIN}, expect=202)
+        renewed = self.wait_job(r.json()["id"])
+        self.assertEqual(renewed["state"], "done", renewed)
+        self.assertEqual(renewed["result"]["key_uri"], rekeyed["result"]["key_uri"])
+        self.assertIn("card.rekeyed", self.audit_actions())
+        self.assertIn("card.renewed", self.audit_actions())
+
     def test_signet_card_enroll_goes_through_the_running_signetd(self):
         pin_file = self.app.secret_file("card.pin", CARD_PIN)
         token_file = self.app.secret_file("officer.token", self.officer)
