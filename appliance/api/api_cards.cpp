@@ -428,6 +428,7 @@ void register_card_routes(Router& router, ApiServices& api, CardService* cards) 
   add_renew_rekey(router, api, cards, /*rekey=*/true);
   add_jobs(router, api, cards);
   add_card_certificates(router, api, cards);
+  register_card_pin_routes(router, api, cards);
 }
 
 }  // namespace signet::appliance

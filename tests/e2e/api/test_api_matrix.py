@@ -95,6 +95,8 @@ EXPECTED = {
     ("GET", "/api/v1/cards/certificates"): "read",
     ("GET", "/api/v1/cards/algorithms"): "operate",
     ("POST", "/api/v1/cards/pin/verify"): "operate",
+    ("POST", "/api/v1/cards/pin/change"): "operate",
+    ("POST", "/api/v1/cards/pin/unblock"): "operate",
     ("POST", "/api/v1/cards/enrollments"): "operate",
     ("POST", "/api/v1/cards/renewals"): "operate",
     ("POST", "/api/v1/cards/rekeys"): "operate",

@@ -351,6 +351,34 @@ class CardEnrollmentApiTest(unittest.TestCase):
         self.assertIn("PIN", result.stderr.decode())
         self.assertNotIn("999999", result.stderr.decode() + result.stdout.decode())
 
+    def test_the_pin_is_changed_and_a_locked_pin_unblocked_with_the_puk(self):
+        r = self.call("POST", "/api/v1/cards/pin/change",
+                      {"pin": "000000", "new_pin": "654321"}, expect=403)
+        self.assertEqual(r.json()["error"]["code"], "pin_incorrect")
+        self.assertIn("user_pin_final_try", r.json()["error"]["token"])
+        r = self.call("POST", "/api/v1/cards/pin/change",
+                      {"pin": CARD_PIN, "new_pin": "654321"}, expect=200)
+        self.assertTrue(r.json()["changed"])
+        self.assertNotIn("654321", r.body.decode())
+        self.call("POST", "/api/v1/cards/pin/verify", {"pin": "654321"}, expect=200)
+        # Locked: a change is refused with 423; the PUK unblocks and sets the PIN back.
+        self.faults("pin locked\n")
+        r = self.call("POST", "/api/v1/cards/pin/change",
+                      {"pin": "654321", "new_pin": CARD_PIN}, expect=423)
+        self.assertIn("unblock", r.json()["error"]["message"])
+        self.faults("")
+        r = self.call("POST", "/api/v1/cards/pin/unblock",
+                      {"puk": "11111111", "new_pin": CARD_PIN}, expect=403)
+        r = self.call("POST", "/api/v1/cards/pin/unblock",
+                      {"puk": CARD_SO_PIN, "new_pin": CARD_PIN}, expect=200)
+        self.assertTrue(r.json()["unblocked"])
+        self.call("POST", "/api/v1/cards/pin/verify", {"pin": CARD_PIN}, expect=200)
+        self.assertNotIn(CARD_SO_PIN, self.app.read_log())
+        actions = self.audit_actions()
+        for action in ("card.pin_changed", "card.pin_change_failed", "card.pin_unblocked",
+                       "card.pin_unblock_failed"):
+            self.assertIn(action, actions)
+
     def test_auditors_may_list_readers_but_not_enroll(self):
         r = self.app.request("GET", "/api/v1/cards/readers", token=self.auditor)
         self.assertEqual(r.status, 200, r)
