@@ -188,6 +188,18 @@ struct ConfigSettings {
   bool operator==(const ConfigSettings&) const = default;
 };
 
+// Smart cards in PC/SC readers for token-holder enrollment through signetd's REST API and
+// console (docs/SMART-CARDS.md). Off unless enabled: signetd then loads the PKCS#11 module of
+// every ATR map rule at start-up (no library is loaded after start) and may reach pcscd's
+// socket (AF_UNIX) under its seccomp filter.
+struct CardSettings {
+  bool enabled = false;
+  std::string atr_map;  // the JSON ATR map; empty: every card goes to OpenSC's module
+  std::chrono::seconds key_generation_timeout{600};  // allowed for key generation on a card
+  std::chrono::seconds card_wait{120};  // how long an enrollment waits for a card inserted
+  bool operator==(const CardSettings&) const = default;
+};
+
 struct Configuration {
   ListenSettings listen;
   TlsSettings tls;
@@ -202,6 +214,7 @@ struct Configuration {
   LoggingSettings logging;
   AuditSettings audit;
   ConfigSettings config;
+  CardSettings cards;
   bool operator==(const Configuration&) const = default;
 
   // The factory defaults; `default_module` is the PKCS#11 module path used when the file

@@ -280,6 +280,18 @@ void read_hardening(TableReader& t, HardeningSettings& out) {
   t.finish();
 }
 
+// The ATR map's content (JSON, token/atr_map.h) is checked by signetd when it loads it at
+// start-up: firmware-config does not know the map's format.
+void read_cards(TableReader& t, CardSettings& out) {
+  t.boolean("enabled", out.enabled);
+  if (t.string("atr_map", out.atr_map) && !out.atr_map.empty() && out.atr_map.front() != '/') {
+    t.issue("atr_map", t.line_of("atr_map"), "must be an absolute path");
+  }
+  t.duration("key_generation_timeout_seconds", 10, 86400, out.key_generation_timeout);
+  t.duration("card_wait_seconds", 1, 3600, out.card_wait);
+  t.finish();
+}
+
 void read_endpoints(TableReader& t, EndpointSettings& out) {
   t.boolean("acme", out.acme);
   t.boolean("scep", out.scep);
@@ -335,6 +347,7 @@ void read_root(TableReader& root, Configuration& c, const Probes& probes) {
   section(root, "bootstrap", c.bootstrap,
           [&](TableReader& t, BootstrapSettings& out) { read_bootstrap(t, out, probes); });
   section(root, "hardening", c.hardening, read_hardening);
+  section(root, "cards", c.cards, read_cards);
   section(root, "endpoints", c.endpoints, read_endpoints);
   section(root, "logging", c.logging, read_logging);
   section(root, "audit", c.audit, internal::read_audit);

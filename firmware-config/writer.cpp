@@ -114,6 +114,11 @@ std::string to_toml(const Configuration& c) {
   out << "[hardening]\n"
       << "seccomp = " << flag(c.hardening.seccomp) << "\n"
       << "user = " << toml_quoted(c.hardening.user) << "\n\n";
+  out << "[cards]\n"
+      << "enabled = " << flag(c.cards.enabled) << "\n"
+      << "atr_map = " << toml_quoted(c.cards.atr_map) << "\n"
+      << "key_generation_timeout_seconds = " << c.cards.key_generation_timeout.count() << "\n"
+      << "card_wait_seconds = " << c.cards.card_wait.count() << "\n\n";
   out << "[endpoints]\n"
       << "acme = " << flag(c.endpoints.acme) << "\n"
       << "scep = " << flag(c.endpoints.scep) << "\n"

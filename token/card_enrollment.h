@@ -133,6 +133,9 @@ class CardEnrollment {
   const CardToken& card() const { return card_; }
   const std::string& reader() const { return reader_; }
   const TokenType& type() const { return type_; }
+  // Stops what runs as a removal of the card would (callable from another thread): key
+  // generation is abandoned and what the operation made is removed. Thread-safe.
+  void cancel() { removed_->store(true); }
 
   // The profile's allowed algorithms that the card supports (all the card supports when the
   // profile allows any); kNotSupported when none is left.

@@ -14,6 +14,11 @@ constexpr std::size_t kSlotDescriptionSize = 64;
 base::Result<std::shared_ptr<hsm::Pkcs11Module>> ModuleCache::get(const std::string& path) {
   std::lock_guard lock(mutex_);
   if (auto it = modules_.find(path); it != modules_.end()) return it->second;
+  if (sealed_) {
+    return base::Error(base::ErrorCode::kUnavailable,
+                       "the PKCS#11 module " + path +
+                           " was not loaded at start-up (modules are loaded only then)");
+  }
   SIGNET_ASSIGN_OR_RETURN(auto module, hsm::Pkcs11Module::load(path));
   modules_.emplace(path, module);
   return module;
@@ -23,6 +28,11 @@ void ModuleCache::adopt(std::shared_ptr<hsm::Pkcs11Module> module) {
   std::lock_guard lock(mutex_);
   const std::string path = module->path();
   modules_.emplace(path, std::move(module));
+}
+
+void ModuleCache::seal() {
+  std::lock_guard lock(mutex_);
+  sealed_ = true;
 }
 
 bool slot_names_reader(const std::string& description, const std::string& reader) {

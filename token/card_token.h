@@ -30,9 +30,14 @@ class ModuleCache {
   base::Result<std::shared_ptr<hsm::Pkcs11Module>> get(const std::string& path);
   // Shares a module loaded elsewhere in this process (so it is not loaded twice).
   void adopt(std::shared_ptr<hsm::Pkcs11Module> module);
+  // From now on get() loads nothing: a path not loaded yet is kUnavailable. signetd seals its
+  // cache once start-up has loaded every module of its ATR map, so that no library is
+  // dlopen()ed (its constructors run) inside the hardened process.
+  void seal();
 
  private:
-  std::mutex mutex_;  // guards modules_
+  std::mutex mutex_;  // guards modules_ and sealed_
+  bool sealed_ = false;
   std::map<std::string, std::shared_ptr<hsm::Pkcs11Module>> modules_;
 };
 

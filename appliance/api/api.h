@@ -28,6 +28,7 @@ namespace signet::appliance {
 
 class Authenticator;
 class Metrics;
+class CardService;
 
 class ApiServices {
  public:
@@ -103,5 +104,9 @@ void register_token_routes(Router& router, ApiServices& api);        // /api/v1/
 void register_audit_routes(Router& router, ApiServices& api);        // /api/v1/audit...
 void register_operator_routes(Router& router, ApiServices& api);     // operators, API tokens
 void register_session_routes(Router& router, ApiServices& api);      // login, logout, whoami
+// /api/v1/cards...: `cards` is null when smart-card support is off (every route answers 404).
+void register_card_routes(Router& router, ApiServices& api, CardService* cards);
+// POST /api/v1/cards/pin/change and /unblock (api_card_pins.cpp; register_card_routes calls it).
+void register_card_pin_routes(Router& router, ApiServices& api, CardService* cards);
 
 }  // namespace signet::appliance

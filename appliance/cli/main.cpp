@@ -68,8 +68,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   signet::appliance::ApplianceContext context(options);
-  // Smart cards are this machine's hardware, not the store: always local.
-  const bool local_only = app.got_subcommand("card");
+  // Smart cards are this machine's hardware: card commands run here, except enroll, renew and
+  // rekey, which go through a running signetd's API (it owns the store they write).
+  const bool local_only =
+      app.got_subcommand("card") && !signet::appliance::is_remote_card_command(app);
   // A running signetd owns the store: work through its API rather than beside it.
   // (`signet config ...` and `signet audit verify --offline` read files only, `signet doctor`
   // inspects the running daemon from outside: they run here either way.)

@@ -73,6 +73,10 @@ void register_remote_crl_commands(CLI::App& app, RemoteAction& selected);
 void register_remote_ocsp_commands(CLI::App& app, RemoteAction& selected);
 void register_remote_audit_commands(CLI::App& app, RemoteAction& selected);
 void register_remote_token_commands(CLI::App& app, RemoteAction& selected);
+// `signet card enroll | renew | rekey` (remote_card_commands.cpp).
+void register_remote_card_commands(CLI::App& app, RemoteAction& selected);
+// Whether the parsed local command line is a card command that signetd's API offers.
+bool is_remote_card_command(const CLI::App& app);
 // `signet config reload` (remote_config_commands.cpp).
 void register_remote_config_commands(CLI::App& app, RemoteAction& selected);
 

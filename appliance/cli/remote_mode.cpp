@@ -97,6 +97,7 @@ void build_remote_app(CLI::App& app, GlobalOptions& global, RemoteOptions& remot
   register_remote_audit_commands(app, selected);
   register_remote_crl_commands(app, selected);
   register_remote_ocsp_commands(app, selected);
+  register_remote_card_commands(app, selected);
 }
 
 }  // namespace

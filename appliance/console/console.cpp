@@ -8,9 +8,9 @@ namespace {
 constexpr std::string_view kAssetPrefix = "/console/";
 
 // The first path segments of the console's client-side routes (assets/js/main.js).
-constexpr std::array<std::string_view, 11> kAppRoutes = {
-    "login", "dashboard", "certificates", "request", "orders", "alerts",
-    "tokens", "operators", "profiles", "cas", "audit",
+constexpr std::array<std::string_view, 12> kAppRoutes = {
+    "login",  "dashboard", "certificates", "request", "orders", "alerts",
+    "tokens", "operators", "profiles",     "cas",     "audit",  "cards",
 };
 
 // No inline script or style anywhere ('unsafe-inline' is absent from every directive), nothing

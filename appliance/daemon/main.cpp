@@ -26,6 +26,7 @@
 
 #include "appliance/api/api.h"
 #include "appliance/api/auth.h"
+#include "appliance/api/card_service.h"
 #include "appliance/api/metrics.h"
 #include "appliance/api/router.h"
 #include "appliance/console/console.h"
@@ -281,6 +282,14 @@ Result<int> serve(DaemonSettings settings, const DaemonFlags& flags) {
   SIGNET_ASSIGN_OR_RETURN(auto tls_switch,
                           TlsCertificateSwitch::create(*bridge, tls.get(), identity));
 
+  // Smart cards ([cards]): the ATR map's modules are loaded now, never after start-up.
+  std::unique_ptr<CardService> cards;
+  if (settings.configuration.cards.enabled) {
+    std::vector<std::string> notes;
+    SIGNET_ASSIGN_OR_RETURN(cards,
+                            CardService::create(settings.configuration.cards, context, notes));
+    for (const auto& line : notes) log(line);
+  }
   ApiServices api(context, authenticator, metrics);
   ThresholdLogger logger(settings.log_level);
   Router router(authenticator, metrics, &logger);
@@ -293,6 +302,7 @@ Result<int> serve(DaemonSettings settings, const DaemonFlags& flags) {
   register_order_routes(router, api);
   register_crl_routes(router, api);
   register_token_routes(router, api);
+  register_card_routes(router, api, cards.get());
   register_audit_routes(router, api);
   register_system_routes(
       router, api,
@@ -339,11 +349,15 @@ Result<int> serve(DaemonSettings settings, const DaemonFlags& flags) {
   }
   server->start();
   if (seccomp.enabled) {
-    SIGNET_TRY(install_seccomp_policy(seccomp.extra,
-                                      forwarding_socket_policy(settings.configuration.audit)));
+    // pcscd is reached over its AF_UNIX socket: card support needs local sockets.
+    auto sockets = forwarding_socket_policy(settings.configuration.audit);
+    if (cards && sockets == SocketPolicy::kRefused) sockets = SocketPolicy::kLocal;
+    const auto extra = cards ? with_pcsc_client(seccomp.extra) : seccomp.extra;
+    SIGNET_TRY(install_seccomp_policy(extra, sockets));
     log("seccomp: the syscall allowlist is installed (" +
         std::to_string(seccomp_base_allowlist().size() + seccomp.extra.size()) +
-        " syscalls, plus clone for threads and ioctl FIONBIO/FIONREAD)");
+        " syscalls, plus clone for threads and ioctl FIONBIO/FIONREAD)" +
+        (cards ? "; smart cards: AF_UNIX sockets and poll for pcscd" : ""));
   } else {
     log("warning: seccomp: no syscall filter: " + seccomp.reason);
   }

@@ -211,6 +211,13 @@ Result<void> add_socket_rules(scmp_filter_ctx ctx, const std::vector<std::string
   return listed("connect") ? base::ok() : allow(ctx, "connect");
 }
 
+std::vector<std::string> with_pcsc_client(std::vector<std::string> extra) {
+  for (const char* name : {"poll", "ppoll"}) {
+    if (std::find(extra.begin(), extra.end(), name) == extra.end()) extra.emplace_back(name);
+  }
+  return extra;
+}
+
 SocketPolicy forwarding_socket_policy(const firmware_config::AuditSettings& audit) {
   if (audit.forward.empty()) return SocketPolicy::kRefused;
   const bool syslog =

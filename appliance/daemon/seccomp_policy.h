@@ -43,6 +43,11 @@ struct SeccompPlan {
 SeccompPlan plan_seccomp(const firmware_config::Configuration& config,
                          const std::string& module_path);
 
+// `extra` plus what libpcsclite's client needs to talk to pcscd beyond the base allowlist
+// (poll/ppoll while it waits for pcscd's answers; its socket and connect come with
+// SocketPolicy::kLocal), for signetd with smart-card support ([cards]).
+std::vector<std::string> with_pcsc_client(std::vector<std::string> extra);
+
 // Which sockets signetd's threads may open after start-up (audit forwarding reconnects):
 //   kRefused     socket fails with EACCES (SoftHSMv2's syslog(3) on its error path must not
 //                kill signetd); no forwarding;

@@ -91,6 +91,18 @@ EXPECTED = {
     ("GET", "/api/v1/tokens"): "read",
     ("GET", "/api/v1/tokens/{token}/keys"): "operate",
     ("POST", "/api/v1/tokens/{token}/login"): "administer",
+    ("GET", "/api/v1/cards/readers"): "read",
+    ("GET", "/api/v1/cards/certificates"): "read",
+    ("GET", "/api/v1/cards/algorithms"): "operate",
+    ("POST", "/api/v1/cards/pin/verify"): "operate",
+    ("POST", "/api/v1/cards/pin/change"): "operate",
+    ("POST", "/api/v1/cards/pin/unblock"): "operate",
+    ("POST", "/api/v1/cards/enrollments"): "operate",
+    ("POST", "/api/v1/cards/renewals"): "operate",
+    ("POST", "/api/v1/cards/rekeys"): "operate",
+    ("GET", "/api/v1/cards/jobs"): "operate",
+    ("GET", "/api/v1/cards/jobs/{id}"): "operate",
+    ("DELETE", "/api/v1/cards/jobs/{id}"): "operate",
 }
 
 ROLE_ALLOWS = {

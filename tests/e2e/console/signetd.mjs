@@ -54,12 +54,14 @@ export class Appliance {
     return this;
   }
 
-  async start() {
+  // `extraArgs`: more signetd arguments (e.g. ["--config", file]); the listen flags win over a
+  // configuration file's.
+  async start(extraArgs = []) {
     this.logPath = path.join(this.dir, "signetd.log");
     const log = fs.openSync(this.logPath, "a");
     const lock = path.join(this.state, "signetd.lock");
     // Ephemeral ports on loopback; everything else as the factory defaults have it.
-    const args = ["--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"];
+    const args = ["--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", ...extraArgs];
     this.process = spawn(SIGNETD, args, { env: this.env, stdio: ["ignore", log, log] });
     fs.closeSync(log);
     let exited = null;

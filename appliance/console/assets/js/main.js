@@ -18,6 +18,8 @@ import * as profiles from "./pages/profiles.js";
 import * as profile from "./pages/profile.js";
 import * as cas from "./pages/cas.js";
 import * as audit from "./pages/audit.js";
+import * as cards from "./pages/cards.js";
+import * as cardEnroll from "./pages/card_enroll.js";
 
 const routes = [
   { pattern: /^\/login$/, page: login, public: true },
@@ -30,6 +32,8 @@ const routes = [
   { pattern: /^\/orders\/(\d+)$/, page: order, nav: "orders" },
   { pattern: /^\/alerts$/, page: alerts, nav: "alerts" },
   { pattern: /^\/tokens$/, page: tokens, nav: "tokens" },
+  { pattern: /^\/cards$/, page: cards, nav: "cards" },
+  { pattern: /^\/cards\/enroll$/, page: cardEnroll, nav: "cards" },
   { pattern: /^\/operators$/, page: operators, nav: "operators" },
   { pattern: /^\/profiles$/, page: profiles, nav: "profiles" },
   { pattern: /^\/profiles\/new$/, page: profile, nav: "profiles" },
@@ -47,6 +51,7 @@ const navItems = [
   { id: "profiles", href: "/profiles", label: "RA profiles" },
   { id: "cas", href: "/cas", label: "CAs and CRLs" },
   { id: "tokens", href: "/tokens", label: "Tokens" },
+  { id: "cards", href: "/cards", label: "Smart cards" },
   { id: "audit", href: "/audit", label: "Audit log", audit: true },
   { id: "operators", href: "/operators", label: "Operators", administer: true },
 ];
