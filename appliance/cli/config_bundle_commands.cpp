@@ -6,6 +6,7 @@
 // parsed, refuses a bundle not newer than the last one imported, then validates it and records
 // it as a new version (audited, as is every refusal); while signetd runs, `signet config
 // import` goes through its API (remote_config_commands.cpp).
+#include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <iostream>

@@ -55,16 +55,20 @@ void add_import(Router& router, ApiServices& api, const std::string& default_mod
               request.default_module = default_module;
               request.probes = running_probes();
               std::lock_guard lock(*serial);
-              SIGNET_ASSIGN_OR_RETURN(auto imported, import_config_bundle(api.context(), request));
-              const auto& v = imported.version;
+              auto imported = import_config_bundle(api.context(), request);
+              if (!imported) {
+                // The answer carries the message alone: keep "nothing was applied" in it.
+                return base::Error(imported.error().code(), imported.error().describe());
+              }
+              const auto& v = imported->version;
               return json_response({{"version", v.number},
                                     {"applied_by", v.applied_by},
                                     {"applied_at", v.applied_at},
                                     {"action", v.action},
                                     {"bundle_sequence", v.bundle_sequence},
-                                    {"active_file", imported.active_file.string()},
-                                    {"signer_key_id", imported.bundle.signer_key_id},
-                                    {"config_sha256", imported.bundle.config_sha256}},
+                                    {"active_file", imported->active_file.string()},
+                                    {"signer_key_id", imported->bundle.signer_key_id},
+                                    {"config_sha256", imported->bundle.config_sha256}},
                                    201);
             });
 }

@@ -135,8 +135,8 @@ class RenewalFixture {
   ApiServices& api() { return *api_; }
 
  private:
+  test::SoftHsmToken token_{"signet"};
   test::TempDir dir_;
-  test::SoftHsmToken token_;
   Metrics metrics_;
   std::unique_ptr<ApplianceContext> context_;
   std::unique_ptr<Authenticator> authenticator_;
