@@ -159,12 +159,16 @@ Result<std::string> ConfigHistory::text(unsigned number) const {
 
 Result<ConfigVersion> ConfigHistory::record(std::string_view text, ConfigVersion meta) {
   std::error_code error;
-  fs::create_directories(directory_, error);
-  if (error) {
-    return Error(ErrorCode::kIoError,
-                 "cannot create '" + directory_.string() + "': " + error.message());
+  // Made (0700) only when missing: signetd records imports in the directory that exists, under
+  // a seccomp filter that allows neither mkdir nor fchmodat.
+  if (!fs::exists(directory_, error)) {
+    fs::create_directories(directory_, error);
+    if (error) {
+      return Error(ErrorCode::kIoError,
+                   "cannot create '" + directory_.string() + "': " + error.message());
+    }
+    fs::permissions(directory_, fs::perms::owner_all, error);
   }
-  fs::permissions(directory_, fs::perms::owner_all, error);
   SIGNET_ASSIGN_OR_RETURN(auto lock, DirectoryLock::acquire(directory_));
   if (meta.bundle_sequence != 0) SIGNET_TRY(check_bundle_sequence(meta.bundle_sequence));
   unsigned n = 1;
