@@ -182,6 +182,12 @@ Result<CertificateRecord> Authority::sign_planned(const EndEntityPlan& plan,
     return Error(ErrorCode::kPolicyViolation, "validity of " + std::to_string(plan.validity_days) +
                                                   " days is out of range (1 to 36500)");
   }
+  if (plan.lifetime && *plan.lifetime < kMinLifetime) {
+    return Error(ErrorCode::kPolicyViolation, "a lifetime of " +
+                                                  std::to_string(plan.lifetime->count()) +
+                                                  " seconds is too short (at least " +
+                                                  std::to_string(kMinLifetime.count()) + ")");
+  }
   return sign_with(*ca, plan, std::move(sans), std::move(subject), std::move(common_name),
                    key.name);
 }
@@ -196,8 +202,9 @@ Result<CertificateRecord> Authority::sign_with(const IssuingCa& ca, const EndEnt
   fields.subject_name_der = plan.subject_der;
   fields.not_before = now - kBackdate;
   // RFC 5280 §6.1.3: nothing may outlive its issuer; cap rather than refuse, as Vault does.
-  fields.not_after =
-      std::min(now + std::chrono::days(plan.validity_days), ca.certificate.not_after());
+  auto not_after = now + std::chrono::days(plan.validity_days);
+  if (plan.lifetime) not_after = std::min(not_after, now + *plan.lifetime);
+  fields.not_after = std::min(not_after, ca.certificate.not_after());
   if (fields.not_after <= now) {
     return Error(ErrorCode::kPolicyViolation,
                  "CA '" + plan.ca_name + "' has expired; renew it before issuing");

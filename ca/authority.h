@@ -10,6 +10,7 @@
 // it (signetd owns the store while it runs).
 #pragma once
 
+#include <chrono>
 #include <future>
 #include <map>
 #include <memory>
@@ -78,6 +79,9 @@ struct EndEntityPlan {
   base::Bytes public_key_der;                  // SPKI
   std::vector<std::string> subject_alt_names;  // "DNS:x"...
   int validity_days = 365;
+  // When set, not_after is at most this long after issuance: lifetimes shorter than a day, for
+  // certificates that are renewed automatically (signetd's TLS certificate). At least 60 s.
+  std::optional<std::chrono::seconds> lifetime;
   std::uint16_t key_usage = 0;                  // pki::KeyUsageBit flags
   std::vector<std::string> extended_key_usage;  // dotted OIDs
   bool ocsp_no_check = false;                   // a delegated OCSP responder certificate

@@ -374,6 +374,7 @@ Result<OrderResult> CertificateService::rekey(const RekeyRequest& request,
   issue.profile = {profile.name, profile.ca_name};
   issue.key = request.key;
   issue.validity_days = request.validity_days;
+  issue.lifetime = request.lifetime;
   issue.pfx_profile = request.pfx_profile;
   internal::OrderParameters parameters;
   parameters.kind = request.as_reissue ? OrderKind::kReissue : OrderKind::kRekey;
@@ -647,6 +648,7 @@ Result<OrderResult> CertificateService::execute(Work& work) {
   work.plan.public_key_der = key.public_key_der;
   work.plan.subject_alt_names = decision.subject_alt_names;
   work.plan.validity_days = decision.validity_days;
+  work.plan.lifetime = work.request.lifetime;
   work.plan.key_usage = decision.key_usage;
   work.plan.extended_key_usage = decision.extended_key_usage;
   SIGNET_ASSIGN_OR_RETURN(auto record, authority_.sign_planned(work.plan, &work.chain));

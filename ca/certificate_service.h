@@ -20,6 +20,7 @@
 // KeyProvider holds keys. Thread-safe; all of them must outlive it.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -75,6 +76,9 @@ struct IssueRequest {
   std::string subject;
   std::vector<std::string> subject_alt_names;
   std::optional<int> validity_days;  // default: the profile's
+  // Caps the validity below validity_days (EndEntityPlan::lifetime): for signetd's own
+  // certificates, which it renews automatically. Not kept with the order (a resubmit drops it).
+  std::optional<std::chrono::seconds> lifetime;
   pki::PfxProfile pfx_profile = pki::PfxProfile::kModern;
 };
 
@@ -90,6 +94,7 @@ struct RekeyRequest {
   bool revoke_previous = false;  // revoke the predecessor (superseded) in the same commit
   bool as_reissue = false;       // record the order and events as "reissue"
   std::optional<int> validity_days;
+  std::optional<std::chrono::seconds> lifetime;  // as IssueRequest::lifetime
   pki::PfxProfile pfx_profile = pki::PfxProfile::kModern;
 };
 

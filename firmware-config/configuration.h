@@ -49,9 +49,15 @@ struct TlsSettings {
   // signetd's certificate from the appliance CA: its validity, how long before expiry it is
   // renewed (at start and by the renewal schedule, without a restart), and how often the
   // schedule looks.
-  int certificate_days = 397;
-  int renew_before_days = 30;
+  // Each is given in days (certificate_days, renew_before_days) or in seconds
+  // (certificate_lifetime_seconds, renew_before_seconds: short lifetimes, e.g. for tests), and
+  // renew_before must be shorter than certificate_lifetime.
+  std::chrono::seconds certificate_lifetime{std::chrono::days(397)};
+  std::chrono::seconds renew_before{std::chrono::days(30)};
   std::chrono::seconds renew_check_interval{3600};
+  // Operators' client certificates (365 days, profile "operator") are renewed by the same
+  // schedule when less than this is left.
+  std::chrono::seconds operator_renew_before{std::chrono::days(30)};
   bool operator==(const TlsSettings&) const = default;
 };
 

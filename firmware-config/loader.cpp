@@ -44,6 +44,36 @@ bool valid_dns_or_ip(const std::string& name) {
   });
 }
 
+// "30 days", "90 seconds", "1 day and 60 seconds".
+std::string describe_seconds(std::chrono::seconds value) {
+  const auto days = value.count() / kSecondsPerDay;
+  const auto seconds = value.count() % kSecondsPerDay;
+  const auto unit = [](long long n, const char* one) {
+    return std::to_string(n) + " " + one + (n == 1 ? "" : "s");
+  };
+  if (days == 0) return unit(seconds, "second");
+  if (seconds == 0) return unit(days, "day");
+  return unit(days, "day") + " and " + unit(seconds, "second");
+}
+
+// A duration given either in days (`days_key`, 1 to max_days) or in seconds (`seconds_key`,
+// min_seconds to max_days days), not both. Returns the key that was given ("" : neither).
+std::string read_days_or_seconds(TableReader& t, const char* days_key, long long max_days,
+                                 const char* seconds_key, long long min_seconds,
+                                 std::chrono::seconds& out) {
+  long long days = 0, seconds = 0;
+  const bool by_days = t.integer(days_key, 1, max_days, days);
+  const bool by_seconds = t.integer(seconds_key, min_seconds, max_days * kSecondsPerDay, seconds);
+  if (by_days && by_seconds) {
+    t.issue(seconds_key, t.line_of(seconds_key),
+            std::string("give either ") + days_key + " or " + seconds_key + ", not both");
+    return seconds_key;
+  }
+  if (by_days) out = std::chrono::days(days);
+  if (by_seconds) out = std::chrono::seconds(seconds);
+  return by_days ? days_key : by_seconds ? seconds_key : "";
+}
+
 void read_tls(TableReader& t, TlsSettings& out) {
   std::string version;
   if (t.string("min_version", version)) {
@@ -66,9 +96,23 @@ void read_tls(TableReader& t, TlsSettings& out) {
     }
     out.extra_names = std::move(names);
   }
-  t.integer_into("certificate_days", 1, 397, out.certificate_days);
-  t.integer_into("renew_before_days", 1, 3650, out.renew_before_days);
+  const auto lifetime_key = read_days_or_seconds(
+      t, "certificate_days", 397, "certificate_lifetime_seconds", 60, out.certificate_lifetime);
+  const auto renew_key = read_days_or_seconds(t, "renew_before_days", 3650, "renew_before_seconds",
+                                              1, out.renew_before);
+  if (out.renew_before >= out.certificate_lifetime) {
+    const auto key = renew_key.empty() ? lifetime_key : renew_key;
+    t.issue(key, t.line_of(key),
+            "the certificate is renewed when less than " + describe_seconds(out.renew_before) +
+                " of its lifetime is left, which must be shorter than the lifetime (" +
+                describe_seconds(out.certificate_lifetime) +
+                "): otherwise every check makes a new key and certificate");
+  }
   t.duration("renew_check_interval_seconds", 1, 86400, out.renew_check_interval);
+  long long operator_days = 0;
+  if (t.integer("operator_renew_before_days", 1, 3650, operator_days)) {
+    out.operator_renew_before = std::chrono::days(operator_days);
+  }
   t.finish();
 }
 

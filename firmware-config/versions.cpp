@@ -1,6 +1,7 @@
 #include "firmware-config/versions.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,7 +10,9 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <stdexcept>
 #include <toml.hpp>
+#include <utility>
 
 #include "firmware-config/internal/toml_text.h"
 #include "firmware-config/loader.h"
@@ -69,12 +72,48 @@ Result<ConfigVersion> read_meta(const fs::path& dir, unsigned n) {
     v.applied_at = toml::find<std::string>(doc, "applied_at");
     v.action = toml::find<std::string>(doc, "action");
     v.source = toml::find<std::string>(doc, "source");
+    const auto sequence = toml::find_or(doc, "bundle_sequence", std::int64_t{0});
+    if (sequence < 0) throw std::out_of_range("bundle_sequence");
+    v.bundle_sequence = static_cast<std::uint64_t>(sequence);
     return v;
   } catch (const std::exception&) {
     return Error(ErrorCode::kStorageError,
                  "the record of configuration version " + std::to_string(n) + " is damaged");
   }
 }
+
+// An exclusive flock on <dir>/.lock for as long as it lives: importers check the last bundle
+// sequence and record the next version under it.
+class DirectoryLock {
+ public:
+  static Result<DirectoryLock> acquire(const fs::path& dir) {
+    const auto path = dir / ".lock";
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      return Error(ErrorCode::kIoError,
+                   "cannot open '" + path.string() + "': " + std::strerror(errno));
+    }
+    DirectoryLock lock(fd);
+    while (::flock(fd, LOCK_EX) != 0) {
+      if (errno != EINTR) {
+        return Error(ErrorCode::kIoError,
+                     "cannot lock '" + path.string() + "': " + std::strerror(errno));
+      }
+    }
+    return lock;
+  }
+  DirectoryLock(DirectoryLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  DirectoryLock& operator=(DirectoryLock&&) = delete;
+  ~DirectoryLock() {
+    if (fd_ >= 0) ::close(fd_);  // releases the lock
+  }
+
+ private:
+  explicit DirectoryLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+fs::path exported_path(const fs::path& dir) { return dir / "last-exported-sequence"; }
 
 // Key path -> value, in document order, from to_toml's output.
 std::vector<std::pair<std::string, std::string>> flatten(const Configuration& c) {
@@ -120,12 +159,18 @@ Result<std::string> ConfigHistory::text(unsigned number) const {
 
 Result<ConfigVersion> ConfigHistory::record(std::string_view text, ConfigVersion meta) {
   std::error_code error;
-  fs::create_directories(directory_, error);
-  if (error) {
-    return Error(ErrorCode::kIoError,
-                 "cannot create '" + directory_.string() + "': " + error.message());
+  // Made (0700) only when missing: signetd records imports in the directory that exists, under
+  // a seccomp filter that allows neither mkdir nor fchmodat.
+  if (!fs::exists(directory_, error)) {
+    fs::create_directories(directory_, error);
+    if (error) {
+      return Error(ErrorCode::kIoError,
+                   "cannot create '" + directory_.string() + "': " + error.message());
+    }
+    fs::permissions(directory_, fs::perms::owner_all, error);
   }
-  fs::permissions(directory_, fs::perms::owner_all, error);
+  SIGNET_ASSIGN_OR_RETURN(auto lock, DirectoryLock::acquire(directory_));
+  if (meta.bundle_sequence != 0) SIGNET_TRY(check_bundle_sequence(meta.bundle_sequence));
   unsigned n = 1;
   while (fs::exists(text_path(directory_, n), error)) ++n;
   for (;; ++n) {
@@ -134,11 +179,15 @@ Result<ConfigVersion> ConfigHistory::record(std::string_view text, ConfigVersion
     if (written.error().code() != ErrorCode::kAlreadyExists) return written.error();
   }
   meta.number = n;
-  const std::string meta_text = "version = " + std::to_string(n) +
-                                "\napplied_by = " + internal::toml_quoted(meta.applied_by) +
-                                "\napplied_at = " + internal::toml_quoted(meta.applied_at) +
-                                "\naction = " + internal::toml_quoted(meta.action) +
-                                "\nsource = " + internal::toml_quoted(meta.source) + "\n";
+  const std::string meta_text =
+      "version = " + std::to_string(n) +
+      "\napplied_by = " + internal::toml_quoted(meta.applied_by) +
+      "\napplied_at = " + internal::toml_quoted(meta.applied_at) +
+      "\naction = " + internal::toml_quoted(meta.action) +
+      "\nsource = " + internal::toml_quoted(meta.source) + "\n" +
+      (meta.bundle_sequence == 0
+           ? std::string()
+           : "bundle_sequence = " + std::to_string(meta.bundle_sequence) + "\n");
   SIGNET_TRY(write_new_file(meta_path(directory_, n), meta_text));
   // The active file: written beside, then renamed over, so signetd never reads half of it.
   const auto tmp = directory_ / ("signetd.toml.tmp." + std::to_string(::getpid()));
@@ -150,6 +199,71 @@ Result<ConfigVersion> ConfigHistory::record(std::string_view text, ConfigVersion
                  "cannot replace '" + active_file().string() + "': " + error.message());
   }
   return meta;
+}
+
+Result<std::uint64_t> ConfigHistory::last_bundle_sequence() const {
+  SIGNET_ASSIGN_OR_RETURN(auto versions, list());
+  std::uint64_t last = 0;
+  for (const auto& v : versions) last = std::max(last, v.bundle_sequence);
+  return last;
+}
+
+Result<void> ConfigHistory::check_bundle_sequence(std::uint64_t sequence) const {
+  SIGNET_ASSIGN_OR_RETURN(auto versions, list());
+  const ConfigVersion* newest = nullptr;
+  for (const auto& v : versions) {
+    if (v.bundle_sequence != 0 && (!newest || v.bundle_sequence > newest->bundle_sequence)) {
+      newest = &v;
+    }
+  }
+  if (newest == nullptr || sequence > newest->bundle_sequence) return base::ok();
+  const auto last = std::to_string(newest->bundle_sequence);
+  const auto version = std::to_string(newest->number);
+  const std::string why =
+      sequence == newest->bundle_sequence
+          ? "the bundle with sequence number " + last + " was imported already, as version " +
+                version + ": a replayed bundle is refused"
+          : "the bundle's sequence number " + std::to_string(sequence) + " is older than " + last +
+                ", that of the bundle imported as version " + version +
+                ": an older bundle is refused";
+  return Error(ErrorCode::kConflict, why +
+                                         "; export the configuration again to get a bundle "
+                                         "with a higher sequence number");
+}
+
+Result<std::uint64_t> ConfigHistory::last_exported_sequence() const {
+  std::error_code error;
+  if (!fs::exists(exported_path(directory_), error)) return std::uint64_t{0};
+  SIGNET_ASSIGN_OR_RETURN(auto text, read_text(exported_path(directory_)));
+  try {
+    std::size_t used = 0;
+    const auto value = std::stoull(text, &used);
+    if (text.find_first_not_of(" \n", used) == std::string::npos) return std::uint64_t{value};
+  } catch (const std::exception&) {
+  }
+  return Error(ErrorCode::kStorageError,
+               "'" + exported_path(directory_).string() + "' holds no sequence number");
+}
+
+Result<void> ConfigHistory::note_exported_sequence(std::uint64_t sequence) {
+  std::error_code error;
+  fs::create_directories(directory_, error);
+  if (error) {
+    return Error(ErrorCode::kIoError,
+                 "cannot create '" + directory_.string() + "': " + error.message());
+  }
+  SIGNET_ASSIGN_OR_RETURN(auto lock, DirectoryLock::acquire(directory_));
+  SIGNET_ASSIGN_OR_RETURN(auto last, last_exported_sequence());
+  if (sequence <= last) return base::ok();
+  const auto tmp = directory_ / ("last-exported-sequence.tmp." + std::to_string(::getpid()));
+  fs::remove(tmp, error);
+  SIGNET_TRY(write_new_file(tmp, std::to_string(sequence) + "\n"));
+  fs::rename(tmp, exported_path(directory_), error);
+  if (error) {
+    return Error(ErrorCode::kIoError,
+                 "cannot replace '" + exported_path(directory_).string() + "': " + error.message());
+  }
+  return base::ok();
 }
 
 std::vector<std::string> diff_configurations(const Configuration& from, const Configuration& to) {

@@ -1,5 +1,6 @@
 // to_toml(): the effective configuration as a TOML document that load_configuration_file()
 // reads back to an equal Configuration; to_json() the same as JSON.
+#include <chrono>
 #include <cstdio>
 #include <map>
 #include <sstream>
@@ -55,6 +56,16 @@ std::string toml_quoted_list(const std::vector<std::string>& items) {
 
 const char* flag(bool value) { return value ? "true" : "false"; }
 
+// "key = N\n" in whole days when it is, else in seconds.
+std::string days_or_seconds(const char* days_key, const char* seconds_key,
+                            std::chrono::seconds value) {
+  constexpr long long kDay = 86400;
+  if (value.count() % kDay == 0) {
+    return std::string(days_key) + " = " + std::to_string(value.count() / kDay) + "\n";
+  }
+  return std::string(seconds_key) + " = " + std::to_string(value.count()) + "\n";
+}
+
 }  // namespace
 
 std::string to_toml(const Configuration& c) {
@@ -65,9 +76,13 @@ std::string to_toml(const Configuration& c) {
   out << "[tls]\n"
       << "min_version = " << toml_quoted(to_string(c.tls.min_version)) << "\n"
       << "extra_names = " << toml_quoted_list(c.tls.extra_names) << "\n"
-      << "certificate_days = " << c.tls.certificate_days << "\n"
-      << "renew_before_days = " << c.tls.renew_before_days << "\n"
-      << "renew_check_interval_seconds = " << c.tls.renew_check_interval.count() << "\n\n";
+      << days_or_seconds("certificate_days", "certificate_lifetime_seconds",
+                         c.tls.certificate_lifetime)
+      << days_or_seconds("renew_before_days", "renew_before_seconds", c.tls.renew_before)
+      << "renew_check_interval_seconds = " << c.tls.renew_check_interval.count() << "\n"
+      << "operator_renew_before_days = "
+      << std::chrono::duration_cast<std::chrono::days>(c.tls.operator_renew_before).count()
+      << "\n\n";
   out << "[limits]\n"
       << "max_connections = " << c.limits.max_connections << "\n"
       << "max_body_bytes = " << c.limits.max_body_bytes << "\n"

@@ -1,6 +1,6 @@
 // /api/v1/audit: the hash-chained audit log, as `signet audit` reads it: a filtered page of
 // events, the verification of the chain and its signed checkpoints, an export as JSON lines,
-// the checkpoints (list, sign one now) and the audit public key.
+// the checkpoints (list, sign one now), the audit public key and its rotation.
 #include <algorithm>
 #include <cctype>
 #include <optional>
@@ -310,6 +310,25 @@ void add_checkpoints(Router& router, ApiServices& api) {
       });
 }
 
+void add_key_rotation(Router& router, ApiServices& api) {
+  // Administrators only: a rotation changes which key the appliance signs its checkpoints with.
+  add_route(router, "POST", "/api/v1/audit/key-rotations", Permission::kAdminister,
+            RouteDoc{kTag,
+                     "rotate the audit key, as `signet audit rotate-key` does: the current key "
+                     "signs a last checkpoint and is retired (kept on the token, still trusted), "
+                     "a new key is generated on the token and signs a checkpoint; audited as "
+                     "audit.key_rotated",
+                     {},
+                     object_schema({}),
+                     "application/json",
+                     201},
+            [&api](ApiCall& call, const json&) -> Result<http::Response> {
+              SIGNET_ASSIGN_OR_RETURN(auto rotated,
+                                      rotate_audit_key(api.context(), call.principal.actor()));
+              return json_response(rotated, 201);
+            });
+}
+
 }  // namespace
 
 void register_audit_routes(Router& router, ApiServices& api) {
@@ -317,6 +336,7 @@ void register_audit_routes(Router& router, ApiServices& api) {
   add_verify(router, api);
   add_export(router, api);
   add_checkpoints(router, api);
+  add_key_rotation(router, api);
 }
 
 }  // namespace signet::appliance

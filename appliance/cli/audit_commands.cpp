@@ -163,33 +163,8 @@ struct RotateOptions {
 
 // A new audit key; the old one stays on the token, retired, and both are trusted from then on.
 Result<void> rotate_key(ApplianceContext& ctx, const RotateOptions& o) {
-  SIGNET_ASSIGN_OR_RETURN(auto* checkpointer, ctx.checkpointer());
-  // The old key signs the head first, so that every entry up to the rotation is covered by it.
-  SIGNET_TRY(checkpointer->checkpoint(ctx.actor(), true));
-  SIGNET_ASSIGN_OR_RETURN(auto* keys, ctx.keys());
-  SIGNET_ASSIGN_OR_RETURN(auto rotation,
-                          checkpointer->rotate_key(
-                              ctx.actor(), [keys](const base::KeyRef& ref, std::string_view label) {
-                                return keys->relabel_key(ref, label);
-                              }));
-  SIGNET_ASSIGN_OR_RETURN(auto made, checkpointer->checkpoint(ctx.actor(), false));
-  const auto retired_pem = public_key_pem(rotation.retired_public_key);
-  if (!o.retired_out.empty()) SIGNET_TRY(write_output(o.retired_out, base::as_bytes(retired_pem)));
-  if (ctx.json()) {
-    print_json({{"retired", rotation.retired.to_uri()},
-                {"retired_label", rotation.retired_label},
-                {"retired_public_key_pem", retired_pem},
-                {"key", rotation.current->key_ref().to_uri()},
-                {"public_key_pem", public_key_pem(rotation.current->public_key_der())},
-                {"checkpoint_sequence", made->sequence}});
-  } else {
-    std::cout << "Retired the audit key as '" << rotation.retired_label << "' ("
-              << rotation.retired.to_uri() << ") and generated "
-              << rotation.current->key_ref().to_uri() << ", which signed a checkpoint at sequence "
-              << made->sequence
-              << ".\nOffline verification now needs both public keys: --pubkey NEW --pubkey OLD.\n";
-  }
-  return base::ok();
+  SIGNET_ASSIGN_OR_RETURN(auto rotated, rotate_audit_key(ctx, ctx.actor()));
+  return show_audit_key_rotation(ctx.json(), rotated, o.retired_out);
 }
 
 Result<void> pubkey(ApplianceContext& ctx, const std::string& out) {

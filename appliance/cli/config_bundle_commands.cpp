@@ -1,8 +1,12 @@
 // signet config export --sign | import: signed configuration bundles (appliance/core/
 // config_bundle.h). export signs with an administrator key on a token and reads no store, so it
-// runs beside signetd; import verifies the bundle against [config] admin_trust_anchors of the
-// active configuration before the text is even parsed, then validates it and records it as a
-// new version (audited, as is every refusal), so it needs the store.
+// runs beside signetd; it numbers each bundle above every bundle imported or exported from this
+// state directory (or --sequence). import (appliance/core/config_import.h) verifies the bundle
+// against [config] admin_trust_anchors of the active configuration before the text is even
+// parsed, refuses a bundle not newer than the last one imported, then validates it and records
+// it as a new version (audited, as is every refusal); while signetd runs, `signet config
+// import` goes through its API (remote_config_commands.cpp).
+#include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <iostream>
@@ -10,6 +14,7 @@
 #include "appliance/cli/config_support.h"
 #include "appliance/cli/output.h"
 #include "appliance/core/config_bundle.h"
+#include "appliance/core/config_import.h"
 #include "appliance/core/profile_bootstrap.h"
 #include "appliance/core/views.h"
 #include "firmware-config/loader.h"
@@ -26,8 +31,9 @@ struct ExportOptions {
   bool sign = false;
   std::string key;  // a key label on the token, or a pkcs11: URI
   unsigned version = 0;
-  std::string file;  // a configuration file instead of an applied version
-  std::string out;   // empty or "-": standard output
+  std::uint64_t sequence = 0;  // 0: one above the last imported or exported here
+  std::string file;            // a configuration file instead of an applied version
+  std::string out;             // empty or "-": standard output
 };
 
 std::string uri_escape(std::string_view text) {
@@ -86,6 +92,15 @@ Result<ConfigBundle> export_source(ApplianceContext& ctx, const ExportOptions& o
   return bundle;
 }
 
+// --sequence, else one above every bundle imported or exported from this state directory.
+Result<std::uint64_t> next_sequence(ApplianceContext& ctx, const ExportOptions& o) {
+  if (o.sequence != 0) return o.sequence;
+  auto history = config_history(ctx);
+  SIGNET_ASSIGN_OR_RETURN(auto imported, history.last_bundle_sequence());
+  SIGNET_ASSIGN_OR_RETURN(auto exported, history.last_exported_sequence());
+  return std::max(imported, exported) + 1;
+}
+
 Result<void> export_bundle(ApplianceContext& ctx, const ExportOptions& o) {
   if (!o.sign) {
     return Error(ErrorCode::kInvalidArgument,
@@ -95,71 +110,37 @@ Result<void> export_bundle(ApplianceContext& ctx, const ExportOptions& o) {
   SIGNET_ASSIGN_OR_RETURN(auto bundle, export_source(ctx, o));
   SIGNET_ASSIGN_OR_RETURN(auto signer, admin_key(ctx, o.key));
   bundle.created = format_time(ctx.clock().now());
+  SIGNET_ASSIGN_OR_RETURN(bundle.sequence, next_sequence(ctx, o));
   SIGNET_ASSIGN_OR_RETURN(auto text, make_config_bundle(bundle, *signer));
   const bool to_stdout = o.out.empty() || o.out == "-";
   SIGNET_TRY(write_output(o.out, base::as_bytes(text)));
+  SIGNET_TRY(config_history(ctx).note_exported_sequence(bundle.sequence));
   const auto key_id = config_key_id(signer->public_key_der());
   if (ctx.json() && !to_stdout) {
     print_json({{"file", o.out},
                 {"source", bundle.source},
+                {"sequence", bundle.sequence},
                 {"signer_key_id", key_id},
                 {"signer_key", signer->key_ref().to_uri()}});
   } else if (!to_stdout) {
-    std::cout << "Wrote a bundle of " << bundle.source << " signed by "
+    std::cout << "Wrote bundle " << bundle.sequence << " of " << bundle.source << " signed by "
               << signer->key_ref().to_uri() << " (key id " << key_id << ") to " << o.out << ".\n";
   }
   return base::ok();
 }
 
-// The trust anchors of the active configuration.
-Result<std::vector<TrustAnchor>> active_trust_anchors(ApplianceContext& ctx) {
-  const auto active = config_history(ctx).active_file();
-  std::error_code error;
-  if (!std::filesystem::exists(active, error)) {
-    return Error(ErrorCode::kNotFound,
-                 "no configuration is active (" + active.string() +
-                     "), so no administrator trust anchor is configured: 'signet config apply' a "
-                     "file with [config] admin_trust_anchors first");
-  }
-  auto loaded = firmware_config::load_configuration_file(
-      active.string(), SIGNET_DEFAULT_PKCS11_MODULE, firmware_config::Probes{});
-  if (!loaded.ok()) return firmware_config::to_error(active.string(), loaded.issues);
-  const auto& paths = loaded.configuration.config.admin_trust_anchors;
-  if (paths.empty()) {
-    return Error(ErrorCode::kNotFound,
-                 "the active configuration names no administrator trust anchor ([config] "
-                 "admin_trust_anchors): no bundle can be imported");
-  }
-  return load_trust_anchors(paths);
-}
-
-// The bundle's configuration text, verified and then validated.
-Result<ConfigBundle> verified_bundle(ApplianceContext& ctx, const std::string& file) {
-  SIGNET_ASSIGN_OR_RETURN(auto anchors, active_trust_anchors(ctx));
-  SIGNET_ASSIGN_OR_RETURN(auto bytes, read_input_file(file));
-  SIGNET_ASSIGN_OR_RETURN(auto bundle, open_config_bundle(base::as_chars(bytes), anchors));
-  auto loaded = firmware_config::parse_configuration(
-      bundle.config_text, file, SIGNET_DEFAULT_PKCS11_MODULE, appliance_probes());
-  if (!loaded.ok()) return firmware_config::to_error(file, loaded.issues);
-  return bundle;
-}
-
 Result<void> import_bundle(ApplianceContext& ctx, const std::string& file) {
-  const auto source = std::filesystem::absolute(file).string();
-  auto bundle = verified_bundle(ctx, file);
-  if (!bundle) {
-    SIGNET_ASSIGN_OR_RETURN(auto* audit, ctx.audit());
-    const nlohmann::json detail = {{"source", source}, {"reason", bundle.error().message()}};
-    SIGNET_TRY(audit->append_audit(ca::make_audit_event(
-        ctx.clock().now(), ctx.actor(), "config.import_refused", "config:bundle", detail.dump())));
-    return std::move(bundle).error().with_context("nothing was applied");
-  }
-  return record_config_version(ctx, bundle->config_text, "config.imported", "import", source,
-                               {{"signer_key_id", bundle->signer_key_id},
-                                {"signer_key", bundle->signer_key_uri},
-                                {"config_sha256", bundle->config_sha256},
-                                {"bundle_created", bundle->created},
-                                {"bundle_source", bundle->source}});
+  ConfigImportRequest request;
+  request.source = std::filesystem::absolute(file).string();
+  request.actor = ctx.actor();
+  request.default_module = SIGNET_DEFAULT_PKCS11_MODULE;
+  request.probes = appliance_probes();
+  auto bytes = read_input_file(file);
+  if (!bytes) return refuse_config_import(ctx, request, std::move(bytes).error());
+  request.bundle_text = std::string(base::as_chars(*bytes));
+  SIGNET_ASSIGN_OR_RETURN(auto imported, import_config_bundle(ctx, request));
+  print_recorded_version(ctx.json(), imported.version, imported.active_file);
+  return base::ok();
 }
 
 }  // namespace
@@ -169,7 +150,8 @@ void register_config_bundle_commands(CLI::App* config, Action& selected) {
   auto* export_cmd = config->add_subcommand(
       "export",
       "write a signed bundle of the active configuration (or --version N, or --file FILE): the "
-      "TOML with its version, creation time, signer key id and SHA-256, signed by an "
+      "TOML with its sequence number, version, creation time, signer key id and SHA-256, "
+      "signed by an "
       "administrator key on the token (docs/CONFIGURATION.md, 'Signed bundles')");
   export_cmd->add_flag("--sign", o->sign, "sign the bundle (required)");
   export_cmd
@@ -180,6 +162,12 @@ void register_config_bundle_commands(CLI::App* config, Action& selected) {
   export_cmd->add_option("--version", o->version, "an applied version (signet config versions)")
       ->check(CLI::PositiveNumber);
   export_cmd->add_option("--file", o->file, "a configuration file instead of an applied version");
+  export_cmd
+      ->add_option("--sequence", o->sequence,
+                   "the bundle's sequence number: an appliance imports only bundles numbered "
+                   "above the last one it imported (default: one above every bundle imported or "
+                   "exported from this state directory)")
+      ->check(CLI::PositiveNumber);
   export_cmd->add_option("--out", o->out, "the bundle file (default: standard output)");
   export_cmd->callback(
       [&selected, o] { selected = [o](ApplianceContext& c) { return export_bundle(c, *o); }; });
@@ -188,8 +176,9 @@ void register_config_bundle_commands(CLI::App* config, Action& selected) {
   auto* import_cmd = config->add_subcommand(
       "import",
       "verify a signed bundle against [config] admin_trust_anchors of the active configuration, "
-      "then validate it and make it active as a new version; any failure applies nothing; "
-      "audited either way");
+      "refuse it unless its sequence number is above that of the last bundle imported, then "
+      "validate it and make it active as a new version; any failure applies nothing; audited "
+      "either way");
   import_cmd->add_option("FILE", *import_file, "the bundle (signet config export)")->required();
   import_cmd->callback([&selected, import_file] {
     selected = [import_file](ApplianceContext& c) { return import_bundle(c, *import_file); };

@@ -167,19 +167,25 @@ Result<void> record_config_version(ApplianceContext& ctx, const std::string& tex
   detail["source"] = source;
   SIGNET_TRY(audit->append_audit(ca::make_audit_event(
       now, ctx.actor(), action, "config:v" + std::to_string(version.number), detail.dump())));
-  if (ctx.json()) {
-    print_json({{"version", version.number},
-                {"applied_by", version.applied_by},
-                {"applied_at", version.applied_at},
-                {"action", version.action},
-                {"active_file", history.active_file().string()}});
+  print_recorded_version(ctx.json(), version, history.active_file());
+  return base::ok();
+}
+
+void print_recorded_version(bool json, const firmware_config::ConfigVersion& version,
+                            const std::filesystem::path& active_file) {
+  if (json) {
+    nlohmann::json out = {{"version", version.number},
+                          {"applied_by", version.applied_by},
+                          {"applied_at", version.applied_at},
+                          {"action", version.action},
+                          {"active_file", active_file.string()}};
+    if (version.bundle_sequence != 0) out["bundle_sequence"] = version.bundle_sequence;
+    print_json(out);
   } else {
     std::cout
-        << "Configuration version " << version.number << " is active ("
-        << history.active_file().string()
+        << "Configuration version " << version.number << " is active (" << active_file.string()
         << "); signetd reads it at its next start or reload (when it runs without --config).\n";
   }
-  return base::ok();
 }
 
 bool is_local_only_command(const CLI::App& app) {

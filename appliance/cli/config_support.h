@@ -4,6 +4,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -20,6 +21,10 @@ firmware_config::ConfigHistory config_history(ApplianceContext& ctx);
 base::Result<void> record_config_version(ApplianceContext& ctx, const std::string& text,
                                          const std::string& action, const std::string& how,
                                          const std::string& source, nlohmann::json detail);
+
+// Prints a recorded version (human or --json), as apply, rollback and import do.
+void print_recorded_version(bool json, const firmware_config::ConfigVersion& version,
+                            const std::filesystem::path& active_file);
 
 // `signet config export` and `signet config import` under `config`.
 void register_config_bundle_commands(CLI::App* config, Action& selected);

@@ -231,4 +231,21 @@ base::Result<base::Bytes> read_input_file(const std::string& path) {
   return data;
 }
 
+base::Result<void> show_audit_key_rotation(bool json, const nlohmann::json& rotation,
+                                           const std::string& retired_out) {
+  const auto text = [&](const char* key) { return rotation.value(key, std::string()); };
+  if (!retired_out.empty()) {
+    SIGNET_TRY(write_output(retired_out, base::as_bytes(text("retired_public_key_pem"))));
+  }
+  if (json) {
+    print_json(rotation);
+    return base::ok();
+  }
+  std::cout << "Retired the audit key as '" << text("retired_label") << "' (" << text("retired")
+            << ") and generated " << text("key") << ", which signed a checkpoint at sequence "
+            << rotation.value("checkpoint_sequence", std::uint64_t{0})
+            << ".\nOffline verification now needs both public keys: --pubkey NEW --pubkey OLD.\n";
+  return base::ok();
+}
+
 }  // namespace signet::appliance

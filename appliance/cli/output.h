@@ -45,4 +45,9 @@ base::Result<void> write_output(const std::string& path, base::ByteView data, in
 base::Result<void> write_private_output(const std::string& path, base::ByteView data);
 base::Result<base::Bytes> read_input_file(const std::string& path);
 
+// The outcome of `signet audit rotate-key` (rotate_audit_key()'s JSON, locally or from the
+// API): printed, and the retired public key written to `retired_out` when given.
+base::Result<void> show_audit_key_rotation(bool json, const nlohmann::json& rotation,
+                                           const std::string& retired_out);
+
 }  // namespace signet::appliance

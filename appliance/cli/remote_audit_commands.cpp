@@ -1,6 +1,6 @@
-// signet audit list | verify | checkpoint | export | pubkey through signetd's REST API, with the
-// flags and output of the local commands. (verify --offline reads files only and always runs
-// locally: see is_offline_audit_command.)
+// signet audit list | verify | checkpoint | export | pubkey | rotate-key through signetd's REST
+// API, with the flags and output of the local commands. (verify --offline reads files only and
+// always runs locally: see is_offline_audit_command.)
 #include <algorithm>
 #include <iostream>
 #include <memory>
@@ -113,11 +113,17 @@ Result<void> audit_pubkey(RemoteContext& ctx, const std::string& out) {
   return write_output(out, base::as_bytes(pem));
 }
 
+Result<void> audit_rotate_key(RemoteContext& ctx, const std::string& retired_out) {
+  const json body = json::object();
+  SIGNET_ASSIGN_OR_RETURN(auto reply, ctx.api.call("POST", "/api/v1/audit/key-rotations", &body));
+  return show_audit_key_rotation(ctx.json, reply, retired_out);
+}
+
 }  // namespace
 
 void register_remote_audit_commands(CLI::App& app, RemoteAction& selected) {
   auto* audit = app.add_subcommand(
-      "audit", "the hash-chained audit log: list, verify, checkpoint, export, pubkey");
+      "audit", "the hash-chained audit log: list, verify, checkpoint, export, pubkey, rotate-key");
   audit->require_subcommand(1);
   {
     auto o = std::make_shared<AuditListOptions>();
@@ -162,6 +168,19 @@ void register_remote_audit_commands(CLI::App& app, RemoteAction& selected) {
     cmd->add_option("FILE", *file, "the file to write ('-': standard output)")->required();
     cmd->callback([&selected, file] {
       selected = [file](RemoteContext& ctx) { return audit_export(ctx, *file); };
+    });
+  }
+  {
+    auto out = std::make_shared<std::string>();
+    auto* cmd = audit->add_subcommand(
+        "rotate-key",
+        "make signetd sign a last checkpoint with the audit key, retire it (kept on the token, "
+        "still trusted by 'audit verify'), generate a new audit key and sign a checkpoint with "
+        "it; audited as audit.key_rotated; administrators only");
+    cmd->add_option("--retired-pubkey-out", *out,
+                    "write the retired key's public key (PEM) here, for verify --offline");
+    cmd->callback([&selected, out] {
+      selected = [out](RemoteContext& ctx) { return audit_rotate_key(ctx, *out); };
     });
   }
   {

@@ -1,8 +1,12 @@
-// signet config reload through signetd's REST API (POST /api/v1/config/reload): the running
-// daemon re-reads its configuration file (docs/CONFIGURATION.md, "Reloading"). The other
-// `signet config` commands read files and run locally (config_commands.cpp).
+// signet config reload | import through signetd's REST API: POST /api/v1/config/reload (the
+// running daemon re-reads its configuration file, docs/CONFIGURATION.md, "Reloading") and
+// POST /api/v1/config/import (a signed bundle recorded as a new version while signetd owns the
+// state directory). The other `signet config` commands read files and run locally
+// (config_commands.cpp).
+#include <filesystem>
 #include <iostream>
 
+#include "appliance/cli/config_support.h"
 #include "appliance/cli/output.h"
 #include "appliance/cli/remote.h"
 
@@ -34,6 +38,21 @@ Result<void> config_reload(RemoteContext& ctx) {
   return base::ok();
 }
 
+Result<void> config_import(RemoteContext& ctx, const std::string& file) {
+  SIGNET_ASSIGN_OR_RETURN(auto bytes, read_input_file(file));
+  const json body = {{"bundle", std::string(base::as_chars(bytes))},
+                     {"source", std::filesystem::absolute(file).string()}};
+  SIGNET_ASSIGN_OR_RETURN(auto reply, ctx.api.call("POST", "/api/v1/config/import", &body));
+  firmware_config::ConfigVersion version;
+  version.number = reply.value("version", 0u);
+  version.applied_by = json_text(reply, "applied_by");
+  version.applied_at = json_text(reply, "applied_at");
+  version.action = json_text(reply, "action");
+  version.bundle_sequence = reply.value("bundle_sequence", std::uint64_t{0});
+  print_recorded_version(ctx.json, version, json_text(reply, "active_file"));
+  return base::ok();
+}
+
 }  // namespace
 
 void register_remote_config_commands(CLI::App& app, RemoteAction& selected) {
@@ -44,6 +63,17 @@ void register_remote_config_commands(CLI::App& app, RemoteAction& selected) {
                        "make signetd re-read its configuration file (as SIGHUP does): an invalid "
                        "file changes nothing and the error says why; administrators only")
       ->callback([&selected] { selected = [](RemoteContext& ctx) { return config_reload(ctx); }; });
+  auto file = std::make_shared<std::string>();
+  auto* import_cmd = config->add_subcommand(
+      "import",
+      "send a signed bundle to signetd, which verifies it against [config] admin_trust_anchors, "
+      "refuses it unless its sequence number is above that of the last bundle imported, "
+      "validates it and makes it active as a new version; any failure applies nothing; "
+      "audited either way; administrators only");
+  import_cmd->add_option("FILE", *file, "the bundle (signet config export)")->required();
+  import_cmd->callback([&selected, file] {
+    selected = [file](RemoteContext& ctx) { return config_import(ctx, *file); };
+  });
 }
 
 }  // namespace signet::appliance

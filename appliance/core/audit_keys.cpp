@@ -1,5 +1,6 @@
 #include "appliance/core/audit_keys.h"
 
+#include "appliance/core/audit_export.h"
 #include "hsm/key_provider.h"
 
 namespace signet::appliance {
@@ -23,6 +24,25 @@ base::Result<std::vector<base::Bytes>> trusted_audit_keys(ApplianceContext& cont
     trusted.push_back(signer->public_key_der());
   }
   return trusted;
+}
+
+base::Result<nlohmann::json> rotate_audit_key(ApplianceContext& context, const std::string& actor) {
+  SIGNET_ASSIGN_OR_RETURN(auto* checkpointer, context.checkpointer());
+  // The old key signs the head first, so that every entry up to the rotation is covered by it.
+  SIGNET_TRY(checkpointer->checkpoint(actor, true));
+  SIGNET_ASSIGN_OR_RETURN(auto* keys, context.keys());
+  SIGNET_ASSIGN_OR_RETURN(
+      auto rotation,
+      checkpointer->rotate_key(actor, [keys](const base::KeyRef& ref, std::string_view label) {
+        return keys->relabel_key(ref, label);
+      }));
+  SIGNET_ASSIGN_OR_RETURN(auto made, checkpointer->checkpoint(actor, false));
+  return nlohmann::json{{"retired", rotation.retired.to_uri()},
+                        {"retired_label", rotation.retired_label},
+                        {"retired_public_key_pem", public_key_pem(rotation.retired_public_key)},
+                        {"key", rotation.current->key_ref().to_uri()},
+                        {"public_key_pem", public_key_pem(rotation.current->public_key_der())},
+                        {"checkpoint_sequence", made->sequence}};
 }
 
 }  // namespace signet::appliance

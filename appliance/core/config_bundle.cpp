@@ -72,10 +72,14 @@ Result<base::DigestAlgorithm> digest_for(base::ByteView spki) {
 std::string config_key_id(base::ByteView spki_der) { return base::to_hex(pki::sha256(spki_der)); }
 
 Result<std::string> make_config_bundle(ConfigBundle bundle, const base::Signer& signer) {
+  if (bundle.sequence == 0) {
+    return Error(ErrorCode::kInvalidArgument, "a bundle's sequence number must be at least 1");
+  }
   bundle.signer_key_id = config_key_id(signer.public_key_der());
   bundle.signer_key_uri = signer.key_ref().to_uri();
   bundle.config_sha256 = base::to_hex(pki::sha256(base::as_bytes(bundle.config_text)));
   const json payload = {{"format", kConfigBundleFormat},
+                        {"sequence", bundle.sequence},
                         {"version", bundle.version},
                         {"created", bundle.created},
                         {"source", bundle.source},
@@ -111,6 +115,11 @@ Result<ConfigBundle> open_config_bundle(std::string_view text,
     return not_a_bundle("it is not a JSON object: truncated or damaged");
   }
   SIGNET_ASSIGN_OR_RETURN(auto format, string_field(envelope, "format", "the bundle"));
+  if (format == kConfigBundleFormatV1) {
+    return not_a_bundle("it is a " + format +
+                        " bundle, which carries no sequence number and so could be replayed; "
+                        "export the configuration again with this signet");
+  }
   if (format != kConfigBundleFormat) {
     return not_a_bundle("its format is '" + format + "', not " + std::string(kConfigBundleFormat));
   }
@@ -146,10 +155,14 @@ Result<ConfigBundle> open_config_bundle(std::string_view text,
   SIGNET_ASSIGN_OR_RETURN(out.signer_key_uri, string_field(inner, "signer_key_uri", "the payload"));
   SIGNET_ASSIGN_OR_RETURN(out.config_sha256, string_field(inner, "config_sha256", "the payload"));
   if (inner.value("format", std::string()) != kConfigBundleFormat || out.signer_key_id != key_id ||
-      !inner.contains("version") || !inner["version"].is_number_unsigned()) {
-    return not_a_bundle("the payload's format, version or signer does not match its envelope");
+      !inner.contains("version") || !inner["version"].is_number_unsigned() ||
+      !inner.contains("sequence") || !inner["sequence"].is_number_unsigned() ||
+      inner["sequence"].get<std::uint64_t>() == 0) {
+    return not_a_bundle(
+        "the payload's format, sequence, version or signer does not match its envelope");
   }
   out.version = inner["version"].get<unsigned>();
+  out.sequence = inner["sequence"].get<std::uint64_t>();
   if (base::to_hex(pki::sha256(base::as_bytes(out.config_text))) != out.config_sha256) {
     return Error(ErrorCode::kVerificationFailed,
                  "the configuration's SHA-256 does not match the one the bundle states");

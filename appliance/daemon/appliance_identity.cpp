@@ -92,9 +92,15 @@ bool covers(const ca::CertificateRecord& record, const std::vector<std::string>&
 
 }  // namespace
 
+int validity_days_of(std::chrono::seconds lifetime) {
+  const auto days = std::chrono::ceil<std::chrono::days>(lifetime).count();
+  return static_cast<int>(std::clamp<std::int64_t>(days, 1, 397));
+}
+
 Result<TlsIdentity> ensure_tls_identity(ApplianceContext& context,
-                                        const std::vector<std::string>& names, int certificate_days,
-                                        std::chrono::hours renew_before) {
+                                        const std::vector<std::string>& names,
+                                        std::chrono::seconds lifetime,
+                                        std::chrono::seconds renew_before) {
   SIGNET_ASSIGN_OR_RETURN(auto* service, context.service());
   SIGNET_ASSIGN_OR_RETURN(auto ca_record, ensure_appliance_ca(context, *service));
   SIGNET_ASSIGN_OR_RETURN(auto* inventory, context.inventory());
@@ -127,7 +133,8 @@ Result<TlsIdentity> ensure_tls_identity(ApplianceContext& context,
   request.key.algorithm = base::KeyAlgorithm::kEcP256;
   request.subject = "CN=signetd";
   request.subject_alt_names = sans;
-  request.validity_days = certificate_days;
+  request.validity_days = validity_days_of(lifetime);
+  request.lifetime = lifetime;
   SIGNET_ASSIGN_OR_RETURN(auto issued, service->issue(request));
   if (!issued.certificate.key_location) {
     return Error(ErrorCode::kInternal, "the TLS certificate was issued without a key location");

@@ -37,12 +37,17 @@ struct TlsIdentity {
 
 // `names`: DNS names and IP addresses the certificate must cover besides localhost,
 // 127.0.0.1 and ::1 (e.g. the listen address when it is not a wildcard).
-// `certificate_days`: the validity of a new certificate; `renew_before`: a certificate with
-// less validity left is replaced.
+// `lifetime`: the validity of a new certificate ([tls] certificate_days or
+// certificate_lifetime_seconds); `renew_before`: a certificate with less validity left is
+// replaced.
 base::Result<TlsIdentity> ensure_tls_identity(ApplianceContext& context,
                                               const std::vector<std::string>& names,
-                                              int certificate_days,
-                                              std::chrono::hours renew_before);
+                                              std::chrono::seconds lifetime,
+                                              std::chrono::seconds renew_before);
+
+// The validity in whole days (rounded up, 1 to 397) that the "tls-server" profile checks for a
+// certificate of this lifetime; the request's lifetime then caps it.
+int validity_days_of(std::chrono::seconds lifetime);
 
 // Creates the administrator `name` when there is no operator at all, with the password read
 // from `password_file` (bootstrap.operators.admin_password_file / SIGNET_ADMIN_PASSWORD_FILE),

@@ -1,5 +1,10 @@
 #include "appliance/daemon/config_routes.h"
 
+#include <memory>
+#include <mutex>
+
+#include "appliance/api/internal/request_support.h"
+#include "appliance/core/config_import.h"
 #include "appliance/core/profile_bootstrap.h"
 
 namespace signet::appliance {
@@ -16,9 +21,62 @@ std::string joined(const std::vector<std::string>& lines) {
   return out;
 }
 
+// A configuration the running daemon validates: no module is probed (a dlopen() of whatever
+// library a file names, inside the hardened process; the module needs a restart anyway).
+firmware_config::Probes running_probes() {
+  auto probes = appliance_probes();
+  probes.module = nullptr;
+  return probes;
+}
+
+void add_import(Router& router, ApiServices& api, const std::string& default_module) {
+  using namespace api_internal;
+  auto serial = std::make_shared<std::mutex>();
+  RouteDoc doc{"config",
+               "import a signed configuration bundle (`signet config export --sign`): verified "
+               "against [config] admin_trust_anchors of the active configuration, refused unless "
+               "its sequence number is above the last bundle imported, validated, then recorded "
+               "as a new version that signetd reads at its next start or reload; every refusal "
+               "applies nothing and is audited (config.import_refused)",
+               {},
+               object_schema({{"bundle", string_schema("the bundle file's text (JSON)")},
+                              {"source", string_schema("where it came from, for the version "
+                                                       "record (default: \"api\")")}},
+                             {"bundle"}),
+               "application/json",
+               201};
+  add_route(router, "POST", "/api/v1/config/import", Permission::kAdminister, std::move(doc),
+            [&api, default_module, serial](ApiCall& call,
+                                           const nlohmann::json& body) -> Result<http::Response> {
+              ConfigImportRequest request;
+              request.bundle_text = body.at("bundle").get<std::string>();
+              request.source = field_string_or(body, "source", "api");
+              request.actor = call.principal.actor();
+              request.default_module = default_module;
+              request.probes = running_probes();
+              std::lock_guard lock(*serial);
+              auto imported = import_config_bundle(api.context(), request);
+              if (!imported) {
+                // The answer carries the message alone: keep "nothing was applied" in it.
+                return base::Error(imported.error().code(), imported.error().describe());
+              }
+              const auto& v = imported->version;
+              return json_response({{"version", v.number},
+                                    {"applied_by", v.applied_by},
+                                    {"applied_at", v.applied_at},
+                                    {"action", v.action},
+                                    {"bundle_sequence", v.bundle_sequence},
+                                    {"active_file", imported->active_file.string()},
+                                    {"signer_key_id", imported->bundle.signer_key_id},
+                                    {"config_sha256", imported->bundle.config_sha256}},
+                                   201);
+            });
+}
+
 }  // namespace
 
-void register_config_routes(Router& router, ConfigReloader& reloader) {
+void register_config_routes(Router& router, ConfigReloader& reloader, ApiServices& api,
+                            const std::string& default_module) {
   router.add("POST", "/api/v1/config/reload", Permission::kAdminister,
              {"config",
               "re-read signetd's configuration file (as SIGHUP does): an invalid file changes "
@@ -31,6 +89,7 @@ void register_config_routes(Router& router, ConfigReloader& reloader) {
                                      {"restart_required", report.restart_required},
                                      {"notes", report.notes}});
              });
+  add_import(router, api, default_module);
 }
 
 std::vector<std::string> bootstrap_declared_profiles(ApiServices& api,

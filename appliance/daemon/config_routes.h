@@ -1,6 +1,8 @@
 // The configuration's run-time side in signetd: POST /api/v1/config/reload (administrators;
-// the same reload as SIGHUP, config_reload.h) and the bootstrap of the RA profiles the file
-// declares (at start and on reload; appliance/core/profile_bootstrap.h).
+// the same reload as SIGHUP, config_reload.h), POST /api/v1/config/import (administrators; a
+// signed bundle recorded as a new version, appliance/core/config_import.h, while signetd owns
+// the state directory) and the bootstrap of the RA profiles the file declares (at start and on
+// reload; appliance/core/profile_bootstrap.h).
 #pragma once
 
 #include <string>
@@ -11,7 +13,10 @@
 
 namespace signet::appliance {
 
-void register_config_routes(Router& router, ConfigReloader& reloader);
+// `default_module`: the PKCS#11 module a configuration without one uses. Imports run one at a
+// time (a mutex the routes own).
+void register_config_routes(Router& router, ConfigReloader& reloader, ApiServices& api,
+                            const std::string& default_module);
 
 // Creates the declared profiles that do not exist (acting as "signetd:config"); returns one
 // line per profile created, drifted or failed.

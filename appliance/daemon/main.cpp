@@ -272,9 +272,9 @@ Result<int> serve(DaemonSettings settings, const DaemonFlags& flags) {
   std::vector<std::string> names = settings.tls_names;
   names.push_back(settings.https.host);
   const auto& tls_settings = settings.configuration.tls;
-  SIGNET_ASSIGN_OR_RETURN(
-      auto identity, ensure_tls_identity(context, names, tls_settings.certificate_days,
-                                         std::chrono::hours(24) * tls_settings.renew_before_days));
+  SIGNET_ASSIGN_OR_RETURN(auto identity,
+                          ensure_tls_identity(context, names, tls_settings.certificate_lifetime,
+                                              tls_settings.renew_before));
   SIGNET_TRY(publish_appliance_ca(context.state_dir(), identity.appliance_ca));
   SIGNET_ASSIGN_OR_RETURN(auto bridge, hsm::OpensslBridge::create());
   SIGNET_ASSIGN_OR_RETURN(auto tls,
@@ -314,7 +314,7 @@ Result<int> serve(DaemonSettings settings, const DaemonFlags& flags) {
   ConfigReloader reloader(
       settings, [&flags] { return resolve_settings(flags, /*running=*/true); }, *audit,
       context.clock());
-  register_config_routes(router, reloader);
+  register_config_routes(router, reloader, api, SIGNET_DEFAULT_PKCS11_MODULE);
   RelyingPartyEndpoints relying_party(api.cas(), api.crl_log(), api.ocsp_responder(), metrics);
   metrics.add_gauge("signet_crl_age_seconds", "Seconds since the CA's latest full CRL was issued.",
                     [&api] { return crl_ages(api); });
@@ -374,11 +374,10 @@ Result<int> serve(DaemonSettings settings, const DaemonFlags& flags) {
   {
     SchedulerLoop scheduler(api, settings);
     AuditCheckpointLoop checkpoints(api.checkpointer(), settings.audit_checkpoint_interval, log);
-    TlsRenewalLoop renewal(
-        api, *tls_switch,
-        {tls_settings.certificate_days, std::chrono::hours(24) * tls_settings.renew_before_days,
-         tls_settings.renew_check_interval},
-        log);
+    TlsRenewalLoop renewal(api, *tls_switch,
+                           {tls_settings.certificate_lifetime, tls_settings.renew_before,
+                            tls_settings.renew_check_interval, tls_settings.operator_renew_before},
+                           log);
     reloader.attach([&](const DaemonSettings& next) {
       logger.set_threshold(next.log_level);
       authenticator.set_session_times(next.session_idle, next.session_lifetime);

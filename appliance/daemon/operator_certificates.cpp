@@ -29,16 +29,6 @@ nlohmann::json certificate_json(const std::string& name, const ca::CertificateRe
           {"pem", pem_of(record)}};
 }
 
-// The newest certificate of the line that starts at `record` (following renewals).
-Result<ca::CertificateRecord> newest_of(ApiServices& api, ca::CertificateRecord record) {
-  for (int hops = 0; record.successor_id != 0 && hops < 10000; ++hops) {
-    SIGNET_ASSIGN_OR_RETURN(auto next, api.inventory().find_certificate_by_id(record.successor_id));
-    if (!next) break;
-    record = std::move(*next);
-  }
-  return record;
-}
-
 Result<ca::OperatorRecord> existing_operator(ApiServices& api, const std::string& name) {
   SIGNET_ASSIGN_OR_RETURN(auto found, api.operators().find_operator(name));
   if (!found) return Error(ErrorCode::kNotFound, "no operator '" + name + "'");
@@ -84,7 +74,18 @@ void register_operator_certificate_routes(Router& router, ApiServices& api) {
              [&api](ApiCall& call) { return fetch_own(api, call); });
 }
 
-void renew_operator_certificates(ApiServices& api, std::chrono::hours renew_before,
+Result<ca::CertificateRecord> newest_of(ApiServices& api, ca::CertificateRecord record) {
+  SIGNET_ASSIGN_OR_RETURN(auto stored, api.inventory().find_certificate_by_id(record.id));
+  if (stored) record = std::move(*stored);
+  for (int hops = 0; record.successor_id != 0 && hops < 10000; ++hops) {
+    SIGNET_ASSIGN_OR_RETURN(auto next, api.inventory().find_certificate_by_id(record.successor_id));
+    if (!next) break;
+    record = std::move(*next);
+  }
+  return record;
+}
+
+void renew_operator_certificates(ApiServices& api, std::chrono::seconds renew_before,
                                  const std::function<void(const std::string&)>& log) {
   auto operators = api.operators().list_operators();
   if (!operators) {

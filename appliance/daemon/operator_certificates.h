@@ -24,8 +24,12 @@ namespace signet::appliance {
 
 void register_operator_certificate_routes(Router& router, ApiServices& api);
 
+// The newest certificate of the line that starts at `record`, following the successors that
+// renewals and rekeys recorded (read again from the store: `record` itself may be stale).
+base::Result<ca::CertificateRecord> newest_of(ApiServices& api, ca::CertificateRecord record);
+
 // Renews what is due; failures are logged through `log` (the next round retries).
-void renew_operator_certificates(ApiServices& api, std::chrono::hours renew_before,
+void renew_operator_certificates(ApiServices& api, std::chrono::seconds renew_before,
                                  const std::function<void(const std::string&)>& log);
 
 }  // namespace signet::appliance

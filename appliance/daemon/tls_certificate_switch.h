@@ -22,23 +22,34 @@
 
 namespace signet::appliance {
 
-class TlsCertificateSwitch {
+// What the renewal loop (tls_renewal_loop.h) needs of the listener's credentials:
+// TlsCertificateSwitch, or a test's stand-in that fails a swap on purpose.
+class ServedTlsIdentity {
+ public:
+  virtual ~ServedTlsIdentity() = default;
+  // Makes `identity` the one new handshakes present; on any error the current one stays.
+  virtual base::Result<void> swap(const TlsIdentity& identity) = 0;
+  // The identity new handshakes present now.
+  virtual TlsIdentity current() const = 0;
+};
+
+class TlsCertificateSwitch final : public ServedTlsIdentity {
  public:
   // `ctx` (borrowed) already presents `identity` (make_server_tls_context); `bridge` (borrowed)
   // makes the EVP_PKEYs of later identities and must outlive the switch.
   static base::Result<std::unique_ptr<TlsCertificateSwitch>> create(hsm::OpensslBridge& bridge,
                                                                     SSL_CTX* ctx,
                                                                     const TlsIdentity& identity);
-  ~TlsCertificateSwitch();
+  ~TlsCertificateSwitch() override;
   TlsCertificateSwitch(const TlsCertificateSwitch&) = delete;
   TlsCertificateSwitch& operator=(const TlsCertificateSwitch&) = delete;
 
   // Makes `identity` the one new handshakes present. Checks first that its key matches its
   // certificate; on any error the current credentials stay.
-  base::Result<void> swap(const TlsIdentity& identity);
+  base::Result<void> swap(const TlsIdentity& identity) override;
 
   // The identity new handshakes present now.
-  TlsIdentity current() const;
+  TlsIdentity current() const override;
 
  private:
   struct Credentials;

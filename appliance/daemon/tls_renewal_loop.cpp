@@ -22,7 +22,7 @@ std::string certificate_object(const ca::CertificateRecord& record) {
 
 }  // namespace
 
-TlsRenewalLoop::TlsRenewalLoop(ApiServices& api, TlsCertificateSwitch& tls, TlsRenewalPolicy policy,
+TlsRenewalLoop::TlsRenewalLoop(ApiServices& api, ServedTlsIdentity& tls, TlsRenewalPolicy policy,
                                Log log)
     : api_(api), tls_(tls), policy_(policy), log_(std::move(log)), thread_([this] { run(); }) {}
 
@@ -47,47 +47,70 @@ void TlsRenewalLoop::run() {
 
 void TlsRenewalLoop::round() {
   destroy_retired(/*all=*/false);
-  const auto current = tls_.current();
-  const auto left = current.certificate.not_after - api_.clock().now();
-  if (left < policy_.renew_before) {
-    if (auto renewed = renew(current); !renewed) failed(renewed.error());
-  }
-  renew_operator_certificates(api_, policy_.renew_before, log_);
+  if (auto renewed = renew_if_due(); !renewed) failed(renewed.error());
+  renew_operator_certificates(api_, policy_.operator_renew_before, log_);
 }
 
-Result<void> TlsRenewalLoop::renew(const TlsIdentity& current) {
+Result<void> TlsRenewalLoop::renew_if_due() {
+  const auto served = tls_.current();
+  SIGNET_ASSIGN_OR_RETURN(auto newest, newest_of(api_, served.certificate));
+  if (newest.id != served.certificate.id) {
+    // An earlier renewal committed `newest` but could not put it in service.
+    if (ca::status_at(newest, api_.clock().now()) != ca::CertificateStatus::kActive) {
+      return rekey_and_serve(served, newest);
+    }
+    auto adopted = serve(served, newest, /*adopted=*/true);
+    if (adopted || adopted.error().code() != ErrorCode::kNotFound) return adopted;
+    log_("warning: the TLS certificate " + newest.serial.to_hex() +
+         " that an earlier renewal made cannot be served (" + adopted.error().describe() +
+         "): rekeying it");
+    return rekey_and_serve(served, newest);
+  }
+  if (served.certificate.not_after - api_.clock().now() >= policy_.renew_before) {
+    return base::ok();
+  }
+  return rekey_and_serve(served, newest);
+}
+
+Result<void> TlsRenewalLoop::rekey_and_serve(const TlsIdentity& served,
+                                             const ca::CertificateRecord& newest) {
   auto service = api_.system_service(kActor);
   ca::RekeyRequest request;
-  request.certificate_id = current.certificate.id;
+  request.certificate_id = newest.id;
   request.key.kind = ca::KeySourceKind::kKeyOnToken;
   request.key.algorithm = base::KeyAlgorithm::kEcP256;
-  request.validity_days = policy_.certificate_days;
+  request.validity_days = validity_days_of(policy_.certificate_lifetime);
+  request.lifetime = policy_.certificate_lifetime;
   SIGNET_ASSIGN_OR_RETURN(auto issued, service->rekey(request));
-  if (!issued.certificate.key_location) {
-    return Error(ErrorCode::kInternal, "the renewed TLS certificate has no key location");
+  // Committed: from here on a failure leaves the new certificate and its key for the next round
+  // (renew_if_due) to serve.
+  return serve(served, issued.certificate, /*adopted=*/false);
+}
+
+Result<void> TlsRenewalLoop::serve(const TlsIdentity& served, const ca::CertificateRecord& next,
+                                   bool adopted) {
+  if (!next.key_location) {
+    return Error(ErrorCode::kNotFound,
+                 "the TLS certificate " + next.serial.to_hex() + " has no key location");
   }
   SIGNET_ASSIGN_OR_RETURN(auto* keys, api_.context().keys());
-  SIGNET_ASSIGN_OR_RETURN(auto key, keys->find_key(*issued.certificate.key_location));
-  TlsIdentity next{issued.certificate, current.appliance_ca, std::move(key)};
-  if (auto swapped = tls_.swap(next); !swapped) {
-    // The new certificate is never served: its key goes now, the old one keeps serving.
-    (void)keys->destroy_key(*issued.certificate.key_location);
-    return swapped.error();
+  SIGNET_ASSIGN_OR_RETURN(auto key, keys->find_key(*next.key_location));
+  SIGNET_TRY(tls_.swap(TlsIdentity{next, served.appliance_ca, std::move(key)}));
+  nlohmann::json detail = {{"previous_serial", served.certificate.serial.to_hex()},
+                           {"serial", next.serial.to_hex()},
+                           {"not_after", format_time(next.not_after)},
+                           {"key", next.key_location->to_uri()}};
+  if (served.certificate.key_location) {
+    detail["previous_key"] = served.certificate.key_location->to_uri();
   }
-  nlohmann::json detail = {{"previous_serial", current.certificate.serial.to_hex()},
-                           {"serial", issued.certificate.serial.to_hex()},
-                           {"not_after", format_time(issued.certificate.not_after)},
-                           {"key", issued.certificate.key_location->to_uri()}};
-  if (current.certificate.key_location) {
-    detail["previous_key"] = current.certificate.key_location->to_uri();
-  }
-  audit("tls.certificate_renewed", certificate_object(issued.certificate), detail.dump());
-  log_("renewed signetd's TLS certificate: serial " + issued.certificate.serial.to_hex() +
-       " (was " + current.certificate.serial.to_hex() + "), valid until " +
-       format_time(issued.certificate.not_after));
-  if (current.certificate.key_location) {
+  if (adopted) detail["made_by_an_earlier_round"] = true;
+  audit("tls.certificate_renewed", certificate_object(next), detail.dump());
+  log_("renewed signetd's TLS certificate: serial " + next.serial.to_hex() + " (was " +
+       served.certificate.serial.to_hex() + "), valid until " + format_time(next.not_after) +
+       (adopted ? "; made by an earlier round whose swap had failed" : ""));
+  if (served.certificate.key_location) {
     retired_.push_back(
-        {*current.certificate.key_location, std::chrono::steady_clock::now() + policy_.key_grace});
+        {*served.certificate.key_location, std::chrono::steady_clock::now() + policy_.key_grace});
   }
   return base::ok();
 }

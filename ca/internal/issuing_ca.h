@@ -22,6 +22,8 @@ namespace signet::ca {
 inline constexpr auto kBackdate = std::chrono::seconds(60);
 // The longest validity anyone may ask for, CA or end entity (100 years).
 inline constexpr int kMaxValidityDays = 36500;
+// The shortest lifetime EndEntityPlan::lifetime may ask for.
+inline constexpr auto kMinLifetime = std::chrono::seconds(60);
 // CA certificates when the operator names no validity.
 inline constexpr int kDefaultRootValidityDays = 3650;
 inline constexpr int kDefaultIntermediateValidityDays = 1825;

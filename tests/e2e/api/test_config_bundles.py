@@ -2,7 +2,9 @@
 administrator key on the SoftHSM token, `signet config export --sign` signs a bundle with it,
 openssl verifies that bundle independently, and `signet config import` takes a good bundle as a
 new version but refuses, applying nothing, a bundle with a wrong signature, an unknown signer,
-tampered content, a truncated file or an invalid configuration (docs/CONFIGURATION.md).
+tampered content, a truncated file, an invalid configuration, and a bundle replayed or older
+than the last one imported (replay protection by the signed sequence number;
+docs/CONFIGURATION.md).
 """
 import base64
 import hashlib
@@ -67,6 +69,21 @@ class ConfigBundleTest(unittest.TestCase):
         with open(self.bundle) as f:
             return json.load(f)
 
+    def sequence_of(self, path):
+        with open(path) as f:
+            return json.loads(base64.b64decode(json.load(f)["payload"]))["sequence"]
+
+    def export(self, name, *extra):
+        out = os.path.join(self.app.dir, name)
+        self.app.cli("config", "export", "--sign", "--key", "config-admin", "--file", self.next,
+                     "--out", out, *extra)
+        return out
+
+    def last_refusal_reason(self):
+        events = json.loads(self.app.cli("--json", "audit", "list", "--action",
+                                         "config.import_refused", "--limit", "10000").stdout)
+        return events["items"][-1]["detail"]["reason"]
+
     def assert_refused(self, path, phrase):
         before_versions, before_text = self.versions(), self.active_text()
         refused_before = self.audit_actions().count("config.import_refused")
@@ -93,7 +110,9 @@ class ConfigBundleTest(unittest.TestCase):
         self.assertIn(b"Verified OK", r.stdout)
         # The metadata: the text, its SHA-256 and the signer's key id (SHA-256 of the SPKI DER).
         inner = json.loads(payload)
-        self.assertEqual(inner["format"], "signet-config-bundle-v1")
+        self.assertEqual(inner["format"], "signet-config-bundle-v2")
+        self.assertIsInstance(inner["sequence"], int)
+        self.assertGreaterEqual(inner["sequence"], 1)
         self.assertEqual(inner["config"], self.next_text)
         self.assertEqual(inner["config_sha256"],
                          hashlib.sha256(self.next_text.encode()).hexdigest())
@@ -196,6 +215,36 @@ class ConfigBundleTest(unittest.TestCase):
         self.app.cli("config", "export", "--sign", "--key", "config-admin", "--file", source,
                      "--out", out)
         self.assert_refused(out, "group and others must have no access")
+
+    def test_replayed_and_older_bundles_are_refused_and_a_newer_one_is_accepted(self):
+        older = self.export("older.bundle")
+        newer = self.export("newer.bundle")
+        # Each export numbers above every bundle exported or imported here before.
+        self.assertGreater(self.sequence_of(newer), self.sequence_of(older))
+        r = self.app.cli("--json", "config", "import", newer)
+        self.assertEqual(json.loads(r.stdout)["bundle_sequence"], self.sequence_of(newer))
+        self.assertEqual(self.versions()[-1]["action"], "import")
+
+        # The same bundle again: refused, and the error (and the audit) says why.
+        self.assert_refused(newer, "was imported already")
+        self.assertIn("replayed", self.last_refusal_reason())
+        # An older bundle after a newer one: refused.
+        self.assert_refused(older, "is older than %d" % self.sequence_of(newer))
+        self.assertIn("older bundle is refused", self.last_refusal_reason())
+        # A bundle numbered explicitly at or below the last one: refused too.
+        explicit = self.export("explicit.bundle", "--sequence", str(self.sequence_of(newer)))
+        self.assert_refused(explicit, "was imported already")
+
+        # A newer export is accepted.
+        newest = self.export("newest.bundle")
+        self.assertGreater(self.sequence_of(newest), self.sequence_of(newer))
+        before = len(self.versions())
+        self.app.cli("config", "import", newest)
+        self.assertEqual(len(self.versions()), before + 1)
+        self.assertEqual(self.active_text(), self.next_text)
+        # Put the base back for the other tests (a local apply is no bundle).
+        self.app.cli("config", "apply", self.base)
+
 
 if __name__ == "__main__":
     unittest.main()

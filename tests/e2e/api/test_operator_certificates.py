@@ -1,8 +1,8 @@
 """Renewal of operators' client certificates from the appliance CA (docs/OPERATIONS.md,
 "Operator certificates"): an administrator issues one for an operator from the operator's CSR
 (POST /api/v1/operators/{name}/certificate, 365 days), the operator logs in with it over mTLS,
-the renewal schedule renews it before it expires (here: renew_before_days 400, so at once; a
-check every 2 s), the operator fetches the renewal (which moves the binding to it), and then
+the renewal schedule renews it before it expires (here: operator_renew_before_days 400, so at
+once; a check every 2 s), the operator fetches the renewal (which moves the binding to it), and then
 logs in with the renewal while the old certificate no longer does. Every step is audited; the
 certificates verify against the appliance CA with openssl as client certificates."""
 import os
@@ -19,7 +19,7 @@ WAIT = 180  # liveness bound only
 class OperatorCertificates(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.app = Appliance(config={"tls": {"certificate_days": 1, "renew_before_days": 400,
+        cls.app = Appliance(config={"tls": {"operator_renew_before_days": 400,
                                             "renew_check_interval_seconds": 2}},
                             create_cas=False)
         cls.app.start()

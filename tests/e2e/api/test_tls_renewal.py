@@ -1,7 +1,7 @@
 """TLS certificate renewal while serving (issue 6; docs/OPERATIONS.md, "TLS certificate"):
-signetd runs with [tls] certificate_days = 1 and renew_before_days = 2, so every check of the
-renewal schedule (every 2 s here) finds the certificate due and the appliance CA rekeys it
-without a restart. Clients keep issuing requests over one kept-alive connection and over new
+signetd runs with [tls] certificate_lifetime_seconds = 300 and renew_before_seconds = 295, so a
+certificate is due 5 s after it was made and the renewal schedule (a check every 2 s here) has
+the appliance CA rekey it without a restart. Clients keep issuing requests over one kept-alive connection and over new
 connections the whole time; every request must succeed, the serial new connections see must
 change, the established connection must keep working with its old certificate, and the new
 certificate must verify against the appliance CA with openssl. The renewals are audited and
@@ -18,6 +18,9 @@ from signetd_fixture import Appliance
 from test_hardening import added_seccomp_filters, sanitized_build
 
 RENEWAL_TIMEOUT = 180  # liveness bound only
+# Certificates due for renewal 5 s after they were made, checked every 2 s.
+SHORT_LIVED = {"certificate_lifetime_seconds": 300, "renew_before_seconds": 295,
+               "renew_check_interval_seconds": 2}
 
 
 def serial_of(der):
@@ -112,9 +115,7 @@ class Traffic:
 class TlsRenewalWhileServing(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.app = Appliance(config={"tls": {"certificate_days": 1, "renew_before_days": 2,
-                                            "renew_check_interval_seconds": 2}},
-                            create_cas=False)
+        cls.app = Appliance(config={"tls": SHORT_LIVED}, create_cas=False)
         cls.app.start()
 
     @classmethod
@@ -200,9 +201,7 @@ class TlsRenewalFailure(unittest.TestCase):
         fault_module = os.environ.get("SIGNET_FAULT_PKCS11", "")
         if not os.path.exists(fault_module):
             self.skipTest("SIGNET_FAULT_PKCS11 does not name the fault-injecting module")
-        self.app = Appliance(config={"tls": {"certificate_days": 1, "renew_before_days": 2,
-                                             "renew_check_interval_seconds": 2}},
-                             create_cas=False)
+        self.app = Appliance(config={"tls": SHORT_LIVED}, create_cas=False)
         self.control = os.path.join(self.app.dir, "faults")
         self.app.env.update({
             "SIGNET_PKCS11_MODULE": fault_module,

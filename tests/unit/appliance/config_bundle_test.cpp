@@ -19,6 +19,7 @@ ConfigBundle sample() {
   ConfigBundle b;
   b.config_text = "[limits]\nmax_connections = 32\n";
   b.version = 4;
+  b.sequence = 17;
   b.created = "2026-12-06T08:00:00Z";
   b.source = "version 4";
   return b;
@@ -54,6 +55,7 @@ TEST_CASE("a bundle opens with its signer as trust anchor and keeps text and met
     REQUIRE(opened);
     CHECK(opened->config_text == sample().config_text);
     CHECK(opened->version == 4);
+    CHECK(opened->sequence == 17);
     CHECK(opened->created == "2026-12-06T08:00:00Z");
     CHECK(opened->signer_key_id == config_key_id((*signer)->public_key_der()));
     CHECK(opened->config_sha256.size() == 64);
@@ -99,4 +101,57 @@ TEST_CASE("bundles that must not be applied are refused, each with its reason") 
 
   CHECK_FALSE(open_config_bundle(*good, {}));
   CHECK_FALSE(open_config_bundle("{\"format\": \"other\"}", anchors));
+}
+
+TEST_CASE("a bundle carries a sequence number in its signed payload; v1 bundles are refused") {
+  auto admin = SoftwareSigner::generate(KeyAlgorithm::kEcP256);
+  REQUIRE(admin);
+  const std::vector<TrustAnchor> anchors = {anchor_of(**admin)};
+
+  auto unnumbered = sample();
+  unnumbered.sequence = 0;
+  auto refused = make_config_bundle(unnumbered, **admin);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code() == ErrorCode::kInvalidArgument);
+
+  auto good = make_config_bundle(sample(), **admin);
+  REQUIRE(good);
+  // The sequence is signed: raising it breaks the signature.
+  auto raised =
+      open_config_bundle(with_payload(*good, [](auto& inner) { inner["sequence"] = 18; }), anchors);
+  REQUIRE_FALSE(raised);
+  CHECK(raised.error().code() == ErrorCode::kVerificationFailed);
+
+  // A version 1 bundle (no sequence), even one whose signature verifies, is refused saying why.
+  auto v1_payload = nlohmann::json::parse(signet::base::as_chars(
+      *signet::base::from_base64(nlohmann::json::parse(*good)["payload"].get<std::string>())));
+  v1_payload["format"] = "signet-config-bundle-v1";
+  v1_payload.erase("sequence");
+  const auto payload_text = v1_payload.dump();
+  auto signature = (*admin)->sign(signet::base::as_bytes(payload_text));
+  REQUIRE(signature);
+  const nlohmann::json v1 = {
+      {"format", "signet-config-bundle-v1"},
+      {"signer_key_id", config_key_id((*admin)->public_key_der())},
+      {"digest", "sha256"},
+      {"payload", signet::base::to_base64(signet::base::as_bytes(payload_text))},
+      {"signature", signet::base::to_base64(*signature)}};
+  auto old = open_config_bundle(v1.dump(), anchors);
+  REQUIRE_FALSE(old);
+  CHECK(old.error().code() == ErrorCode::kInvalidArgument);
+  CHECK(old.error().message().find("no sequence number") != std::string::npos);
+
+  // A v2 payload without a sequence (signed as such) is no whole bundle either.
+  auto missing = nlohmann::json::parse(signet::base::as_chars(
+      *signet::base::from_base64(nlohmann::json::parse(*good)["payload"].get<std::string>())));
+  missing.erase("sequence");
+  const auto missing_text = missing.dump();
+  auto missing_signature = (*admin)->sign(signet::base::as_bytes(missing_text));
+  REQUIRE(missing_signature);
+  auto envelope = nlohmann::json::parse(*good);
+  envelope["payload"] = signet::base::to_base64(signet::base::as_bytes(missing_text));
+  envelope["signature"] = signet::base::to_base64(*missing_signature);
+  auto unnumbered_open = open_config_bundle(envelope.dump(), anchors);
+  REQUIRE_FALSE(unnumbered_open);
+  CHECK(unnumbered_open.error().message().find("sequence") != std::string::npos);
 }

@@ -33,8 +33,9 @@ TEST_CASE("audit forwarding is off and TLS renewal on a 30-day window by default
   CHECK(c.audit.syslog_facility == "authpriv");
   CHECK(c.audit.enterprise_number == 32473);
   CHECK(c.audit.journald_socket == "/run/systemd/journal/socket");
-  CHECK(c.tls.certificate_days == 397);
-  CHECK(c.tls.renew_before_days == 30);
+  CHECK(c.tls.certificate_lifetime == std::chrono::days(397));
+  CHECK(c.tls.renew_before == std::chrono::days(30));
+  CHECK(c.tls.operator_renew_before == std::chrono::days(30));
   CHECK(c.tls.renew_check_interval == std::chrono::hours(1));
 }
 
@@ -83,12 +84,46 @@ TEST_CASE("TLS certificate validity and renewal settings have ranges") {
   auto loaded = parse(
       "[tls]\ncertificate_days = 7\nrenew_before_days = 2\nrenew_check_interval_seconds = 60\n");
   REQUIRE(loaded.ok());
-  CHECK(loaded.configuration.tls.certificate_days == 7);
-  CHECK(loaded.configuration.tls.renew_before_days == 2);
+  CHECK(loaded.configuration.tls.certificate_lifetime == std::chrono::days(7));
+  CHECK(loaded.configuration.tls.renew_before == std::chrono::days(2));
   CHECK(loaded.configuration.tls.renew_check_interval == std::chrono::minutes(1));
   auto too_long = parse("[tls]\ncertificate_days = 398\n");
   const auto& issue = single_issue(too_long, "tls.certificate_days", 2);
   CHECK(issue.message == "must be between 1 and 397, not 398");
   single_issue(parse("[tls]\nrenew_check_interval_seconds = 0\n"),
                "tls.renew_check_interval_seconds", 2);
+}
+
+TEST_CASE("TLS lifetimes may be given in seconds, and renew_before must be shorter") {
+  auto seconds = parse(
+      "[tls]\ncertificate_lifetime_seconds = 300\nrenew_before_seconds = 295\n"
+      "operator_renew_before_days = 400\n");
+  REQUIRE(seconds.ok());
+  CHECK(seconds.configuration.tls.certificate_lifetime == std::chrono::seconds(300));
+  CHECK(seconds.configuration.tls.renew_before == std::chrono::seconds(295));
+  CHECK(seconds.configuration.tls.operator_renew_before == std::chrono::days(400));
+  // What to_toml writes reads back the same (days when whole days, else seconds).
+  auto again = parse(to_toml(seconds.configuration));
+  REQUIRE(again.ok());
+  CHECK(again.configuration.tls == seconds.configuration.tls);
+
+  // At or above the lifetime, every check would rekey: refused, naming the key and both values.
+  const auto& equal = single_issue(parse("[tls]\ncertificate_days = 7\nrenew_before_days = 7\n"),
+                                   "tls.renew_before_days", 3);
+  CHECK(equal.message.find("less than 7 days") != std::string::npos);
+  CHECK(equal.message.find("must be shorter than the lifetime (7 days)") != std::string::npos);
+  single_issue(parse("[tls]\ncertificate_days = 1\nrenew_before_days = 2\n"),
+               "tls.renew_before_days", 3);
+  // With the default renew_before (30 days), a short lifetime is the key named.
+  const auto& short_lifetime = single_issue(parse("[tls]\ncertificate_lifetime_seconds = 3600\n"),
+                                            "tls.certificate_lifetime_seconds", 2);
+  CHECK(short_lifetime.message.find("(1 day and 0 seconds)") == std::string::npos);
+  CHECK(short_lifetime.message.find("30 days") != std::string::npos);
+  CHECK(short_lifetime.message.find("(3600 seconds)") != std::string::npos);
+
+  // One unit or the other, not both; and the bounds.
+  single_issue(parse("[tls]\ncertificate_days = 7\ncertificate_lifetime_seconds = 600\n"),
+               "tls.certificate_lifetime_seconds", 3);
+  single_issue(parse("[tls]\ncertificate_lifetime_seconds = 59\nrenew_before_seconds = 1\n"),
+               "tls.certificate_lifetime_seconds", 2);
 }

@@ -86,3 +86,55 @@ TEST_CASE("a diff names each changed, added and removed key") {
                                  "pkcs11.tokens[0].label: removed (was \"audit\")"});
   CHECK(diff_configurations(a.configuration, a.configuration).empty());
 }
+
+TEST_CASE("a bundle's sequence is kept with its version; a replayed or older one is refused") {
+  signet::test::TempDir dir;
+  ConfigHistory history(dir / "config");
+  CHECK(*history.last_bundle_sequence() == 0);
+  REQUIRE(history.record("[limits]\nio_threads = 3\n", meta("apply")));
+  auto imported = meta("import");
+  imported.bundle_sequence = 5;
+  auto first = history.record("[limits]\nio_threads = 4\n", imported);
+  REQUIRE(first);
+  CHECK(first->bundle_sequence == 5);
+  CHECK(history.list()->back().bundle_sequence == 5);
+  CHECK((*history.list())[0].bundle_sequence == 0);
+  CHECK(*history.last_bundle_sequence() == 5);
+
+  // The same sequence again, and an older one: refused, nothing recorded.
+  auto replay = history.record("[limits]\nio_threads = 5\n", imported);
+  REQUIRE_FALSE(replay);
+  CHECK(replay.error().code() == signet::base::ErrorCode::kConflict);
+  CHECK(replay.error().message().find("was imported already, as version 2") != std::string::npos);
+  imported.bundle_sequence = 4;
+  auto older = history.record("[limits]\nio_threads = 5\n", imported);
+  REQUIRE_FALSE(older);
+  CHECK(older.error().message().find("is older than 5") != std::string::npos);
+  CHECK(history.list()->size() == 2);
+  CHECK(signet::test::read_text(history.active_file()) == "[limits]\nio_threads = 4\n");
+  CHECK_FALSE(history.check_bundle_sequence(5));
+  CHECK(history.check_bundle_sequence(6));
+
+  // A local apply or rollback in between does not lower the bar.
+  REQUIRE(history.record("[limits]\nio_threads = 3\n", meta("rollback to 1")));
+  imported.bundle_sequence = 6;
+  auto newer = history.record("[limits]\nio_threads = 6\n", imported);
+  REQUIRE(newer);
+  CHECK(newer->number == 4);
+  CHECK(*history.last_bundle_sequence() == 6);
+  // Read back from the files by a new history object.
+  CHECK(*ConfigHistory(dir / "config").last_bundle_sequence() == 6);
+}
+
+TEST_CASE("the highest exported sequence is remembered and never lowered") {
+  signet::test::TempDir dir;
+  ConfigHistory history(dir / "config");
+  CHECK(*history.last_exported_sequence() == 0);
+  REQUIRE(history.note_exported_sequence(3));
+  CHECK(*history.last_exported_sequence() == 3);
+  REQUIRE(history.note_exported_sequence(2));
+  CHECK(*history.last_exported_sequence() == 3);
+  REQUIRE(history.note_exported_sequence(9));
+  CHECK(*ConfigHistory(dir / "config").last_exported_sequence() == 9);
+  CHECK(mode_of(dir / "config" / "last-exported-sequence") == 0600);
+}
