@@ -56,10 +56,10 @@ struct OperatorRecord {
 };
 
 struct ApiTokenRecord {
-  std::string id;          // public part of the token: 16 lower-case hex characters
+  std::string id;           // public part of the token: 16 lower-case hex characters
   base::Bytes secret_hash;  // SHA-256 of the whole token string as presented (32 bytes)
-  std::string name;        // what it is for ("certbot on web01")
-  std::string owner;       // the operator who created it
+  std::string name;         // what it is for ("certbot on web01")
+  std::string owner;        // the operator who created it
   Role role = Role::kRaOfficer;
   std::vector<std::string> profiles;  // "ca/profile" names it may request through; empty: any
   base::TimePoint created{};

@@ -279,9 +279,9 @@ void read_account(TableReader& t, OperatorAccount& account, const std::string& a
   const bool has_role = t.string("role", account.role);
   require(t, "role", has_role);
   if (has_role && !valid_role(account.role)) {
-    t.issue("role", t.line_of("role"),
-            "must be \"administrator\", \"ra-officer\" or \"auditor\", not \"" +
-                account.role + "\"");
+    t.issue(
+        "role", t.line_of("role"),
+        "must be \"administrator\", \"ra-officer\" or \"auditor\", not \"" + account.role + "\"");
   }
   const bool has_password = t.string("password_file", account.password_file);
   if (has_password) probe_into(t, "password_file", account.password_file, probes.pin_file);

@@ -32,10 +32,11 @@ base::Result<void> LmdbStore::update_operator(const ca::OperatorRecord& record,
 }
 
 base::Result<ca::OperatorRecord> LmdbStore::modify_operator(std::string_view name,
-                                                           const ca::OperatorChange& change) {
+                                                            const ca::OperatorChange& change) {
   SIGNET_TRY(ca::validate_operator_name(name));
   ca::OperatorRecord written;
-  SIGNET_TRY(wait(impl_->writer->submit(OperatorModifyWrite{std::string(name), &change, &written})));
+  SIGNET_TRY(
+      wait(impl_->writer->submit(OperatorModifyWrite{std::string(name), &change, &written})));
   return written;
 }
 

@@ -1,5 +1,7 @@
 #include "appliance/daemon/config_routes.h"
 
+#include "appliance/api/auth.h"
+#include "appliance/core/operator_bootstrap.h"
 #include "appliance/core/profile_bootstrap.h"
 
 namespace signet::appliance {
@@ -42,6 +44,22 @@ std::vector<std::string> bootstrap_declared_profiles(ApiServices& api,
   auto service = api.system_service(kBootstrapActor);
   return bootstrap_profiles(config.bootstrap.profiles, **profiles, *service, **audit,
                             api.clock().now(), kBootstrapActor)
+      .lines();
+}
+
+std::vector<std::string> bootstrap_declared_operators(
+    ApiServices& api, const firmware_config::Configuration& config) {
+  const auto& declared = config.bootstrap.operators.accounts;
+  if (declared.empty()) return {};
+  auto operators = api.context().operators();
+  auto audit = api.context().audit();
+  if (!operators || !audit) return {"the operator bootstrap did not run: the store is not open"};
+  auto& authenticator = api.authenticator();
+  const PasswordHasher hash = [&authenticator](const base::SecureBuffer& password) {
+    return authenticator.hash_password(password);
+  };
+  return bootstrap_operators(declared, **operators, **audit, hash, api.clock().now(),
+                             kBootstrapActor)
       .lines();
 }
 

@@ -1,6 +1,7 @@
 // The configuration's run-time side in signetd: POST /api/v1/config/reload (administrators;
-// the same reload as SIGHUP, config_reload.h) and the bootstrap of the RA profiles the file
-// declares (at start and on reload; appliance/core/profile_bootstrap.h).
+// the same reload as SIGHUP, config_reload.h) and the bootstrap of the RA profiles and operator
+// accounts the file declares (at start and on reload; appliance/core/profile_bootstrap.h,
+// operator_bootstrap.h).
 #pragma once
 
 #include <string>
@@ -17,6 +18,11 @@ void register_config_routes(Router& router, ConfigReloader& reloader);
 // line per profile created, drifted or failed.
 std::vector<std::string> bootstrap_declared_profiles(ApiServices& api,
                                                      const firmware_config::Configuration& config);
+
+// Creates the declared operator accounts that do not exist (acting as "signetd:config"); returns
+// one line per operator created, drifted or failed.
+std::vector<std::string> bootstrap_declared_operators(ApiServices& api,
+                                                      const firmware_config::Configuration& config);
 
 // One line for signetd's log about a reload's outcome.
 std::string describe_reload(const base::Result<ReloadReport>& outcome);

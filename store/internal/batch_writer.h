@@ -125,10 +125,10 @@ struct CheckpointWrite {  // completes with the sequence of the checkpoint's aud
   ca::AuditCheckpoint checkpoint;
   ca::AuditEvent event;
 };
-using WriteOp = std::variant<CertificateWrite, CaWrite, AuditWrite, RevocationWrite, ProfileWrite,
-                             OrderWrite, AlertWrite, AcknowledgeWrite, CrlNumberWrite, CrlWrite,
-                             OperatorWrite, OperatorModifyWrite, OperatorDeleteWrite, ApiTokenWrite,
-                             CheckpointWrite>;
+using WriteOp =
+    std::variant<CertificateWrite, CaWrite, AuditWrite, RevocationWrite, ProfileWrite, OrderWrite,
+                 AlertWrite, AcknowledgeWrite, CrlNumberWrite, CrlWrite, OperatorWrite,
+                 OperatorModifyWrite, OperatorDeleteWrite, ApiTokenWrite, CheckpointWrite>;
 
 struct BatchWriterOptions {
   std::size_t max_batch = 1024;

@@ -65,7 +65,8 @@ base::Result<void> BatchWriter::apply(lmdb::Transaction& txn, OperatorModifyWrit
     return refuse(outcomes, std::move(valid).error());
   }
   const std::size_t before = outcomes.size();
-  SIGNET_TRY(put_operator(txn, record, stored->certificate_fingerprint, *event, counters, outcomes));
+  SIGNET_TRY(
+      put_operator(txn, record, stored->certificate_fingerprint, *event, counters, outcomes));
   if (outcomes.size() > before && outcomes.back()) *w.written = std::move(record);
   return base::ok();
 }

@@ -83,7 +83,7 @@ base::Result<void> MemoryStore::update_operator(const ca::OperatorRecord& record
 }
 
 base::Result<ca::OperatorRecord> MemoryStore::modify_operator(std::string_view name,
-                                                             const ca::OperatorChange& change) {
+                                                              const ca::OperatorChange& change) {
   std::lock_guard lock(mutex_);
   auto it = operators_.find(name);
   if (it == operators_.end()) {

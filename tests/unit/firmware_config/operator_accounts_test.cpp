@@ -75,42 +75,48 @@ TEST_CASE("declared operator accounts survive to_toml, and diff names what chang
 }
 
 TEST_CASE("an operator account without a name is an error") {
-  auto loaded = parse("[[bootstrap.operators.accounts]]\nrole = \"auditor\"\n"
-                      "password_file = \"/p\"\n");
+  auto loaded = parse(
+      "[[bootstrap.operators.accounts]]\nrole = \"auditor\"\n"
+      "password_file = \"/p\"\n");
   const auto& issue = single_issue(loaded, "bootstrap.operators.accounts[0].name", 1);
   CHECK(issue.message == "is required");
 }
 
 TEST_CASE("an operator account name that is no operator name is an error") {
-  auto loaded = parse("[[bootstrap.operators.accounts]]\nname = \"bad name!\"\n"
-                      "role = \"auditor\"\npassword_file = \"/p\"\n");
+  auto loaded = parse(
+      "[[bootstrap.operators.accounts]]\nname = \"bad name!\"\n"
+      "role = \"auditor\"\npassword_file = \"/p\"\n");
   const auto& issue = single_issue(loaded, "bootstrap.operators.accounts[0].name", 2);
   CHECK(contains(issue.message, "'bad name!' is not an operator name"));
 }
 
 TEST_CASE("an operator account named like the first administrator is an error") {
-  auto loaded = parse("[bootstrap.operators]\nadmin_name = \"root\"\n"
-                      "[[bootstrap.operators.accounts]]\nname = \"root\"\n"
-                      "role = \"auditor\"\npassword_file = \"/p\"\n");
+  auto loaded = parse(
+      "[bootstrap.operators]\nadmin_name = \"root\"\n"
+      "[[bootstrap.operators.accounts]]\nname = \"root\"\n"
+      "role = \"auditor\"\npassword_file = \"/p\"\n");
   const auto& issue = single_issue(loaded, "bootstrap.operators.accounts[0].name", 4);
   CHECK(contains(issue.message, "is bootstrap.operators.admin_name"));
 }
 
 TEST_CASE("an operator account declared twice is an error") {
-  auto loaded = parse("[[bootstrap.operators.accounts]]\nname = \"olga\"\nrole = \"auditor\"\n"
-                      "password_file = \"/p\"\n"
-                      "[[bootstrap.operators.accounts]]\nname = \"olga\"\nrole = \"auditor\"\n"
-                      "password_file = \"/q\"\n");
+  auto loaded = parse(
+      "[[bootstrap.operators.accounts]]\nname = \"olga\"\nrole = \"auditor\"\n"
+      "password_file = \"/p\"\n"
+      "[[bootstrap.operators.accounts]]\nname = \"olga\"\nrole = \"auditor\"\n"
+      "password_file = \"/q\"\n");
   const auto& issue = single_issue(loaded, "bootstrap.operators.accounts[1].name", 6);
   CHECK(issue.message == "operator 'olga' is declared twice");
 }
 
 TEST_CASE("an operator account without a role, or with an unknown one, is an error") {
-  auto missing = parse("[[bootstrap.operators.accounts]]\nname = \"olga\"\n"
-                       "password_file = \"/p\"\n");
+  auto missing = parse(
+      "[[bootstrap.operators.accounts]]\nname = \"olga\"\n"
+      "password_file = \"/p\"\n");
   CHECK(single_issue(missing, "bootstrap.operators.accounts[0].role", 1).message == "is required");
-  auto unknown = parse("[[bootstrap.operators.accounts]]\nname = \"olga\"\n"
-                       "role = \"superuser\"\npassword_file = \"/p\"\n");
+  auto unknown = parse(
+      "[[bootstrap.operators.accounts]]\nname = \"olga\"\n"
+      "role = \"superuser\"\npassword_file = \"/p\"\n");
   const auto& issue = single_issue(unknown, "bootstrap.operators.accounts[0].role", 3);
   CHECK(issue.message ==
         "must be \"administrator\", \"ra-officer\" or \"auditor\", not \"superuser\"");
@@ -126,8 +132,10 @@ TEST_CASE("an operator password file readable by group or others is refused") {
   signet::test::TempDir dir;
   const auto password = dir / "olga.password";
   signet::test::write_text(password, "a long enough password\n", 0644);
-  const std::string text = "[[bootstrap.operators.accounts]]\nname = \"olga\"\nrole = \"auditor\"\n"
-                           "password_file = \"" + password.string() + "\"\n";
+  const std::string text =
+      "[[bootstrap.operators.accounts]]\nname = \"olga\"\nrole = \"auditor\"\n"
+      "password_file = \"" +
+      password.string() + "\"\n";
   auto loaded = parse(text, real_probes());
   const auto& issue = single_issue(loaded, "bootstrap.operators.accounts[0].password_file", 4);
   CHECK(contains(issue.message, "mode 0644"));
@@ -141,32 +149,38 @@ TEST_CASE("an operator password file readable by group or others is refused") {
 TEST_CASE("an operator certificate file that holds no certificate is refused") {
   signet::test::TempDir dir;
   const auto certificate = dir / "olga.pem";
-  signet::test::write_text(certificate, "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
-                           0644);
-  auto loaded = parse("[[bootstrap.operators.accounts]]\nname = \"olga\"\nrole = \"auditor\"\n"
-                      "certificate_file = \"" + certificate.string() + "\"\n",
-                      real_probes());
+  signet::test::write_text(certificate,
+                           "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", 0644);
+  auto loaded = parse(
+      "[[bootstrap.operators.accounts]]\nname = \"olga\"\nrole = \"auditor\"\n"
+      "certificate_file = \"" +
+          certificate.string() + "\"\n",
+      real_probes());
   const auto& issue = single_issue(loaded, "bootstrap.operators.accounts[0].certificate_file", 4);
   CHECK(contains(issue.message, "holds no PEM certificate"));
 
-  auto missing = parse("[[bootstrap.operators.accounts]]\nname = \"olga\"\nrole = \"auditor\"\n"
-                       "certificate_file = \"" + (dir / "absent.pem").string() + "\"\n",
-                       real_probes());
-  CHECK(contains(
-      single_issue(missing, "bootstrap.operators.accounts[0].certificate_file", 4).message,
-      "cannot be read"));
+  auto missing = parse(
+      "[[bootstrap.operators.accounts]]\nname = \"olga\"\nrole = \"auditor\"\n"
+      "certificate_file = \"" +
+          (dir / "absent.pem").string() + "\"\n",
+      real_probes());
+  CHECK(
+      contains(single_issue(missing, "bootstrap.operators.accounts[0].certificate_file", 4).message,
+               "cannot be read"));
 }
 
 TEST_CASE("an unknown key in an operator account suggests the known one") {
-  auto loaded = parse("[[bootstrap.operators.accounts]]\nname = \"olga\"\nrole = \"auditor\"\n"
-                      "password_file = \"/p\"\ndisable = true\n");
+  auto loaded = parse(
+      "[[bootstrap.operators.accounts]]\nname = \"olga\"\nrole = \"auditor\"\n"
+      "password_file = \"/p\"\ndisable = true\n");
   const auto& issue = single_issue(loaded, "bootstrap.operators.accounts[0].disable", 5);
   CHECK(contains(issue.message, "did you mean 'bootstrap.operators.accounts[0].disabled'?"));
 }
 
 TEST_CASE("an operator account's disabled flag of the wrong type is an error") {
-  auto loaded = parse("[[bootstrap.operators.accounts]]\nname = \"olga\"\nrole = \"auditor\"\n"
-                      "password_file = \"/p\"\ndisabled = \"yes\"\n");
+  auto loaded = parse(
+      "[[bootstrap.operators.accounts]]\nname = \"olga\"\nrole = \"auditor\"\n"
+      "password_file = \"/p\"\ndisabled = \"yes\"\n");
   const auto& issue = single_issue(loaded, "bootstrap.operators.accounts[0].disabled", 5);
   CHECK(issue.message == "must be a boolean, not a string");
 }
