@@ -80,12 +80,13 @@ class OperatorBootstrap(unittest.TestCase):
         created = self.audit("operator.created", "operator:olga")
         self.assertEqual(len(created), 1, created)
         self.assertEqual(created[0]["actor"], "signetd:config")
-        self.assertIn('"declared":true', created[0]["detail"])
+        self.assertIs(created[0]["detail"]["declared"], True)
         # signetd's lifecycle and its own token login are in the log too.
         self.assertTrue(self.audit("signetd.started"))
         logged_in = self.audit("token.logged_in")
         self.assertTrue(logged_in)
-        self.assertIn('"token_label":"signet"', logged_in[0]["detail"])
+        self.assertEqual(logged_in[0]["detail"]["token_label"], "signet")
+        self.assertEqual(logged_in[0]["detail"]["operation"], "login")
 
     def test_2_reload_creates_new_accounts_and_reports_drift_without_overwriting(self):
         admin = self.app.admin_session()
@@ -148,7 +149,7 @@ class OperatorBootstrap(unittest.TestCase):
         self.assertEqual(len(self.audit("operator.created", "operator:olga")), 1)
         stopped = self.audit("signetd.stopped")
         self.assertEqual(len(stopped), 1, stopped)
-        self.assertIn("SIGTERM", stopped[0]["detail"])
+        self.assertEqual(stopped[0]["detail"]["signal"], "SIGTERM")
         self.assertEqual(len(self.audit("signetd.started")), 2)
 
 
