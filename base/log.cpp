@@ -5,9 +5,8 @@
 #include <string>
 
 namespace signet::base {
-namespace {
 
-std::string_view level_name(LogLevel level) {
+std::string_view to_string(LogLevel level) {
   switch (level) {
     case LogLevel::kDebug:
       return "debug";
@@ -18,15 +17,13 @@ std::string_view level_name(LogLevel level) {
     case LogLevel::kError:
       return "error";
   }
-  return "log";
+  return "info";
 }
-
-}  // namespace
 
 void StderrLogger::log(LogLevel level, std::string_view message) {
   if (level < threshold_) return;
   std::string line = "signet ";
-  line += level_name(level);
+  line += to_string(level);
   line += ": ";
   line += message;
   line += '\n';

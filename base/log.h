@@ -8,6 +8,7 @@
 namespace signet::base {
 
 enum class LogLevel { kDebug, kInfo, kWarning, kError };
+std::string_view to_string(LogLevel level);  // "debug", "info", "warning", "error"
 
 class Logger {
  public:

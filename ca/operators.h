@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -55,16 +56,27 @@ struct OperatorRecord {
 };
 
 struct ApiTokenRecord {
-  std::string id;          // public part of the token: 16 lower-case hex characters
+  std::string id;           // public part of the token: 16 lower-case hex characters
   base::Bytes secret_hash;  // SHA-256 of the whole token string as presented (32 bytes)
-  std::string name;        // what it is for ("certbot on web01")
-  std::string owner;       // the operator who created it
+  std::string name;         // what it is for ("certbot on web01")
+  std::string owner;        // the operator who created it
   Role role = Role::kRaOfficer;
   std::vector<std::string> profiles;  // "ca/profile" names it may request through; empty: any
   base::TimePoint created{};
   std::optional<base::TimePoint> expires;
   std::optional<base::TimePoint> revoked;
 };
+
+// One change to an operator's record, applied by OperatorDirectory::modify_operator to the
+// record as stored, inside the store's write: concurrent changes (a role change, a password
+// reset, a failed-login counter) each see the others' results, so none is lost. It edits
+// `record` in place and returns the audit event to write with it (nullopt: bookkeeping that is
+// audited elsewhere, such as a failed-login counter), or an error, which refuses the change and
+// writes nothing. It runs on the store's writer, so it must be quick (hash a password before,
+// not inside) and have no effect beyond `record` and its own captures: a store may run it more
+// than once (a replayed batch), each time on the stored record, and the last run counts.
+using OperatorChange =
+    std::function<base::Result<std::optional<AuditEvent>>(OperatorRecord& record)>;
 
 class OperatorDirectory {
  public:
@@ -73,10 +85,17 @@ class OperatorDirectory {
   // kAlreadyExists when the name is taken.
   virtual base::Result<void> create_operator(const OperatorRecord& record,
                                              std::optional<AuditEvent> event) = 0;
-  // Replaces the record of that name; kNotFound when there is none. `event` may be empty for
-  // bookkeeping that is audited elsewhere (a failed-login counter).
+  // Replaces the record of that name wholesale; kNotFound when there is none. `event` may be
+  // empty for bookkeeping that is audited elsewhere. A replace based on an earlier read loses
+  // whatever changed in between: code that changes part of a record uses modify_operator.
   virtual base::Result<void> update_operator(const OperatorRecord& record,
                                              std::optional<AuditEvent> event) = 0;
+  // Applies `change` to the stored record of `name` in one write (see OperatorChange) and
+  // returns the record as written. kNotFound when there is none; the change's own error when it
+  // refuses; kInvalidArgument when it renames the operator or leaves an invalid record;
+  // kAlreadyExists when it binds a client certificate another operator has.
+  virtual base::Result<OperatorRecord> modify_operator(std::string_view name,
+                                                       const OperatorChange& change) = 0;
   virtual base::Result<void> delete_operator(std::string_view name,
                                              std::optional<AuditEvent> event) = 0;
   virtual base::Result<std::optional<OperatorRecord>> find_operator(std::string_view name) = 0;

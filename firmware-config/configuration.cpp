@@ -60,20 +60,6 @@ std::string_view to_string(TlsVersion version) {
   return version == TlsVersion::kTls13 ? "1.3" : "1.2";
 }
 
-std::string_view to_string(LogLevel level) {
-  switch (level) {
-    case LogLevel::kDebug:
-      return "debug";
-    case LogLevel::kInfo:
-      return "info";
-    case LogLevel::kWarning:
-      return "warning";
-    case LogLevel::kError:
-      return "error";
-  }
-  return "info";
-}
-
 Configuration Configuration::defaults(std::string default_module) {
   Configuration c;
   c.pkcs11.modules.push_back({"default", std::move(default_module), std::nullopt});

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/log.h"
 #include "base/result.h"
 
 namespace signet::firmware_config {
@@ -34,8 +35,8 @@ base::Result<ListenAddress> parse_listen_address(std::string_view text);
 enum class TlsVersion { kTls12, kTls13 };
 std::string_view to_string(TlsVersion version);  // "1.2", "1.3"
 
-enum class LogLevel { kDebug, kInfo, kWarning, kError };
-std::string_view to_string(LogLevel level);  // "debug", "info", "warning", "error"
+// The levels are base's (base/log.h), as the loggers they configure take them.
+using base::LogLevel;
 
 struct ListenSettings {
   ListenAddress https{"127.0.0.1", 8443};  // the REST API
@@ -124,9 +125,23 @@ struct CaSettings {
   bool operator==(const CaSettings&) const = default;
 };
 
+// An operator account declared in the file ([[bootstrap.operators.accounts]]): signetd creates
+// it when no operator of that name exists (at start, after the first administrator, and on
+// reload) and never overwrites one that exists; a difference in role, disabled flag or bound
+// certificate is reported instead. At least one of password_file and certificate_file is set.
+struct OperatorAccount {
+  std::string name;
+  std::string role;              // "administrator", "ra-officer" or "auditor"
+  std::string password_file;     // its initial password, in a file only its owner can read
+  std::string certificate_file;  // a PEM client certificate (from the appliance CA) to bind
+  bool disabled = false;         // created disabled
+  bool operator==(const OperatorAccount&) const = default;
+};
+
 struct OperatorBootstrap {
   std::string admin_name = "admin";  // the first administrator, created when none exists
   std::string admin_password_file;   // empty: SIGNET_ADMIN_PASSWORD_FILE, else generated
+  std::vector<OperatorAccount> accounts;
   bool operator==(const OperatorBootstrap&) const = default;
 };
 

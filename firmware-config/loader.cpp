@@ -296,22 +296,75 @@ void read_profiles(TableReader& bootstrap, std::vector<ProfileBootstrap>& out,
   }
 }
 
-void read_bootstrap(TableReader& t, BootstrapSettings& out, const Probes& probes) {
-  if (auto ops = t.table("operators")) {
-    if (ops->string("admin_name", out.operators.admin_name) &&
-        !valid_operator_name(out.operators.admin_name)) {
-      ops->issue("admin_name", ops->line_of("admin_name"),
-                 "'" + out.operators.admin_name +
-                     "' is not an operator name (1-64 letters, digits, - _ . @)");
-    }
-    if (ops->string("admin_password_file", out.operators.admin_password_file) && probes.pin_file) {
-      if (auto checked = probes.pin_file(out.operators.admin_password_file); !checked) {
-        ops->issue("admin_password_file", ops->line_of("admin_password_file"),
-                   checked.error().message());
-      }
-    }
-    ops->finish();
+void probe_into(TableReader& t, std::string_view key, const std::string& value,
+                const std::function<base::Result<void>(const std::string&)>& probe) {
+  if (!probe) return;
+  if (auto checked = probe(value); !checked) {
+    t.issue(key, t.line_of(key), checked.error().message());
   }
+}
+
+bool valid_role(const std::string& role) {
+  return role == "administrator" || role == "ra-officer" || role == "auditor";
+}
+
+void read_account(TableReader& t, OperatorAccount& account, const std::string& admin_name,
+                  const Probes& probes) {
+  const bool has_name = t.string("name", account.name);
+  require(t, "name", has_name);
+  if (has_name && !valid_operator_name(account.name)) {
+    t.issue("name", t.line_of("name"),
+            "'" + account.name + "' is not an operator name (1-64 letters, digits, - _ . @)");
+  } else if (has_name && account.name == admin_name) {
+    t.issue("name", t.line_of("name"),
+            "'" + account.name +
+                "' is bootstrap.operators.admin_name, the first administrator; declare it there");
+  }
+  const bool has_role = t.string("role", account.role);
+  require(t, "role", has_role);
+  if (has_role && !valid_role(account.role)) {
+    t.issue(
+        "role", t.line_of("role"),
+        "must be \"administrator\", \"ra-officer\" or \"auditor\", not \"" + account.role + "\"");
+  }
+  const bool has_password = t.string("password_file", account.password_file);
+  if (has_password) probe_into(t, "password_file", account.password_file, probes.pin_file);
+  const bool has_certificate = t.string("certificate_file", account.certificate_file);
+  if (has_certificate) {
+    probe_into(t, "certificate_file", account.certificate_file, probes.certificate);
+  }
+  if (!has_password && !has_certificate) {
+    t.issue("", t.line(),
+            "declares no way to log in: give password_file, certificate_file or both");
+  }
+  t.boolean("disabled", account.disabled);
+}
+
+void read_operators(TableReader& ops, OperatorBootstrap& out, const Probes& probes) {
+  if (ops.string("admin_name", out.admin_name) && !valid_operator_name(out.admin_name)) {
+    ops.issue("admin_name", ops.line_of("admin_name"),
+              "'" + out.admin_name + "' is not an operator name (1-64 letters, digits, - _ . @)");
+  }
+  if (ops.string("admin_password_file", out.admin_password_file)) {
+    probe_into(ops, "admin_password_file", out.admin_password_file, probes.pin_file);
+  }
+  bool present = false;
+  auto tables = ops.tables("accounts", present);
+  std::set<std::string> names;
+  for (auto& t : tables) {
+    OperatorAccount account;
+    read_account(t, account, out.admin_name, probes);
+    if (!account.name.empty() && !names.insert(account.name).second) {
+      t.issue("name", t.line_of("name"), "operator '" + account.name + "' is declared twice");
+    }
+    t.finish();
+    out.accounts.push_back(std::move(account));
+  }
+  ops.finish();
+}
+
+void read_bootstrap(TableReader& t, BootstrapSettings& out, const Probes& probes) {
+  if (auto ops = t.table("operators")) read_operators(*ops, out.operators, probes);
   read_profiles(t, out.profiles, probes);
   t.finish();
 }

@@ -40,10 +40,13 @@ struct Probes {
   // Whether a declared RA profile (its table as JSON) is one (the appliance injects the CA's
   // parser; real_probes() leaves it unset).
   std::function<base::Result<void>(const std::string& json)> profile;
+  // Whether the file at `path` can be read and holds a PEM certificate (a declared operator's
+  // client certificate; the appliance's probe also parses it).
+  std::function<base::Result<void>(const std::string& path)> certificate;
 };
 
-// dlopen() + dlsym("C_GetFunctionList") for modules; stat() for PIN files; reading the file and
-// finding a PEM block for trust anchors.
+// dlopen() + dlsym("C_GetFunctionList") for modules; stat() for PIN and password files; reading
+// the file and finding a PEM block for trust anchors and certificates.
 Probes real_probes();
 
 struct LoadResult {

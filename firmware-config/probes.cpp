@@ -58,18 +58,31 @@ Result<void> probe_secret_file(const std::string& path) {
   return base::ok();
 }
 
-// A trust anchor is public: only that it can be read and holds a PEM public key or
-// certificate is checked here (`signet config import` parses it).
-Result<void> probe_trust_anchor(const std::string& path) {
+Result<std::string> read_public_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Error(ErrorCode::kNotFound, "the file '" + path + "' cannot be read");
   std::stringstream text;
   text << in.rdbuf();
-  const auto pem = text.str();
+  return text.str();
+}
+
+// A trust anchor is public: only that it can be read and holds a PEM public key or
+// certificate is checked here (`signet config import` parses it).
+Result<void> probe_trust_anchor(const std::string& path) {
+  SIGNET_ASSIGN_OR_RETURN(auto pem, read_public_file(path));
   if (pem.find("-----BEGIN PUBLIC KEY-----") == std::string::npos &&
       pem.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
     return Error(ErrorCode::kInvalidArgument,
                  "'" + path + "' holds no PEM public key or certificate");
+  }
+  return base::ok();
+}
+
+// A certificate to bind is public too; the appliance's probe parses it.
+Result<void> probe_certificate(const std::string& path) {
+  SIGNET_ASSIGN_OR_RETURN(auto pem, read_public_file(path));
+  if (pem.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+    return Error(ErrorCode::kInvalidArgument, "'" + path + "' holds no PEM certificate");
   }
   return base::ok();
 }
@@ -81,6 +94,7 @@ Probes real_probes() {
   probes.module = probe_module;
   probes.pin_file = probe_secret_file;
   probes.trust_anchor = probe_trust_anchor;
+  probes.certificate = probe_certificate;
   return probes;
 }
 

@@ -121,6 +121,18 @@ std::string to_toml(const Configuration& c) {
       << "admin_name = " << toml_quoted(c.bootstrap.operators.admin_name) << "\n"
       << "admin_password_file = " << toml_quoted(c.bootstrap.operators.admin_password_file)
       << "\n\n";
+  for (const auto& account : c.bootstrap.operators.accounts) {
+    out << "[[bootstrap.operators.accounts]]\n"
+        << "name = " << toml_quoted(account.name) << "\n"
+        << "role = " << toml_quoted(account.role) << "\n";
+    if (!account.password_file.empty()) {
+      out << "password_file = " << toml_quoted(account.password_file) << "\n";
+    }
+    if (!account.certificate_file.empty()) {
+      out << "certificate_file = " << toml_quoted(account.certificate_file) << "\n";
+    }
+    out << "disabled = " << flag(account.disabled) << "\n\n";
+  }
   for (const auto& profile : c.bootstrap.profiles) {
     out << "[[bootstrap.profiles]]\n";
     for (const auto& [key, value] : profile.toml) out << key << " = " << value << "\n";

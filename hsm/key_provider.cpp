@@ -149,8 +149,8 @@ std::shared_ptr<internal::Token> Pkcs11KeyProvider::token_for(const TokenInfo& i
     for (const auto& candidate : modules_) {
       if (candidate->path() == info.module_path) module = candidate;
     }
-    slot = std::make_shared<internal::Token>(std::move(module), info, pins_,
-                                             options_.max_sessions_per_token);
+    slot = std::make_shared<internal::Token>(
+        std::move(module), info, pins_, options_.max_sessions_per_token, options_.token_events);
   }
   return slot;
 }

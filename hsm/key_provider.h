@@ -24,6 +24,7 @@
 #include "base/rng.h"
 #include "hsm/module.h"
 #include "hsm/signer.h"
+#include "hsm/token_events.h"
 
 namespace signet::hsm {
 
@@ -65,6 +66,8 @@ class Pkcs11KeyProvider final : public base::KeyProvider {
   struct Options {
     std::size_t max_sessions_per_token = 16;
     std::shared_ptr<base::Rng> rng;  // for CKA_IDs; null: the system CSPRNG
+    // Told of every token's logins, refused logins, token errors and lost sessions.
+    TokenEventObserver token_events;
   };
 
   // `default_token` (label or serial; "" = the only initialised token) is where keys are

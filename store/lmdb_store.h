@@ -251,6 +251,9 @@ class LmdbStore final : public ca::Inventory,
                                      std::optional<ca::AuditEvent> event) override;
   base::Result<void> update_operator(const ca::OperatorRecord& record,
                                      std::optional<ca::AuditEvent> event) override;
+  // The change runs on the writer thread inside the batch's transaction.
+  base::Result<ca::OperatorRecord> modify_operator(std::string_view name,
+                                                   const ca::OperatorChange& change) override;
   base::Result<void> delete_operator(std::string_view name,
                                      std::optional<ca::AuditEvent> event) override;
   base::Result<std::optional<ca::OperatorRecord>> find_operator(std::string_view name) override;

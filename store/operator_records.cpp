@@ -31,6 +31,15 @@ base::Result<void> LmdbStore::update_operator(const ca::OperatorRecord& record,
   return wait(impl_->writer->submit(OperatorWrite{record, /*create=*/false, std::move(event)}));
 }
 
+base::Result<ca::OperatorRecord> LmdbStore::modify_operator(std::string_view name,
+                                                            const ca::OperatorChange& change) {
+  SIGNET_TRY(ca::validate_operator_name(name));
+  ca::OperatorRecord written;
+  SIGNET_TRY(
+      wait(impl_->writer->submit(OperatorModifyWrite{std::string(name), &change, &written})));
+  return written;
+}
+
 base::Result<void> LmdbStore::delete_operator(std::string_view name,
                                               std::optional<ca::AuditEvent> event) {
   SIGNET_TRY(ca::validate_operator_name(name));

@@ -126,39 +126,59 @@ Result<ca::OperatorRecord> existing_operator(ApiServices& api, const std::string
   return std::move(*found);
 }
 
-Result<http::Response> update_operator(ApiServices& api, ApiCall& call) {
-  auto parsed = json_body(call.request);
-  OPENSSL_cleanse(call.request.body.data(), call.request.body.size());
-  SIGNET_ASSIGN_OR_RETURN(auto body, std::move(parsed));
-  SIGNET_TRY(only_fields(body, {"role", "disabled", "password", "unlock"}));
-  SIGNET_ASSIGN_OR_RETURN(auto op, existing_operator(api, call.param("name")));
-  nlohmann::json changes = nlohmann::json::object();
-  bool end_sessions = false;
+// What a PATCH asks for, read and checked before the store is touched (a new password is
+// hashed here, not inside the store's write).
+struct OperatorPatch {
+  std::optional<ca::Role> role;
+  std::string role_name;
+  std::optional<bool> disabled;
+  bool unlock = false;
+  std::optional<std::string> password_hash;
+};
+
+Result<OperatorPatch> read_patch(ApiServices& api, nlohmann::json& body) {
+  OperatorPatch patch;
   if (body.contains("role")) {
-    SIGNET_ASSIGN_OR_RETURN(auto role_name, required_string(body, "role"));
-    SIGNET_ASSIGN_OR_RETURN(auto role, ca::parse_role(role_name));
-    end_sessions |= role != op.role;
-    op.role = role;
-    changes["role"] = role_name;
+    SIGNET_ASSIGN_OR_RETURN(patch.role_name, required_string(body, "role"));
+    SIGNET_ASSIGN_OR_RETURN(patch.role, ca::parse_role(patch.role_name));
   }
-  SIGNET_ASSIGN_OR_RETURN(auto disabled, optional_bool(body, "disabled"));
-  if (disabled) {
-    end_sessions |= *disabled != op.disabled;
-    op.disabled = *disabled;
-    changes["disabled"] = *disabled;
-  }
+  SIGNET_ASSIGN_OR_RETURN(patch.disabled, optional_bool(body, "disabled"));
   SIGNET_ASSIGN_OR_RETURN(auto unlock, optional_bool(body, "unlock"));
-  if (unlock && *unlock) {
-    op.failed_logins = 0;
-    op.locked_until.reset();
-    changes["unlocked"] = true;
-  }
+  patch.unlock = unlock.value_or(false);
   if (body.contains("password")) {
     if (!body["password"].is_string()) {
       return Error(ErrorCode::kInvalidArgument, "the field 'password' must be a string");
     }
     SIGNET_ASSIGN_OR_RETURN(auto password, password_field(body));
-    SIGNET_ASSIGN_OR_RETURN(op.password_hash, api.authenticator().hash_password(password));
+    SIGNET_ASSIGN_OR_RETURN(patch.password_hash, api.authenticator().hash_password(password));
+  }
+  return patch;
+}
+
+// Applies `patch` to the stored record (inside the store's write); `end_sessions` says whether
+// the operator's sessions must end.
+Result<std::optional<ca::AuditEvent>> apply_patch(const OperatorPatch& patch,
+                                                  ca::OperatorRecord& op, const ApiCall& call,
+                                                  base::TimePoint now, bool& end_sessions) {
+  nlohmann::json changes = nlohmann::json::object();
+  end_sessions = false;
+  if (patch.role) {
+    end_sessions |= *patch.role != op.role;
+    op.role = *patch.role;
+    changes["role"] = patch.role_name;
+  }
+  if (patch.disabled) {
+    end_sessions |= *patch.disabled != op.disabled;
+    op.disabled = *patch.disabled;
+    changes["disabled"] = *patch.disabled;
+  }
+  if (patch.unlock) {
+    op.failed_logins = 0;
+    op.locked_until.reset();
+    changes["unlocked"] = true;
+  }
+  if (patch.password_hash) {
+    op.password_hash = *patch.password_hash;
     op.generation += 1;
     end_sessions = true;
     changes["password"] = "reset";
@@ -168,9 +188,22 @@ Result<http::Response> update_operator(ApiServices& api, ApiCall& call) {
     return Error(ErrorCode::kPolicyViolation,
                  "an administrator cannot disable or demote themselves; ask another administrator");
   }
-  SIGNET_TRY(api.operators().update_operator(
-      op, ca::make_audit_event(api.clock().now(), call.principal.actor(), "operator.updated",
-                               "operator:" + op.name, changes.dump())));
+  return std::optional(ca::make_audit_event(now, call.principal.actor(), "operator.updated",
+                                            "operator:" + op.name, changes.dump()));
+}
+
+Result<http::Response> update_operator(ApiServices& api, ApiCall& call) {
+  auto parsed = json_body(call.request);
+  OPENSSL_cleanse(call.request.body.data(), call.request.body.size());
+  SIGNET_ASSIGN_OR_RETURN(auto body, std::move(parsed));
+  SIGNET_TRY(only_fields(body, {"role", "disabled", "password", "unlock"}));
+  SIGNET_ASSIGN_OR_RETURN(auto patch, read_patch(api, body));
+  const auto now = api.clock().now();
+  bool end_sessions = false;
+  SIGNET_ASSIGN_OR_RETURN(
+      auto op, api.operators().modify_operator(call.param("name"), [&](ca::OperatorRecord& stored) {
+        return apply_patch(patch, stored, call, now, end_sessions);
+      }));
   if (end_sessions) api.authenticator().end_sessions_of(op.name);
   return json_response(operator_json(op, api.clock().now()));
 }
@@ -259,13 +292,16 @@ Result<http::Response> issue_operator_certificate(ApiServices& api, ApiCall& cal
   auto service = api.service_for(call.principal);
   SIGNET_ASSIGN_OR_RETURN(auto result, service->issue(request));
   const auto& issued = result.certificate;
-  op.certificate_fingerprint = issued.fingerprint_sha256;
   nlohmann::json detail = {{"serial", issued.serial.to_hex()},
                            {"fingerprint_sha256", colon_hex(issued.fingerprint_sha256)}};
-  SIGNET_TRY(api.operators().update_operator(
-      op,
-      ca::make_audit_event(api.clock().now(), call.principal.actor(), "operator.certificate_bound",
-                           "operator:" + op.name, detail.dump())));
+  const auto now = api.clock().now();
+  SIGNET_TRY(api.operators().modify_operator(
+      op.name, [&](ca::OperatorRecord& stored) -> Result<std::optional<ca::AuditEvent>> {
+        stored.certificate_fingerprint = issued.fingerprint_sha256;
+        return std::optional(ca::make_audit_event(now, call.principal.actor(),
+                                                  "operator.certificate_bound",
+                                                  "operator:" + op.name, detail.dump()));
+      }));
   auto j = certificate_json(issued, api.clock().now());
   j["operator"] = op.name;
   j["pem"] = pki::pem_encode("CERTIFICATE", issued.der);
@@ -276,16 +312,22 @@ Result<http::Response> issue_operator_certificate(ApiServices& api, ApiCall& cal
 }
 
 Result<http::Response> unbind_operator_certificate(ApiServices& api, ApiCall& call) {
-  SIGNET_ASSIGN_OR_RETURN(auto op, existing_operator(api, call.param("name")));
-  if (op.certificate_fingerprint.empty()) {
-    return Error(ErrorCode::kNotFound, "the operator '" + op.name + "' has no client certificate");
-  }
-  nlohmann::json detail = {{"fingerprint_sha256", colon_hex(op.certificate_fingerprint)}};
-  op.certificate_fingerprint.clear();
-  SIGNET_TRY(api.operators().update_operator(
-      op,
-      ca::make_audit_event(api.clock().now(), call.principal.actor(),
-                           "operator.certificate_unbound", "operator:" + op.name, detail.dump())));
+  const std::string name = call.param("name");
+  const auto now = api.clock().now();
+  SIGNET_ASSIGN_OR_RETURN(
+      auto op, api.operators().modify_operator(
+                   name, [&](ca::OperatorRecord& stored) -> Result<std::optional<ca::AuditEvent>> {
+                     if (stored.certificate_fingerprint.empty()) {
+                       return Error(ErrorCode::kNotFound,
+                                    "the operator '" + name + "' has no client certificate");
+                     }
+                     nlohmann::json detail = {
+                         {"fingerprint_sha256", colon_hex(stored.certificate_fingerprint)}};
+                     stored.certificate_fingerprint.clear();
+                     return std::optional(ca::make_audit_event(now, call.principal.actor(),
+                                                               "operator.certificate_unbound",
+                                                               "operator:" + name, detail.dump()));
+                   }));
   api.authenticator().end_sessions_of(op.name);
   return json_response(operator_json(op, api.clock().now()));
 }

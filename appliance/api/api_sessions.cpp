@@ -102,11 +102,21 @@ Result<http::Response> change_password(ApiServices& api, ApiCall& call) {
   if (!api.authenticator().verify_password(op.password_hash, current)) {
     return Error(ErrorCode::kPermissionDenied, "the current password is wrong");
   }
-  SIGNET_ASSIGN_OR_RETURN(op.password_hash, api.authenticator().hash_password(next));
-  op.generation += 1;
-  SIGNET_TRY(api.operators().update_operator(
-      op, ca::make_audit_event(api.clock().now(), call.principal.actor(),
-                               "operator.password_changed", "operator:" + op.name, "{}")));
+  SIGNET_ASSIGN_OR_RETURN(auto hash, api.authenticator().hash_password(next));
+  const auto now = api.clock().now();
+  SIGNET_TRY(api.operators().modify_operator(
+      op.name, [&](ca::OperatorRecord& stored) -> Result<std::optional<ca::AuditEvent>> {
+        // The current password was checked against the record read above; one changed since
+        // (another change or a reset) is not overwritten.
+        if (stored.password_hash != op.password_hash) {
+          return Error(ErrorCode::kConflict,
+                       "the password was changed meanwhile; log in again and retry");
+        }
+        stored.password_hash = hash;
+        stored.generation += 1;
+        return std::optional(ca::make_audit_event(
+            now, call.principal.actor(), "operator.password_changed", "operator:" + op.name, "{}"));
+      }));
   api.authenticator().end_sessions_of(op.name);
   auto response = json_response({{"changed", true}});
   response.add_header("Set-Cookie", Authenticator::expired_session_cookie());

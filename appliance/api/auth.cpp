@@ -206,7 +206,7 @@ Result<NewSession> Authenticator::login_certificate(base::ByteView certificate_d
   return open_session(op, PrincipalKind::kClientCertificate, remote);
 }
 
-Result<NewSession> Authenticator::open_session(ca::OperatorRecord& op, PrincipalKind kind,
+Result<NewSession> Authenticator::open_session(const ca::OperatorRecord& op, PrincipalKind kind,
                                                std::string_view remote) {
   const auto now = clock_.now();
   NewSession session;
@@ -220,18 +220,24 @@ Result<NewSession> Authenticator::open_session(ca::OperatorRecord& op, Principal
     std::lock_guard lock(mutex_);
     session.expires = now + policy_.session_lifetime;
   }
-  {
-    std::lock_guard lock(login_mutex_);
-    op.failed_logins = 0;
-    op.locked_until.reset();
-    op.last_login = now;
-    nlohmann::json detail = {
-        {"remote", remote},
-        {"method", kind == PrincipalKind::kSession ? "password" : "certificate"}};
-    SIGNET_TRY(operators_.update_operator(
-        op, ca::make_audit_event(now, "operator:" + op.name, "operator.login",
-                                 "operator:" + op.name, detail.dump())));
-  }
+  nlohmann::json detail = {
+      {"remote", remote}, {"method", kind == PrincipalKind::kSession ? "password" : "certificate"}};
+  auto logged_in = operators_.modify_operator(
+      op.name, [&](ca::OperatorRecord& stored) -> Result<std::optional<ca::AuditEvent>> {
+        // The credential was checked against `op`; a change since (disabled, password reset,
+        // certificate unbound: a new generation) refuses the session it was checked for.
+        if (stored.disabled || stored.generation != op.generation ||
+            stored.certificate_fingerprint != op.certificate_fingerprint) {
+          return unauthenticated("the operator '" + op.name + "' changed while logging in");
+        }
+        stored.failed_logins = 0;
+        stored.locked_until.reset();
+        stored.last_login = now;
+        return std::optional(ca::make_audit_event(now, "operator:" + op.name, "operator.login",
+                                                  "operator:" + op.name, detail.dump()));
+      });
+  if (!logged_in) return std::move(logged_in).error();
+  session.principal.role = logged_in->role;
   std::lock_guard lock(mutex_);
   prune_sessions_locked(now);
   if (sessions_.size() >= policy_.max_sessions) {
@@ -241,22 +247,26 @@ Result<NewSession> Authenticator::open_session(ca::OperatorRecord& op, Principal
   return session;
 }
 
-void Authenticator::record_failure(ca::OperatorRecord* op, std::string_view name,
+void Authenticator::record_failure(const ca::OperatorRecord* op, std::string_view name,
                                    std::string_view remote, std::string_view why) {
   const auto now = clock_.now();
   std::uint32_t failures = 0;
   if (op != nullptr) {
-    std::lock_guard lock(login_mutex_);
-    op->failed_logins += 1;
-    failures = op->failed_logins;
-    // Back-off, then lockout: the first two failures cost nothing, the next ones make the
-    // operator wait 1 s, 2 s... and reaching the limit locks for policy_.lockout.
-    if (failures >= policy_.failures_before_lockout) {
-      op->locked_until = now + policy_.lockout;
-    } else if (failures >= 3) {
-      op->locked_until = now + std::chrono::seconds(1LL << std::min(failures - 3, 5u));
-    }
-    (void)operators_.update_operator(*op, std::nullopt);
+    // Counted on the stored record: concurrent failures and an administrator's unlock or role
+    // change each see the others.
+    (void)operators_.modify_operator(
+        op->name, [&](ca::OperatorRecord& stored) -> Result<std::optional<ca::AuditEvent>> {
+          stored.failed_logins += 1;
+          failures = stored.failed_logins;
+          // Back-off, then lockout: the first two failures cost nothing, the next ones make the
+          // operator wait 1 s, 2 s... and reaching the limit locks for policy_.lockout.
+          if (failures >= policy_.failures_before_lockout) {
+            stored.locked_until = now + policy_.lockout;
+          } else if (failures >= 3) {
+            stored.locked_until = now + std::chrono::seconds(1LL << std::min(failures - 3, 5u));
+          }
+          return std::optional<ca::AuditEvent>();
+        });
   }
   // Rate-limited audit: one event per name and interval, with what was suppressed since.
   std::uint64_t suppressed = 0;

@@ -117,11 +117,11 @@ class Authenticator {
     base::TimePoint created{};
     base::TimePoint last_seen{};
   };
-  base::Result<NewSession> open_session(ca::OperatorRecord& op, PrincipalKind kind,
+  base::Result<NewSession> open_session(const ca::OperatorRecord& op, PrincipalKind kind,
                                         std::string_view remote);
   base::Result<Principal> from_session(std::string_view cookie_value);
   base::Result<Principal> from_token(std::string_view bearer);
-  void record_failure(ca::OperatorRecord* op, std::string_view name, std::string_view remote,
+  void record_failure(const ca::OperatorRecord* op, std::string_view name, std::string_view remote,
                       std::string_view why);
   void prune_sessions_locked(base::TimePoint now);
 
@@ -139,7 +139,6 @@ class Authenticator {
   };
   std::map<std::string, FailedAudit, std::less<>> failed_audit_;
   std::map<std::string, base::TimePoint, std::less<>> token_last_used_;  // by token id
-  std::mutex login_mutex_;  // serialises the read-modify-write of failure counters
 };
 
 }  // namespace signet::appliance

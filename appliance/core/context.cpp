@@ -164,14 +164,18 @@ Result<hsm::Pkcs11KeyProvider*> ApplianceContext::keys() {
   if (keys_) return keys_.get();
   SIGNET_TRY(module());
   auto pins = [this](const hsm::TokenInfo& token) { return read_pin(token.label); };
-  SIGNET_ASSIGN_OR_RETURN(keys_, hsm::Pkcs11KeyProvider::create({module_}, options_.token, pins));
+  hsm::Pkcs11KeyProvider::Options key_options;
+  key_options.token_events = token_events_;
+  SIGNET_ASSIGN_OR_RETURN(
+      keys_, hsm::Pkcs11KeyProvider::create({module_}, options_.token, pins, key_options));
   return keys_.get();
 }
 
 Result<base::KeyProvider*> ApplianceContext::signing_keys() {
   SIGNET_ASSIGN_OR_RETURN(auto* inner, keys());
   if (!signing_observer_) return static_cast<base::KeyProvider*>(inner);
-  if (!observed_keys_) observed_keys_ = std::make_unique<ObservedKeyProvider>(*inner, signing_observer_);
+  if (!observed_keys_)
+    observed_keys_ = std::make_unique<ObservedKeyProvider>(*inner, signing_observer_);
   return static_cast<base::KeyProvider*>(observed_keys_.get());
 }
 

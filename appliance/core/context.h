@@ -27,6 +27,7 @@
 #include "crl/ocsp_responder.h"
 #include "crl/ocsp_signers.h"
 #include "crl/scheduler.h"
+#include "hsm/token_events.h"
 
 namespace signet::hsm {
 class Pkcs11Module;
@@ -91,6 +92,11 @@ class ApplianceContext {
   // Every signature the services make is reported to `observer` (signetd's metrics). Call
   // before the services are first used.
   void set_signing_observer(SigningObserver observer) { signing_observer_ = std::move(observer); }
+  // Every token's logins, refused logins, token errors and lost sessions are reported to
+  // `observer` (signetd's audit trail, token_error_audit.h). Call before keys() is first used.
+  void set_token_event_observer(hsm::TokenEventObserver observer) {
+    token_events_ = std::move(observer);
+  }
   base::Result<ca::Authority*> authority();
   base::Result<ca::Inventory*> inventory();
   base::Result<ca::CaDirectory*> cas();
@@ -134,6 +140,7 @@ class ApplianceContext {
   std::shared_ptr<hsm::Pkcs11Module> module_;
   std::shared_ptr<hsm::Pkcs11KeyProvider> keys_;
   SigningObserver signing_observer_;
+  hsm::TokenEventObserver token_events_;
   std::unique_ptr<ObservedKeyProvider> observed_keys_;
   std::unique_ptr<ca::Authority> authority_;
   std::unique_ptr<ca::CertificateService> service_;

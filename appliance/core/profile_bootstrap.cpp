@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "appliance/core/operator_bootstrap.h"
 #include "ca/profile.h"
 
 namespace signet::appliance {
@@ -43,6 +44,7 @@ std::string differences(const json& file, const json& stored) {
 firmware_config::Probes appliance_probes() {
   auto probes = firmware_config::real_probes();
   probes.profile = check_profile;
+  probes.certificate = check_certificate_file;
   return probes;
 }
 

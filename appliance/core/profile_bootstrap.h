@@ -17,7 +17,8 @@
 
 namespace signet::appliance {
 
-// real_probes() plus the check that each declared profile is a valid RA profile.
+// real_probes() plus the checks that each declared profile is a valid RA profile and each
+// declared operator certificate parses.
 firmware_config::Probes appliance_probes();
 
 // What bootstrapping did, one sentence per profile that was created, drifted or failed.

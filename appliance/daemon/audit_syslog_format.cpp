@@ -16,10 +16,10 @@ constexpr std::size_t kMaxMsgId = 32;      // RFC 5424 §6.2.7
 constexpr std::size_t kMaxHostname = 255;  // RFC 5424 §6.2.4
 
 int severity_of(const ca::AuditEvent& event) {
-  return event.action.find("fail") != std::string::npos ||
-                 event.action.find("denied") != std::string::npos
-             ? kSeverityWarning
-             : kSeverityNotice;
+  for (const char* failure : {"fail", "denied", "refused", "error", "lost"}) {
+    if (event.action.find(failure) != std::string::npos) return kSeverityWarning;
+  }
+  return kSeverityNotice;
 }
 
 // PRINTUSASCII (33..126) only, at most `limit` characters; "-" (the NILVALUE) when empty.

@@ -31,6 +31,7 @@ std::string key_of(const std::string& diff_line) {
 
 bool reloadable_at_run_time(std::string_view key) {
   if (key.rfind("bootstrap.profiles", 0) == 0) return true;
+  if (key.rfind("bootstrap.operators.accounts", 0) == 0) return true;
   for (const auto known : kRunTimeKeys) {
     if (key == known) return true;
   }

@@ -3,8 +3,10 @@
 #include <memory>
 #include <mutex>
 
+#include "appliance/api/auth.h"
 #include "appliance/api/internal/request_support.h"
 #include "appliance/core/config_import.h"
+#include "appliance/core/operator_bootstrap.h"
 #include "appliance/core/profile_bootstrap.h"
 
 namespace signet::appliance {
@@ -101,6 +103,22 @@ std::vector<std::string> bootstrap_declared_profiles(ApiServices& api,
   auto service = api.system_service(kBootstrapActor);
   return bootstrap_profiles(config.bootstrap.profiles, **profiles, *service, **audit,
                             api.clock().now(), kBootstrapActor)
+      .lines();
+}
+
+std::vector<std::string> bootstrap_declared_operators(
+    ApiServices& api, const firmware_config::Configuration& config) {
+  const auto& declared = config.bootstrap.operators.accounts;
+  if (declared.empty()) return {};
+  auto operators = api.context().operators();
+  auto audit = api.context().audit();
+  if (!operators || !audit) return {"the operator bootstrap did not run: the store is not open"};
+  auto& authenticator = api.authenticator();
+  const PasswordHasher hash = [&authenticator](const base::SecureBuffer& password) {
+    return authenticator.hash_password(password);
+  };
+  return bootstrap_operators(declared, **operators, **audit, hash, api.clock().now(),
+                             kBootstrapActor)
       .lines();
 }
 

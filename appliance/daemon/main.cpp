@@ -32,6 +32,7 @@
 #include "appliance/console/console.h"
 #include "appliance/core/daemon_lock.h"
 #include "appliance/core/profile_bootstrap.h"
+#include "appliance/core/token_error_audit.h"
 #include "appliance/daemon/appliance_identity.h"
 #include "appliance/daemon/audit_checkpoint_loop.h"
 #include "appliance/daemon/audit_forwarder.h"
@@ -230,6 +231,18 @@ Result<DaemonSettings> resolve_settings(const DaemonFlags& flags, bool running =
                                  [](const char* name) { return std::getenv(name); });
 }
 
+// signetd's own lifecycle in the audit log (signetd.started, signetd.stopped).
+Result<void> audit_lifecycle(ca::AuditSink& audit, const base::Clock& clock,
+                             const std::string& action, const nlohmann::json& detail) {
+  auto written = audit.append_audit(
+      ca::make_audit_event(clock.now(), "signetd", action, "signetd", detail.dump()));
+  if (!written) {
+    log("warning: cannot audit " + action + ": " + written.error().describe());
+    return std::move(written).error();
+  }
+  return base::ok();
+}
+
 Result<int> serve(DaemonSettings settings, const DaemonFlags& flags) {
   settings.store.actor = "signetd";
   settings.store.interactive = false;
@@ -248,6 +261,11 @@ Result<int> serve(DaemonSettings settings, const DaemonFlags& flags) {
     metrics.signing_latency(elapsed);
     if (token_error) metrics.token_error();
   });
+  // Token logins and errors go to the audit log (rate-limited) from the first login on.
+  SIGNET_ASSIGN_OR_RETURN(auto* token_audit_sink, context.audit());
+  auto token_audit = std::make_shared<TokenEventAudit>(*token_audit_sink, context.clock());
+  context.set_token_event_observer(
+      [token_audit](const hsm::TokenEvent& event) { token_audit->record(event); });
   SIGNET_TRY(context.open_all());
   SIGNET_TRY(apply_publish_base_url(context, settings.configuration.ca.publish_base_url));
   SIGNET_ASSIGN_OR_RETURN(auto* operators, context.operators());
@@ -311,6 +329,7 @@ Result<int> serve(DaemonSettings settings, const DaemonFlags& flags) {
       },
       forwarder.get());
   for (const auto& line : bootstrap_declared_profiles(api, settings.configuration)) log(line);
+  for (const auto& line : bootstrap_declared_operators(api, settings.configuration)) log(line);
   ConfigReloader reloader(
       settings, [&flags] { return resolve_settings(flags, /*running=*/true); }, *audit,
       context.clock());
@@ -366,6 +385,10 @@ Result<int> serve(DaemonSettings settings, const DaemonFlags& flags) {
   http.port = server->bound_port(1);
   SIGNET_TRY(lock.publish({static_cast<long>(::getpid()), "https://" + https.to_string(),
                            "http://" + http.to_string()}));
+  (void)audit_lifecycle(*audit, context.clock(), "signetd.started",
+                        {{"pid", static_cast<long>(::getpid())},
+                         {"https", https.to_string()},
+                         {"http", http.to_string()}});
   log("serving the API and the console on https://" + https.to_string() +
       " and CRLs/OCSP on http://" + http.to_string() + " (state " + context.state_dir().string() +
       ")");
@@ -384,6 +407,9 @@ Result<int> serve(DaemonSettings settings, const DaemonFlags& flags) {
       scheduler.update(next);
       checkpoints.set_interval(next.audit_checkpoint_interval);
       auto notes = bootstrap_declared_profiles(api, next.configuration);
+      for (auto& line : bootstrap_declared_operators(api, next.configuration)) {
+        notes.push_back(std::move(line));
+      }
       if (auto url = apply_publish_base_url(context, next.configuration.ca.publish_base_url);
           !url) {
         notes.push_back("ca.publish_base_url was not applied: " + url.error().message());
@@ -395,6 +421,7 @@ Result<int> serve(DaemonSettings settings, const DaemonFlags& flags) {
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
+    int stop_signal = SIGTERM;
     for (;;) {
       int signal_number = 0;
       if (sigwait(&set, &signal_number) != 0) continue;
@@ -405,12 +432,16 @@ Result<int> serve(DaemonSettings settings, const DaemonFlags& flags) {
         log("SIGHUP: " + describe_reload(reloader.reload("signetd:SIGHUP")));
         continue;
       }
+      stop_signal = signal_number;
       log(std::string("stopping on ") + (signal_number == SIGTERM ? "SIGTERM" : "SIGINT") +
           ": finishing in-flight requests");
       break;
     }
     server->stop(std::chrono::seconds(20));
     reloader.attach(nullptr);
+    token_audit->flush();
+    (void)audit_lifecycle(*audit, context.clock(), "signetd.stopped",
+                          {{"signal", stop_signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
     checkpoints.final();  // after the last request's audit events
   }
   log("stopped");

@@ -51,13 +51,20 @@ Result<http::Response> fetch_own(ApiServices& api, ApiCall& call) {
   SIGNET_ASSIGN_OR_RETURN(auto newest, newest_of(api, *bound));
   const bool renewed = newest.id != bound->id;
   if (renewed) {
-    op.certificate_fingerprint = newest.fingerprint_sha256;
     nlohmann::json detail = {{"previous_serial", bound->serial.to_hex()},
                              {"serial", newest.serial.to_hex()}};
-    SIGNET_TRY(api.operators().update_operator(
-        op, ca::make_audit_event(api.clock().now(), call.principal.actor(),
-                                 "operator.certificate_rebound", "operator:" + op.name,
-                                 detail.dump())));
+    const auto now = api.clock().now();
+    SIGNET_TRY(api.operators().modify_operator(
+        op.name, [&](ca::OperatorRecord& stored) -> Result<std::optional<ca::AuditEvent>> {
+          // Only over the certificate this renewal follows: one bound or unbound meanwhile stays.
+          if (stored.certificate_fingerprint != op.certificate_fingerprint) {
+            return Error(ErrorCode::kConflict, "the operator's certificate changed meanwhile");
+          }
+          stored.certificate_fingerprint = newest.fingerprint_sha256;
+          return std::optional(ca::make_audit_event(now, call.principal.actor(),
+                                                    "operator.certificate_rebound",
+                                                    "operator:" + op.name, detail.dump()));
+        }));
   }
   auto j = certificate_json(op.name, newest);
   j["renewed"] = renewed;

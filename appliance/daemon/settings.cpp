@@ -11,20 +11,6 @@ using firmware_config::Configuration;
 
 namespace {
 
-base::LogLevel to_log_level(firmware_config::LogLevel level) {
-  switch (level) {
-    case firmware_config::LogLevel::kDebug:
-      return base::LogLevel::kDebug;
-    case firmware_config::LogLevel::kInfo:
-      return base::LogLevel::kInfo;
-    case firmware_config::LogLevel::kWarning:
-      return base::LogLevel::kWarning;
-    case firmware_config::LogLevel::kError:
-      return base::LogLevel::kError;
-  }
-  return base::LogLevel::kInfo;
-}
-
 // The PIN file of the configured default token: its pin_file, or the file systemd put its
 // credential in. Empty when the file configures no token.
 Result<std::string> token_pin_file(const Configuration& c, const EnvironmentLookup& environment) {
@@ -64,7 +50,7 @@ void apply_configuration(const Configuration& c, DaemonSettings& s) {
   s.expiry_alert_days = c.ca.expiry_alert_days;
   s.admin_name = c.bootstrap.operators.admin_name;
   s.admin_password_file = c.bootstrap.operators.admin_password_file;
-  s.log_level = to_log_level(c.logging.level);
+  s.log_level = c.logging.level;
   s.audit_checkpoint_interval = c.logging.audit_checkpoint_interval;
   s.store.state_dir = c.state.directory;
   const auto* token = c.default_token();

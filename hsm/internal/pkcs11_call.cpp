@@ -136,6 +136,19 @@ std::string rv_name(CK_RV rv) {
   return "unknown CK_RV";
 }
 
+std::string operation_of(std::string_view function) {
+  if (function.rfind("C_Sign", 0) == 0) return "sign";
+  if (function.rfind("C_Generate", 0) == 0) return "generate_key";
+  if (function == "C_Login") return "login";
+  if (function == "C_OpenSession") return "open_session";
+  if (function == "C_WrapKey") return "wrap";
+  if (function == "C_UnwrapKey") return "unwrap";
+  if (function.rfind("C_FindObjects", 0) == 0 || function == "C_GetAttributeValue") {
+    return "find_key";
+  }
+  return std::string(function);
+}
+
 bool is_session_gone(CK_RV rv) {
   return rv == CKR_SESSION_HANDLE_INVALID || rv == CKR_SESSION_CLOSED || rv == CKR_DEVICE_REMOVED ||
          rv == CKR_TOKEN_NOT_PRESENT;

@@ -34,6 +34,11 @@ struct CallSite {
 // "CKR_PIN_INCORRECT"; "CKR_VENDOR_DEFINED+0x12" or "unknown CK_RV" for others.
 std::string rv_name(CK_RV rv);
 
+// What a C_ function is for, as token events name it: "sign" (C_SignInit, C_Sign...),
+// "generate_key", "login", "open_session", "wrap", "unwrap", "find_key" (C_FindObjects*,
+// C_GetAttributeValue); the function's own name otherwise.
+std::string operation_of(std::string_view function);
+
 // How to get past a locked PIN: for the user PIN, unblock with the SO PIN / PUK; for the SO
 // PIN, re-initialise. One sentence fragment, for messages about locked PINs.
 std::string unblock_advice(bool so_pin);
@@ -53,6 +58,7 @@ class [[nodiscard]] Status {
   Status(CK_RV rv, CallSite site) : rv_(rv), site_(site) {}
   bool ok() const { return rv_ == CKR_OK; }
   CK_RV rv() const { return rv_; }
+  const char* function() const { return site_.function; }  // a string literal ("C_Sign")
   base::Error error() const { return translate(rv_, site_); }
   // ok() as Result<void>, for SIGNET_TRY.
   base::Result<void> result() const {

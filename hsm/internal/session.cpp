@@ -24,13 +24,16 @@ class FindGuard {
 }  // namespace
 
 base::Result<Session> Session::open(std::shared_ptr<Pkcs11Module> module, CK_SLOT_ID slot,
-                                    std::string token_label) {
+                                    std::string token_label, CK_RV* failure) {
   Session session;
   CK_SESSION_HANDLE handle = CK_INVALID_HANDLE;
   auto opened =
       SIGNET_P11_CALL(module->functions(), C_OpenSession, token_label, Purpose::kGeneral, slot,
                       CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr, &handle);
-  if (!opened.ok()) return opened.error();
+  if (!opened.ok()) {
+    if (failure != nullptr) *failure = opened.rv();
+    return opened.error();
+  }
   session.module_ = std::move(module);
   session.handle_ = handle;
   session.token_label_ = std::move(token_label);
@@ -41,7 +44,8 @@ Session::Session(Session&& other) noexcept
     : module_(std::move(other.module_)),
       handle_(std::exchange(other.handle_, CK_INVALID_HANDLE)),
       token_label_(std::move(other.token_label_)),
-      last_failure_(std::exchange(other.last_failure_, CKR_OK)) {}
+      last_failure_(std::exchange(other.last_failure_, CKR_OK)),
+      last_failed_function_(std::exchange(other.last_failed_function_, "")) {}
 
 Session& Session::operator=(Session&& other) noexcept {
   if (this != &other) {
@@ -50,6 +54,7 @@ Session& Session::operator=(Session&& other) noexcept {
     handle_ = std::exchange(other.handle_, CK_INVALID_HANDLE);
     token_label_ = std::move(other.token_label_);
     last_failure_ = std::exchange(other.last_failure_, CKR_OK);
+    last_failed_function_ = std::exchange(other.last_failed_function_, "");
   }
   return *this;
 }

@@ -24,9 +24,10 @@ namespace signet::hsm::internal {
 
 class Session {
  public:
-  // Opens a read-write session on `slot`; `token_label` names the token in messages.
+  // Opens a read-write session on `slot`; `token_label` names the token in messages. On
+  // failure, `*failure` (when given) receives C_OpenSession's return value.
   static base::Result<Session> open(std::shared_ptr<Pkcs11Module> module, CK_SLOT_ID slot,
-                                    std::string token_label);
+                                    std::string token_label, CK_RV* failure = nullptr);
 
   Session() = default;
   ~Session() { close(); }
@@ -41,11 +42,19 @@ class Session {
   const std::string& token_label() const { return token_label_; }
   // The last CK_RV that failed in this session (CKR_OK if none).
   CK_RV last_failure() const { return last_failure_; }
-  void clear_failure() { last_failure_ = CKR_OK; }
+  // The C_ function that returned last_failure() ("" if none).
+  const char* last_failed_function() const { return last_failed_function_; }
+  void clear_failure() {
+    last_failure_ = CKR_OK;
+    last_failed_function_ = "";
+  }
 
   // Records a failed status so the owner can inspect it; returns it unchanged.
   Status note(Status status) {
-    if (!status.ok()) last_failure_ = status.rv();
+    if (!status.ok()) {
+      last_failure_ = status.rv();
+      last_failed_function_ = status.function();
+    }
     return status;
   }
 
@@ -73,6 +82,7 @@ class Session {
   CK_SESSION_HANDLE handle_ = CK_INVALID_HANDLE;
   std::string token_label_;
   CK_RV last_failure_ = CKR_OK;
+  const char* last_failed_function_ = "";  // a string literal
 };
 
 // Template helpers: PKCS#11 attributes point at their values, which must outlive the call.

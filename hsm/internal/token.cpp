@@ -6,12 +6,36 @@
 namespace signet::hsm::internal {
 
 Token::Token(std::shared_ptr<Pkcs11Module> module, TokenInfo info, PinSource pins,
-             std::size_t max_sessions)
+             std::size_t max_sessions, TokenEventObserver observer)
     : module_(std::move(module)),
       info_(std::move(info)),
       pins_(std::move(pins)),
       max_sessions_(max_sessions == 0 ? 1 : max_sessions),
+      observer_(std::move(observer)),
       slot_(info_.slot_id) {}
+
+void Token::report(TokenEvent::Kind kind, CK_RV rv, std::string_view function) const {
+  if (!observer_) return;
+  TokenEvent event;
+  event.kind = kind;
+  event.function = std::string(function);
+  event.operation = kind == TokenEvent::Kind::kLogin || kind == TokenEvent::Kind::kLoginFailed
+                        ? std::string("login")
+                        : operation_of(function);
+  event.rv = rv;
+  event.rv_name = rv_name(rv);
+  event.token_label = info_.label;
+  event.token_serial = info_.serial;
+  observer_(event);
+}
+
+void Token::report_failure(base::ErrorCode code, CK_RV rv, const char* function) const {
+  if (rv == CKR_OK) return;  // not the token's answer (a key not found, a bad input)
+  const bool token_error = code == base::ErrorCode::kTokenError ||
+                           code == base::ErrorCode::kPinIncorrect ||
+                           code == base::ErrorCode::kPinLocked || is_session_gone(rv);
+  if (token_error) report(TokenEvent::Kind::kError, rv, function);
+}
 
 Token::~Token() {
   std::lock_guard lock(mutex_);
@@ -55,12 +79,16 @@ base::Result<Token::Lease> Token::lease() {
     ++open_count_;
   }
   // Opening is slow; do it without holding the pool.
-  auto opened = Session::open(module_, slot(), info_.label);
+  CK_RV failure = CKR_OK;
+  auto opened = Session::open(module_, slot(), info_.label, &failure);
   if (!opened) {
     const bool slot_moved = opened.error().code() == base::ErrorCode::kNotFound;
-    if (slot_moved && find_slot_again()) opened = Session::open(module_, slot(), info_.label);
+    if (slot_moved && find_slot_again()) {
+      opened = Session::open(module_, slot(), info_.label, &failure);
+    }
   }
   if (!opened) {
+    report_failure(opened.error().code(), failure, "C_OpenSession");
     {
       std::lock_guard lock(mutex_);
       --open_count_;
@@ -73,6 +101,7 @@ base::Result<Token::Lease> Token::lease() {
 
 void Token::give_back(Session session) {
   const CK_RV failure = session.last_failure();
+  const std::string_view session_function = session.last_failed_function();
   const bool dead = is_session_gone(failure);
   // A session left mid-operation would refuse the next C_SignInit; close it instead.
   const bool unusable = dead || failure == CKR_OPERATION_ACTIVE ||
@@ -94,7 +123,10 @@ void Token::give_back(Session session) {
       }
     }
   }
-  if (dead) session_died();
+  if (dead) {
+    session_died();
+    report(TokenEvent::Kind::kSessionLost, failure, session_function);
+  }
   available_.notify_all();
   // to_close's destructors close the sessions outside the lock.
 }
@@ -137,6 +169,7 @@ base::Result<void> Token::log_in_locked(const base::SecureBuffer* given_pin) {
     auto info = current_info();
     // A locked PIN is reported before the attempt: no PIN is asked for or sent.
     if (info && info->user_pin_locked) {
+      report(TokenEvent::Kind::kLoginFailed, CKR_PIN_LOCKED, "C_GetTokenInfo");
       return base::Error(base::ErrorCode::kPinLocked,
                          "the PIN for " + info->describe() +
                              " is locked after too many wrong attempts; " + unblock_advice(false) +
@@ -160,8 +193,10 @@ base::Result<void> Token::log_in_locked(const base::SecureBuffer* given_pin) {
   if (login->ok() || login->rv() == CKR_USER_ALREADY_LOGGED_IN) {
     session.clear_failure();
     logged_in_.store(true, std::memory_order_release);
+    report(TokenEvent::Kind::kLogin, login->rv(), "C_Login");
     return base::ok();
   }
+  report(TokenEvent::Kind::kLoginFailed, login->rv(), "C_Login");
   return login->error().with_context("logging in to " + info_.describe());
 }
 

@@ -21,6 +21,9 @@
 // The slot id is found again by serial when the slot disappears (SoftHSM renumbers slots,
 // cards move between readers).
 //
+// Logins, refused logins, operations that end in a token error and lost sessions are reported to
+// the TokenEventObserver (when one is given), outside the pool's lock.
+//
 // Ownership: shared by the provider and every signer on the token; keeps the module alive.
 // A Lease must not outlive its Token. Thread-safe: the pool and the login state are guarded
 // by mutexes; sessions themselves are used by one lease holder at a time.
@@ -36,6 +39,7 @@
 #include "base/result.h"
 #include "hsm/internal/session.h"
 #include "hsm/module.h"
+#include "hsm/token_events.h"
 
 namespace signet::hsm::internal {
 
@@ -44,7 +48,7 @@ class Token {
   static constexpr std::size_t kDefaultMaxSessions = 16;
 
   Token(std::shared_ptr<Pkcs11Module> module, TokenInfo info, PinSource pins,
-        std::size_t max_sessions = kDefaultMaxSessions);
+        std::size_t max_sessions = kDefaultMaxSessions, TokenEventObserver observer = {});
   Token(const Token&) = delete;
   Token& operator=(const Token&) = delete;
 
@@ -115,13 +119,16 @@ class Token {
       SIGNET_TRY(ensure_logged_in());
       SIGNET_ASSIGN_OR_RETURN(auto leased, lease());
       auto result = op(leased.session());
-      if (result || attempt > 0) return result;
+      if (result) return result;
       const CK_RV rv = leased.session().last_failure();
+      if (attempt > 0 || (rv != CKR_USER_NOT_LOGGED_IN && !is_session_gone(rv))) {
+        report_failure(result.error().code(), rv, leased.session().last_failed_function());
+        return result;
+      }
       if (rv == CKR_USER_NOT_LOGGED_IN) {
         logged_in_.store(false, std::memory_order_release);
         continue;
       }
-      if (!is_session_gone(rv)) return result;
     }
   }
 
@@ -129,6 +136,10 @@ class Token {
 
  private:
   void give_back(Session session);
+  // Reports a failed operation to the observer when it is a token error (kTokenError, a PIN
+  // error, a token gone) that a C_ function returned.
+  void report_failure(base::ErrorCode code, CK_RV rv, const char* function) const;
+  void report(TokenEvent::Kind kind, CK_RV rv, std::string_view function) const;
   void session_died();
   base::Result<CK_SLOT_ID> find_slot_again();
   // C_Login with `pin` (nullptr: the PinSource's); login_mutex_ held by the caller.
@@ -143,6 +154,7 @@ class Token {
   const TokenInfo info_;
   const PinSource pins_;
   const std::size_t max_sessions_;
+  const TokenEventObserver observer_;
 
   mutable std::mutex mutex_;  // guards slot_, idle_, open_count_
   std::condition_variable available_;

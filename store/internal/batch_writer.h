@@ -105,6 +105,13 @@ struct OperatorWrite {  // completes with 0
   bool create = false;  // false: update (the operator must exist)
   std::optional<ca::AuditEvent> event;
 };
+struct OperatorModifyWrite {  // completes with 0; the record as written goes to `*written`
+  std::string name;
+  // The caller's change and result, not copies: the caller waits for the write to complete, so
+  // they outlive the request, replays included.
+  const ca::OperatorChange* change = nullptr;
+  ca::OperatorRecord* written = nullptr;
+};
 struct OperatorDeleteWrite {  // completes with 0
   std::string name;
   std::optional<ca::AuditEvent> event;
@@ -118,9 +125,10 @@ struct CheckpointWrite {  // completes with the sequence of the checkpoint's aud
   ca::AuditCheckpoint checkpoint;
   ca::AuditEvent event;
 };
-using WriteOp = std::variant<CertificateWrite, CaWrite, AuditWrite, RevocationWrite, ProfileWrite,
-                             OrderWrite, AlertWrite, AcknowledgeWrite, CrlNumberWrite, CrlWrite,
-                             OperatorWrite, OperatorDeleteWrite, ApiTokenWrite, CheckpointWrite>;
+using WriteOp =
+    std::variant<CertificateWrite, CaWrite, AuditWrite, RevocationWrite, ProfileWrite, OrderWrite,
+                 AlertWrite, AcknowledgeWrite, CrlNumberWrite, CrlWrite, OperatorWrite,
+                 OperatorModifyWrite, OperatorDeleteWrite, ApiTokenWrite, CheckpointWrite>;
 
 struct BatchWriterOptions {
   std::size_t max_batch = 1024;
@@ -207,8 +215,17 @@ class BatchWriter {
   // operator_writes.cpp:
   base::Result<void> apply(lmdb::Transaction& txn, OperatorWrite& w, Counters& counters,
                            std::vector<Outcome>& outcomes);
+  base::Result<void> apply(lmdb::Transaction& txn, OperatorModifyWrite& w, Counters& counters,
+                           std::vector<Outcome>& outcomes);
   base::Result<void> apply(lmdb::Transaction& txn, OperatorDeleteWrite& w, Counters& counters,
                            std::vector<Outcome>& outcomes);
+  // Writes `record` over a stored one whose certificate was `old_fingerprint` (empty for a new
+  // operator), keeping the operator_certs index right, and then `event`; a refusal (another
+  // operator's certificate) goes to `outcomes` and writes nothing.
+  base::Result<void> put_operator(lmdb::Transaction& txn, const ca::OperatorRecord& record,
+                                  base::ByteView old_fingerprint,
+                                  std::optional<ca::AuditEvent>& event, Counters& counters,
+                                  std::vector<Outcome>& outcomes);
   base::Result<void> apply(lmdb::Transaction& txn, ApiTokenWrite& w, Counters& counters,
                            std::vector<Outcome>& outcomes);
   // checkpoint_writes.cpp: the checkpoint's head must be the stored hash of its entry, and

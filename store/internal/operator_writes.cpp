@@ -41,6 +41,42 @@ base::Result<void> BatchWriter::apply(lmdb::Transaction& txn, OperatorWrite& w, 
       old_fingerprint = std::move(stored->certificate_fingerprint);
     }
   }
+  return put_operator(txn, record, old_fingerprint, w.event, counters, outcomes);
+}
+
+base::Result<void> BatchWriter::apply(lmdb::Transaction& txn, OperatorModifyWrite& w,
+                                      Counters& counters, std::vector<Outcome>& outcomes) {
+  const auto key = base::as_bytes(w.name);
+  SIGNET_ASSIGN_OR_RETURN(auto existing, txn.get(tables_.operators, key));
+  if (!existing) {
+    return refuse(outcomes,
+                  Error(ErrorCode::kNotFound, "there is no operator named '" + w.name + "'"));
+  }
+  auto stored = codec::decode_operator(*existing, tables_.operators.name, key);
+  if (!stored) return refuse(outcomes, std::move(stored).error());
+  ca::OperatorRecord record = *stored;
+  auto event = (*w.change)(record);
+  if (!event) return refuse(outcomes, std::move(event).error());
+  if (record.name != w.name) {
+    return refuse(outcomes, Error(ErrorCode::kInvalidArgument,
+                                  "a change to operator '" + w.name + "' may not rename it"));
+  }
+  if (auto valid = schema::validate_operator(record); !valid) {
+    return refuse(outcomes, std::move(valid).error());
+  }
+  const std::size_t before = outcomes.size();
+  SIGNET_TRY(
+      put_operator(txn, record, stored->certificate_fingerprint, *event, counters, outcomes));
+  if (outcomes.size() > before && outcomes.back()) *w.written = std::move(record);
+  return base::ok();
+}
+
+base::Result<void> BatchWriter::put_operator(lmdb::Transaction& txn,
+                                             const ca::OperatorRecord& record,
+                                             base::ByteView old_fingerprint,
+                                             std::optional<ca::AuditEvent>& event,
+                                             Counters& counters, std::vector<Outcome>& outcomes) {
+  const auto key = base::as_bytes(record.name);
   const auto& fingerprint = record.certificate_fingerprint;
   const bool fingerprint_changes = !std::ranges::equal(fingerprint, old_fingerprint);
   if (!fingerprint.empty() && fingerprint_changes) {
@@ -61,7 +97,7 @@ base::Result<void> BatchWriter::apply(lmdb::Transaction& txn, OperatorWrite& w, 
   }
   codec::encode(record, scratch_);
   SIGNET_TRY(txn.put(tables_.operators, key, scratch_));
-  if (w.event) SIGNET_TRY(put_event(txn, *w.event, counters));
+  if (event) SIGNET_TRY(put_event(txn, *event, counters));
   outcomes.emplace_back(std::uint64_t{0});
   return base::ok();
 }

@@ -132,6 +132,8 @@ class MemoryStore final : public ca::Inventory,
                                      std::optional<ca::AuditEvent> event) override;
   base::Result<void> update_operator(const ca::OperatorRecord& record,
                                      std::optional<ca::AuditEvent> event) override;
+  base::Result<ca::OperatorRecord> modify_operator(std::string_view name,
+                                                   const ca::OperatorChange& change) override;
   base::Result<void> delete_operator(std::string_view name,
                                      std::optional<ca::AuditEvent> event) override;
   base::Result<std::optional<ca::OperatorRecord>> find_operator(std::string_view name) override;

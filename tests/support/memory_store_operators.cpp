@@ -82,6 +82,26 @@ base::Result<void> MemoryStore::update_operator(const ca::OperatorRecord& record
   return base::ok();
 }
 
+base::Result<ca::OperatorRecord> MemoryStore::modify_operator(std::string_view name,
+                                                              const ca::OperatorChange& change) {
+  std::lock_guard lock(mutex_);
+  auto it = operators_.find(name);
+  if (it == operators_.end()) {
+    return Error(ErrorCode::kNotFound, "there is no operator named '" + std::string(name) + "'");
+  }
+  ca::OperatorRecord record = it->second;
+  SIGNET_ASSIGN_OR_RETURN(auto event, change(record));
+  if (record.name != name) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "a change to operator '" + std::string(name) + "' may not rename it");
+  }
+  SIGNET_TRY(validate(record));
+  SIGNET_TRY(check_certificate_locked(record));
+  it->second = record;
+  if (event) append_locked(std::move(*event));
+  return record;
+}
+
 base::Result<void> MemoryStore::delete_operator(std::string_view name,
                                                 std::optional<ca::AuditEvent> event) {
   SIGNET_TRY(ca::validate_operator_name(name));

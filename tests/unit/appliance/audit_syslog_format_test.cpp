@@ -55,6 +55,20 @@ TEST_CASE("failures are warnings and the facility and enterprise number are conf
   CHECK(syslog_facility_code("kern") == -1);
 }
 
+TEST_CASE("token errors, refused token logins and lost sessions are warnings too") {
+  SyslogIdentity identity;
+  identity.facility = syslog_facility_code("authpriv");
+  for (const char* action : {"token.error", "token.login_refused", "token.session_lost"}) {
+    auto event = sample_event();
+    event.action = action;
+    INFO(action);
+    CHECK(format_rfc5424(event, identity).rfind("<84>1 ", 0) == 0);  // 10 * 8 + 4
+  }
+  auto event = sample_event();
+  event.action = "token.logged_in";
+  CHECK(format_rfc5424(event, identity).rfind("<85>1 ", 0) == 0);
+}
+
 TEST_CASE("the journald form uses the binary encoding for a value with a newline") {
   auto event = sample_event();
   event.detail = "line1\nline2";

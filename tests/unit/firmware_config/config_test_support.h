@@ -12,7 +12,7 @@ inline constexpr const char* kDefaultModule = "/usr/lib/softhsm/libsofthsm2.so";
 
 inline Probes accepting_probes() {
   const auto accept = [](const std::string&) { return base::ok(); };
-  return Probes{accept, accept, accept, accept};
+  return Probes{accept, accept, accept, accept, accept};
 }
 
 inline LoadResult parse(const std::string& text, const Probes& probes = accepting_probes()) {
