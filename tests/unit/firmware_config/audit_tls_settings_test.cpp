@@ -108,15 +108,16 @@ TEST_CASE("TLS lifetimes may be given in seconds, and renew_before must be short
   CHECK(again.configuration.tls == seconds.configuration.tls);
 
   // At or above the lifetime, every check would rekey: refused, naming the key and both values.
-  const auto& equal = single_issue(parse("[tls]\ncertificate_days = 7\nrenew_before_days = 7\n"),
-                                   "tls.renew_before_days", 3);
+  // (single_issue returns a reference into the LoadResult: keep it alive.)
+  const auto equal_loaded = parse("[tls]\ncertificate_days = 7\nrenew_before_days = 7\n");
+  const auto& equal = single_issue(equal_loaded, "tls.renew_before_days", 3);
   CHECK(equal.message.find("less than 7 days") != std::string::npos);
   CHECK(equal.message.find("must be shorter than the lifetime (7 days)") != std::string::npos);
   single_issue(parse("[tls]\ncertificate_days = 1\nrenew_before_days = 2\n"),
                "tls.renew_before_days", 3);
   // With the default renew_before (30 days), a short lifetime is the key named.
-  const auto& short_lifetime = single_issue(parse("[tls]\ncertificate_lifetime_seconds = 3600\n"),
-                                            "tls.certificate_lifetime_seconds", 2);
+  const auto short_loaded = parse("[tls]\ncertificate_lifetime_seconds = 3600\n");
+  const auto& short_lifetime = single_issue(short_loaded, "tls.certificate_lifetime_seconds", 2);
   CHECK(short_lifetime.message.find("(1 day and 0 seconds)") == std::string::npos);
   CHECK(short_lifetime.message.find("30 days") != std::string::npos);
   CHECK(short_lifetime.message.find("(3600 seconds)") != std::string::npos);
