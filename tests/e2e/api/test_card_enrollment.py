@@ -463,8 +463,8 @@ class PivCardApiTest(CardApiFixture, unittest.TestCase):
         submitted = [e for e in r.json()["items"] if e["action"] == "card.job_submitted"
                      and e["object"] == "card-job:%d" % job["id"]]
         self.assertEqual(len(submitted), 1, submitted)
-        self.assertIn('"management_key_given":true', submitted[0]["detail"])
-        self.assertIn('"slot":"9c"', submitted[0]["detail"])
+        self.assertIs(submitted[0]["detail"]["management_key_given"], True)
+        self.assertEqual(submitted[0]["detail"]["slot"], "9c")
 
     def test_a_failed_enrollment_is_resubmitted_through_the_api(self):
         self.faults("fail C_GenerateKeyPair CKR_DEVICE_ERROR\n")
@@ -520,7 +520,7 @@ class PivCardApiTest(CardApiFixture, unittest.TestCase):
         self.assertNotEqual(result.returncode, 0)
         message = result.stderr.decode()
         self.assertIn("(order ", message)
-        order_id = int(message.split("(order ")[1].split(")")[0])
+        order_id = int(message.rsplit("(order ", 1)[1].split(")")[0])
         self.faults("")
         result = self.app.cli("--json", "card", "enroll", "--resubmit", str(order_id), "--slot",
                               "9d", "--pin-stdin", "--token-file", token_file,
