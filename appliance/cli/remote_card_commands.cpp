@@ -6,8 +6,8 @@
 // a prompt), and so is the PIV management key of card types that need it (ykcs11):
 // --management-key-file (mode 0600), else, when GET /api/v1/cards/readers says the card needs
 // one, the next line of standard input (--pin-stdin, after the PIN) or a prompt. Both go into
-// the request body only, and the body is wiped once sent. Flags that only the local command acts on
-// (--atr-map, --timeout) are taken and ignored: signetd uses its own [cards] settings.
+// the request body only, and the body is wiped once sent. Flags that only the local command
+// acts on (--atr-map, --timeout) are taken and ignored: signetd uses its own [cards] settings.
 #include <openssl/crypto.h>
 
 #include <chrono>
@@ -61,6 +61,9 @@ void append_secret(std::string& text, const base::SecureBuffer& secret) {
 std::string body_with_secrets(const json& fields, const base::SecureBuffer& pin,
                               const std::optional<base::SecureBuffer>& management_key) {
   std::string text = fields.dump();
+  // Room for every secret escaped at its longest: no reallocation leaves a copy behind.
+  text.reserve(text.size() + 64 + 6 * pin.size() +
+               (management_key ? 6 * management_key->size() : 0));
   text.pop_back();  // the closing brace
   text += fields.empty() ? "\"pin\":" : ",\"pin\":";
   append_secret(text, pin);
