@@ -15,6 +15,7 @@
 #include "hsm/module.h"
 #include "store/lmdb_store.h"
 #include "token/card_selection.h"
+#include "token/token_type.h"
 
 namespace signet::appliance {
 
@@ -45,47 +46,102 @@ json pin_property() {
           {"description", "the card's user PIN (never stored, logged or echoed)"}};
 }
 
-// The route's schema as documented (with the PIN) and as checked once the PIN is taken out.
+json management_key_property() {
+  return {{"type", "string"},
+          {"format", "password"},
+          {"minLength", 32},
+          {"maxLength", 64},
+          {"description",
+           "card types that need it (ykcs11, needs_management_key in GET /api/v1/cards/readers): "
+           "the card's PIV management key in hex (32, 48 or 64 digits), which authorises key "
+           "generation and certificate writes (never stored, logged or echoed)"}};
+}
+
+// The route's schema as documented (with the secrets) and as checked once they are taken out.
 struct PinSchemas {
   json documented;
   json without_pin;
 };
-PinSchemas pin_schemas(Properties properties, std::vector<std::string> required) {
+PinSchemas pin_schemas(Properties properties, std::vector<std::string> required,
+                       bool with_management_key = false) {
   PinSchemas s;
   s.without_pin = object_schema(properties, required);
   properties.push_back({"pin", pin_property()});
+  if (with_management_key) properties.push_back({"management_key", management_key_property()});
   required.push_back("pin");
   s.documented = object_schema(properties, required);
   return s;
 }
 
-// Takes the PIN out of the body into locked memory, wipes the raw body and every string of the
-// parsed one (on every way out), and checks the rest against `schema`.
-Result<json> take_body_with_pin(http::Request& request, const json& schema,
-                                base::SecureBuffer& pin) {
-  auto parsed = json_body(request);
-  OPENSSL_cleanse(request.body.data(), request.body.size());
-  SIGNET_ASSIGN_OR_RETURN(auto body, std::move(parsed));
-  auto it = body.find("pin");
-  if (it == body.end() || !it->is_string() || it->get_ref<const std::string&>().empty()) {
-    for (auto& [key, value] : body.items()) {
-      if (value.is_string()) {
-        auto& text = value.get_ref<std::string&>();
-        OPENSSL_cleanse(text.data(), text.size());
-      }
+void wipe_strings(json& body) {
+  for (auto& [key, value] : body.items()) {
+    if (value.is_string()) {
+      auto& text = value.get_ref<std::string&>();
+      OPENSSL_cleanse(text.data(), text.size());
     }
-    return Error(ErrorCode::kInvalidArgument, "the field 'pin' (the card's user PIN) is required");
+  }
+}
+
+// Moves the string field `name` out of `body` into locked memory (nullopt when absent), wiping
+// its text; kInvalidArgument (naming the field, never quoting it) when it is not a non-empty
+// string of at most 256 characters.
+Result<std::optional<base::SecureBuffer>> take_secret(json& body, const char* name,
+                                                      const char* what) {
+  auto it = body.find(name);
+  if (it == body.end()) return std::optional<base::SecureBuffer>();
+  if (!it->is_string() || it->get_ref<const std::string&>().empty()) {
+    return Error(ErrorCode::kInvalidArgument,
+                 std::string("the field '") + name + "' (" + what + ") must be a non-empty string");
   }
   auto& text = it->get_ref<std::string&>();
   if (text.size() > 256) {
-    OPENSSL_cleanse(text.data(), text.size());
-    return Error(ErrorCode::kInvalidArgument, "the field 'pin' is longer than 256 characters");
+    return Error(ErrorCode::kInvalidArgument,
+                 std::string("the field '") + name + "' is longer than 256 characters");
   }
-  pin = base::SecureBuffer::copy_of(base::as_bytes(text));
+  auto secret = base::SecureBuffer::copy_of(base::as_bytes(text));
   OPENSSL_cleanse(text.data(), text.size());
   body.erase(it);
+  return std::optional<base::SecureBuffer>(std::move(secret));
+}
+
+// Takes the PIN (and, with `management_key`, the optional management key, its format checked
+// as the CLI checks it) out of the body into locked memory, wipes the raw body and every string
+// of the parsed one (on every way out), and checks the rest against `schema`.
+Result<json> take_body_with_secrets(http::Request& request, const json& schema,
+                                    base::SecureBuffer& pin,
+                                    std::optional<base::SecureBuffer>* management_key) {
+  auto parsed = json_body(request);
+  OPENSSL_cleanse(request.body.data(), request.body.size());
+  SIGNET_ASSIGN_OR_RETURN(auto body, std::move(parsed));
+  auto taken = [&]() -> Result<void> {
+    if (management_key != nullptr) {
+      SIGNET_ASSIGN_OR_RETURN(*management_key,
+                              take_secret(body, "management_key", "the card's PIV management key"));
+      if (*management_key) {
+        auto checked = token::check_management_key((*management_key)->view());
+        if (!checked) return std::move(checked).error().with_context("the field 'management_key'");
+      }
+    }
+    SIGNET_ASSIGN_OR_RETURN(auto taken_pin, take_secret(body, "pin", "the card's user PIN"));
+    if (!taken_pin) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "the field 'pin' (the card's user PIN) is required");
+    }
+    pin = std::move(*taken_pin);
+    return base::ok();
+  }();
+  if (!taken) {
+    wipe_strings(body);
+    if (management_key != nullptr) management_key->reset();
+    return std::move(taken).error();
+  }
   SIGNET_TRY(validate(body, schema));
   return body;
+}
+
+Result<json> take_body_with_pin(http::Request& request, const json& schema,
+                                base::SecureBuffer& pin) {
+  return take_body_with_secrets(request, schema, pin, nullptr);
 }
 
 Result<std::optional<base::KeyAlgorithm>> algorithm_field(const json& body) {
@@ -102,11 +158,17 @@ http::Response accepted(const std::shared_ptr<CardJob>& job) {
 }
 
 Result<http::Response> submit(ApiServices& api, CardService* cards, ApiCall& call,
-                              CardJobRequest request, base::SecureBuffer pin) {
+                              CardJobRequest request, CardJobSecrets secrets) {
+  const bool with_management_key = secrets.management_key.has_value();
+  const std::string slot = request.key_slot;
   SIGNET_ASSIGN_OR_RETURN(
-      auto job, cards->submit(std::move(request), std::move(pin), call.principal.actor()));
+      auto job, cards->submit(std::move(request), std::move(secrets), call.principal.actor()));
   const auto view = job->snapshot();
-  json detail = {{"kind", view["kind"]}, {"reader", view["reader"]}};
+  json detail = {{"kind", view["kind"]},
+                 {"reader", view["reader"]},
+                 {"management_key_given", with_management_key}};
+  if (!slot.empty()) detail["slot"] = slot;
+  if (view.contains("resubmit_order")) detail["resubmit_order"] = view["resubmit_order"];
   if (view.contains("subject")) detail["subject"] = view["subject"];
   if (view.contains("profile")) detail["profile"] = view["profile"];
   if (view.contains("certificate_id")) detail["certificate_id"] = view["certificate_id"];
@@ -253,8 +315,8 @@ void add_enroll(Router& router, ApiServices& api, CardService* cards) {
        {"sans", string_array_schema("subject alternative names: email:..., UPN:..., DNS:...")},
        {"validity_days", integer_schema("default: the profile's", 1, 36500)},
        {"reader", string_schema("the reader (default: the only one holding a card)")},
-       {"slot", string_schema("PIV cards: the key slot (9a, 9c, 9d, 9e)")}},
-      {"profile"});
+       {"slot", string_schema("PIV cards: the key slot (9a, 9c, 9d, 9e; default 9a)")}},
+      {"profile"}, /*with_management_key=*/true);
   router.add("POST", "/api/v1/cards/enrollments", Permission::kOperate,
              {kTag,
               "enroll a token holder on a card: waits for the card, generates the key pair on "
@@ -265,8 +327,10 @@ void add_enroll(Router& router, ApiServices& api, CardService* cards) {
               202},
              [&api, cards, schema = schemas.without_pin](ApiCall& call) -> Result<http::Response> {
                SIGNET_ASSIGN_OR_RETURN(auto* service, need(cards));
-               base::SecureBuffer pin;
-               SIGNET_ASSIGN_OR_RETURN(auto body, take_body_with_pin(call.request, schema, pin));
+               CardJobSecrets secrets;
+               SIGNET_ASSIGN_OR_RETURN(auto body,
+                                       take_body_with_secrets(call.request, schema, secrets.pin,
+                                                              &secrets.management_key));
                CardJobRequest request;
                request.kind = CardJobKind::kEnroll;
                request.enroll.profile = {field_string_or(body, "profile", ""),
@@ -280,7 +344,7 @@ void add_enroll(Router& router, ApiServices& api, CardService* cards) {
                // The profile must exist now, not minutes later on the job's thread.
                auto probe = api.service_for(call.principal);
                SIGNET_TRY(probe->resolve_profile(request.enroll.profile));
-               return submit(api, service, call, std::move(request), std::move(pin));
+               return submit(api, service, call, std::move(request), std::move(secrets));
              });
 }
 
@@ -296,11 +360,13 @@ void add_renew_rekey(Router& router, ApiServices& api, CardService* cards, bool 
         {"revoke_previous",
          boolean_schema("revoke the old certificate (superseded) and delete its objects from "
                         "the card")});
-    properties.push_back({"slot", string_schema("PIV cards: the key slot of the new key")});
+    properties.push_back(
+        {"slot", string_schema("PIV cards: the key slot of the new key (default: the previous "
+                               "key's slot, whose key the new one replaces)")});
   } else {
     properties.push_back({"validity_days", integer_schema("default: the profile's", 1, 36500)});
   }
-  auto schemas = pin_schemas(properties, {"certificate"});
+  auto schemas = pin_schemas(properties, {"certificate"}, /*with_management_key=*/true);
   const std::string path = rekey ? "/api/v1/cards/rekeys" : "/api/v1/cards/renewals";
   const std::string summary =
       rekey ? "rekey a certificate whose key is on the card: a new key pair on the card and its "
@@ -312,8 +378,9 @@ void add_renew_rekey(Router& router, ApiServices& api, CardService* cards, bool 
       {kTag, summary, {}, schemas.documented, "application/json", 202},
       [&api, cards, rekey, schema = schemas.without_pin](ApiCall& call) -> Result<http::Response> {
         SIGNET_ASSIGN_OR_RETURN(auto* service, need(cards));
-        base::SecureBuffer pin;
-        SIGNET_ASSIGN_OR_RETURN(auto body, take_body_with_pin(call.request, schema, pin));
+        CardJobSecrets secrets;
+        SIGNET_ASSIGN_OR_RETURN(auto body, take_body_with_secrets(call.request, schema, secrets.pin,
+                                                                  &secrets.management_key));
         SIGNET_ASSIGN_OR_RETURN(auto record,
                                 find_certificate(api, field_string_or(body, "certificate", ""),
                                                  field_string_or(body, "ca", "")));
@@ -325,7 +392,60 @@ void add_renew_rekey(Router& router, ApiServices& api, CardService* cards, bool 
         request.validity_days = field_int(body, "validity_days");
         request.revoke_previous = field_bool(body, "revoke_previous").value_or(false);
         SIGNET_ASSIGN_OR_RETURN(request.algorithm, algorithm_field(body));
-        return submit(api, service, call, std::move(request), std::move(pin));
+        return submit(api, service, call, std::move(request), std::move(secrets));
+      });
+}
+
+// POST /api/v1/cards/resubmissions: a failed card enrollment order run again on its card.
+// POST /api/v1/orders/{id}/resubmit cannot: the card's PIN (and management key) are needed.
+void add_resubmit(Router& router, ApiServices& api, CardService* cards) {
+  auto schemas = pin_schemas(
+      {{"order", integer_schema("the failed card enrollment order", 1, 9007199254740991)},
+       {"reader", string_schema("the reader (default: the only one holding a card)")},
+       {"slot", string_schema("PIV cards: the key slot (9a, 9c, 9d, 9e; default 9a)")}},
+      {"order"}, /*with_management_key=*/true);
+  router.add(
+      "POST", "/api/v1/cards/resubmissions", Permission::kOperate,
+      {kTag,
+       "run a failed card enrollment order again, from its stored request (profile, subject, "
+       "SANs, algorithm), on the card it was for (same token serial): a new order that records "
+       "the failed one; 202 with the job",
+       {},
+       schemas.documented,
+       "application/json",
+       202},
+      [&api, cards, schema = schemas.without_pin](ApiCall& call) -> Result<http::Response> {
+        SIGNET_ASSIGN_OR_RETURN(auto* service, need(cards));
+        CardJobSecrets secrets;
+        SIGNET_ASSIGN_OR_RETURN(auto body, take_body_with_secrets(call.request, schema, secrets.pin,
+                                                                  &secrets.management_key));
+        const auto id = body["order"].get<std::uint64_t>();
+        SIGNET_ASSIGN_OR_RETURN(auto* store, api.context().store());
+        SIGNET_ASSIGN_OR_RETURN(auto failed, store->find_order(id));
+        if (!failed) return Error(ErrorCode::kNotFound, "there is no order " + std::to_string(id));
+        if (auto refused = refuse_profile(call.principal, failed->ca_name, failed->profile)) {
+          return *refused;
+        }
+        // Checked again on the card (its token serial, a completed resubmission) by the job.
+        if (failed->kind != ca::OrderKind::kIssue ||
+            failed->key_source != ca::KeySourceKind::kKeyOnToken) {
+          return Error(ErrorCode::kInvalidArgument,
+                       "order " + std::to_string(id) +
+                           " is not a card enrollment (an issue order whose key is generated on "
+                           "a token); resubmit it with POST /api/v1/orders/" +
+                           std::to_string(id) + "/resubmit");
+        }
+        if (failed->status != ca::OrderStatus::kFailed) {
+          return Error(ErrorCode::kInvalidArgument, "order " + std::to_string(id) + " is " +
+                                                        std::string(ca::to_string(failed->status)) +
+                                                        "; only a failed order can be resubmitted");
+        }
+        CardJobRequest request;
+        request.kind = CardJobKind::kResubmit;
+        request.resubmit_order = failed->id;
+        request.reader = field_string_or(body, "reader", "");
+        request.key_slot = field_string_or(body, "slot", "");
+        return submit(api, service, call, std::move(request), std::move(secrets));
       });
 }
 
@@ -426,6 +546,7 @@ void register_card_routes(Router& router, ApiServices& api, CardService* cards) 
   add_enroll(router, api, cards);
   add_renew_rekey(router, api, cards, /*rekey=*/false);
   add_renew_rekey(router, api, cards, /*rekey=*/true);
+  add_resubmit(router, api, cards);
   add_jobs(router, api, cards);
   add_card_certificates(router, api, cards);
   register_card_pin_routes(router, api, cards);

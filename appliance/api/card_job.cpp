@@ -65,13 +65,14 @@ class ObservedOrderLog final : public ca::OrderLog {
 
 }  // namespace
 
-CardJob::CardJob(std::uint64_t id, CardJobRequest request, base::SecureBuffer pin,
+CardJob::CardJob(std::uint64_t id, CardJobRequest request, CardJobSecrets secrets,
                  std::string actor, std::chrono::system_clock::time_point created)
     : id_(id),
       request_(std::move(request)),
       actor_(std::move(actor)),
       created_(created),
-      pin_(std::move(pin)) {}
+      pin_(std::move(secrets.pin)),
+      management_key_(std::move(secrets.management_key)) {}
 
 CardJob::~CardJob() {
   if (thread_.joinable()) thread_.join();
@@ -96,9 +97,10 @@ void CardJob::set_state(CardJobState state) {
   if (!is_final(state_)) state_ = state;
 }
 
-void CardJob::wipe_pin() {
+void CardJob::wipe_secrets() {
   std::lock_guard lock(mutex_);
   pin_.reset();  // SecureBuffer wipes its memory
+  management_key_.reset();
 }
 
 bool CardJob::cancel(const std::string& by) {
@@ -230,6 +232,19 @@ void CardJob::execute(CardService& service) {
     if (!pin_) return Error(ErrorCode::kUnavailable, "the job was cancelled");
     return base::SecureBuffer::copy_of(pin_->view());
   };
+  bool has_management_key = false;
+  {
+    std::lock_guard lock(mutex_);
+    has_management_key = management_key_.has_value();
+  }
+  if (has_management_key) {
+    // Left unset without one: a card type that needs it then refuses with a clear error.
+    selection.management_key = [this](const hsm::TokenInfo&) -> Result<base::SecureBuffer> {
+      std::lock_guard lock(mutex_);
+      if (!management_key_) return Error(ErrorCode::kUnavailable, "the job was cancelled");
+      return base::SecureBuffer::copy_of(management_key_->view());
+    };
+  }
   auto opened = token::CardEnrollment::open(std::move(environment), service.map(),
                                             service.modules(), selection, pins,
                                             [this](const token::Progress& p) { on_progress(p); });
@@ -255,6 +270,9 @@ void CardJob::execute(CardService& service) {
     case CardJobKind::kRekey:
       outcome = card.rekey(request_.certificate_id, request_.algorithm, request_.revoke_previous);
       break;
+    case CardJobKind::kResubmit:
+      outcome = card.resubmit(request_.resubmit_order);
+      break;
   }
   {
     std::lock_guard lock(mutex_);
@@ -264,7 +282,7 @@ void CardJob::execute(CardService& service) {
 }
 
 void CardJob::finish(Result<token::CardOutcome> outcome, const token::CardEnrollment* card) {
-  wipe_pin();
+  wipe_secrets();
   const auto now = std::chrono::system_clock::now();
   json pin_state = nullptr;
   if (!outcome && card != nullptr &&
@@ -321,6 +339,8 @@ json CardJob::snapshot() const {
   if (request_.kind == CardJobKind::kEnroll) {
     j["subject"] = request_.enroll.subject;
     j["profile"] = request_.enroll.profile.profile;
+  } else if (request_.kind == CardJobKind::kResubmit) {
+    j["resubmit_order"] = request_.resubmit_order;
   } else {
     j["certificate_id"] = request_.certificate_id;
   }

@@ -9,6 +9,7 @@
 #include "token/card_selection.h"
 #include "token/pcsc_context.h"
 #include "token/readers.h"
+#include "token/token_type.h"
 
 namespace signet::appliance {
 
@@ -25,6 +26,8 @@ std::string_view to_string(CardJobKind kind) {
       return "renew";
     case CardJobKind::kRekey:
       return "rekey";
+    case CardJobKind::kResubmit:
+      return "resubmit";
   }
   return "enroll";
 }
@@ -58,9 +61,17 @@ bool is_final(CardJobState state) {
 
 json card_token_json(const token::CardToken& card) {
   const auto& t = card.token;
+  // The ATR map checked the type name when it was loaded; an unknown one reads as generic.
+  const auto type = token::token_type(card.rule.type);
+  json slots = json::array();
+  if (type) {
+    for (const auto& slot : type->key_slots) slots.push_back(slot.name);
+  }
   return {{"rule", card.rule.name},
           {"module", card.rule.module_path},
           {"type", card.rule.type},
+          {"needs_management_key", type && type->needs_management_key()},
+          {"key_slots", slots},
           {"token",
            {{"label", t.label},
             {"serial", t.serial},
@@ -158,7 +169,7 @@ Result<json> CardService::readers() {
   return json{{"items", items}};
 }
 
-Result<std::shared_ptr<CardJob>> CardService::submit(CardJobRequest request, base::SecureBuffer pin,
+Result<std::shared_ptr<CardJob>> CardService::submit(CardJobRequest request, CardJobSecrets secrets,
                                                      std::string actor) {
   std::shared_ptr<CardJob> job;
   {
@@ -173,7 +184,7 @@ Result<std::shared_ptr<CardJob>> CardService::submit(CardJobRequest request, bas
                                                ": wait for it or cancel it first");
       }
     }
-    job = std::make_shared<CardJob>(next_id_++, std::move(request), std::move(pin),
+    job = std::make_shared<CardJob>(next_id_++, std::move(request), std::move(secrets),
                                     std::move(actor), context_.clock().now());
     jobs_.push_back(job);
     // Forget the oldest finished jobs beyond the limit (their threads have ended).

@@ -2,16 +2,17 @@
 // the card PKCS#11 modules (all loaded at start-up, then the cache is sealed so that nothing is
 // dlopen()ed in the hardened process), the readers and the card in each, and enrollment jobs.
 //
-// An enrollment, renewal or rekey on a card runs as a CardJob on a thread of its own, because
-// key generation can take minutes on a real card: the job waits for a card (up to card_wait),
-// opens it (token/card_enrollment.h), logs in with the holder's PIN, and runs the order; its
-// state (waiting_for_card, opening, generating, issuing, writing, done, failed, cancelled), its
-// progress lines, the order id (as soon as the order exists) and the outcome are read with
-// snapshot(). cancel() stops it: before the card is open at once, afterwards as a removal would
-// (the card key is deleted, nothing written stays, the order fails).
+// An enrollment, renewal, rekey or resubmission (of a failed card enrollment order) on a card runs
+// as a CardJob on a thread of its own, because key generation can take minutes on a real card: the
+// job waits for a card (up to card_wait), opens it (token/card_enrollment.h), logs in with the
+// holder's PIN, and runs the order; its state (waiting_for_card, opening, generating, issuing,
+// writing, done, failed, cancelled), its progress lines, the order id (as soon as the order exists)
+// and the outcome are read with snapshot(). cancel() stops it: before the card is open at once,
+// afterwards as a removal would (the card key is deleted, nothing written stays, the order fails).
 //
-// The holder's PIN lives in a base::SecureBuffer owned by the job and is wiped when the job
-// ends (or is cancelled); it is never logged, stored in the job's view or echoed.
+// The holder's PIN, and the card's PIV management key for card types that need it (ykcs11),
+// live in base::SecureBuffers owned by the job and are wiped when the job ends (or is
+// cancelled); they are never logged, stored in the job's view or echoed.
 //
 // Ownership: the ApplianceContext (store, Authority) must outlive it; it owns the jobs and their
 // threads and joins them (after cancelling) on destruction. Thread-safe.
@@ -40,8 +41,8 @@
 
 namespace signet::appliance {
 
-enum class CardJobKind { kEnroll, kRenew, kRekey };
-std::string_view to_string(CardJobKind kind);  // "enroll", "renew", "rekey"
+enum class CardJobKind { kEnroll, kRenew, kRekey, kResubmit };
+std::string_view to_string(CardJobKind kind);  // "enroll", "renew", "rekey", "resubmit"
 
 enum class CardJobState {
   kWaitingForCard,
@@ -63,11 +64,19 @@ struct CardJobRequest {
   std::optional<base::KeyAlgorithm> algorithm;  // kRekey
   bool revoke_previous = false;                 // kRekey
   std::optional<int> validity_days;             // kRenew
+  std::uint64_t resubmit_order = 0;             // kResubmit: the failed card enrollment order
   std::string reader;                           // "" = the only reader with a card
   std::string key_slot;                         // fixed-slot (PIV) cards
 };
 
 class CardJob;
+
+// What a job needs to unlock and change the card. The management key is checked for its
+// format (token::check_management_key) before it gets here.
+struct CardJobSecrets {
+  base::SecureBuffer pin;
+  std::optional<base::SecureBuffer> management_key;  // card types that need it (ykcs11)
+};
 
 // A card as the API shows it: the ATR map's rule, module and type, and its token (label,
 // serial, model, manufacturer, PIN counters).
@@ -96,7 +105,7 @@ class CardService {
   base::Result<nlohmann::json> readers();
 
   // Starts a job acting for `actor`; kConflict when a job still runs on that reader.
-  base::Result<std::shared_ptr<CardJob>> submit(CardJobRequest request, base::SecureBuffer pin,
+  base::Result<std::shared_ptr<CardJob>> submit(CardJobRequest request, CardJobSecrets secrets,
                                                 std::string actor);
   std::shared_ptr<CardJob> find(std::uint64_t id);
   // Called (on the job's thread) after a rekey revoked the previous certificate, with its CA:
@@ -130,7 +139,7 @@ class CardService {
 // One enrollment / renewal / rekey on a card (see CardService). Thread-safe.
 class CardJob {
  public:
-  CardJob(std::uint64_t id, CardJobRequest request, base::SecureBuffer pin, std::string actor,
+  CardJob(std::uint64_t id, CardJobRequest request, CardJobSecrets secrets, std::string actor,
           std::chrono::system_clock::time_point created);
   ~CardJob();
   CardJob(const CardJob&) = delete;
@@ -157,7 +166,7 @@ class CardJob {
   void set_state(CardJobState state);
   bool cancelled() const;
   void finish(base::Result<token::CardOutcome> outcome, const token::CardEnrollment* card);
-  void wipe_pin();
+  void wipe_secrets();
 
  public:
   // Called by the order log observer (card_service.cpp).
@@ -172,6 +181,7 @@ class CardJob {
 
   mutable std::mutex mutex_;  // guards everything below
   std::optional<base::SecureBuffer> pin_;
+  std::optional<base::SecureBuffer> management_key_;
   CardJobState state_ = CardJobState::kWaitingForCard;
   std::vector<nlohmann::json> progress_;
   std::optional<std::uint64_t> order_id_;

@@ -1,10 +1,13 @@
 // `signet card enroll | renew | rekey` through a running signetd's REST API (/api/v1/cards,
 // with [cards] enabled there), so that a holder is enrolled while signetd owns the store: the
-// job is started (POST), followed (GET .../jobs/{id} every second, its progress on stderr as the
-// local command prints it) and its outcome printed. The card's PIN is read as locally
-// (--card-pin-file, --pin-stdin, a prompt), put into the request body only, and the body is
-// wiped once sent. Flags that only the local command acts on (--atr-map, --timeout) are taken
-// and ignored: signetd uses its own [cards] settings.
+// job is started (POST; `enroll --resubmit ORDER_ID` posts to /api/v1/cards/resubmissions),
+// followed (GET .../jobs/{id} every second, its progress on stderr as the local command prints
+// it) and its outcome printed. The card's PIN is read as locally (--card-pin-file, --pin-stdin,
+// a prompt), and so is the PIV management key of card types that need it (ykcs11):
+// --management-key-file (mode 0600), else, when GET /api/v1/cards/readers says the card needs
+// one, the next line of standard input (--pin-stdin, after the PIN) or a prompt. Both go into
+// the request body only, and the body is wiped once sent. Flags that only the local command
+// acts on (--atr-map, --timeout) are taken and ignored: signetd uses its own [cards] settings.
 #include <openssl/crypto.h>
 
 #include <chrono>
@@ -26,21 +29,19 @@ using nlohmann::json;
 
 struct RemoteCardOptions {
   CardCommonOptions card;
-  std::string profile, ca, key, subject, slot, out, id;
+  std::string profile, ca, key, subject, slot, out, id, management_key_file;
+  std::uint64_t resubmit = 0;
   std::vector<std::string> sans;
   int validity_days = 0;
   long timeout = 0;
   bool revoke_previous = false;
 };
 
-// `fields` as a JSON object with "pin" added, the PIN escaped as JSON wants it. The caller
-// wipes the returned text once it is sent.
-std::string body_with_pin(const json& fields, const base::SecureBuffer& pin) {
-  std::string text = fields.dump();
-  text.pop_back();  // the closing brace
-  text += fields.empty() ? "\"pin\":\"" : ",\"pin\":\"";
+// `text` += the secret as a JSON string, escaped as JSON wants it.
+void append_secret(std::string& text, const base::SecureBuffer& secret) {
   static constexpr char kHex[] = "0123456789abcdef";
-  for (std::uint8_t c : pin.view()) {
+  text += '"';
+  for (std::uint8_t c : secret.view()) {
     if (c == '"' || c == '\\') {
       text += '\\';
       text += static_cast<char>(c);
@@ -52,8 +53,43 @@ std::string body_with_pin(const json& fields, const base::SecureBuffer& pin) {
       text += static_cast<char>(c);
     }
   }
-  text += "\"}";
+  text += '"';
+}
+
+// `fields` as a JSON object with "pin" (and "management_key" when given) added. The caller
+// wipes the returned text once it is sent.
+std::string body_with_secrets(const json& fields, const base::SecureBuffer& pin,
+                              const std::optional<base::SecureBuffer>& management_key) {
+  std::string text = fields.dump();
+  // Room for every secret escaped at its longest: no reallocation leaves a copy behind.
+  text.reserve(text.size() + 64 + 6 * pin.size() +
+               (management_key ? 6 * management_key->size() : 0));
+  text.pop_back();  // the closing brace
+  text += fields.empty() ? "\"pin\":" : ",\"pin\":";
+  append_secret(text, pin);
+  if (management_key) {
+    text += ",\"management_key\":";
+    append_secret(text, *management_key);
+  }
+  text += '}';
   return text;
+}
+
+// Whether the card the job is for (the named reader's, else the only one present) is of a type
+// that needs the management key, as GET /api/v1/cards/readers reports it. false when that is
+// not known (no card yet, several cards): the job then says so if the card needs one.
+bool card_needs_management_key(RemoteContext& ctx, const std::string& reader) {
+  auto readers = ctx.api.call("GET", "/api/v1/cards/readers");
+  if (!readers || !readers->contains("items")) return false;
+  const json* found = nullptr;
+  int with_card = 0;
+  for (const auto& r : (*readers)["items"]) {
+    if (!r.value("card_present", false) || !r["card"].is_object()) continue;
+    ++with_card;
+    if (reader.empty() || r.value("name", "") == reader) found = &r;
+  }
+  if (found == nullptr || (reader.empty() && with_card != 1)) return false;
+  return (*found)["card"].value("needs_management_key", false);
 }
 
 // The API's error reply as an Error (its message, and what the PIN counters say).
@@ -77,7 +113,13 @@ Result<json> start_job(RemoteContext& ctx, const std::string& path, const json& 
                        const RemoteCardOptions& o) {
   SecretReader secrets(o.card.pin_stdin);
   SIGNET_ASSIGN_OR_RETURN(auto pin, secrets.read(o.card.pin_file, "PIN for the card: "));
-  std::string body = body_with_pin(fields, pin);
+  std::optional<base::SecureBuffer> management_key;
+  if (!o.management_key_file.empty() || card_needs_management_key(ctx, o.card.reader)) {
+    SIGNET_ASSIGN_OR_RETURN(
+        management_key,
+        secrets.read(o.management_key_file, "PIV management key (hex) for the card: "));
+  }
+  std::string body = body_with_secrets(fields, pin, management_key);
   auto reply = ctx.api.send("POST", path, body);
   OPENSSL_cleanse(body.data(), body.size());
   if (!reply) return std::move(reply).error();
@@ -148,8 +190,42 @@ Result<void> finish(RemoteContext& ctx, const json& job, const RemoteCardOptions
 
 void add_common(CLI::App* cmd, RemoteCardOptions& o) {
   add_card_common_options(cmd, o.card);
+  cmd->add_option("--management-key-file", o.management_key_file,
+                  "ykcs11 cards: file (mode 0600) holding the card's PIV management key in hex, "
+                  "which authorises key generation and certificate writes; default: the next "
+                  "line of standard input with --pin-stdin, else a prompt (asked for when "
+                  "signetd reports that the card needs it)");
   cmd->add_option("--timeout", o.timeout, "ignored here: signetd's [cards] settings apply");
   cmd->add_option("--out", o.out, "also write the certificate (PEM) to this file");
+}
+
+Result<void> enroll(RemoteContext& ctx, const RemoteCardOptions& o) {
+  json fields = json::object();
+  std::string path = "/api/v1/cards/enrollments";
+  if (o.resubmit != 0) {
+    if (!o.profile.empty() || !o.subject.empty() || !o.sans.empty() || !o.key.empty()) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "--resubmit runs the failed order's own request again; --profile, --subject, "
+                   "--san and --key cannot be given with it");
+    }
+    path = "/api/v1/cards/resubmissions";
+    fields["order"] = o.resubmit;
+  } else {
+    if (o.profile.empty()) {
+      return Error(ErrorCode::kInvalidArgument, "--profile is required (or --resubmit ORDER_ID)");
+    }
+    fields["profile"] = o.profile;
+    if (!o.ca.empty()) fields["ca"] = o.ca;
+    if (!o.key.empty()) fields["key"] = o.key;
+    if (!o.subject.empty()) fields["subject"] = o.subject;
+    if (!o.sans.empty()) fields["sans"] = o.sans;
+    if (o.validity_days > 0) fields["validity_days"] = o.validity_days;
+  }
+  if (!o.card.reader.empty()) fields["reader"] = o.card.reader;
+  if (!o.slot.empty()) fields["slot"] = o.slot;
+  SIGNET_ASSIGN_OR_RETURN(auto job, start_job(ctx, path, fields, o));
+  SIGNET_ASSIGN_OR_RETURN(auto done, follow(ctx, std::move(job)));
+  return finish(ctx, done, o, o.resubmit != 0 ? "Enrolled (resubmitted)" : "Enrolled");
 }
 
 void add_enroll(CLI::App* card, RemoteAction& selected) {
@@ -159,28 +235,20 @@ void add_enroll(CLI::App* card, RemoteAction& selected) {
                            "enroll a token holder through signetd: key pair generated on the card, "
                            "certificate issued and written onto the card");
   add_common(cmd, *o);
-  cmd->add_option("--profile", o->profile, "RA profile (name, or CA/name)")->required();
+  cmd->add_option("--profile", o->profile,
+                  "RA profile (name, or CA/name); required unless --resubmit");
+  cmd->add_option("--resubmit", o->resubmit,
+                  "run the failed card enrollment order ORDER_ID again, from its stored request "
+                  "(profile, subject, SANs, algorithm), on the same card");
   cmd->add_option("--ca", o->ca, "the CA whose profile is meant");
   cmd->add_option("--key", o->key, "key algorithm (default: the first offered)");
   cmd->add_option("--subject", o->subject, "the holder's subject DN");
   cmd->add_option("--san", o->sans, "subject alternative name, repeatable");
   cmd->add_option("--validity-days", o->validity_days, "default: the profile's")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--slot", o->slot, "PIV cards: the key slot");
+  cmd->add_option("--slot", o->slot, "PIV cards: the key slot (9a, 9c, 9d, 9e; default 9a)");
   cmd->callback([&selected, o] {
-    selected = [o](RemoteContext& ctx) -> Result<void> {
-      json fields = {{"profile", o->profile}};
-      if (!o->ca.empty()) fields["ca"] = o->ca;
-      if (!o->key.empty()) fields["key"] = o->key;
-      if (!o->subject.empty()) fields["subject"] = o->subject;
-      if (!o->sans.empty()) fields["sans"] = o->sans;
-      if (o->validity_days > 0) fields["validity_days"] = o->validity_days;
-      if (!o->card.reader.empty()) fields["reader"] = o->card.reader;
-      if (!o->slot.empty()) fields["slot"] = o->slot;
-      SIGNET_ASSIGN_OR_RETURN(auto job, start_job(ctx, "/api/v1/cards/enrollments", fields, *o));
-      SIGNET_ASSIGN_OR_RETURN(auto done, follow(ctx, std::move(job)));
-      return finish(ctx, done, *o, "Enrolled");
-    };
+    selected = [o](RemoteContext& ctx) -> Result<void> { return enroll(ctx, *o); };
   });
 }
 
@@ -198,7 +266,9 @@ void add_renew_rekey(CLI::App* card, RemoteAction& selected, bool rekey) {
     cmd->add_option("--key", o->key, "key algorithm of the new key");
     cmd->add_flag("--revoke-previous", o->revoke_previous,
                   "revoke the old certificate (superseded) and delete its objects from the card");
-    cmd->add_option("--slot", o->slot, "PIV cards: the key slot of the new key");
+    cmd->add_option("--slot", o->slot,
+                    "PIV cards: the key slot of the new key (default: the previous key's slot, "
+                    "whose key the new one replaces; another slot must be free)");
   } else {
     cmd->add_option("--validity-days", o->validity_days, "default: the profile's")
         ->check(CLI::PositiveNumber);

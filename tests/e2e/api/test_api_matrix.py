@@ -102,6 +102,7 @@ EXPECTED = {
     ("POST", "/api/v1/cards/enrollments"): "operate",
     ("POST", "/api/v1/cards/renewals"): "operate",
     ("POST", "/api/v1/cards/rekeys"): "operate",
+    ("POST", "/api/v1/cards/resubmissions"): "operate",
     ("GET", "/api/v1/cards/jobs"): "operate",
     ("GET", "/api/v1/cards/jobs/{id}"): "operate",
     ("DELETE", "/api/v1/cards/jobs/{id}"): "operate",

@@ -35,7 +35,12 @@ def run(*args, env=None, check=True):
     return result
 
 
-class CardEnrollmentApiTest(unittest.TestCase):
+class CardApiFixture:
+    """signetd with card support, pcscd with the virtual card, the card's ATR mapped to the fault
+    module in front of "card-1" as a card of type CARD_TYPE, its faults BASE_FAULTS."""
+    CARD_TYPE = None
+    BASE_FAULTS = ""
+
     @classmethod
     def setUpClass(cls):
         cls.stack = PcscStack().start()
@@ -50,7 +55,8 @@ class CardEnrollmentApiTest(unittest.TestCase):
         control_dir = os.path.join(cls.stack.dir, "faults")
         os.makedirs(control_dir)
         cls.control = os.path.join(control_dir, "control")
-        open(cls.control, "w").close()
+        with open(cls.control, "w") as f:
+            f.write(cls.BASE_FAULTS)
         cls.fault_module = os.environ["SIGNET_FAULT_PKCS11"]
         cls.app = Appliance(create_cas=False,
                             env_extra={"SIGNET_FAULT_CONTROL": cls.control,
@@ -69,9 +75,12 @@ class CardEnrollmentApiTest(unittest.TestCase):
         run("softhsm2-util", "--init-token", "--free", "--label", "card-1", "--pin", CARD_PIN,
             "--so-pin", CARD_SO_PIN, env=dict(os.environ, SOFTHSM2_CONF=cls.softhsm_conf))
         cls.atr_map = os.path.join(app.dir, "atr-map.json")
+        rule = {"name": "virtual card", "atr": "3B:95:13:81:01:80:73:FF:01:00:0B",
+                "module": cls.fault_module, "token": "card-1"}
+        if cls.CARD_TYPE:
+            rule["type"] = cls.CARD_TYPE
         with open(cls.atr_map, "w") as f:
-            json.dump({"cards": [{"name": "virtual card", "atr": "3B:95:13:81:01:80:73:FF:01:00:0B",
-                                  "module": cls.fault_module, "token": "card-1"}]}, f)
+            json.dump({"cards": [rule]}, f)
         app.config = {"cards": {"enabled": True, "atr_map": cls.atr_map,
                                 "card_wait_seconds": 60}}
         app.start()
@@ -113,7 +122,7 @@ class CardEnrollmentApiTest(unittest.TestCase):
     def faults(self, directives):
         tmp = self.control + ".tmp"
         with open(tmp, "w") as f:
-            f.write(directives)
+            f.write(self.BASE_FAULTS + directives)
         os.rename(tmp, self.control)
 
     def call(self, method, path, body=None, expect=None, token=None):
@@ -158,6 +167,8 @@ class CardEnrollmentApiTest(unittest.TestCase):
         self.assertEqual(r.status, 200, r)
         return [e["action"] for e in r.json()["items"]]
 
+
+class CardEnrollmentApiTest(CardApiFixture, unittest.TestCase):
     # ---- tests ----
     def test_readers_list_the_card_its_module_and_its_token(self):
         readers = {x["name"]: x for x in self.readers()}
@@ -385,6 +396,155 @@ class CardEnrollmentApiTest(unittest.TestCase):
         r = self.app.request("POST", "/api/v1/cards/enrollments",
                              {"profile": "holder", "pin": CARD_PIN}, token=self.auditor)
         self.assertEqual(r.status, 403, r)
+
+
+# A YubiKey's factory management key (3DES), in the hex ykcs11 takes as the SO PIN.
+MANAGEMENT_KEY = "010203040506070801020304050607080102030405060708"
+WRONG_KEY = "0f0e0d0c0b0a09080f0e0d0c0b0a09080f0e0d0c0b0a0908"
+
+
+class PivCardApiTest(CardApiFixture, unittest.TestCase):
+    """The same card as a YubiKey through ykcs11 (the fault module's ykcs11 mode): key
+    generation and certificate writes only under an SO login with the PIV management key, which
+    travels in the POST body like the PIN; fixed PIV slots."""
+    CARD_TYPE = "ykcs11"
+    BASE_FAULTS = "ykcs11 %s %s\n" % (MANAGEMENT_KEY, CARD_PIN)
+
+    def assert_secrets_nowhere(self, *texts):
+        for text in texts + (self.app.read_log(),):
+            self.assertNotIn(MANAGEMENT_KEY, text)
+            self.assertNotIn(WRONG_KEY, text)
+
+    def test_readers_say_the_card_needs_the_management_key_and_has_piv_slots(self):
+        card = {x["name"]: x for x in self.readers()}[pcsc_stack.READER]["card"]
+        self.assertEqual(card["type"], "ykcs11")
+        self.assertTrue(card["needs_management_key"])
+        self.assertEqual(card["key_slots"], ["9a", "9c", "9d", "9e"])
+
+    def test_enrollment_needs_the_right_management_key(self):
+        before = self.card_objects().count("Private Key Object")
+        # Without it: the job fails before anything is generated, and says what is missing.
+        failed = self.wait_job(self.enroll(key="ec-p256")["id"])
+        self.assertEqual(failed["state"], "failed", failed)
+        self.assertIn("management key", failed["error"]["message"])
+        self.assertIn("none was given", failed["error"]["message"])
+        # Malformed: refused at once, without quoting it.
+        r = self.call("POST", "/api/v1/cards/enrollments",
+                      {"profile": "holder", "subject": SUBJECT, "pin": CARD_PIN,
+                       "management_key": "not-a-management-key-but-long-enough"}, expect=400)
+        self.assertIn("management_key", r.json()["error"]["message"])
+        self.assertIn("hex digits", r.json()["error"]["message"])
+        self.assertNotIn("not-a-management-key", r.body.decode())
+        # Wrong: the card refuses the SO login; nothing stays on the card.
+        wrong = self.wait_job(self.enroll(key="ec-p256", management_key=WRONG_KEY)["id"])
+        self.assertEqual(wrong["state"], "failed", wrong)
+        self.assertIn("security officer PIN", wrong["error"]["message"])
+        self.assertIn("incorrect", wrong["error"]["message"])
+        self.assertEqual(self.card_objects().count("Private Key Object"), before)
+        self.assert_secrets_nowhere(json.dumps(failed), json.dumps(wrong))
+
+    def test_enrollment_with_the_management_key_into_a_chosen_slot(self):
+        job = self.enroll(key="ec-p256", management_key=MANAGEMENT_KEY, slot="9c")
+        done = self.wait_job(job["id"])
+        self.assertEqual(done["state"], "done", done)
+        self.assertIn("id=%02", done["result"]["key_uri"])
+        leaf = os.path.join(self.app.dir, "piv-leaf.pem")
+        with open(leaf, "w") as f:
+            f.write(done["result"]["pem"])
+        out = run("openssl", "verify", "-CAfile", self.root_file, "-untrusted",
+                  self.issuing_file, leaf).stdout.decode()
+        self.assertIn(": OK", out)
+        der = os.path.join(self.app.dir, "piv-cert.der")
+        self.card_tool("--read-object", "--type", "cert", "--id", "02", "-o", der)
+        on_card = run("openssl", "x509", "-inform", "DER", "-in", der).stdout.decode()
+        self.assertEqual(on_card.strip(), done["result"]["pem"].strip())
+        self.assert_secrets_nowhere(json.dumps(done))
+        r = self.app.request("GET", "/api/v1/audit?limit=200", token=self.auditor)
+        submitted = [e for e in r.json()["items"] if e["action"] == "card.job_submitted"
+                     and e["object"] == "card-job:%d" % job["id"]]
+        self.assertEqual(len(submitted), 1, submitted)
+        self.assertIs(submitted[0]["detail"]["management_key_given"], True)
+        self.assertEqual(submitted[0]["detail"]["slot"], "9c")
+
+    def test_a_failed_enrollment_is_resubmitted_through_the_api(self):
+        self.faults("fail C_GenerateKeyPair CKR_DEVICE_ERROR\n")
+        failed = self.wait_job(self.enroll(key="ec-p256", management_key=MANAGEMENT_KEY,
+                                           slot="9e")["id"])
+        self.assertEqual(failed["state"], "failed", failed)
+        order_id = failed["order_id"]
+        self.assertIsNotNone(order_id, failed)
+        self.faults("")
+        # The PIN and the management key are needed again: the card is changed.
+        r = self.call("POST", "/api/v1/cards/resubmissions", {"order": order_id}, expect=400)
+        self.assertIn("pin", r.json()["error"]["message"])
+        r = self.call("POST", "/api/v1/cards/resubmissions",
+                      {"order": order_id, "pin": CARD_PIN, "management_key": MANAGEMENT_KEY,
+                       "slot": "9e"}, expect=202)
+        job = r.json()
+        self.assertEqual(job["kind"], "resubmit")
+        self.assertEqual(job["resubmit_order"], order_id)
+        done = self.wait_job(job["id"])
+        self.assertEqual(done["state"], "done", done)
+        self.assertIn("id=%04", done["result"]["key_uri"])
+        order = self.call("GET", "/api/v1/orders/%d" % done["order_id"], expect=200).json()
+        self.assertEqual(order["status"], "complete")
+        self.assertEqual(order["resubmitted_from"], order_id)
+        self.assertIn("Ada Lovelace", done["result"]["certificate"]["subject"])
+        # Once completed, the failed order is not resubmitted a second time.
+        again = self.wait_job(self.call(
+            "POST", "/api/v1/cards/resubmissions",
+            {"order": order_id, "pin": CARD_PIN, "management_key": MANAGEMENT_KEY},
+            expect=202).json()["id"])
+        self.assertEqual(again["state"], "failed", again)
+        self.assertIn("resubmitted already", again["error"]["message"])
+        # A completed order is no failed card enrollment.
+        r = self.call("POST", "/api/v1/cards/resubmissions",
+                      {"order": done["order_id"], "pin": CARD_PIN}, expect=400)
+        self.assertIn("only a failed order", r.json()["error"]["message"])
+        self.call("POST", "/api/v1/cards/resubmissions", {"order": 999999, "pin": CARD_PIN},
+                  expect=404)
+        self.assertIn("card.resubmitted", self.audit_actions())
+
+    def test_signet_card_enroll_through_signetd_takes_slot_key_file_and_resubmit(self):
+        pin_file = self.app.secret_file("piv.pin", CARD_PIN)
+        key_file = self.app.secret_file("piv.key", MANAGEMENT_KEY)
+        token_file = self.app.secret_file("piv-officer.token", self.officer)
+        # A failure first (generation refused by the card), then the CLI resubmits the order,
+        # the management key from standard input after the PIN (--pin-stdin), as signetd
+        # reports that this card needs one.
+        self.faults("fail C_GenerateKeyPair CKR_DEVICE_ERROR\n")
+        result = self.app.cli("--json", "card", "enroll", "--profile", "holder", "--subject",
+                              "CN=Grace Hopper,O=Example", "--slot", "9d", "--card-pin-file",
+                              pin_file, "--management-key-file", key_file, "--token-file",
+                              token_file, check=False)
+        self.assertNotEqual(result.returncode, 0)
+        message = result.stderr.decode()
+        self.assertIn("(order ", message)
+        order_id = int(message.rsplit("(order ", 1)[1].split(")")[0])
+        self.faults("")
+        result = self.app.cli("--json", "card", "enroll", "--resubmit", str(order_id), "--slot",
+                              "9d", "--pin-stdin", "--token-file", token_file,
+                              input=("%s\n%s\n" % (CARD_PIN, MANAGEMENT_KEY)).encode())
+        job = json.loads(result.stdout)
+        self.assertEqual(job["state"], "done", job)
+        self.assertEqual(job["kind"], "resubmit")
+        self.assertIn("id=%03", job["result"]["key_uri"])
+        # --resubmit runs the stored request: a new one's fields are refused with it.
+        result = self.app.cli("card", "enroll", "--resubmit", str(order_id), "--profile",
+                              "holder", "--card-pin-file", pin_file, "--token-file", token_file,
+                              check=False)
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("cannot be given with it", result.stderr.decode())
+        # A key file readable by others is refused, as locally.
+        os.chmod(key_file, 0o644)
+        result = self.app.cli("card", "rekey", job["result"]["certificate"]["serial"],
+                              "--card-pin-file", pin_file, "--management-key-file", key_file,
+                              "--token-file", token_file, check=False)
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn(key_file, result.stderr.decode())
+        self.assert_secrets_nowhere(result.stdout.decode(), result.stderr.decode())
+
+
 
 
 if __name__ == "__main__":

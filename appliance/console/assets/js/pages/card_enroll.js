@@ -6,8 +6,11 @@
 // the enrollment job (POST /api/v1/cards/enrollments, then GET /api/v1/cards/jobs/{id} every
 // second: waiting for the card, generating the key on the card, issuing, writing; Cancel sends
 // DELETE) -> the result with the certificate, or the failure (a card removed during the job
-// fails it cleanly and says so). The PIN lives in the form field until it is sent, then the
-// field is cleared; it is never stored or shown.
+// fails it cleanly and says so). A card whose type needs the PIV management key to change it
+// (ykcs11: needs_management_key in the readers' reply) gets a management-key field beside the
+// PIN, and a PIV card (key_slots) a choice of key slot. The PIN and the management key live in
+// their form fields until they are sent, then the fields are cleared; they are never stored or
+// shown.
 import * as api from "../api.js";
 import { errorBox, fingerprintId, h } from "../dom.js";
 import { profileStep, qualified } from "../request_steps.js";
@@ -124,13 +127,28 @@ function cardStep(state, context) {
 
 function pinStep(state) {
   const pin = h("input", { id: "card-pin", type: "password", autocomplete: "off", spellcheck: "false", "aria-describedby": "card-pin-help" });
+  const needsKey = Boolean(state.card.needs_management_key);
+  const managementKey = needsKey ? h("input", { id: "card-management-key", type: "password", autocomplete: "off", spellcheck: "false", "aria-describedby": "card-management-key-help" }) : null;
+  const slots = state.card.key_slots || [];
+  if (!slots.includes(state.slot)) state.slot = slots[0] || null;
+  const slot = slots.length ? h("select", { id: "card-slot", onchange: (event) => { state.slot = event.target.value; } },
+    slots.map((name) => h("option", { value: name, selected: name === state.slot }, name))) : null;
   const form = h("form", { class: "wizard-step", novalidate: true },
     h("fieldset", null, h("legend", null, "The card's PIN"),
       h("p", null, `Card ${state.card.token.label} in ${state.reader}. `, pinFlags(state.card.token)),
       state.card.token.user_pin_final_try ? h("p", { class: "notice notice-warning" }, "The card reports one try left.") : null,
       field("card-pin", "Card PIN", pin, "The holder types it; sent once to the appliance, never stored or shown."),
+      needsKey ? field("card-management-key", "PIV management key (hex)", managementKey,
+                       `Cards of type ${state.card.type} generate keys and store certificates only under the card's management key (32, 48 or 64 hex digits); sent once, never stored or shown.`) : null,
+      slot ? field("card-slot", "Key slot", slot, "The PIV slot the key pair is generated in (9a: PIV Authentication).") : null,
       h("p", { class: "muted small" }, `The key pair (${state.algorithm}) is generated on the card, the certificate issued by ${qualified(state.profile)} and written onto the card.`)));
-  return { form, focus: pin, pin, check: () => (pin.value ? null : { message: "Enter the card's PIN.", field: pin }) };
+  return { form, focus: pin, pin, managementKey, check: () => {
+    if (!pin.value) return { message: "Enter the card's PIN.", field: pin };
+    if (managementKey && !/^([0-9a-fA-F]{32}|[0-9a-fA-F]{48}|[0-9a-fA-F]{64})$/.test(managementKey.value)) {
+      return { message: "Enter the card's PIV management key: 32, 48 or 64 hex digits.", field: managementKey };
+    }
+    return null;
+  } };
 }
 
 function resultView(job) {
@@ -216,9 +234,11 @@ export async function render(context) {
     }
   }
 
-  async function enroll(pinField, next) {
+  async function enroll(pinField, keyField, next) {
     const typed = pinField.value;
     pinField.value = "";
+    const managementKey = keyField ? keyField.value : null;
+    if (keyField) keyField.value = "";
     next.disabled = true;
     next.textContent = "Checking the PIN…";
     try {
@@ -227,7 +247,10 @@ export async function render(context) {
       if (state.email) sans.push(`email:${state.email}`);
       if (state.upn) sans.push(`UPN:${state.upn}`);
       const subject = [`CN=${state.cn}`, state.org ? `O=${state.org}` : null].filter(Boolean).join(",");
-      const job = await api.post("/api/v1/cards/enrollments", { profile: qualified(state.profile), key: state.algorithm, subject, sans, reader: state.reader, pin: typed });
+      const request = { profile: qualified(state.profile), key: state.algorithm, subject, sans, reader: state.reader, pin: typed };
+      if (managementKey) request.management_key = managementKey;
+      if (state.slot) request.slot = state.slot;
+      const job = await api.post("/api/v1/cards/enrollments", request);
       index = 4;
       markSteps();
       await follow(job.id);
@@ -263,7 +286,7 @@ export async function render(context) {
         return;
       }
       if (index === 3) {
-        enroll(step.pin, next);
+        enroll(step.pin, step.managementKey, next);
         return;
       }
       index += 1;
