@@ -119,7 +119,11 @@ Result<json> take_body_with_secrets(http::Request& request, const json& schema,
                               take_secret(body, "management_key", "the card's PIV management key"));
       if (*management_key) {
         auto checked = token::check_management_key((*management_key)->view());
-        if (!checked) return std::move(checked).error().with_context("the field 'management_key'");
+        if (!checked) {
+          // The answer's message is the error's own (not its context): name the field there.
+          return Error(checked.error().code(),
+                       "the field 'management_key': " + checked.error().message());
+        }
       }
     }
     SIGNET_ASSIGN_OR_RETURN(auto taken_pin, take_secret(body, "pin", "the card's user PIN"));
