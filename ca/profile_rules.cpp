@@ -217,11 +217,10 @@ base::Result<void> apply_subject(const Profile& profile, base::ByteView subject_
       }
     }
     if (!present) {
-      auto at =
-          std::find_if(attributes.begin(), attributes.end(),
-                       [rank = attribute_rank(type)](const pki::NameAttribute& a) {
-                         return attribute_rank(a.type) > rank;
-                       });
+      auto at = std::find_if(attributes.begin(), attributes.end(),
+                             [rank = attribute_rank(type)](const pki::NameAttribute& a) {
+                               return attribute_rank(a.type) > rank;
+                             });
       attributes.insert(at, pki::NameAttribute{type, value});
       changed = true;
     }

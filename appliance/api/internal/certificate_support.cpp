@@ -137,8 +137,8 @@ Result<void> only_fields(const json& key_source, const std::string& kind,
                          std::initializer_list<const char*> allowed) {
   for (const auto& [name, value] : key_source.items()) {
     if (name == "kind" || value.is_null()) continue;
-    const bool ok =
-        std::any_of(allowed.begin(), allowed.end(), [&name = name](const char* a) { return name == a; });
+    const bool ok = std::any_of(allowed.begin(), allowed.end(),
+                                [&name = name](const char* a) { return name == a; });
     if (!ok) {
       return Error(ErrorCode::kInvalidArgument,
                    "the field 'key_source." + name + "' does not go with kind '" + kind + "'");

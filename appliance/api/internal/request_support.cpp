@@ -180,8 +180,9 @@ Result<json> read_body(const http::Request& request, const json& schema) {
 Result<void> check_query(const http::Request& request,
                          const std::vector<QueryParameterDoc>& documented) {
   for (const auto& [name, _] : request.query) {
-    const bool known = std::any_of(documented.begin(), documented.end(),
-                                   [&name = name](const QueryParameterDoc& q) { return q.name == name; });
+    const bool known =
+        std::any_of(documented.begin(), documented.end(),
+                    [&name = name](const QueryParameterDoc& q) { return q.name == name; });
     if (known) continue;
     std::string expected;
     for (const auto& q : documented) expected += (expected.empty() ? "" : ", ") + q.name;
